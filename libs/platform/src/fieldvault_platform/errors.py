@@ -1,0 +1,62 @@
+"""Domain errors raised by service layers.
+
+Service code raises these; exactly one place (the gRPC error interceptor) maps
+them to status codes, and the gateway maps status codes to problem+json. The
+message of a domain error is shown to callers, so it must never contain a
+secret value, token or password: say *what* is wrong, not the value.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+
+class DomainError(Exception):
+    """Base class: a failure the caller can understand and act on."""
+
+    status: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+    #: Stable machine-readable code that the gateway exposes as problem+json ``code``.
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidArgument(DomainError):
+    status = grpc.StatusCode.INVALID_ARGUMENT
+    code = "invalid_argument"
+
+
+class NotFound(DomainError):
+    status = grpc.StatusCode.NOT_FOUND
+    code = "not_found"
+
+
+class AlreadyExists(DomainError):
+    status = grpc.StatusCode.ALREADY_EXISTS
+    code = "already_exists"
+
+
+class FailedPrecondition(DomainError):
+    status = grpc.StatusCode.FAILED_PRECONDITION
+    code = "failed_precondition"
+
+
+class PermissionDenied(DomainError):
+    status = grpc.StatusCode.PERMISSION_DENIED
+    code = "permission_denied"
+
+
+class Unauthenticated(DomainError):
+    status = grpc.StatusCode.UNAUTHENTICATED
+    code = "unauthenticated"
+
+
+class Unavailable(DomainError):
+    """A dependency (Vault, NATS, the database, another service) cannot be reached."""
+
+    status = grpc.StatusCode.UNAVAILABLE
+    code = "unavailable"

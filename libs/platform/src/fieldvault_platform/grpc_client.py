@@ -1,0 +1,36 @@
+"""gRPC client channels: one long-lived grpc.aio channel per peer service.
+
+Channels are opened in the caller's lifespan (gateway lifespan, service
+composition root) and closed on shutdown. The OpenTelemetry client
+interceptor (installed by :func:`fieldvault_platform.telemetry.setup`)
+propagates trace context; deadlines are set per call by the caller and
+propagated by :mod:`fieldvault_platform.grpc_server` for chained calls.
+"""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+# Keepalive detects a dead peer between calls instead of on the next request.
+_CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.enable_retries", 1),
+]
+
+
+def open_channel(target: str) -> grpc.aio.Channel:
+    """An insecure channel to ``host:port`` (mTLS is the mesh's job in-cluster)."""
+    return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
+
+
+async def check_health(channel: grpc.aio.Channel, *, service: str = "", timeout: float = 1.0) -> bool:
+    """True when the peer's standard health service reports SERVING."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    try:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+    except grpc.aio.AioRpcError:
+        return False
+    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)

@@ -1,0 +1,121 @@
+"""JSON logs carrying ``trace_id``/``span_id``, with a redaction filter.
+
+One JSON object per line on stderr. The redaction filter is a last line of
+defence: code must not log secrets in the first place, but if a value that
+looks like a credential slips into a message or an ``extra`` field, it is
+replaced before the record is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from fieldvault_platform.telemetry import current_trace_ids
+
+REDACTED = "[REDACTED]"
+
+#: Keys (in ``extra``) whose values are never written.
+SENSITIVE_KEYS = re.compile(
+    r"(pass(word)?|secret|token|authorization|api[-_]?key|cookie|otp|(door|alarm|key_?safe)_?code"
+    r"|data[-_]?key|private|credential|signature|plaintext)",
+    re.IGNORECASE,
+)
+
+#: Credential-looking fragments inside free text.
+_SENSITIVE_TEXT = [
+    # Authorization headers and bearer tokens
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    # JWTs (three base64url segments)
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),
+    # Vault tokens (s./hvs./b. prefixes) and Vault Transit ciphertext
+    re.compile(r"\b(hvs|hvb|s|b)\.[A-Za-z0-9]{20,}"),
+    re.compile(r"\bvault:v\d+:[A-Za-z0-9+/=]+"),
+    # key=value pairs whose key is sensitive
+    re.compile(
+        r"(?i)\b((?:pass(?:word)?|secret|token|api[-_]?key|otp)[a-z_]*)\s*[=:]\s*(\"[^\"]*\"|'[^']*'|\S+)"
+    ),
+]
+
+# Attributes every LogRecord has; anything else came in through ``extra``.
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def redact_text(text: str) -> str:
+    for pattern in _SENSITIVE_TEXT:
+        if pattern.groups >= 2:
+            text = pattern.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if SENSITIVE_KEYS.search(key):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(key, v) for v in value]
+    return value
+
+
+class RedactionFilter(logging.Filter):
+    """Scrubs credential-looking text from messages, arguments and ``extra`` fields."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        for key in list(vars(record)):
+            if key not in _STANDARD_ATTRS:
+                setattr(record, key, _redact_value(key, getattr(record, key)))
+        if record.exc_info and record.exc_info[1] is not None:
+            # Render the traceback now so it can be redacted like everything else.
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        ids = current_trace_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and key not in entry:
+                entry[key] = value
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = redact_text(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """Route all logging (ours and libraries') through one redacting JSON handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(RedactionFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Libraries that log request details at INFO (URLs with tokens in query strings).
+    for noisy in ("httpx", "httpcore", "urllib3", "hvac"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,107 @@
+"""The life of a service process: start, serve until SIGTERM, stop in order.
+
+Every gRPC service runs through :func:`serve`: the gRPC server starts and
+reports SERVING, background jobs (outbox relay, consumers) run beside it; on
+SIGTERM/SIGINT health turns NOT_SERVING, background jobs are asked to stop,
+in-flight RPCs finish within the grace period, then resources close in the
+reverse order they were opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fieldvault_platform import telemetry
+from fieldvault_platform.grpc_server import GrpcServer, Registrar, wait_for_shutdown_signal
+from fieldvault_platform.settings import GrpcServerSettings
+
+log = logging.getLogger(__name__)
+
+BackgroundJob = Callable[[asyncio.Event], Awaitable[None]]
+Cleanup = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """What a composition root hands to :func:`serve`."""
+
+    settings: GrpcServerSettings
+    registrars: Sequence[Registrar]
+    service_names: Sequence[str]
+    background_jobs: list[BackgroundJob] = field(default_factory=list)
+    cleanups: list[Cleanup] = field(default_factory=list)
+
+
+async def serve(runtime: ServiceRuntime, *, stop_signal: Awaitable[None] | None = None) -> None:
+    """Serve until ``stop_signal`` completes (default: SIGTERM or SIGINT)."""
+    settings = runtime.settings
+    server = GrpcServer(
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        registrars=runtime.registrars,
+        service_names=runtime.service_names,
+        reflection_enabled=settings.is_development,
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
+    stopping = asyncio.Event()
+    jobs: list[asyncio.Task[None]] = []
+    try:
+        await server.start()
+        jobs = [asyncio.create_task(_supervised(job, stopping)) for job in runtime.background_jobs]
+        await (stop_signal if stop_signal is not None else wait_for_shutdown_signal())
+        log.info("shutting down")
+    finally:
+        stopping.set()
+        await server.stop()
+        if jobs:
+            _, pending = await asyncio.wait(jobs, timeout=settings.shutdown_grace_seconds)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for cleanup in reversed(runtime.cleanups):
+            await cleanup()
+        telemetry.shutdown()
+
+
+async def _supervised(job: BackgroundJob, stopping: asyncio.Event) -> None:
+    # A background job that crashes is logged; the RPCs keep being served and the
+    # health check stays honest about the server itself.
+    try:
+        await job(stopping)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background job %s failed", getattr(job, "__qualname__", job))
+
+
+def command_line(
+    *,
+    service: str,
+    serve_main: Callable[[], Coroutine[Any, Any, None]],
+    migrations_dir: Path | None,
+    database_url: Callable[[], str] | None = None,
+) -> None:
+    """``python -m <service> [serve|migrate]``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {service}")
+    choices = ["serve", "migrate"] if migrations_dir is not None else ["serve"]
+    parser.add_argument("command", nargs="?", default="serve", choices=choices)
+    args = parser.parse_args()
+    if args.command == "migrate":
+        from fieldvault_platform.migrations import upgrade
+
+        assert migrations_dir is not None and database_url is not None
+        # Images install the service as a wheel, away from its source tree, and
+        # copy the migrations folder next to it: they name it by environment.
+        override = os.environ.get("FIELDVAULT_MIGRATIONS_DIR")
+        upgrade(Path(override) if override else migrations_dir, database_url())
+        return
+    asyncio.run(serve_main())

@@ -1,0 +1,119 @@
+"""Settings base: one pydantic-settings class per service, built in the composition root.
+
+Each service subclasses :class:`ServiceSettings` with its own env prefix
+(``FIELDVAULT_<SERVICE>_``). The deployment environment is shared:
+``FIELDVAULT_ENVIRONMENT`` (``development``, ``test`` or ``production``).
+Secret-bearing fields use :class:`pydantic.SecretStr`, whose ``repr`` is
+masked. Outside development a secret that is missing or still a placeholder
+is refused at start-up, so a copied example configuration never reaches
+production.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import ClassVar, Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def current_environment() -> Environment:
+    """The shared deployment environment; production unless told otherwise (fail safe)."""
+    return Environment(os.environ.get("FIELDVAULT_ENVIRONMENT", Environment.PRODUCTION))
+
+
+#: Values that mean "nobody configured this yet".
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "changethis", "secret", "password", "placeholder", "dev", "todo"}
+)
+
+
+def is_placeholder(value: SecretStr | None) -> bool:
+    return value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has. Subclasses set ``model_config`` with their env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Environment = Field(default_factory=current_environment)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    #: Names of SecretStr fields that must hold a real value outside development.
+    #: Optional secrets (e.g. a Vault token when AppRole is used) are listed by
+    #: subclasses only when they are required for the chosen configuration.
+    required_secrets: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        prefix = str(self.model_config.get("env_prefix", ""))
+        for name in self.required_secret_fields():
+            if is_placeholder(getattr(self, name, None)):
+                raise ValueError(
+                    f"{prefix}{name.upper()} is missing or a placeholder; "
+                    f"set a real value (placeholders are only accepted in development)"
+                )
+        return self
+
+    def required_secret_fields(self) -> tuple[str, ...]:
+        """Secret fields that must be set; override to make the list depend on other fields."""
+        return self.required_secrets
+
+
+def service_config(service: str) -> SettingsConfigDict:
+    """The standard ``model_config`` for a service: ``FIELDVAULT_<SERVICE>_`` prefix."""
+    return SettingsConfigDict(env_prefix=f"FIELDVAULT_{service.upper()}_", extra="ignore", frozen=True)
+
+
+class GrpcServerSettings(ServiceSettings):
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(ge=1, le=65535)
+    #: Seconds in-flight RPCs get to finish after SIGTERM.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+
+class DatabaseSettings(ServiceSettings):
+    database_url: str
+
+
+class NatsSettings(ServiceSettings):
+    nats_url: str = "nats://127.0.0.1:14222"
+
+
+class VaultSettings(ServiceSettings):
+    vault_addr: str
+    vault_auth_method: Literal["token", "approle", "kubernetes"] = "approle"
+    vault_token: SecretStr | None = None
+    vault_role_id: str | None = None
+    vault_secret_id: SecretStr | None = None
+    vault_kubernetes_role: str | None = None
+    vault_kubernetes_jwt_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105
+    vault_namespace: str | None = None
+    vault_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    def required_secret_fields(self) -> tuple[str, ...]:
+        by_method = {"token": ("vault_token",), "approle": ("vault_secret_id",), "kubernetes": ()}
+        return (*super().required_secret_fields(), *by_method[self.vault_auth_method])
+
+    @model_validator(mode="after")
+    def _auth_method_has_what_it_needs(self) -> Self:
+        if self.vault_auth_method == "approle" and not self.vault_role_id:
+            raise ValueError("vault_role_id is required when vault_auth_method is 'approle'")
+        if self.vault_auth_method == "kubernetes" and not self.vault_kubernetes_role:
+            raise ValueError("vault_kubernetes_role is required when vault_auth_method is 'kubernetes'")
+        return self

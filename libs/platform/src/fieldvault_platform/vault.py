@@ -1,0 +1,191 @@
+"""Vault/OpenBao client wrapper over hvac.
+
+hvac is synchronous, so every call runs in a worker thread and never blocks
+the event loop. The service authenticates with its own credentials (token,
+AppRole or Kubernetes service account) — never the root token — and logs in
+again once when its token has expired. Vault being unreachable or sealed is
+reported as :class:`~fieldvault_platform.errors.Unavailable` with a clear
+message; plaintexts, data keys and tokens never appear in an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+import hvac
+import hvac.exceptions
+import requests
+from opentelemetry import trace
+
+from fieldvault_platform.errors import DomainError, Unavailable
+from fieldvault_platform.settings import VaultSettings
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+T = TypeVar("T")
+
+
+class VaultRefused(DomainError):
+    """Vault answered but refused: a policy or configuration problem, not the caller's fault."""
+
+    status = grpc.StatusCode.INTERNAL
+    code = "vault_refused"
+
+
+@dataclass(frozen=True)
+class TransitKey:
+    name: str
+    latest_version: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A data key from Transit: ``plaintext`` is used locally, ``wrapped`` is stored."""
+
+    plaintext: bytes
+    wrapped: str
+
+    def __repr__(self) -> str:  # never print key material
+        return f"DataKey(wrapped={self.wrapped[:12]}…)"
+
+
+class VaultClient:
+    """One service's authenticated connection to Vault."""
+
+    def __init__(self, settings: VaultSettings) -> None:
+        self._settings = settings
+        self._client = hvac.Client(
+            url=settings.vault_addr,
+            timeout=settings.vault_timeout_seconds,
+            namespace=settings.vault_namespace,
+        )
+        self._login_lock = threading.Lock()
+        self._logged_in = False
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _login(self) -> None:
+        s = self._settings
+        with self._login_lock:
+            if s.vault_auth_method == "token":
+                assert s.vault_token is not None
+                self._client.token = s.vault_token.get_secret_value()
+            elif s.vault_auth_method == "approle":
+                assert s.vault_secret_id is not None
+                self._client.auth.approle.login(
+                    role_id=s.vault_role_id, secret_id=s.vault_secret_id.get_secret_value()
+                )
+            else:
+                jwt = Path(s.vault_kubernetes_jwt_path).read_text().strip()
+                self._client.auth.kubernetes.login(role=s.vault_kubernetes_role, jwt=jwt)
+            self._logged_in = True
+
+    def _call_sync(self, operation: Callable[[hvac.Client], T]) -> T:
+        if not self._logged_in:
+            self._login()
+        try:
+            return operation(self._client)
+        except hvac.exceptions.Forbidden:
+            # Most often an expired token: log in once more, then give up.
+            self._login()
+            return operation(self._client)
+
+    async def call(self, operation: Callable[[hvac.Client], T], *, name: str) -> T:
+        """Run ``operation(client)`` off the event loop, mapping failures to domain errors.
+
+        ``name`` names the operation in spans and messages (never a value).
+        """
+        with tracer.start_as_current_span(f"vault {name}", kind=trace.SpanKind.CLIENT) as span:
+            span.set_attribute("vault.operation", name)
+            try:
+                return await asyncio.to_thread(self._call_sync, operation)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                raise Unavailable(f"Vault is unavailable: cannot reach it ({name})") from exc
+            except hvac.exceptions.VaultDown as exc:
+                raise Unavailable(f"Vault is unavailable: it is sealed ({name})") from exc
+            except (hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway) as exc:
+                raise Unavailable(f"Vault is unavailable: it reported an internal error ({name})") from exc
+            except hvac.exceptions.Forbidden as exc:
+                raise VaultRefused(f"Vault refused {name}: check this service's Vault policy") from exc
+            except hvac.exceptions.VaultError as exc:
+                raise VaultRefused(f"Vault could not perform {name}") from exc
+
+    async def is_available(self) -> bool:
+        """True when Vault answers and is unsealed (readiness)."""
+        try:
+            status: dict[str, Any] = await asyncio.to_thread(self._client.sys.read_health_status, method="GET")
+        except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
+            return False
+        return isinstance(status, dict) and not status.get("sealed", True)
+
+    # -- Transit ------------------------------------------------------------------
+
+    async def ensure_transit_key(self, name: str, *, key_type: str = "aes256-gcm96") -> TransitKey:
+        """Create the named Transit key unless it exists; idempotent under races."""
+
+        def ensure(client: hvac.Client) -> TransitKey:
+            created = False
+            try:
+                response = client.secrets.transit.read_key(name=name)
+            except hvac.exceptions.InvalidPath:
+                client.secrets.transit.create_key(name=name, key_type=key_type)
+                created = True
+                response = client.secrets.transit.read_key(name=name)
+            return TransitKey(name, int(response["data"]["latest_version"]), created)
+
+        return await self.call(ensure, name="transit.ensure_key")
+
+    async def encrypt(self, key: str, plaintext: bytes) -> str:
+        def encrypt(client: hvac.Client) -> str:
+            encoded = base64.b64encode(plaintext).decode()
+            response = client.secrets.transit.encrypt_data(name=key, plaintext=encoded)
+            return str(response["data"]["ciphertext"])
+
+        return await self.call(encrypt, name="transit.encrypt")
+
+    async def decrypt(self, key: str, ciphertext: str) -> bytes:
+        def decrypt(client: hvac.Client) -> bytes:
+            response = client.secrets.transit.decrypt_data(name=key, ciphertext=ciphertext)
+            return base64.b64decode(response["data"]["plaintext"])
+
+        return await self.call(decrypt, name="transit.decrypt")
+
+    async def generate_data_key(self, key: str) -> DataKey:
+        """A fresh 256-bit data key, returned both plain (use now) and wrapped (store)."""
+
+        def generate(client: hvac.Client) -> DataKey:
+            response = client.secrets.transit.generate_data_key(name=key, key_type="plaintext", bits=256)
+            data = response["data"]
+            return DataKey(base64.b64decode(data["plaintext"]), str(data["ciphertext"]))
+
+        return await self.call(generate, name="transit.generate_data_key")
+
+    # -- KV v2 --------------------------------------------------------------------
+
+    async def read_kv(self, path: str, *, mount: str = "kv") -> dict[str, Any] | None:
+        def read(client: hvac.Client) -> dict[str, Any] | None:
+            try:
+                response = client.secrets.kv.v2.read_secret_version(
+                    path=path, mount_point=mount, raise_on_deleted_version=True
+                )
+            except hvac.exceptions.InvalidPath:
+                return None
+            return dict(response["data"]["data"])
+
+        return await self.call(read, name="kv.read")
+
+    async def write_kv(self, path: str, data: dict[str, Any], *, mount: str = "kv") -> None:
+        def write(client: hvac.Client) -> None:
+            client.secrets.kv.v2.create_or_update_secret(path=path, secret=data, mount_point=mount)
+
+        await self.call(write, name="kv.write")

@@ -1,0 +1,58 @@
+"""Generate the Python stubs for every .proto under protos/ (run by `make proto`).
+
+Output is deterministic for a given grpcio-tools version (pinned by uv.lock),
+so the staleness test can regenerate into a temporary folder and compare.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from grpc_tools import protoc
+
+ROOT = Path(__file__).resolve().parents[2]
+PROTO_ROOT = ROOT / "protos"
+DEFAULT_OUT = Path(__file__).resolve().parent / "src"
+
+
+def proto_files() -> list[Path]:
+    return sorted(PROTO_ROOT.rglob("*.proto"))
+
+
+def generate(out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [str(p.relative_to(PROTO_ROOT)) for p in proto_files()]
+    include = Path(protoc.__file__).parent / "_proto"  # well-known types
+    status = protoc.main(
+        [
+            "grpc_tools.protoc",
+            f"-I{PROTO_ROOT}",
+            f"-I{include}",
+            f"--python_out={out_dir}",
+            f"--pyi_out={out_dir}",
+            f"--grpc_python_out={out_dir}",
+            *files,
+        ]
+    )
+    if status != 0:
+        raise SystemExit(f"protoc failed with status {status}")
+    # Regular packages (not namespace packages) keep imports and mypy simple.
+    for directory in {(out_dir / f).parent for f in files}:
+        while directory != out_dir:
+            (directory / "__init__.py").touch()
+            directory = directory.parent
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
+    generated = out / "fieldvault"
+    if generated.exists() and out == DEFAULT_OUT:
+        # Remove stubs of protos that no longer exist.
+        for stale in generated.rglob("*_pb2*.py*"):
+            stale.unlink()
+    generate(out)
+
+
+if __name__ == "__main__":
+    main()

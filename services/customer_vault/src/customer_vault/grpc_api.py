@@ -1,0 +1,26 @@
+"""gRPC servicer for fieldvault.customer_vault.v1.CustomerVaultService: proto ⇄ domain only."""
+
+from __future__ import annotations
+
+import grpc
+from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
+from fieldvault_platform.vault import VaultClient
+
+from customer_vault import service
+
+SERVICE_NAME: str = customer_vault_pb2.DESCRIPTOR.services_by_name["CustomerVaultService"].full_name
+
+
+class CustomerVaultServicer(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
+    def __init__(self, *, vault: VaultClient) -> None:
+        self._vault = vault
+
+    async def EnsureTenantKey(  # noqa: N802 - generated name
+        self,
+        request: customer_vault_pb2.EnsureTenantKeyRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> customer_vault_pb2.EnsureTenantKeyResponse:
+        key = await service.ensure_tenant_key(vault=self._vault, tenant_id=request.tenant_id)
+        return customer_vault_pb2.EnsureTenantKeyResponse(
+            key_name=key.name, latest_version=key.latest_version, created=key.created
+        )

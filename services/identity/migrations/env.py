@@ -1,0 +1,7 @@
+"""Alembic environment for identity; run through ``python -m identity migrate``."""
+
+from fieldvault_platform.migrations import run_env
+
+from identity.models import Base
+
+run_env(Base.metadata)

@@ -1,0 +1,7 @@
+"""Alembic environment for notification; run through ``python -m notification migrate``."""
+
+from fieldvault_platform.migrations import run_env
+
+from notification.models import Base
+
+run_env(Base.metadata)

@@ -1,0 +1,7 @@
+"""Alembic environment for work_order; run through ``python -m work_order migrate``."""
+
+from fieldvault_platform.migrations import run_env
+
+from work_order.models import Base
+
+run_env(Base.metadata)

@@ -1,0 +1,15 @@
+"""work_order settings, from ``FIELDVAULT_WORK_ORDER_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from fieldvault_platform.settings import (
+    DatabaseSettings, GrpcServerSettings, NatsSettings, service_config,
+)
+
+
+class Settings(GrpcServerSettings, DatabaseSettings, NatsSettings):
+    model_config = service_config("work_order")
+
+    grpc_port: int = Field(default=17003, ge=1, le=65535)
