@@ -1,0 +1,54 @@
+"""FastAPI dependencies as ``Annotated`` aliases, so a route declares what it needs by type.
+
+``app.state`` is untyped; these accessors are the one place that knows what
+the composition root and lifespan put there.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway.peers import Peer, Peers
+from gateway.settings import GatewaySettings
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+def get_peers(request: Request) -> Peers:
+    peers: Peers = request.app.state.peers
+    return peers
+
+
+def get_request_id(request: Request) -> str:
+    request_id: str = request.state.request_id
+    return request_id
+
+
+def identity_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+    return peers.identity
+
+
+def customer_vault_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+    return peers.customer_vault
+
+
+def work_order_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+    return peers.work_order
+
+
+def notification_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+    return peers.notification
+
+
+AppSettings = Annotated[GatewaySettings, Depends(get_settings)]
+AllPeers = Annotated[Peers, Depends(get_peers)]
+RequestId = Annotated[str, Depends(get_request_id)]
+IdentityPeer = Annotated[Peer, Depends(identity_peer)]
+CustomerVaultPeer = Annotated[Peer, Depends(customer_vault_peer)]
+WorkOrderPeer = Annotated[Peer, Depends(work_order_peer)]
+NotificationPeer = Annotated[Peer, Depends(notification_peer)]

@@ -1,0 +1,71 @@
+"""Gateway settings, built once in the composition root (``python -m gateway``).
+
+Every value comes from ``FIELDVAULT_GATEWAY_*`` environment variables; the
+defaults match the local stack (``make run``), where the four services listen
+on 127.0.0.1:17001..17004.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Self
+
+from fieldvault_platform.settings import ServiceSettings, service_config
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+#: A gRPC target such as ``127.0.0.1:17001`` or ``identity.fieldvault.svc:8443``.
+PeerAddress = Annotated[str, Field(min_length=1)]
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = service_config("gateway")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
+    identity_addr: PeerAddress = "127.0.0.1:17001"
+    customer_vault_addr: PeerAddress = "127.0.0.1:17002"
+    work_order_addr: PeerAddress = "127.0.0.1:17003"
+    notification_addr: PeerAddress = "127.0.0.1:17004"
+
+    #: Per-peer deadline of a ``/readyz`` health check; probes must answer fast.
+    readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+    #: Default deadline of a gRPC call made on behalf of a REST request.
+    request_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    #: Browser origins allowed to call the API cross-origin. Empty by default: the
+    #: web app is served by the gateway itself (same origin) and partner systems
+    #: are not browsers. ``NoDecode`` lets the variable be a plain comma-separated
+    #: list (``https://a.example,https://b.example``) as well as a JSON array.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _no_wildcard_origin_outside_development(self) -> Self:
+        # A wildcard would let any web page drive the API with a user's token
+        # pasted into it; in production every origin must be named.
+        if "*" in self.cors_origins and not self.is_development:
+            raise ValueError(
+                "FIELDVAULT_GATEWAY_CORS_ORIGINS may not contain '*' outside development; "
+                "list the allowed origins"
+            )
+        return self
+
+    def peer_addresses(self) -> dict[str, str]:
+        """Peer service name → gRPC target; names are what ``/readyz`` and errors show."""
+        return {
+            "identity": self.identity_addr,
+            "customer_vault": self.customer_vault_addr,
+            "work_order": self.work_order_addr,
+            "notification": self.notification_addr,
+        }
