@@ -40,7 +40,7 @@ class ServiceRuntime:
     cleanups: list[Cleanup] = field(default_factory=list)
 
 
-async def serve(runtime: ServiceRuntime, *, stop_signal: Awaitable[None] | None = None) -> None:
+async def serve(runtime: ServiceRuntime, *, stop_signal: Awaitable[object] | None = None) -> None:
     """Serve until ``stop_signal`` completes (default: SIGTERM or SIGINT)."""
     settings = runtime.settings
     server = GrpcServer(

@@ -1,0 +1,79 @@
+"""``python -m fieldvault_devstack run`` / ``fieldvault-dev run``: the stack behind ``make run``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from fieldvault_devstack.ports import PortInUse
+from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.stack import LocalStack, StackError
+
+log = logging.getLogger("fieldvault.dev")
+
+
+def run() -> int:
+    settings = DevStackSettings()
+    stack = LocalStack(settings)
+    shutdown = threading.Event()
+    started = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        shutdown.set()
+        if not started:
+            # Still starting: unwind start(), which stops whatever is already up.
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+    except (PortInUse, StackError, TimeoutError, RuntimeError) as exc:
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        log.info("interrupted while starting; stopped")
+        return 130
+    started = True
+
+    log.info(
+        "fieldvault is running\n"
+        "  gateway:        http://%s:%d\n"
+        "  data folder:    %s\n"
+        "  operator token: %s (read it from the file; it is never printed)\n"
+        "  mail folder:    %s\n"
+        "  logs:           %s\n"
+        "Press Ctrl-C to stop.",
+        settings.host,
+        settings.gateway_port,
+        stack.data_dir,
+        stack.operator_token_file,
+        stack.mail_dir,
+        stack.logs_dir,
+    )
+    exit_code = stack.wait(shutdown)
+    log.info("stopping services, OpenBao and NATS")
+    # A second Ctrl-C must not abort the orderly shutdown half-way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stack.stop()
+    log.info("stopped")
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fieldvault-dev", description=__doc__)
+    parser.add_argument("command", choices=["run"], nargs="?", default="run")
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # httpx logs every readiness poll at INFO; only the launcher's own lines matter here.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""pytest fixtures that start real nats-server, OpenBao and databases on free ports.
+
+Registered as the ``fieldvault`` pytest11 plugin, so every member's tests can
+use them without a conftest import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from fieldvault_devstack.databases import isolated_database
+from fieldvault_devstack.nats import NatsServer
+from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
+from fieldvault_devstack.ports import free_port
+
+TEST_DATABASE_URL_ENV = "FIELDVAULT_TEST_DATABASE_URL"
+
+
+def _new_nats(directory: Path) -> NatsServer:
+    server = NatsServer(free_port(), directory / "jetstream", directory / "nats-server.log")
+    server.start()
+    return server
+
+
+def _new_openbao(directory: Path, *, bootstrap: bool) -> OpenBaoServer:
+    server = OpenBaoServer(free_port(), directory, cluster_port=free_port())
+    server.start()
+    if bootstrap:
+        bootstrap_vault(server.addr, server.root_token, directory / "credentials")
+    return server
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = _new_nats(tmp_path_factory.mktemp("nats"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]:
+    """Initialised, unsealed, Transit + KV v2 + AppRoles; tests use ``.addr``, ``.root_token``."""
+    server = _new_openbao(tmp_path_factory.mktemp("openbao"), bootstrap=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao_credentials(openbao: OpenBaoServer) -> Mapping[str, tuple[str, str]]:
+    """service -> (role_id, secret_id); bootstrap is idempotent and reuses the secret ids."""
+    return bootstrap_vault(openbao.addr, openbao.root_token, openbao.data_dir / "credentials")
+
+
+@pytest.fixture
+def nats_factory(tmp_path: Path) -> Iterator[Callable[[], NatsServer]]:
+    """Private, started NatsServers for tests that stop or restart them."""
+    servers: list[NatsServer] = []
+
+    def make() -> NatsServer:
+        server = _new_nats(tmp_path / f"nats-{len(servers)}")
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def openbao_factory(tmp_path: Path) -> Iterator[Callable[..., OpenBaoServer]]:
+    """Private, started OpenBaoServers (``make(bootstrap=True)``), all stopped at test end."""
+    servers: list[OpenBaoServer] = []
+
+    def make(*, bootstrap: bool = True) -> OpenBaoServer:
+        server = _new_openbao(tmp_path / f"openbao-{len(servers)}", bootstrap=bootstrap)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for this test: SQLite by default, PostgreSQL when
+    ``FIELDVAULT_TEST_DATABASE_URL`` names a server (a new ``fv_test_*`` database,
+    dropped afterwards). Always an async SQLAlchemy URL."""
+    server_url = os.environ.get(TEST_DATABASE_URL_ENV)
+    if not server_url:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    with isolated_database(server_url) as url:
+        yield url

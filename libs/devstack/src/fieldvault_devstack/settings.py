@@ -1,0 +1,49 @@
+"""Settings of the local stack launcher (``make run``), env prefix ``FIELDVAULT_DEV_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "FIELDVAULT_DEV_"
+
+#: Services that own a database and run Alembic migrations as their own step.
+DB_SERVICES = ("identity", "customer_vault", "work_order", "notification")
+#: Services that serve gRPC (and grpc.health.v1).
+GRPC_SERVICES = ("identity", "customer_vault", "work_order", "notification")
+#: Services that hold Vault credentials (AppRole); nobody else gets any.
+VAULT_SERVICES = ("identity", "customer_vault")
+#: Every process the launcher runs, in start order: the gateway last, once its backends answer.
+ALL_SERVICES = (*GRPC_SERVICES, "gateway")
+
+
+class DevStackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Path(".fieldvault")
+    host: str = "127.0.0.1"
+    nats_port: int = 14222
+    openbao_port: int = 18200
+    #: OpenBao's raft storage needs a cluster port besides the API port.
+    openbao_cluster_port: int = 18201
+    identity_grpc_port: int = 17001
+    customer_vault_grpc_port: int = 17002
+    work_order_grpc_port: int = 17003
+    notification_grpc_port: int = 17004
+    gateway_port: int = 8080
+
+    def grpc_port(self, service: str) -> int:
+        port: int = getattr(self, f"{service}_grpc_port")
+        return port
+
+    def ports(self) -> dict[str, int]:
+        """Every port the stack binds, keyed by the environment variable that sets it."""
+        names = [
+            "nats_port",
+            "openbao_port",
+            "openbao_cluster_port",
+            *(f"{service}_grpc_port" for service in GRPC_SERVICES),
+            "gateway_port",
+        ]
+        return {f"{ENV_PREFIX}{name.upper()}": getattr(self, name) for name in names}
