@@ -3,9 +3,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from fieldvault_devstack.databases import isolated_database, normalise_postgres_url
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from fieldvault_devstack.databases import isolated_database, normalise_postgres_url
 
 
 async def test_database_url_gives_a_fresh_working_database(database_url: str) -> None:

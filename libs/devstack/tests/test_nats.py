@@ -5,8 +5,9 @@ from collections.abc import Callable
 
 import nats
 import pytest
-from fieldvault_devstack.nats import NatsServer
 from nats.js.api import StorageType
+
+from fieldvault_devstack.nats import NatsServer
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import hvac
 import hvac.exceptions
 import pytest
+
 from fieldvault_devstack.openbao import OpenBaoServer
 
 pytestmark = pytest.mark.integration

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from fieldvault_devstack.ports import PortInUse, ensure_port_free, free_port
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hvac
 import pytest
+
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack

@@ -54,7 +54,9 @@ async def test_unit_of_work_rolls_back_everything_when_the_block_raises(database
     await database.dispose()
 
 
-async def test_an_unreachable_database_is_unavailable_not_a_driver_error(unused_tcp_port: int) -> None:
+async def test_an_unreachable_database_is_unavailable_not_a_driver_error(
+    unused_tcp_port: int,
+) -> None:
     database = Database(f"postgresql://nobody@127.0.0.1:{unused_tcp_port}/nothing")
     with pytest.raises(Unavailable, match="the database is unavailable"):
         async with database.unit_of_work() as session:

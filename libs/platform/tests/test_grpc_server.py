@@ -22,7 +22,9 @@ def _identity(b: bytes) -> bytes:
     return b
 
 
-def _generic_service(behaviours: dict[str, Callable[..., Any]]) -> Callable[[grpc.aio.Server], None]:
+def _generic_service(
+    behaviours: dict[str, Callable[..., Any]],
+) -> Callable[[grpc.aio.Server], None]:
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             fn, request_deserializer=_identity, response_serializer=_identity
@@ -139,7 +141,9 @@ async def test_health_reports_serving_for_the_server_and_each_service(server: Gr
     assert await _health(server.port, SERVICE) == health_pb2.HealthCheckResponse.SERVING
 
 
-async def test_shutdown_turns_health_not_serving_and_lets_in_flight_calls_finish(server: GrpcServer) -> None:
+async def test_shutdown_turns_health_not_serving_and_lets_in_flight_calls_finish(
+    server: GrpcServer,
+) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         in_flight = asyncio.ensure_future(channel.unary_unary(f"/{SERVICE}/Slow")(b"", timeout=5))
         watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))

@@ -50,7 +50,12 @@ def test_sensitive_extra_fields_are_redacted(captured: tuple[logging.Logger, io.
     logger, stream = captured
     logger.info(
         "secret written",
-        extra={"door_code": CANARY, "password": CANARY, "nested": {"token": CANARY}, "site_id": "s-1"},
+        extra={
+            "door_code": CANARY,
+            "password": CANARY,
+            "nested": {"token": CANARY},
+            "site_id": "s-1",
+        },
     )
     out = stream.getvalue()
     assert CANARY not in out
@@ -79,8 +84,14 @@ def test_credentials_in_messages_arguments_and_tracebacks_are_redacted(
 @pytest.mark.parametrize(
     ("text", "sensitive_part"),
     [
-        ("hvs.CAESIJ2kZx8Q0aGVsbG8td29ybGQtdG9rZW4tY2FuYXJ5", "CAESIJ2kZx8Q0aGVsbG8td29ybGQtdG9rZW4tY2FuYXJ5"),
-        ("vault:v1:8SDd3WHDOjf7mq69CyCqYjBXAiQQAVZRkFM13ok481zoCmHnSeDX9vyf7w==", "8SDd3WHDOjf7mq69"),
+        (
+            "hvs.CAESIJ2kZx8Q0aGVsbG8td29ybGQtdG9rZW4tY2FuYXJ5",
+            "CAESIJ2kZx8Q0aGVsbG8td29ybGQtdG9rZW4tY2FuYXJ5",
+        ),
+        (
+            "vault:v1:8SDd3WHDOjf7mq69CyCqYjBXAiQQAVZRkFM13ok481zoCmHnSeDX9vyf7w==",
+            "8SDd3WHDOjf7mq69",
+        ),
         ("Basic dXNlcjpwYXNzd29yZGNhbmFyeQ==", "dXNlcjpwYXNzd29yZGNhbmFyeQ"),
         ("secret: hunter2-canary", "hunter2-canary"),
     ],

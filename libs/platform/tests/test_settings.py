@@ -41,7 +41,9 @@ def test_placeholder_secrets_are_refused_outside_development(
     monkeypatch: pytest.MonkeyPatch, placeholder: str
 ) -> None:
     _env(monkeypatch, "production", placeholder)
-    with pytest.raises(ValidationError, match="FIELDVAULT_EXAMPLE_VAULT_SECRET_ID is missing or a placeholder"):
+    with pytest.raises(
+        ValidationError, match="FIELDVAULT_EXAMPLE_VAULT_SECRET_ID is missing or a placeholder"
+    ):
         ExampleSettings()  # type: ignore[call-arg]
 
 
@@ -57,7 +59,9 @@ def test_unset_environment_means_production(monkeypatch: pytest.MonkeyPatch) -> 
         ExampleSettings()  # type: ignore[call-arg]
 
 
-def test_required_values_without_defaults_are_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_required_values_without_defaults_are_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     _env(monkeypatch, "development", "x")
     monkeypatch.delenv("FIELDVAULT_EXAMPLE_DATABASE_URL")
     with pytest.raises(ValidationError, match="database_url"):

@@ -9,7 +9,11 @@ from fieldvault_platform.telemetry import _exporter_from_env
 
 @pytest.fixture(autouse=True)
 def _clean_otel_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    for name in (
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -22,7 +26,9 @@ def test_an_otlp_endpoint_alone_selects_otlp(monkeypatch: pytest.MonkeyPatch) ->
     assert isinstance(_exporter_from_env(), OTLPSpanExporter)
 
 
-@pytest.mark.parametrize(("choice", "kind"), [("console", ConsoleSpanExporter), ("otlp", OTLPSpanExporter)])
+@pytest.mark.parametrize(
+    ("choice", "kind"), [("console", ConsoleSpanExporter), ("otlp", OTLPSpanExporter)]
+)
 def test_otel_traces_exporter_chooses_the_exporter(
     monkeypatch: pytest.MonkeyPatch, choice: str, kind: type
 ) -> None:

@@ -30,7 +30,9 @@ def test_committed_stubs_match_the_protos(tmp_path: Path) -> None:
     fresh = _tree(tmp_path / "fieldvault")
     committed = _tree(PROTOS_LIB / "src" / "fieldvault")
     assert fresh, "no stubs were generated"
-    stale = sorted(name for name in fresh.keys() | committed.keys() if fresh.get(name) != committed.get(name))
+    stale = sorted(
+        name for name in fresh.keys() | committed.keys() if fresh.get(name) != committed.get(name)
+    )
     assert not stale, f"stubs are stale, run `make proto`: {stale}"
 
 

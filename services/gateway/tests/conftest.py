@@ -12,10 +12,11 @@ import grpc
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
 from fieldvault_platform.settings import Environment
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 PEER_NAMES = ("identity", "customer_vault", "work_order", "notification")
 

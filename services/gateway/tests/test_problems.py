@@ -6,11 +6,12 @@ from typing import Any
 import grpc
 import pytest
 from fastapi import APIRouter
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pydantic import BaseModel, Field
+
 from fieldvault_platform.errors import FailedPrecondition
 from gateway.dependencies import IdentityPeer, WorkOrderPeer
 from gateway.problems import Problem
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from pydantic import BaseModel, Field
 
 CANARY = "CANARY-7f3a-door-code-4711"
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from gateway.settings import GatewaySettings
 from pydantic import ValidationError
+
+from gateway.settings import GatewaySettings
 
 
 def test_defaults_match_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:

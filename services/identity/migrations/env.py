@@ -1,7 +1,6 @@
 """Alembic environment for identity; run through ``python -m identity migrate``."""
 
 from fieldvault_platform.migrations import run_env
+from identity.models import MIGRATED_METADATA
 
-from identity.models import Base
-
-run_env(Base.metadata)
+run_env(MIGRATED_METADATA)

@@ -1,7 +1,6 @@
 """Alembic environment for notification; run through ``python -m notification migrate``."""
 
 from fieldvault_platform.migrations import run_env
+from notification.models import MIGRATED_METADATA
 
-from notification.models import Base
-
-run_env(Base.metadata)
+run_env(MIGRATED_METADATA)

@@ -1,7 +1,6 @@
 """Alembic environment for work_order; run through ``python -m work_order migrate``."""
 
 from fieldvault_platform.migrations import run_env
+from work_order.models import MIGRATED_METADATA
 
-from work_order.models import Base
-
-run_env(Base.metadata)
+run_env(MIGRATED_METADATA)

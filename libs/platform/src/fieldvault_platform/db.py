@@ -9,7 +9,7 @@ and rolls back when it raises.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -35,15 +35,24 @@ NAMING_CONVENTION = {
 }
 
 
-class Base(DeclarativeBase):
-    """Declarative base shared by the models of one service process.
+def service_metadata() -> MetaData:
+    """A fresh ``MetaData`` with the shared naming convention, one per service.
 
-    Every service runs in its own process and imports only its own models, so
-    ``Base.metadata`` holds exactly that service's tables (plus the outbox and
-    processed-event tables from :mod:`fieldvault_platform.events`).
+    Each service declares its own declarative base on it, so a process that
+    imports several services (the test suite) never mixes their tables.
+    """
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PlatformBase(DeclarativeBase):
+    """Declarative base of the platform's own tables (outbox, processed events).
+
+    Every event-producing or -consuming service creates these tables in its
+    own database through its own migrations (``target_metadata`` lists both
+    the service's metadata and this one).
     """
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = service_metadata()
 
 
 def normalise_url(url: str) -> str:
@@ -94,16 +103,28 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction: commit on success, roll back on any exception.
 
-        A database that cannot be reached surfaces as :class:`Unavailable`
-        rather than a driver stack trace.
+        A database that cannot be reached (at connect time or mid-transaction)
+        surfaces as :class:`Unavailable` rather than a driver stack trace; the
+        block's own errors pass through unchanged.
         """
-        try:
-            async with self.sessions() as session, session.begin():
-                yield session
-        except (OperationalError, DBAPIError, OSError) as exc:
-            if _is_connection_failure(exc):
+        async with self.sessions() as session:
+            try:
+                # Connect eagerly, so "cannot reach the database" is told apart
+                # from errors raised by the code inside the block.
+                await session.connection()
+            except (DBAPIError, OSError) as exc:
                 raise Unavailable("the database is unavailable") from exc
-            raise
+            try:
+                yield session
+                await session.commit()
+            except DBAPIError as exc:
+                await _rollback_quietly(session)
+                if exc.connection_invalidated or isinstance(exc, OperationalError):
+                    raise Unavailable("the database is unavailable") from exc
+                raise
+            except BaseException:
+                await _rollback_quietly(session)
+                raise
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query (readiness)."""
@@ -120,9 +141,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _is_connection_failure(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return True
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
-    return False
+async def _rollback_quietly(session: AsyncSession) -> None:
+    # A rollback on a dead connection fails too; the original error is what matters.
+    with suppress(DBAPIError, OSError):
+        await session.rollback()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 
-from fieldvault_platform.errors import DomainError
-
 import grpc
+
+from fieldvault_platform.errors import DomainError
 
 _deadline: ContextVar[float | None] = ContextVar("fieldvault_deadline", default=None)
 

@@ -26,7 +26,9 @@ def open_channel(target: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
 
 
-async def check_health(channel: grpc.aio.Channel, *, service: str = "", timeout: float = 1.0) -> bool:
+async def check_health(
+    channel: grpc.aio.Channel, *, service: str = "", timeout: float = 1.0
+) -> bool:
     """True when the peer's standard health service reports SERVING."""
     stub = health_pb2_grpc.HealthStub(channel)
     try:

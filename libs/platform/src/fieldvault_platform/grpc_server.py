@@ -33,12 +33,16 @@ Registrar = Callable[[grpc.aio.Server], None]
 
 async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, method: str) -> None:
     if isinstance(exc, DomainError):
-        await context.abort(exc.status, exc.message, trailing_metadata=((ERROR_CODE_KEY, exc.code),))
+        await context.abort(
+            exc.status, exc.message, trailing_metadata=((ERROR_CODE_KEY, exc.code),)
+        )
     # Unknown failures: log for operators (the log filter redacts), answer generically
     # so no internal detail, let alone a secret, reaches the caller.
     log.exception("unhandled error in %s", method)
     await context.abort(
-        grpc.StatusCode.INTERNAL, "internal error", trailing_metadata=((ERROR_CODE_KEY, "internal"),)
+        grpc.StatusCode.INTERNAL,
+        "internal error",
+        trailing_metadata=((ERROR_CODE_KEY, "internal"),),
     )
 
 
@@ -76,7 +80,7 @@ def _wrap_unary(behaviour: Any, method: str) -> Any:
             return await behaviour(request, context)
         except grpc.aio.AbortError:
             raise
-        except Exception as exc:  # noqa: BLE001 - mapped, never leaked
+        except Exception as exc:
             await _abort_for(exc, context, method)
 
     return wrapper
@@ -95,7 +99,7 @@ def _wrap_stream(behaviour: Any, method: str) -> Any:
                 yield item
         except grpc.aio.AbortError:
             raise
-        except Exception as exc:  # noqa: BLE001 - mapped, never leaked
+        except Exception as exc:
             await _abort_for(exc, context, method)
 
     return wrapper
@@ -136,7 +140,9 @@ class GrpcServer:
         try:
             self.port = self.server.add_insecure_port(self.address)
         except RuntimeError as exc:
-            raise OSError(f"cannot listen on {self.address}: the port is taken or not allowed") from exc
+            raise OSError(
+                f"cannot listen on {self.address}: the port is taken or not allowed"
+            ) from exc
         await self.server.start()
         await self._set_status(health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC server listening", extra={"address": self.address})

@@ -29,11 +29,13 @@ def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> 
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
 
 
-def run_env(target_metadata: MetaData) -> None:
+def run_env(target_metadata: MetaData | list[MetaData]) -> None:
     """Body of a service's ``migrations/env.py``: online migrations on the async engine."""
     url = context.config.get_main_option("sqlalchemy.url")
     if url is None:
-        raise RuntimeError("sqlalchemy.url is not set; run migrations through `python -m <service> migrate`")
+        raise RuntimeError(
+            "sqlalchemy.url is not set; run migrations through `python -m <service> migrate`"
+        )
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

@@ -15,9 +15,9 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fieldvault_platform import telemetry
 from fieldvault_platform.grpc_server import GrpcServer, Registrar, wait_for_shutdown_signal

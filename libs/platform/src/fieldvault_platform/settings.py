@@ -77,7 +77,9 @@ class ServiceSettings(BaseSettings):
 
 def service_config(service: str) -> SettingsConfigDict:
     """The standard ``model_config`` for a service: ``FIELDVAULT_<SERVICE>_`` prefix."""
-    return SettingsConfigDict(env_prefix=f"FIELDVAULT_{service.upper()}_", extra="ignore", frozen=True)
+    return SettingsConfigDict(
+        env_prefix=f"FIELDVAULT_{service.upper()}_", extra="ignore", frozen=True
+    )
 
 
 class GrpcServerSettings(ServiceSettings):
@@ -102,7 +104,7 @@ class VaultSettings(ServiceSettings):
     vault_role_id: str | None = None
     vault_secret_id: SecretStr | None = None
     vault_kubernetes_role: str | None = None
-    vault_kubernetes_jwt_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105
+    vault_kubernetes_jwt_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"
     vault_namespace: str | None = None
     vault_timeout_seconds: float = Field(default=5.0, gt=0)
 
@@ -115,5 +117,7 @@ class VaultSettings(ServiceSettings):
         if self.vault_auth_method == "approle" and not self.vault_role_id:
             raise ValueError("vault_role_id is required when vault_auth_method is 'approle'")
         if self.vault_auth_method == "kubernetes" and not self.vault_kubernetes_role:
-            raise ValueError("vault_kubernetes_role is required when vault_auth_method is 'kubernetes'")
+            raise ValueError(
+                "vault_kubernetes_role is required when vault_auth_method is 'kubernetes'"
+            )
         return self

@@ -43,7 +43,9 @@ def _exporter_from_env() -> SpanExporter | None:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter()
-    raise ValueError(f"OTEL_TRACES_EXPORTER={choice!r} is not supported (use otlp, console or none)")
+    raise ValueError(
+        f"OTEL_TRACES_EXPORTER={choice!r} is not supported (use otlp, console or none)"
+    )
 
 
 def setup(service_name: str, *, exporter: SpanExporter | None = None) -> TracerProvider:

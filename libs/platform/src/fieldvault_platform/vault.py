@@ -114,16 +114,22 @@ class VaultClient:
             except hvac.exceptions.VaultDown as exc:
                 raise Unavailable(f"Vault is unavailable: it is sealed ({name})") from exc
             except (hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway) as exc:
-                raise Unavailable(f"Vault is unavailable: it reported an internal error ({name})") from exc
+                raise Unavailable(
+                    f"Vault is unavailable: it reported an internal error ({name})"
+                ) from exc
             except hvac.exceptions.Forbidden as exc:
-                raise VaultRefused(f"Vault refused {name}: check this service's Vault policy") from exc
+                raise VaultRefused(
+                    f"Vault refused {name}: check this service's Vault policy"
+                ) from exc
             except hvac.exceptions.VaultError as exc:
                 raise VaultRefused(f"Vault could not perform {name}") from exc
 
     async def is_available(self) -> bool:
         """True when Vault answers and is unsealed (readiness)."""
         try:
-            status: dict[str, Any] = await asyncio.to_thread(self._client.sys.read_health_status, method="GET")
+            status: dict[str, Any] = await asyncio.to_thread(
+                self._client.sys.read_health_status, method="GET"
+            )
         except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
             return False
         return isinstance(status, dict) and not status.get("sealed", True)
@@ -164,7 +170,9 @@ class VaultClient:
         """A fresh 256-bit data key, returned both plain (use now) and wrapped (store)."""
 
         def generate(client: hvac.Client) -> DataKey:
-            response = client.secrets.transit.generate_data_key(name=key, key_type="plaintext", bits=256)
+            response = client.secrets.transit.generate_data_key(
+                name=key, key_type="plaintext", bits=256
+            )
             data = response["data"]
             return DataKey(base64.b64decode(data["plaintext"]), str(data["ciphertext"]))
 

@@ -1,1 +1,1 @@
-"""fieldvault customer-vault: Encrypted customers, sites and secrets; grants, reveal, tamper-evident audit."""
+"""fieldvault customer-vault: encrypted customers, sites and secrets; grants, reveal, audit."""

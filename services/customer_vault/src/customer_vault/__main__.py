@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldvault_platform.runtime import command_line
-
 from customer_vault.main import run
 from customer_vault.settings import Settings
+from fieldvault_platform.runtime import command_line
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import grpc
-from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
-from fieldvault_platform.vault import VaultClient
 
 from customer_vault import service
+from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
+from fieldvault_platform.vault import VaultClient
 
 SERVICE_NAME: str = customer_vault_pb2.DESCRIPTOR.services_by_name["CustomerVaultService"].full_name
 
@@ -15,7 +15,7 @@ class CustomerVaultServicer(customer_vault_pb2_grpc.CustomerVaultServiceServicer
     def __init__(self, *, vault: VaultClient) -> None:
         self._vault = vault
 
-    async def EnsureTenantKey(  # noqa: N802 - generated name
+    async def EnsureTenantKey(
         self,
         request: customer_vault_pb2.EnsureTenantKeyRequest,
         context: grpc.aio.ServicerContext,

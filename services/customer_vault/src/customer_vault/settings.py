@@ -5,7 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from fieldvault_platform.settings import (
-    DatabaseSettings, GrpcServerSettings, NatsSettings, VaultSettings, service_config,
+    DatabaseSettings,
+    GrpcServerSettings,
+    NatsSettings,
+    VaultSettings,
+    service_config,
 )
 
 

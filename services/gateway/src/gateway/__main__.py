@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uvicorn
+
 from fieldvault_platform import telemetry
 from fieldvault_platform.logging import configure_logging
-
 from gateway.main import SERVICE_NAME, create_app
 from gateway.middleware import install_request_id_logging
 from gateway.settings import GatewaySettings

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fieldvault_platform import telemetry
 
+from fieldvault_platform import telemetry
 from gateway import problems
 from gateway.middleware import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.peers import open_peers

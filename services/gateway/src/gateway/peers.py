@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
-from fieldvault_platform.grpc_client import open_channel
 
+from fieldvault_platform.grpc_client import open_channel
 from gateway.settings import GatewaySettings
 
 ResponseT = TypeVar("ResponseT")

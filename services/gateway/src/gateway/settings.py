@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Self
 
-from fieldvault_platform.settings import ServiceSettings, service_config
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
+
+from fieldvault_platform.settings import ServiceSettings, service_config
 
 #: A gRPC target such as ``127.0.0.1:17001`` or ``identity.fieldvault.svc:8443``.
 PeerAddress = Annotated[str, Field(min_length=1)]

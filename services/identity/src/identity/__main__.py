@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldvault_platform.runtime import command_line
-
 from identity.main import run
 from identity.settings import Settings
 

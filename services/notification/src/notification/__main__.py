@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldvault_platform.runtime import command_line
-
 from notification.main import run
 from notification.settings import Settings
 

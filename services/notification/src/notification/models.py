@@ -1,12 +1,21 @@
 """notification tables.
 
-Importing the event models registers the outbox and processed-event tables on
-the shared metadata, so this service's migrations create them.
+The service's own tables are declared on :class:`Base`. Its migrations also
+create the platform's outbox and processed-event tables in its database.
 """
 
 from __future__ import annotations
 
-from fieldvault_platform.db import Base
-from fieldvault_platform.events import OutboxEvent, ProcessedEvent
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "OutboxEvent", "ProcessedEvent"]
+from fieldvault_platform.db import service_metadata
+from fieldvault_platform.events import OutboxEvent
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+#: Everything this service's migrations create, for Alembic's ``target_metadata``.
+MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]

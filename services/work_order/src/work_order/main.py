@@ -10,7 +10,6 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.events import open_event_backbone
 from fieldvault_platform.logging import configure_logging
 from fieldvault_platform.runtime import ServiceRuntime, serve
-
 from work_order.grpc_api import SERVICE_NAME, WorkOrderServicer
 from work_order.settings import Settings
 
@@ -20,7 +19,9 @@ SERVICE = "work_order"
 async def build_runtime(settings: Settings) -> ServiceRuntime:
     database = Database(settings.database_url)
     telemetry.instrument_engine(database.engine)
-    backbone = await open_event_backbone(service=SERVICE, nats_url=settings.nats_url, database=database)
+    backbone = await open_event_backbone(
+        service=SERVICE, nats_url=settings.nats_url, database=database
+    )
     servicer = WorkOrderServicer()
     return ServiceRuntime(
         settings=settings,

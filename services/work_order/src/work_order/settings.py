@@ -5,7 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from fieldvault_platform.settings import (
-    DatabaseSettings, GrpcServerSettings, NatsSettings, service_config,
+    DatabaseSettings,
+    GrpcServerSettings,
+    NatsSettings,
+    service_config,
 )
 
 

@@ -1,0 +1,54 @@
+"""NATS JetStream plumbing: subjects, connection, transactional outbox, idempotent consumers.
+
+A producing service calls :func:`add_event` inside its unit of work and runs
+an :class:`OutboxRelay`; a consuming service runs a :class:`ConsumerRunner`
+with a handler that applies one event inside the runner's transaction.
+"""
+
+from fieldvault_platform.events.backbone import EventBackbone, open_event_backbone
+from fieldvault_platform.events.connection import (
+    DEFAULT_DUPLICATE_WINDOW,
+    DEFAULT_MAX_AGE,
+    connect,
+    ensure_pull_consumer,
+    ensure_stream,
+)
+from fieldvault_platform.events.consumer import (
+    ConsumerRunner,
+    EventHandler,
+    ProcessedEvent,
+    ReceivedEvent,
+)
+from fieldvault_platform.events.outbox import (
+    EVENT_TYPE_HEADER,
+    MSG_ID_HEADER,
+    OutboxEvent,
+    OutboxRelay,
+    add_event,
+)
+from fieldvault_platform.events.subjects import event_subject, service_subjects, stream_name
+from fieldvault_platform.events.tracing import extract_trace_context, inject_trace_context
+
+__all__ = [
+    "DEFAULT_DUPLICATE_WINDOW",
+    "DEFAULT_MAX_AGE",
+    "EVENT_TYPE_HEADER",
+    "MSG_ID_HEADER",
+    "ConsumerRunner",
+    "EventBackbone",
+    "EventHandler",
+    "OutboxEvent",
+    "OutboxRelay",
+    "ProcessedEvent",
+    "ReceivedEvent",
+    "add_event",
+    "connect",
+    "ensure_pull_consumer",
+    "ensure_stream",
+    "event_subject",
+    "extract_trace_context",
+    "inject_trace_context",
+    "open_event_backbone",
+    "service_subjects",
+    "stream_name",
+]

@@ -1,0 +1,98 @@
+"""Fixtures for the events tests: a traced process, a migrated database, a NATS client.
+
+nats-server and the database come from the ``fieldvault`` pytest plugin
+(fieldvault_devstack); these fixtures only build on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+from nats.aio.client import Client
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from fieldvault_devstack.nats import NatsServer
+from fieldvault_platform.db import Database, PlatformBase
+from fieldvault_platform.events import ProcessedEvent, connect
+from fieldvault_platform.events.outbox import OutboxEvent
+
+WaitUntil = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """One in-memory exporter on the process-wide tracer provider.
+
+    The global provider can be set only once per process, so if another
+    test (or telemetry.setup) installed an SDK provider first, we add our
+    processor to it instead of replacing it.
+    """
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+        provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def spans(span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    span_exporter.clear()
+    yield span_exporter
+    span_exporter.clear()
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A fresh database with the outbox and processed-event tables.
+
+    Services create them with Alembic; here ``create_all`` of just these two
+    tables keeps other members' models out of the test database.
+    """
+    db = Database(database_url)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(
+            PlatformBase.metadata.create_all,
+            tables=[
+                PlatformBase.metadata.tables[m.__tablename__] for m in (OutboxEvent, ProcessedEvent)
+            ],
+        )
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def service() -> str:
+    """A service name of our own, so streams on the shared nats-server never collide."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def nats_client(nats_server: NatsServer) -> AsyncIterator[Client]:
+    client = await connect(nats_server.url, name="events-tests", reconnect_time_wait=0.1)
+    yield client
+    await client.close()
+
+
+async def _wait_until(
+    condition: Callable[[], Awaitable[bool]], within: float = 15.0, interval: float = 0.05
+) -> None:
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def wait_until() -> WaitUntil:
+    return _wait_until
