@@ -9,6 +9,8 @@ propagated by :mod:`fieldvault_platform.grpc_server` for chained calls.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -26,13 +28,35 @@ def open_channel(target: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
 
 
+class HealthStatus(StrEnum):
+    SERVING = "serving"
+    NOT_SERVING = "not_serving"
+    #: No answer: the peer is down, unreachable or too slow.
+    UNREACHABLE = "unreachable"
+
+
+# Connection-level failures: the peer could not be reached or did not answer in time.
+_UNREACHABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+async def health_status(
+    channel: grpc.aio.Channel, *, service: str = "", timeout: float = 1.0
+) -> HealthStatus:
+    """What the peer's ``grpc.health.v1`` service says; tells "down" from "not serving"."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    try:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in _UNREACHABLE_CODES:
+            return HealthStatus.UNREACHABLE
+        return HealthStatus.NOT_SERVING
+    if response.status == health_pb2.HealthCheckResponse.SERVING:
+        return HealthStatus.SERVING
+    return HealthStatus.NOT_SERVING
+
+
 async def check_health(
     channel: grpc.aio.Channel, *, service: str = "", timeout: float = 1.0
 ) -> bool:
     """True when the peer's standard health service reports SERVING."""
-    stub = health_pb2_grpc.HealthStub(channel)
-    try:
-        response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
-    except grpc.aio.AioRpcError:
-        return False
-    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+    return await health_status(channel, service=service, timeout=timeout) is HealthStatus.SERVING

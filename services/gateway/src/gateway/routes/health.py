@@ -9,25 +9,16 @@ their addresses) with what it found.
 from __future__ import annotations
 
 import asyncio
-from enum import StrEnum
 from typing import Literal
 
-import grpc
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import BaseModel
 
+from fieldvault_platform.grpc_client import HealthStatus, health_status
 from gateway.dependencies import AllPeers, AppSettings
-from gateway.peers import Peer
 
 router = APIRouter(tags=["health"])
-
-
-class DependencyStatus(StrEnum):
-    SERVING = "serving"
-    NOT_SERVING = "not_serving"
-    UNREACHABLE = "unreachable"
 
 
 class Liveness(BaseModel):
@@ -36,28 +27,7 @@ class Liveness(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
-    dependencies: dict[str, DependencyStatus]
-
-
-# Connection-level failures: the peer could not be reached or did not answer in time.
-_UNREACHABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
-
-
-async def probe(peer: Peer, *, deadline_seconds: float) -> DependencyStatus:
-    # fieldvault_platform.grpc_client.check_health answers a bool, which cannot tell
-    # "down" from "up but not serving"; operators need the difference, so ask directly.
-    stub = health_pb2_grpc.HealthStub(peer.channel)
-    try:
-        response = await stub.Check(
-            health_pb2.HealthCheckRequest(service=""), timeout=deadline_seconds
-        )
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() in _UNREACHABLE_CODES:
-            return DependencyStatus.UNREACHABLE
-        return DependencyStatus.NOT_SERVING
-    if response.status == health_pb2.HealthCheckResponse.SERVING:
-        return DependencyStatus.SERVING
-    return DependencyStatus.NOT_SERVING
+    dependencies: dict[str, HealthStatus]
 
 
 @router.get("/healthz", summary="Liveness: the process is up")
@@ -74,9 +44,12 @@ async def healthz() -> Liveness:
 async def readyz(settings: AppSettings, peers: AllPeers) -> JSONResponse:
     checked = peers.all()
     statuses = await asyncio.gather(
-        *(probe(peer, deadline_seconds=settings.readiness_timeout_seconds) for peer in checked)
+        *(
+            health_status(peer.channel, timeout=settings.readiness_timeout_seconds)
+            for peer in checked
+        )
     )
-    ready = all(status is DependencyStatus.SERVING for status in statuses)
+    ready = all(status is HealthStatus.SERVING for status in statuses)
     body = Readiness(
         status="ready" if ready else "not_ready",
         dependencies={peer.name: status for peer, status in zip(checked, statuses, strict=True)},
