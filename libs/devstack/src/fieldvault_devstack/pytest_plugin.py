@@ -11,6 +11,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from fieldvault_devstack.databases import isolated_database
 from fieldvault_devstack.nats import NatsServer
@@ -96,3 +100,32 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         return
     with isolated_database(server_url) as url:
         yield url
+
+
+# --- traces ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """One in-memory exporter on the process-wide tracer provider.
+
+    The global provider can be set only once per process, so if another
+    test (or ``telemetry.setup``) installed an SDK provider first, the
+    exporter is added to it instead of replacing it.
+    """
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+        provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def spans(span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    """The exporter, emptied before and after the test: read ``spans.get_finished_spans()``."""
+    span_exporter.clear()
+    yield span_exporter
+    span_exporter.clear()

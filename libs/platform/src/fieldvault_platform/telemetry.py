@@ -64,12 +64,13 @@ def setup(service_name: str, *, exporter: SpanExporter | None = None) -> TracerP
     if chosen is not None:
         provider.add_span_processor(BatchSpanProcessor(chosen))
     trace.set_tracer_provider(provider)
-    _instrument_grpc()
+    instrument_grpc()
     _provider = provider
     return provider
 
 
-def _instrument_grpc() -> None:
+def instrument_grpc() -> None:
+    """Trace every grpc.aio server and channel created from now on (client and server spans)."""
     try:
         from opentelemetry.instrumentation.grpc import (
             GrpcAioInstrumentorClient,

@@ -1,4 +1,4 @@
-"""Fixtures for the events tests: a traced process, a migrated database, a NATS client.
+"""Fixtures for the events tests: a migrated database, a NATS client (spans: the plugin).
 
 nats-server and the database come from the ``fieldvault`` pytest plugin
 (fieldvault_devstack); these fixtures only build on them.
@@ -9,14 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from nats.aio.client import Client
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_platform.db import Database, PlatformBase
@@ -24,31 +20,6 @@ from fieldvault_platform.events import ProcessedEvent, connect
 from fieldvault_platform.events.outbox import OutboxEvent
 
 WaitUntil = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
-
-
-@pytest.fixture(scope="session")
-def span_exporter() -> InMemorySpanExporter:
-    """One in-memory exporter on the process-wide tracer provider.
-
-    The global provider can be set only once per process, so if another
-    test (or telemetry.setup) installed an SDK provider first, we add our
-    processor to it instead of replacing it.
-    """
-    exporter = InMemorySpanExporter()
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
-        provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
-
-
-@pytest.fixture
-def spans(span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
-    span_exporter.clear()
-    yield span_exporter
-    span_exporter.clear()
 
 
 @pytest.fixture
