@@ -32,13 +32,16 @@ def run() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start()
+        started = True
     except (PortInUse, StackError, TimeoutError, RuntimeError) as exc:
         log.error("%s", exc)
         return 1
     except KeyboardInterrupt:
+        # Also reached when the signal lands just after start() returned:
+        # stop() is safe to call twice and must not be skipped then.
+        stack.stop()
         log.info("interrupted while starting; stopped")
         return 130
-    started = True
 
     log.info(
         "fieldvault is running\n"

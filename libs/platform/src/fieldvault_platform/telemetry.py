@@ -75,10 +75,15 @@ def instrument_grpc() -> None:
         from opentelemetry.instrumentation.grpc import (
             GrpcAioInstrumentorClient,
             GrpcAioInstrumentorServer,
+            filters,
         )
     except ImportError:  # a member without the grpc extra
         return
-    GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
+    # Health Watch streams with context.write (a coroutine, not an async
+    # generator), which the aio server interceptor cannot wrap: it would break
+    # the NOT_SERVING signal at shutdown. Health probes are not worth a span anyway.
+    not_health = filters.negate(filters.service_name("grpc.health.v1.Health"))
+    GrpcAioInstrumentorServer(filter_=not_health).instrument()  # type: ignore[no-untyped-call]
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
 
 

@@ -72,6 +72,8 @@ async def connect(
         )
 
     async def on_disconnected() -> None:
+        if client.is_draining or client.is_closed:
+            return  # our own shutdown, not an outage
         logger.warning("NATS disconnected; reconnecting", extra={"nats_url": safe_url})
 
     async def on_reconnected() -> None:
