@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -273,6 +274,24 @@ async def test_event_of_a_rolled_back_state_change_is_never_published(
     assert message.headers["Nats-Msg-Id"] == committed
     assert await count(database, select(func.count()).select_from(OutboxEvent)) == 1
     assert await _scalars(database, select(WorkOrder.id)) == ["wo-committed"]
+    await js.delete_stream(stream_name(service))
+
+
+async def test_published_events_are_purged_after_the_retention_but_pending_ones_never(
+    database: Database, nats_client: Any, service: str
+) -> None:
+    js = nats_client.jetstream(timeout=2)
+    await ensure_stream(js, service)
+    subject = event_subject("tenant-a", service, "created")
+    await create_work_order(database, subject, "wo-old")
+    relay = OutboxRelay(database, js, retention=timedelta(seconds=0))
+    assert await relay.relay_once() == 1
+    pending = await create_work_order(database, subject, "wo-pending")
+
+    assert await relay.purge_published() == 1
+    remaining = await _scalars(database, select(OutboxEvent.id))
+    assert remaining == [pending], "an unpublished event is never purged"
+    assert await OutboxRelay(database, js).purge_published() == 0, "default retention keeps a day"
     await js.delete_stream(stream_name(service))
 
 

@@ -16,11 +16,11 @@ import asyncio
 import logging
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import JSON, DateTime, Index, LargeBinary, String, select, text, update
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, String, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -123,6 +123,8 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         publish_timeout: float = 5.0,
         max_backoff: float = 30.0,
+        retention: timedelta = timedelta(days=1),
+        purge_interval: float = 300.0,
     ) -> None:
         self._database = database
         self._js = js
@@ -130,6 +132,9 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._publish_timeout = publish_timeout
         self._max_backoff = max_backoff
+        self._retention = retention
+        self._purge_interval = purge_interval
+        self._next_purge = 0.0
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -173,6 +178,30 @@ class OutboxRelay:
         if failure is not None:
             raise failure
         return len(published)
+
+    async def purge_published(self) -> int:
+        """Delete rows published longer ago than ``retention``; return how many.
+
+        Published rows are kept for a while to help operators trace an event,
+        but the outbox must not grow for ever.
+        """
+        cutoff = _utcnow() - self._retention
+        async with self._database.unit_of_work() as session:
+            result = await session.execute(
+                delete(OutboxEvent).where(
+                    OutboxEvent.published_at.is_not(None), OutboxEvent.published_at < cutoff
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _purge_when_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + self._purge_interval
+        purged = await self.purge_published()
+        if purged:
+            logger.info("purged published outbox events", extra={"count": purged})
 
     async def _publish(self, row: OutboxEvent) -> None:
         # The publish span is a child of the writer's span (stored with the
@@ -225,6 +254,7 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 published = await self.relay_once()
+                await self._purge_when_due()
             except Exception as exc:
                 failures += 1
                 delay = min(self._max_backoff, self._poll_interval * 2 ** min(failures, 16))
