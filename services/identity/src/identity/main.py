@@ -5,11 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 from fieldvault.identity.v1 import identity_pb2_grpc
-from fieldvault_platform import telemetry
-from fieldvault_platform.db import Database
-from fieldvault_platform.events import open_event_backbone
-from fieldvault_platform.logging import configure_logging
-from fieldvault_platform.runtime import ServiceRuntime, serve
+from fieldvault_platform.runtime import ServiceRuntime
+from fieldvault_platform.service import open_plumbing, run_service
 from identity.grpc_api import SERVICE_NAME, IdentityServicer
 from identity.settings import Settings
 
@@ -17,22 +14,14 @@ SERVICE = "identity"
 
 
 async def build_runtime(settings: Settings) -> ServiceRuntime:
-    database = Database(settings.database_url)
-    telemetry.instrument_engine(database.engine)
-    backbone = await open_event_backbone(
-        service=SERVICE, nats_url=settings.nats_url, database=database
-    )
+    plumbing = await open_plumbing(SERVICE, settings)
     servicer = IdentityServicer()
-    return ServiceRuntime(
-        settings=settings,
+    return plumbing.runtime(
+        settings,
         registrars=[partial(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
-        background_jobs=[backbone.relay.run],
-        cleanups=[database.dispose, backbone.close],
     )
 
 
 async def run(settings: Settings) -> None:
-    configure_logging(SERVICE, settings.log_level)
-    telemetry.setup(SERVICE)
-    await serve(await build_runtime(settings))
+    await run_service(SERVICE, settings, lambda: build_runtime(settings))
