@@ -3,6 +3,7 @@
 #   make test   the test suite (FIELDVAULT_TEST_DATABASE_URL=postgresql://… for PostgreSQL)
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
+#   make bench  benchmarks: ratios against raw baselines measured in the same run
 
 PYTHON ?= python3
 TOOLS  := .tools
@@ -11,7 +12,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test check proto lock clean
+.PHONY: install run test check proto bench lock clean
 
 # uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
 $(UV):
@@ -39,6 +40,9 @@ check: install
 
 proto: install
 	$(VENV)/bin/python libs/protos/generate.py
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
 
 lock: $(UV)
 	$(UV) lock

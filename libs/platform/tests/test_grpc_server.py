@@ -166,3 +166,36 @@ async def test_a_taken_port_fails_fast_naming_the_address() -> None:
             await second.start()
     finally:
         await first.stop()
+
+
+async def _reflected_services(port: int) -> list[str]:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        responses = stub.ServerReflectionInfo(iter([request]), timeout=2)
+        async for response in responses:
+            return [s.name for s in response.list_services_response.service]
+    return []
+
+
+@pytest.mark.parametrize("development", [True, False])
+async def test_reflection_is_served_only_in_development(development: bool) -> None:
+    server = GrpcServer(
+        host="127.0.0.1",
+        port=0,
+        registrars=[],
+        service_names=[SERVICE],
+        reflection_enabled=development,
+    )
+    await server.start()
+    try:
+        if development:
+            assert SERVICE in await _reflected_services(server.port)
+        else:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await _reflected_services(server.port)
+            assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await server.stop()
