@@ -101,3 +101,13 @@ def test_redact_text_removes_known_credential_shapes(text: str, sensitive_part: 
     assert sensitive_part not in redacted
     assert "[REDACTED]" in redacted
     assert redacted.startswith("context ")
+
+
+def test_an_extra_field_named_like_a_standard_one_is_kept_not_dropped(
+    captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = captured
+    logger.info("called", extra={"service": "identity"})
+    (line,) = _lines(stream)
+    assert line["service"] == "example"
+    assert line["extra_service"] == "identity"

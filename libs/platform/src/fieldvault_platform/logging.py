@@ -99,8 +99,9 @@ class JsonFormatter(logging.Formatter):
         if ids is not None:
             entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and key not in entry:
-                entry[key] = value
+            if key not in _STANDARD_ATTRS:
+                # An extra named like one of ours (service, level, ...) is kept, renamed.
+                entry[f"extra_{key}" if key in entry else key] = value
         if record.exc_text:
             entry["exception"] = record.exc_text
         elif record.exc_info:
