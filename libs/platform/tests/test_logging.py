@@ -5,6 +5,8 @@ import json
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 from fieldvault_platform.logging import JsonFormatter, RedactionFilter, redact_text
@@ -111,3 +113,27 @@ def test_an_extra_field_named_like_a_standard_one_is_kept_not_dropped(
     (line,) = _lines(stream)
     assert line["service"] == "example"
     assert line["extra_service"] == "identity"
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "Bearer abcdefgh12345",
+        "BASIC dXNlcjpwYXNz",
+        "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl",
+        "hvs.CAESIJ2kZx8Q0aGVsbG8td29y",
+        "vault:v2:QUJDREVGRw==",
+        "password=hunter2",
+        "Token: 'x y'",
+        "apikey=k",
+        " ",
+        "job done.",
+        "wo-123",
+    ]
+)
+
+
+@given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=12)), max_size=8).map("".join))
+def test_the_fast_path_never_changes_what_is_redacted(text: str) -> None:
+    from fieldvault_platform.logging import _SENSITIVE_TEXT, _replacement
+
+    assert redact_text(text) == _SENSITIVE_TEXT.sub(_replacement, text)

@@ -26,32 +26,56 @@ SENSITIVE_KEYS = re.compile(
     re.IGNORECASE,
 )
 
-#: Credential-looking fragments inside free text.
-_SENSITIVE_TEXT = [
+#: Credential-looking fragments inside free text, as one pattern so a log line
+#: is scanned once (this runs for every record).
+_SENSITIVE_TEXT = re.compile(
     # Authorization headers and bearer tokens
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    r"(?i:\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,})"
     # JWTs (three base64url segments)
-    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),
+    r"|\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"
     # Vault tokens (s./hvs./b. prefixes) and Vault Transit ciphertext
-    re.compile(r"\b(hvs|hvb|s|b)\.[A-Za-z0-9]{20,}"),
-    re.compile(r"\bvault:v\d+:[A-Za-z0-9+/=]+"),
-    # key=value pairs whose key is sensitive
-    re.compile(
-        r"(?i)\b((?:pass(?:word)?|secret|token|api[-_]?key|otp)[a-z_]*)\s*[=:]\s*(\"[^\"]*\"|'[^']*'|\S+)"
-    ),
-]
+    r"|\b(?:hvs|hvb|s|b)\.[A-Za-z0-9]{20,}"
+    r"|\bvault:v\d+:[A-Za-z0-9+/=]+"
+    # key=value pairs whose key is sensitive: the key stays, the value goes
+    r"|(?P<key>(?i:\b(?:pass(?:word)?|secret|token|api[-_]?key|otp)[a-z_]*))"
+    r"\s*[=:]\s*(?:\"[^\"]*\"|'[^']*'|\S+)",
+    # ASCII: case-insensitive matching must not fold e.g. "ſ" into "s", which
+    # the lower-cased fast path below would not see.
+    re.ASCII,
+)
+
 
 # Attributes every LogRecord has; anything else came in through ``extra``.
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+def _replacement(match: re.Match[str]) -> str:
+    key = match.group("key")
+    return f"{key}={REDACTED}" if key else REDACTED
+
+
+#: Every match of _SENSITIVE_TEXT contains one of these (lower-cased); text with
+#: none of them, most log lines, skips the regex entirely.
+_TRIGGERS = (
+    "bearer",
+    "basic",
+    "eyj",
+    "s.",
+    "b.",
+    "vault:v",
+    "pass",
+    "secret",
+    "token",
+    "api",
+    "otp",
+)
+
+
 def redact_text(text: str) -> str:
-    for pattern in _SENSITIVE_TEXT:
-        if pattern.groups >= 2:
-            text = pattern.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
-        else:
-            text = pattern.sub(REDACTED, text)
-    return text
+    lowered = text.lower()
+    if not any(trigger in lowered for trigger in _TRIGGERS):
+        return text
+    return _SENSITIVE_TEXT.sub(_replacement, text)
 
 
 def _redact_value(key: str, value: Any) -> Any:
