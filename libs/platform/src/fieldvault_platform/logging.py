@@ -39,8 +39,8 @@ _SENSITIVE_TEXT = re.compile(
     # key=value pairs whose key is sensitive: the key stays, the value goes
     r"|(?P<key>(?i:\b(?:pass(?:word)?|secret|token|api[-_]?key|otp)[a-z_]*))"
     r"\s*[=:]\s*(?:\"[^\"]*\"|'[^']*'|\S+)",
-    # ASCII: case-insensitive matching must not fold e.g. "ſ" into "s", which
-    # the lower-cased fast path below would not see.
+    # ASCII: case-insensitive matching must not fold non-ASCII letters (the long
+    # s, U+017F) into ASCII ones, which the lower-cased fast path would not see.
     re.ASCII,
 )
 
