@@ -11,8 +11,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from fieldvault_platform import deadlines
-from fieldvault_platform.errors import FailedPrecondition, NotFound, Unavailable
-from fieldvault_platform.grpc_server import ERROR_CODE_KEY, GrpcServer
+from fieldvault_platform.errors import ERROR_CODE_KEY, FailedPrecondition, NotFound, Unavailable
+from fieldvault_platform.grpc_server import GrpcServer
 
 CANARY = "CANARY-alarm-code-0000-unhandled"
 SERVICE = "fieldvault.test.v1.TestService"

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import grpc
 
+#: gRPC trailing metadata key carrying a domain error's stable machine code;
+#: the services' error interceptor sets it, the gateway reads it.
+ERROR_CODE_KEY = "fieldvault-error-code"
+
 
 class DomainError(Exception):
     """Base class: a failure the caller can understand and act on."""

@@ -21,12 +21,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from fieldvault_platform.deadlines import set_deadline_from_remaining
-from fieldvault_platform.errors import DomainError
+from fieldvault_platform.errors import ERROR_CODE_KEY, DomainError
 
 log = logging.getLogger(__name__)
-
-#: Trailing metadata key carrying the stable machine code of a domain error.
-ERROR_CODE_KEY = "fieldvault-error-code"
 
 Registrar = Callable[[grpc.aio.Server], None]
 

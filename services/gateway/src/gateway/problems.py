@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fieldvault_platform.errors import ERROR_CODE_KEY
 from gateway.peers import PeerRpcError
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://fieldvault.dev/problems/"
 
-#: Trailing metadata set by the services' error interceptor (fieldvault_platform.grpc_server).
-ERROR_CODE_KEY = "fieldvault-error-code"
 #: Optional trailing metadata: seconds a throttled or unavailable caller should wait.
 RETRY_AFTER_KEY = "fieldvault-retry-after"
 DEFAULT_RETRY_AFTER_SECONDS = 5
