@@ -14,8 +14,6 @@ DB_SERVICES = ("identity", "customer_vault", "work_order", "notification")
 GRPC_SERVICES = ("identity", "customer_vault", "work_order", "notification")
 #: Services that hold Vault credentials (AppRole); nobody else gets any.
 VAULT_SERVICES = ("identity", "customer_vault")
-#: Every process the launcher runs, in start order: the gateway last, once its backends answer.
-ALL_SERVICES = (*GRPC_SERVICES, "gateway")
 
 
 class DevStackSettings(BaseSettings):

@@ -26,7 +26,6 @@ from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import ensure_port_free
 from fieldvault_devstack.service_env import StackEndpoints, service_env
 from fieldvault_devstack.settings import (
-    ALL_SERVICES,
     DB_SERVICES,
     GRPC_SERVICES,
     VAULT_SERVICES,
@@ -133,10 +132,16 @@ class LocalStack:
                 )
 
     def start_services(self) -> None:
-        for service in ALL_SERVICES:
+        # The gRPC services need only NATS, OpenBao and their own database, so
+        # they start side by side; the gateway, whose readiness is theirs, last.
+        for service in GRPC_SERVICES:
             self._spawn(service)
+        for service in GRPC_SERVICES:
             self._wait_ready(service)
             log.info("%s is ready", service)
+        self._spawn("gateway")
+        self._wait_ready("gateway")
+        log.info("gateway is ready")
 
     def _spawn(self, service: str) -> None:
         handle = self.service_log(service).open("ab")
