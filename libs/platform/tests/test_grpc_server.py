@@ -11,7 +11,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from fieldvault_platform import deadlines
-from fieldvault_platform.errors import ERROR_CODE_KEY, FailedPrecondition, NotFound, Unavailable
+from fieldvault_platform.errors import (
+    ERROR_CODE_KEY,
+    RETRY_AFTER_KEY,
+    DomainError,
+    FailedPrecondition,
+    NotFound,
+    Unavailable,
+)
 from fieldvault_platform.grpc_server import GrpcServer
 
 CANARY = "CANARY-alarm-code-0000-unhandled"
@@ -50,6 +57,13 @@ async def raise_unavailable(request: bytes, context: grpc.aio.ServicerContext) -
     raise Unavailable("Vault is unavailable: it is sealed")
 
 
+async def raise_throttled(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    error = DomainError("too many attempts; try again in 30 seconds", code="rate_limited")
+    error.status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    error.retry_after_seconds = 30
+    raise error
+
+
 async def raise_unexpected(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     raise RuntimeError(f"leaky internals {CANARY}")
 
@@ -75,6 +89,7 @@ async def server() -> AsyncIterator[GrpcServer]:
                     "Transition": raise_invalid_transition,
                     "Unavailable": raise_unavailable,
                     "Unexpected": raise_unexpected,
+                    "Throttled": raise_throttled,
                     "Deadline": report_deadline,
                     "Slow": slow,
                 }
@@ -119,6 +134,15 @@ async def test_domain_errors_map_to_status_codes_with_a_machine_code(
     assert caught.value.code() == status
     trailing = dict(caught.value.trailing_metadata() or ())
     assert trailing[ERROR_CODE_KEY] == code
+
+
+async def test_a_retry_after_travels_as_trailing_metadata(server: GrpcServer) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await _call(server, "Throttled")
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    trailing = dict(caught.value.trailing_metadata() or ())
+    assert trailing[RETRY_AFTER_KEY] == "30"
+    assert trailing[ERROR_CODE_KEY] == "rate_limited"
 
 
 async def test_unexpected_errors_answer_internal_without_their_message(server: GrpcServer) -> None:

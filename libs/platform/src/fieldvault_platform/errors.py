@@ -13,6 +13,9 @@ import grpc
 #: gRPC trailing metadata key carrying a domain error's stable machine code;
 #: the services' error interceptor sets it, the gateway reads it.
 ERROR_CODE_KEY = "fieldvault-error-code"
+#: Trailing metadata key: whole seconds a throttled or unavailable caller should wait
+#: (the gateway's ``Retry-After``).
+RETRY_AFTER_KEY = "fieldvault-retry-after"
 
 
 class DomainError(Exception):
@@ -21,6 +24,8 @@ class DomainError(Exception):
     status: grpc.StatusCode = grpc.StatusCode.UNKNOWN
     #: Stable machine-readable code that the gateway exposes as problem+json ``code``.
     code: str = "error"
+    #: When set, callers are told to retry after this many seconds.
+    retry_after_seconds: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

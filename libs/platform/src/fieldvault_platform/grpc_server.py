@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from fieldvault_platform.deadlines import set_deadline_from_remaining
-from fieldvault_platform.errors import ERROR_CODE_KEY, DomainError
+from fieldvault_platform.errors import ERROR_CODE_KEY, RETRY_AFTER_KEY, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,10 @@ Registrar = Callable[[grpc.aio.Server], None]
 
 async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, method: str) -> None:
     if isinstance(exc, DomainError):
-        await context.abort(
-            exc.status, exc.message, trailing_metadata=((ERROR_CODE_KEY, exc.code),)
-        )
+        trailing: tuple[tuple[str, str], ...] = ((ERROR_CODE_KEY, exc.code),)
+        if exc.retry_after_seconds is not None:
+            trailing += ((RETRY_AFTER_KEY, str(exc.retry_after_seconds)),)
+        await context.abort(exc.status, exc.message, trailing_metadata=trailing)
     # Unknown failures: log for operators (the log filter redacts), answer generically
     # so no internal detail, let alone a secret, reaches the caller.
     log.exception("unhandled error in %s", method)

@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fieldvault_platform.errors import ERROR_CODE_KEY
+from fieldvault_platform.errors import ERROR_CODE_KEY, RETRY_AFTER_KEY
 from gateway.peers import PeerRpcError
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://fieldvault.dev/problems/"
 
-#: Optional trailing metadata: seconds a throttled or unavailable caller should wait.
-RETRY_AFTER_KEY = "fieldvault-retry-after"
 DEFAULT_RETRY_AFTER_SECONDS = 5
 
 # A code from metadata becomes part of a URI and a client's switch statement;
