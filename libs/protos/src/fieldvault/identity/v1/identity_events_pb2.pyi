@@ -1,0 +1,51 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SessionRevokedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SESSION_REVOKED_REASON_UNSPECIFIED: _ClassVar[SessionRevokedReason]
+    SESSION_REVOKED_REASON_LOGOUT: _ClassVar[SessionRevokedReason]
+    SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE: _ClassVar[SessionRevokedReason]
+    SESSION_REVOKED_REASON_ROLES_CHANGED: _ClassVar[SessionRevokedReason]
+    SESSION_REVOKED_REASON_ADMIN: _ClassVar[SessionRevokedReason]
+SESSION_REVOKED_REASON_UNSPECIFIED: SessionRevokedReason
+SESSION_REVOKED_REASON_LOGOUT: SessionRevokedReason
+SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE: SessionRevokedReason
+SESSION_REVOKED_REASON_ROLES_CHANGED: SessionRevokedReason
+SESSION_REVOKED_REASON_ADMIN: SessionRevokedReason
+
+class UserDeactivated(_message.Message):
+    __slots__ = ("event_id", "tenant_id", "user_id", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    tenant_id: str
+    user_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., user_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SessionRevoked(_message.Message):
+    __slots__ = ("event_id", "tenant_id", "user_id", "session_id", "reason", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    tenant_id: str
+    user_id: str
+    session_id: str
+    reason: SessionRevokedReason
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., user_id: _Optional[str] = ..., session_id: _Optional[str] = ..., reason: _Optional[_Union[SessionRevokedReason, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
