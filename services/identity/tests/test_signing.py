@@ -63,7 +63,8 @@ def key_name() -> str:
 
 @pytest.fixture
 async def signer(vault: VaultClient, key_name: str) -> TokenSigner:
-    signer = TokenSigner(vault, key_name=key_name, issuer=ISSUER)
+    # No activation delay: these tests look at a rotated-in key at once.
+    signer = TokenSigner(vault, key_name=key_name, issuer=ISSUER, activation_delay_seconds=0)
     await signer.ensure_key()
     return signer
 
@@ -211,11 +212,38 @@ async def test_rotation_changes_the_kid_and_keeps_earlier_tokens_valid(
         jwt.decode(after, jwt.PyJWK(jwks["keys"][1]), algorithms=["EdDSA"], audience=AUDIENCE)
 
 
+async def test_a_rotated_in_key_is_published_first_and_signs_after_the_activation_delay(
+    vault: VaultClient, key_name: str
+) -> None:
+    wall = [time.time()]
+    signer = TokenSigner(
+        vault, key_name=key_name, activation_delay_seconds=60, wall_clock=lambda: wall[0]
+    )
+    await signer.ensure_key()
+    assert await signer.current_kid() == f"{key_name}:v1", "a first version signs at once"
+
+    assert await signer.rotate() == f"{key_name}:v2"
+    jwks_kids = [key["kid"] for key in (await signer.jwks())["keys"]]
+    assert f"{key_name}:v2" in jwks_kids, "published at once, for verifiers to fetch"
+    early = await signer.sign(_claims())
+    assert jwt.get_unverified_header(early)["kid"] == f"{key_name}:v1"
+
+    wall[0] += 61
+    later = await signer.sign(_claims())
+    assert jwt.get_unverified_header(later)["kid"] == f"{key_name}:v2"
+
+
 async def test_another_replica_picks_up_a_rotation_when_its_cache_expires(
     vault: VaultClient, signer: TokenSigner, key_name: str
 ) -> None:
     now = [1000.0]
-    replica = TokenSigner(vault, key_name=key_name, cache_ttl_seconds=30, clock=lambda: now[0])
+    replica = TokenSigner(
+        vault,
+        key_name=key_name,
+        cache_ttl_seconds=30,
+        activation_delay_seconds=0,
+        clock=lambda: now[0],
+    )
     assert jwt.get_unverified_header(await replica.sign(_claims()))["kid"] == f"{key_name}:v1"
 
     await signer.rotate()

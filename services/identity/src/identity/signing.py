@@ -13,14 +13,15 @@ key's metadata — latest version and public keys — is cached for
 one extra ``transit/keys`` read once per TTL, not per token.
 
 Rotation without logging anyone out: :meth:`TokenSigner.rotate` adds a new
-key version and signs with it from then on, while every version at or above
-Transit's ``min_decryption_version`` stays in the JWKS, so tokens signed
-before the rotation still verify until they expire. Retire old versions by
-raising ``min_decryption_version`` on the key once their tokens have expired
-(access tokens live minutes). With several identity replicas, the others
-notice a rotation within ``cache_ttl_seconds``; until then they keep signing
-with the previous version (still valid) and their JWKS may lack the new one,
-so verifiers that refresh on an unknown ``kid`` should retry after that TTL.
+key version, which is published in the JWKS at once but signs tokens only
+after ``activation_delay_seconds`` (default 60 s: longer than a verifier's
+JWKS refresh interval plus this signer's cache TTL), so no verifier ever sees
+a ``kid`` it could not yet have fetched. Every version at or above Transit's
+``min_decryption_version`` stays in the JWKS, so tokens signed before the
+rotation still verify until they expire. Retire old versions by raising
+``min_decryption_version`` on the key once their tokens have expired (access
+tokens live minutes). Several identity replicas agree on the signing version
+because it follows from Vault's creation times, not from who rotated.
 
 Each token's header carries ``kid = "<key name>:v<version>"``, and the JWKS
 publishes one OKP/Ed25519 key per version under the same ``kid``.
@@ -33,9 +34,11 @@ import base64
 import binascii
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import hvac
@@ -81,6 +84,8 @@ class PublicKeyVersion:
     kid: str
     #: Raw 32-byte Ed25519 public key.
     public_key: bytes
+    #: When Vault created this version (Unix seconds).
+    created_at: float
 
     def jwk(self) -> dict[str, str]:
         return {
@@ -101,6 +106,19 @@ class _KeyState:
     exportable: bool
     fetched_at: float
 
+    def signing_version(self, *, now: float, activation_delay: float) -> int:
+        """The newest version published for at least ``activation_delay`` seconds.
+
+        Verifiers learn a new key from the JWKS only when they refresh, so a
+        rotated-in version is used for signing only once every verifier can
+        have fetched it. The key's first version is used at once: nobody can
+        hold tokens of an older one.
+        """
+        for key in reversed(self.published):
+            if key.created_at <= now - activation_delay:
+                return key.version
+        return self.published[0].version
+
 
 class TokenSigner:
     """Signs compact JWS (JWT) with an Ed25519 key that never leaves Vault Transit."""
@@ -112,13 +130,18 @@ class TokenSigner:
         key_name: str = DEFAULT_KEY_NAME,
         issuer: str = DEFAULT_ISSUER,
         cache_ttl_seconds: float = 30.0,
+        activation_delay_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._vault = vault
         self.key_name = key_name
         self.issuer = issuer
         self._cache_ttl = cache_ttl_seconds
         self._clock = clock
+        self._wall_clock = wall_clock
+        # Longer than a verifier's JWKS refresh interval plus this cache's TTL.
+        self._activation_delay = activation_delay_seconds
         self._state: _KeyState | None = None
         self._refresh_lock = asyncio.Lock()
 
@@ -137,7 +160,14 @@ class TokenSigner:
         return kid_for(self.key_name, state.latest_version)
 
     async def current_kid(self) -> str:
-        return kid_for(self.key_name, (await self._key_state()).latest_version)
+        """The ``kid`` new tokens are signed with now."""
+        return kid_for(self.key_name, await self._signing_version())
+
+    async def _signing_version(self) -> int:
+        state = await self._key_state()
+        return state.signing_version(
+            now=self._wall_clock(), activation_delay=self._activation_delay
+        )
 
     async def sign(self, claims: Mapping[str, Any]) -> str:
         """A compact JWS over ``claims`` (``iss`` set to this signer's issuer).
@@ -147,7 +177,7 @@ class TokenSigner:
         """
         if claims.get("iss", self.issuer) != self.issuer:
             raise ValueError("claims name a different issuer than this signer")
-        version = (await self._key_state()).latest_version
+        version = await self._signing_version()
         header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": kid_for(self.key_name, version)}
         payload = {**claims, "iss": self.issuer}
         signing_input = f"{b64url(_canonical_json(header))}.{b64url(_canonical_json(payload))}"
@@ -160,7 +190,11 @@ class TokenSigner:
         return {"keys": [key.jwk() for key in reversed(state.published)]}
 
     async def rotate(self) -> str:
-        """Add a key version; new tokens use it, old ones keep verifying. Returns its ``kid``."""
+        """Add a key version and return its ``kid``.
+
+        It is published in the JWKS at once and signs new tokens after the
+        activation delay; tokens of older versions keep verifying.
+        """
         name = self.key_name
 
         def rotate(client: hvac.Client) -> None:
@@ -244,8 +278,21 @@ class TokenSigner:
             public_key = base64.b64decode(entry["public_key"])
             if len(public_key) != ED25519_PUBLIC_KEY_BYTES:
                 raise VaultRefused(f"Vault returned a malformed public key for {self.key_name}")
-            published.append(PublicKeyVersion(version, kid_for(self.key_name, version), public_key))
+            created_at = _unix_time(str(entry.get("creation_time", "")))
+            published.append(
+                PublicKeyVersion(version, kid_for(self.key_name, version), public_key, created_at)
+            )
         published.sort(key=lambda key: key.version)
         if not published or published[-1].version != latest:
             raise VaultRefused(f"Vault did not return the latest public key of {self.key_name}")
         return _KeyState(latest, tuple(published), bool(data.get("exportable")), self._clock())
+
+
+def _unix_time(rfc3339: str) -> float:
+    """Vault's creation_time (RFC 3339, nanoseconds) as Unix seconds; 0.0 when unreadable."""
+    # fromisoformat takes at most microseconds: cut the fraction to six digits.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", rfc3339.strip()).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0.0
