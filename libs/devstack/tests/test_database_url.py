@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fieldvault_devstack.databases import isolated_database, normalise_postgres_url
@@ -27,6 +27,8 @@ async def test_database_url_is_isolated_from_other_tests(database_url: str) -> N
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
+            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+            assert "jobs" not in tables
             await connection.execute(text("CREATE TABLE jobs (id INTEGER PRIMARY KEY)"))
     finally:
         await engine.dispose()

@@ -34,7 +34,11 @@ def test_port_in_use_fails_fast_naming_the_port_and_the_setting(taken_port: int)
 
 
 def test_free_port_is_bindable() -> None:
-    ensure_port_free(free_port(), "ANY")
+    port = free_port()
+    ensure_port_free(port, "ANY")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+        assert probe.getsockname()[1] == port
 
 
 def test_stack_starts_nothing_when_a_port_is_taken(
