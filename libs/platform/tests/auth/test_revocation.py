@@ -96,6 +96,16 @@ async def running(listener: RevocationListener) -> AsyncIterator[None]:
         await asyncio.wait_for(task, 10)
 
 
+async def expect_session_revocation_applied(
+    js: Any, issuer: Any, verifier: TokenVerifier, tenant: str, within: float = 5.0
+) -> None:
+    """Revoke a fresh session over NATS and wait until its token is refused."""
+    token = issuer.mint(tid=tenant, sub="user-1", sid="session-1")
+    event = session_revoked(tenant, "user-1", "session-1", time.time())
+    await publish(js, tenant, "session_revoked", event)
+    await refused_within(verifier, token, within)
+
+
 async def refused_within(verifier: TokenVerifier, token: str, seconds: float) -> float:
     """Poll until the token is refused as revoked; return how long it took."""
     start = time.monotonic()
@@ -262,11 +272,7 @@ async def test_the_listener_recovers_when_its_consumer_is_removed_on_the_server(
             (consumer,) = await js.consumers_info(stream_name("identity"))
             await js.delete_consumer(stream_name("identity"), consumer.name)
             await asyncio.sleep(0.5)
-            token = issuer.mint(tid=tenant, sub="user-1", sid="session-1")
-            event = session_revoked(tenant, "user-1", "session-1", time.time())
-            await publish(js, tenant, "session_revoked", event)
-
-            await refused_within(verifier, token, 5.0)
+            await expect_session_revocation_applied(js, issuer, verifier, tenant)
     finally:
         await client.close()
 
@@ -282,10 +288,6 @@ async def test_a_service_started_before_identity_picks_up_its_stream_later(
         # No identity stream: nothing can have been revoked, so it is caught up at once.
         async with running(listener):
             await ensure_stream(js, "identity")  # identity starts
-            token = issuer.mint(tid=tenant, sub="user-1", sid="session-1")
-            event = session_revoked(tenant, "user-1", "session-1", time.time())
-            await publish(js, tenant, "session_revoked", event)
-
-            await refused_within(verifier, token, 5.0)
+            await expect_session_revocation_applied(js, issuer, verifier, tenant)
     finally:
         await client.close()
