@@ -97,6 +97,7 @@ Wiring, in a service's composition root::
     principal.require_scope("work_orders:write")
 """
 
+from fieldvault_platform.auth.bearer import AUTHORIZATION_KEY, bearer_metadata, bearer_token
 from fieldvault_platform.auth.contract import (
     ALLOWED_ALGORITHMS,
     AUDIENCES,
@@ -114,6 +115,7 @@ from fieldvault_platform.auth.verifier import TokenVerifier
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "AUDIENCES",
+    "AUTHORIZATION_KEY",
     "DEFAULT_ISSUER",
     "DEFAULT_LEEWAY",
     "DEFAULT_MAX_TOKEN_LIFETIME",
@@ -128,5 +130,7 @@ __all__ = [
     "RevocationListener",
     "TokenVerifier",
     "VerificationKey",
+    "bearer_metadata",
+    "bearer_token",
     "parse_jwks",
 ]

@@ -25,17 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldvault/identity/v1/identity_events.proto\x12\x16\x66ieldvault.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n\x0fUserDeactivated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc9\x01\n\x0eSessionRevoked\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\x12<\n\x06reason\x18\x05 \x01(\x0e\x32,.fieldvault.identity.v1.SessionRevokedReason\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xdd\x01\n\x14SessionRevokedReason\x12&\n\"SESSION_REVOKED_REASON_UNSPECIFIED\x10\x00\x12!\n\x1dSESSION_REVOKED_REASON_LOGOUT\x10\x01\x12.\n*SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE\x10\x02\x12(\n$SESSION_REVOKED_REASON_ROLES_CHANGED\x10\x03\x12 \n\x1cSESSION_REVOKED_REASON_ADMIN\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldvault/identity/v1/identity_events.proto\x12\x16\x66ieldvault.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n\x0fUserDeactivated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc9\x01\n\x0eSessionRevoked\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\x12<\n\x06reason\x18\x05 \x01(\x0e\x32,.fieldvault.identity.v1.SessionRevokedReason\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"s\n\rTenantCreated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04slug\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbc\x01\n\x0bUserInvited\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x15\n\rinvitation_id\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xca\x01\n\x16OrganizationDpaUpdated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x15\n\rdpa_signed_on\x18\x04 \x01(\t\x12\x16\n\x0e\x64pa_expires_on\x18\x05 \x01(\t\x12\x12\n\ndpa_active\x18\x06 \x01(\x08\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9e\x01\n\x15OrganizationDpaLapsed\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x16\n\x0e\x64pa_expires_on\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xdd\x01\n\x14SessionRevokedReason\x12&\n\"SESSION_REVOKED_REASON_UNSPECIFIED\x10\x00\x12!\n\x1dSESSION_REVOKED_REASON_LOGOUT\x10\x01\x12.\n*SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE\x10\x02\x12(\n$SESSION_REVOKED_REASON_ROLES_CHANGED\x10\x03\x12 \n\x1cSESSION_REVOKED_REASON_ADMIN\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldvault.identity.v1.identity_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONREVOKEDREASON']._serialized_start=432
-  _globals['_SESSIONREVOKEDREASON']._serialized_end=653
+  _globals['_SESSIONREVOKEDREASON']._serialized_start=1106
+  _globals['_SESSIONREVOKEDREASON']._serialized_end=1327
   _globals['_USERDEACTIVATED']._serialized_start=105
   _globals['_USERDEACTIVATED']._serialized_end=225
   _globals['_SESSIONREVOKED']._serialized_start=228
   _globals['_SESSIONREVOKED']._serialized_end=429
+  _globals['_TENANTCREATED']._serialized_start=431
+  _globals['_TENANTCREATED']._serialized_end=546
+  _globals['_USERINVITED']._serialized_start=549
+  _globals['_USERINVITED']._serialized_end=737
+  _globals['_ORGANIZATIONDPAUPDATED']._serialized_start=740
+  _globals['_ORGANIZATIONDPAUPDATED']._serialized_end=942
+  _globals['_ORGANIZATIONDPALAPSED']._serialized_start=945
+  _globals['_ORGANIZATIONDPALAPSED']._serialized_end=1103
 # @@protoc_insertion_point(module_scope)

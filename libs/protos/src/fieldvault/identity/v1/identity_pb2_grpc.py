@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from fieldvault.identity.v1 import identity_pb2 as fieldvault_dot_identity_dot_v1_dot_identity__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -27,8 +28,13 @@ if _version_not_supported:
 class IdentityServiceStub:
     """Tenants, people, organisations, login and tokens.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the identity issue defines its RPCs.
+    Authentication of a call: the metadata key "authorization" carries
+    "Bearer <access token>" whose audience is "identity" (the gateway obtains
+    one with ExchangeToken). CreateTenant takes the platform operator token
+    there instead; the login, refresh, invitation and token-issuing RPCs need
+    no bearer (their request carries what they check). Errors carry the
+    stable machine code in the trailing metadata key "fieldvault-error-code".
+    --- Signing in and tokens ---------------------------------------------
     """
 
     def __init__(self, channel):
@@ -37,18 +43,537 @@ class IdentityServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.Login = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/Login',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LoginRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LoginResponse.FromString,
+                _registered_method=True)
+        self.Refresh = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/Refresh',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.RefreshRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.RefreshResponse.FromString,
+                _registered_method=True)
+        self.Logout = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/Logout',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LogoutRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LogoutResponse.FromString,
+                _registered_method=True)
+        self.IssueClientToken = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/IssueClientToken',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueClientTokenRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueClientTokenResponse.FromString,
+                _registered_method=True)
+        self.IssueServiceToken = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/IssueServiceToken',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueServiceTokenRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueServiceTokenResponse.FromString,
+                _registered_method=True)
+        self.ExchangeToken = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ExchangeToken',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenResponse.FromString,
+                _registered_method=True)
+        self.GetJwks = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetJwks',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksResponse.FromString,
+                _registered_method=True)
+        self.GetMe = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetMe',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetMeRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetMeResponse.FromString,
+                _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ChangePassword',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
+        self.EnrollTotp = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/EnrollTotp',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.EnrollTotpRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.EnrollTotpResponse.FromString,
+                _registered_method=True)
+        self.ConfirmTotp = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ConfirmTotp',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpResponse.FromString,
+                _registered_method=True)
+        self.AcceptInvitation = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/AcceptInvitation',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcceptInvitationRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcceptInvitationResponse.FromString,
+                _registered_method=True)
+        self.GetInvitationLink = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetInvitationLink',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInvitationLinkRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInvitationLinkResponse.FromString,
+                _registered_method=True)
+        self.CreateTenant = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/CreateTenant',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.FromString,
+                _registered_method=True)
+        self.GetTenant = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetTenant',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetTenantRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetTenantResponse.FromString,
+                _registered_method=True)
+        self.UpdateTenantPolicy = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/UpdateTenantPolicy',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantPolicyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantPolicyResponse.FromString,
+                _registered_method=True)
+        self.CreateArea = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/CreateArea',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateAreaRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateAreaResponse.FromString,
+                _registered_method=True)
+        self.ListAreas = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ListAreas',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAreasRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAreasResponse.FromString,
+                _registered_method=True)
+        self.CreateOrganization = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/CreateOrganization',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateOrganizationRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateOrganizationResponse.FromString,
+                _registered_method=True)
+        self.GetOrganization = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetOrganization',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetOrganizationRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetOrganizationResponse.FromString,
+                _registered_method=True)
+        self.ListOrganizations = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ListOrganizations',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListOrganizationsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListOrganizationsResponse.FromString,
+                _registered_method=True)
+        self.UpdateOrganization = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/UpdateOrganization',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateOrganizationRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateOrganizationResponse.FromString,
+                _registered_method=True)
+        self.CreateUser = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/CreateUser',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateUserRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateUserResponse.FromString,
+                _registered_method=True)
+        self.GetUser = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetUser',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetUserRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetUserResponse.FromString,
+                _registered_method=True)
+        self.ListUsers = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ListUsers',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListUsersRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListUsersResponse.FromString,
+                _registered_method=True)
+        self.UpdateUser = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/UpdateUser',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateUserResponse.FromString,
+                _registered_method=True)
+        self.DeactivateUser = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/DeactivateUser',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeactivateUserRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeactivateUserResponse.FromString,
+                _registered_method=True)
+        self.CreateApiClient = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/CreateApiClient',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateApiClientRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateApiClientResponse.FromString,
+                _registered_method=True)
+        self.ListApiClients = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ListApiClients',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListApiClientsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListApiClientsResponse.FromString,
+                _registered_method=True)
+        self.DeleteApiClient = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/DeleteApiClient',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeleteApiClientRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeleteApiClientResponse.FromString,
+                _registered_method=True)
+        self.ListAuditRecords = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/ListAuditRecords',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
     """Tenants, people, organisations, login and tokens.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the identity issue defines its RPCs.
+    Authentication of a call: the metadata key "authorization" carries
+    "Bearer <access token>" whose audience is "identity" (the gateway obtains
+    one with ExchangeToken). CreateTenant takes the platform operator token
+    there instead; the login, refresh, invitation and token-issuing RPCs need
+    no bearer (their request carries what they check). Errors carry the
+    stable machine code in the trailing metadata key "fieldvault-error-code".
+    --- Signing in and tokens ---------------------------------------------
     """
+
+    def Login(self, request, context):
+        """Password (+ TOTP) login; access token audience "gateway".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Refresh(self, request, context):
+        """Exchanges a refresh token for a new pair; a spent one revokes the session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Logout(self, request, context):
+        """Ends the caller's session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueClientToken(self, request, context):
+        """OAuth2 client credentials for partner systems; audience "gateway".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueServiceToken(self, request, context):
+        """A service account's own token, optionally on behalf of a user (RFC 8693 act).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExchangeToken(self, request, context):
+        """Re-issues a gateway token for one backend service (same caller, narrower audience).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJwks(self, request, context):
+        """The public keys tokens are verified with.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMe(self, request, context):
+        """--- The caller ----------------------------------------------------------
+
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePassword(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnrollTotp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmTotp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptInvitation(self, request, context):
+        """--- Invitations ---------------------------------------------------------
+
+        The invitee sets their password; the token works once and expires.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvitationLink(self, request, context):
+        """The invitation link, for whoever delivers it. Requires a service token
+        with scope "invitations:deliver"; nothing else ever returns a link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTenant(self, request, context):
+        """--- Administration ------------------------------------------------------
+
+        Platform operator only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTenant(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTenantPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateArea(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAreas(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOrganization(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrganization(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrganizations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateOrganization(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUsers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeactivateUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiClient(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiClients(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteApiClient(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditRecords(self, request, context):
+        """The identity audit log (admin, auditor).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LoginRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LoginResponse.SerializeToString,
+            ),
+            'Refresh': grpc.unary_unary_rpc_method_handler(
+                    servicer.Refresh,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.RefreshRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.RefreshResponse.SerializeToString,
+            ),
+            'Logout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Logout,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LogoutRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.LogoutResponse.SerializeToString,
+            ),
+            'IssueClientToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueClientToken,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueClientTokenRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueClientTokenResponse.SerializeToString,
+            ),
+            'IssueServiceToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueServiceToken,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueServiceTokenRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueServiceTokenResponse.SerializeToString,
+            ),
+            'ExchangeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExchangeToken,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenResponse.SerializeToString,
+            ),
+            'GetJwks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJwks,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksResponse.SerializeToString,
+            ),
+            'GetMe': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMe,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetMeRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetMeResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.SerializeToString,
+            ),
+            'EnrollTotp': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnrollTotp,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.EnrollTotpRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.EnrollTotpResponse.SerializeToString,
+            ),
+            'ConfirmTotp': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmTotp,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpResponse.SerializeToString,
+            ),
+            'AcceptInvitation': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptInvitation,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcceptInvitationRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcceptInvitationResponse.SerializeToString,
+            ),
+            'GetInvitationLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvitationLink,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInvitationLinkRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInvitationLinkResponse.SerializeToString,
+            ),
+            'CreateTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTenant,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.SerializeToString,
+            ),
+            'GetTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTenant,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetTenantRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetTenantResponse.SerializeToString,
+            ),
+            'UpdateTenantPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTenantPolicy,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantPolicyRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantPolicyResponse.SerializeToString,
+            ),
+            'CreateArea': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateArea,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateAreaRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateAreaResponse.SerializeToString,
+            ),
+            'ListAreas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAreas,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAreasRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAreasResponse.SerializeToString,
+            ),
+            'CreateOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOrganization,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateOrganizationRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateOrganizationResponse.SerializeToString,
+            ),
+            'GetOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganization,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetOrganizationRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetOrganizationResponse.SerializeToString,
+            ),
+            'ListOrganizations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrganizations,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListOrganizationsRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListOrganizationsResponse.SerializeToString,
+            ),
+            'UpdateOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateOrganization,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateOrganizationRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateOrganizationResponse.SerializeToString,
+            ),
+            'CreateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUser,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateUserRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateUserResponse.SerializeToString,
+            ),
+            'GetUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUser,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetUserRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetUserResponse.SerializeToString,
+            ),
+            'ListUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsers,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListUsersRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'UpdateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUser,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateUserResponse.SerializeToString,
+            ),
+            'DeactivateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeactivateUser,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeactivateUserRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeactivateUserResponse.SerializeToString,
+            ),
+            'CreateApiClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiClient,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateApiClientRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateApiClientResponse.SerializeToString,
+            ),
+            'ListApiClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiClients,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListApiClientsRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListApiClientsResponse.SerializeToString,
+            ),
+            'DeleteApiClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteApiClient,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeleteApiClientRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeleteApiClientResponse.SerializeToString,
+            ),
+            'ListAuditRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditRecords,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'fieldvault.identity.v1.IdentityService', rpc_method_handlers)
@@ -60,6 +585,848 @@ def add_IdentityServiceServicer_to_server(servicer, server):
 class IdentityService:
     """Tenants, people, organisations, login and tokens.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the identity issue defines its RPCs.
+    Authentication of a call: the metadata key "authorization" carries
+    "Bearer <access token>" whose audience is "identity" (the gateway obtains
+    one with ExchangeToken). CreateTenant takes the platform operator token
+    there instead; the login, refresh, invitation and token-issuing RPCs need
+    no bearer (their request carries what they check). Errors carry the
+    stable machine code in the trailing metadata key "fieldvault-error-code".
+    --- Signing in and tokens ---------------------------------------------
     """
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/Login',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.LoginRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Refresh(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/Refresh',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.RefreshRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.RefreshResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/Logout',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.LogoutRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.LogoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueClientToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/IssueClientToken',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueClientTokenRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueClientTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueServiceToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/IssueServiceToken',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueServiceTokenRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueServiceTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExchangeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ExchangeToken',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJwks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetJwks',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetMe',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetMeRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetMeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ChangePassword',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnrollTotp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/EnrollTotp',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.EnrollTotpRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.EnrollTotpResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmTotp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ConfirmTotp',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptInvitation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/AcceptInvitation',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcceptInvitationRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcceptInvitationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvitationLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetInvitationLink',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInvitationLinkRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInvitationLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/CreateTenant',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetTenant',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetTenantRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTenantPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/UpdateTenantPolicy',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantPolicyRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateArea(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/CreateArea',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateAreaRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateAreaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAreas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ListAreas',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAreasRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAreasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/CreateOrganization',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateOrganizationRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateOrganizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetOrganization',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetOrganizationRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetOrganizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrganizations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ListOrganizations',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListOrganizationsRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListOrganizationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/UpdateOrganization',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateOrganizationRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateOrganizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/CreateUser',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateUserRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetUser',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetUserRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ListUsers',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListUsersRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/UpdateUser',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeactivateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/DeactivateUser',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeactivateUserRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeactivateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/CreateApiClient',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateApiClientRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.CreateApiClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ListApiClients',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListApiClientsRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListApiClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteApiClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/DeleteApiClient',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeleteApiClientRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.DeleteApiClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/ListAuditRecords',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
