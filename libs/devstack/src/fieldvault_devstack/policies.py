@@ -29,6 +29,9 @@ IDENTITY_POLICY = """
 path "transit/sign/fv-identity-*"      { capabilities = ["update"] }
 path "transit/verify/fv-identity-*"    { capabilities = ["update"] }
 path "transit/keys/fv-identity-*"      { capabilities = ["create", "read", "update"] }
+# TOTP seeds are stored as Transit ciphertext of fv-identity-totp.
+path "transit/encrypt/fv-identity-*"   { capabilities = ["update"] }
+path "transit/decrypt/fv-identity-*"   { capabilities = ["update"] }
 
 path "kv/data/identity/*"              { capabilities = ["create", "read", "update", "delete"] }
 path "kv/metadata/identity/*"          { capabilities = ["read", "list", "delete"] }

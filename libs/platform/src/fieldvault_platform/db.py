@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -145,3 +146,14 @@ async def _rollback_quietly(session: AsyncSession) -> None:
     # A rollback on a dead connection fails too; the original error is what matters.
     with suppress(DBAPIError, OSError):
         await session.rollback()
+
+
+def as_utc(value: datetime) -> datetime:
+    """A timestamp read back from the database, as an aware UTC datetime.
+
+    SQLite hands ``DateTime(timezone=True)`` values back naive; every service
+    writes them in UTC, so naive means UTC.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

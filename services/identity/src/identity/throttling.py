@@ -54,7 +54,7 @@ import ipaddress
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
@@ -62,6 +62,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, literal, or_, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import DomainError
 from identity.models import LoginThrottle
 
@@ -201,7 +202,7 @@ async def reserve_attempt(
     longer of the pending delays still runs. Call it in its own unit of work,
     and commit it before checking the password.
     """
-    now = _utc(now)
+    now = as_utc(now)
     account = _digest(ACCOUNT, account_key)
     source = _digest(SOURCE, source_key)
     # Always the account row before the source row: one lock order, no deadlocks.
@@ -260,7 +261,7 @@ async def purge_expired(
     source_policy: ThrottlePolicy = SOURCE_POLICY,
 ) -> int:
     """Delete counters whose window has passed and that have no delay pending; how many."""
-    now = _utc(now)
+    now = as_utc(now)
     removed = 0
     for scope, policy in ((ACCOUNT, account_policy), (SOURCE, source_policy)):
         result = await session.execute(
@@ -353,7 +354,7 @@ async def _wait(session: AsyncSession, scope: str, key: str, now: datetime) -> i
     )
     if locked_until is None:
         return 0
-    return max(0, math.ceil((_utc(locked_until) - now).total_seconds()))
+    return max(0, math.ceil((as_utc(locked_until) - now).total_seconds()))
 
 
 def _locked_until_after(
@@ -399,10 +400,3 @@ def _insert_for(session: AsyncSession) -> Any:
 def _digest(scope: str, key: str) -> str:
     # Pseudonymous keys: the table need not hold e-mail or IP addresses in clear.
     return hashlib.sha256(f"{scope}\n{key}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands timestamps back naive; they were written in UTC.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)

@@ -1,0 +1,147 @@
+"""Identity's events: subjects and payloads, written to the outbox (DESIGN §4).
+
+Each function adds one event to the caller's transaction; the relay publishes
+it after the commit. Payloads carry ids and facts only — never a token, an
+invitation link or a password (see ``identity_events.proto``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault.identity.v1 import identity_events_pb2 as pb
+from fieldvault_platform.auth.contract import (
+    IDENTITY_SERVICE,
+    SESSION_REVOKED_EVENT,
+    USER_DEACTIVATED_EVENT,
+)
+from fieldvault_platform.events import add_event, event_subject
+
+TENANT_CREATED = "tenant_created"
+USER_INVITED = "user_invited"
+ORGANIZATION_DPA_UPDATED = "organization_dpa_updated"
+ORGANIZATION_DPA_LAPSED = "organization_dpa_lapsed"
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day is not None else ""
+
+
+def _add(session: AsyncSession, *, tenant_id: str, event: str, message: Message) -> str:
+    event_id: str = message.event_id  # type: ignore[attr-defined]
+    return add_event(
+        session,
+        subject=event_subject(tenant_id, IDENTITY_SERVICE, event),
+        event_type=message.DESCRIPTOR.full_name,
+        payload=message.SerializeToString(),
+        event_id=event_id,
+    )
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def tenant_created(session: AsyncSession, *, tenant_id: str, slug: str, at: datetime) -> str:
+    message = pb.TenantCreated(
+        event_id=_new_id(), tenant_id=tenant_id, slug=slug, occurred_at=_timestamp(at)
+    )
+    return _add(session, tenant_id=tenant_id, event=TENANT_CREATED, message=message)
+
+
+def user_invited(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    invitation_id: str,
+    expires_at: datetime,
+    at: datetime,
+) -> str:
+    message = pb.UserInvited(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        invitation_id=invitation_id,
+        expire_time=_timestamp(expires_at),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=USER_INVITED, message=message)
+
+
+def user_deactivated(session: AsyncSession, *, tenant_id: str, user_id: str, at: datetime) -> str:
+    message = pb.UserDeactivated(
+        event_id=_new_id(), tenant_id=tenant_id, user_id=user_id, occurred_at=_timestamp(at)
+    )
+    return _add(session, tenant_id=tenant_id, event=USER_DEACTIVATED_EVENT, message=message)
+
+
+def session_revoked(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    session_id: str,
+    reason: pb.SessionRevokedReason,
+    at: datetime,
+) -> str:
+    message = pb.SessionRevoked(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        session_id=session_id,
+        reason=reason,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=SESSION_REVOKED_EVENT, message=message)
+
+
+def organization_dpa_updated(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    organization_id: str,
+    signed_on: date | None,
+    expires_on: date | None,
+    active: bool,
+    at: datetime,
+) -> str:
+    message = pb.OrganizationDpaUpdated(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        organization_id=organization_id,
+        dpa_signed_on=_iso(signed_on),
+        dpa_expires_on=_iso(expires_on),
+        dpa_active=active,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_UPDATED, message=message)
+
+
+def organization_dpa_lapsed(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    organization_id: str,
+    expires_on: date | None,
+    at: datetime,
+) -> str:
+    message = pb.OrganizationDpaLapsed(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        organization_id=organization_id,
+        dpa_expires_on=_iso(expires_on),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_LAPSED, message=message)
