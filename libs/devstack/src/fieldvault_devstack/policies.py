@@ -32,6 +32,9 @@ path "transit/keys/fv-identity-*"      { capabilities = ["create", "read", "upda
 # TOTP seeds are stored as Transit ciphertext of fv-identity-totp.
 path "transit/encrypt/fv-identity-*"   { capabilities = ["update"] }
 path "transit/decrypt/fv-identity-*"   { capabilities = ["update"] }
+# Keyed hashes (API-client secrets, invitation tokens) under fv-identity-hmac
+# (verifying one uses transit/verify, granted above).
+path "transit/hmac/fv-identity-*"      { capabilities = ["update"] }
 
 path "kv/data/identity/*"              { capabilities = ["create", "read", "update", "delete"] }
 path "kv/metadata/identity/*"          { capabilities = ["read", "list", "delete"] }

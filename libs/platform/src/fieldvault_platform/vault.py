@@ -166,6 +166,35 @@ class VaultClient:
 
         return await self.call(decrypt, name="transit.decrypt")
 
+    async def hmac(self, key: str, data: bytes) -> str:
+        """HMAC-SHA256 of ``data`` under a Transit key (``vault:v<N>:<base64>``).
+
+        For keyed hashes whose key must never leave Vault. The result names
+        the key version, so after a rotation old values still verify by
+        recomputing with the version they name (see :meth:`hmac_matches`).
+        """
+
+        def compute(client: hvac.Client) -> str:
+            encoded = base64.b64encode(data).decode()
+            response = client.secrets.transit.generate_hmac(
+                name=key, hash_input=encoded, algorithm="sha2-256"
+            )
+            return str(response["data"]["hmac"])
+
+        return await self.call(compute, name="transit.hmac")
+
+    async def hmac_matches(self, key: str, data: bytes, expected: str) -> bool:
+        """Whether ``expected`` (an earlier :meth:`hmac` result) is the HMAC of ``data``."""
+
+        def verify(client: hvac.Client) -> bool:
+            encoded = base64.b64encode(data).decode()
+            response = client.secrets.transit.verify_signed_data(
+                name=key, hash_input=encoded, hmac=expected, hash_algorithm="sha2-256"
+            )
+            return bool(response["data"]["valid"])
+
+        return await self.call(verify, name="transit.verify_hmac")
+
     async def generate_data_key(self, key: str) -> DataKey:
         """A fresh 256-bit data key, returned both plain (use now) and wrapped (store)."""
 

@@ -1,11 +1,20 @@
-"""gRPC servicer for fieldvault.identity.v1.IdentityService: proto ⇄ domain only."""
+"""gRPC servicer for fieldvault.identity.v1.IdentityService.
+
+The RPCs live in two halves by sub-domain — :mod:`identity.grpc_auth`
+(signing in, tokens, the caller) and :mod:`identity.grpc_directory` (tenants,
+people, organisations, clients) — joined here into the one servicer.
+"""
 
 from __future__ import annotations
 
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
+from identity.components import Components
+from identity.grpc_auth import AuthRpcs
+from identity.grpc_directory import DirectoryRpcs
 
 SERVICE_NAME: str = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
 
-class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
-    """No RPCs yet: the identity issue defines them. Health is served beside it."""
+class IdentityServicer(AuthRpcs, DirectoryRpcs, identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, components: Components) -> None:
+        self._components = components
