@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,13 +29,20 @@ ACTIVE = "active"
 class Callers:
     """Authenticates the caller of an RPC from its ``authorization`` metadata."""
 
-    verifier: TokenVerifier
+    #: One verifier per audience, sharing identity's own JWKS: ``identity`` for
+    #: calls to this service, the others for tokens handed in to be exchanged
+    #: or acted upon (ExchangeToken, IssueServiceToken's subject token).
+    verifiers: Mapping[str, TokenVerifier]
     #: SHA-256 (hex) of the platform operator token; None disables operator calls.
     operator_token_sha256: str | None
 
     async def principal(self, context: object) -> Principal:
         """The verified token (audience ``identity``) of the call."""
-        return await self.verifier.verify(bearer_token(context))  # type: ignore[arg-type]
+        return await self.verify(bearer_token(context), audience="identity")  # type: ignore[arg-type]
+
+    async def verify(self, token: str, *, audience: str) -> Principal:
+        """A token handed in by a caller, verified as addressed to ``audience``."""
+        return await self.verifiers[audience].verify(token)
 
     def require_operator(self, context: object) -> None:
         """Refuse unless the bearer is the platform operator token."""

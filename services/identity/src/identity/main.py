@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from fieldvault.identity.v1 import identity_pb2_grpc
-from fieldvault_platform.auth import DenyList, JwksCache, TokenVerifier
+from fieldvault_platform.auth import AUDIENCES, DenyList, JwksCache, TokenVerifier
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
@@ -22,20 +22,22 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
     vault = VaultClient(settings)
     signer = TokenSigner(vault, issuer=settings.token_issuer)
-    # Identity verifies the tokens addressed to itself like any service would
-    # (from its own JWKS), then checks the session and user in its database.
-    verifier = TokenVerifier(
-        JwksCache(signer.jwks),
-        issuer=settings.token_issuer,
-        audience=SERVICE,
-        deny_list=DenyList(),
-    )
+    # Identity verifies tokens like any service would (from its own JWKS), then
+    # checks the session and user in its database; the deny list stays empty.
+    jwks = JwksCache(signer.jwks)
+    deny_list = DenyList()
+    verifiers = {
+        audience: TokenVerifier(
+            jwks, issuer=settings.token_issuer, audience=audience, deny_list=deny_list
+        )
+        for audience in AUDIENCES
+    }
     components = Components(
         settings=settings,
         database=plumbing.database,
         vault=vault,
         signer=signer,
-        callers=Callers(verifier=verifier, operator_token_sha256=settings.operator_token_sha256),
+        callers=Callers(verifiers=verifiers, operator_token_sha256=settings.operator_token_sha256),
         wake_relay=plumbing.backbone.relay.wake,
     )
     servicer = IdentityServicer(components)

@@ -22,6 +22,7 @@ REASON_NAMES: dict[pb.SessionRevokedReason, str] = {
     pb.SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE: "refresh_token_reuse",
     pb.SESSION_REVOKED_REASON_ROLES_CHANGED: "roles_changed",
     pb.SESSION_REVOKED_REASON_ADMIN: "admin",
+    pb.SESSION_REVOKED_REASON_PASSWORD_CHANGED: "password_changed",
 }
 
 

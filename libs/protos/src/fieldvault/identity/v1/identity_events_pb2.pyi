@@ -16,11 +16,13 @@ class SessionRevokedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE: _ClassVar[SessionRevokedReason]
     SESSION_REVOKED_REASON_ROLES_CHANGED: _ClassVar[SessionRevokedReason]
     SESSION_REVOKED_REASON_ADMIN: _ClassVar[SessionRevokedReason]
+    SESSION_REVOKED_REASON_PASSWORD_CHANGED: _ClassVar[SessionRevokedReason]
 SESSION_REVOKED_REASON_UNSPECIFIED: SessionRevokedReason
 SESSION_REVOKED_REASON_LOGOUT: SessionRevokedReason
 SESSION_REVOKED_REASON_REFRESH_TOKEN_REUSE: SessionRevokedReason
 SESSION_REVOKED_REASON_ROLES_CHANGED: SessionRevokedReason
 SESSION_REVOKED_REASON_ADMIN: SessionRevokedReason
+SESSION_REVOKED_REASON_PASSWORD_CHANGED: SessionRevokedReason
 
 class UserDeactivated(_message.Message):
     __slots__ = ("event_id", "tenant_id", "user_id", "occurred_at")

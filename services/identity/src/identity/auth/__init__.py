@@ -1,0 +1,1 @@
+"""Signing in and tokens: login, sessions and refresh, MFA, client and service tokens."""
