@@ -4,10 +4,9 @@ backed by real OpenBao (identity's own AppRole), real NATS and a fresh database.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
+import sys
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,61 +15,16 @@ from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.in_process import serving
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer
-from fieldvault_devstack.ports import free_port
 from fieldvault_platform.db import Database
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.migrations import upgrade
 from identity.main import build_runtime
-from identity.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from identity_testkit import RunningIdentity, identity_settings
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-@dataclass
-class RunningIdentity:
-    """The service under test and the credentials the deployment gave it."""
-
-    target: str
-    stub: identity_pb2_grpc.IdentityServiceStub
-    settings: Settings
-    #: Its database, for assertions on what was stored.
-    database: Database
-    operator_token: str
-    #: Service account name → its secret (identity knows only the hashes).
-    service_secrets: dict[str, str]
-
-
-def identity_settings(
-    *,
-    database_url: str,
-    nats_url: str,
-    openbao: OpenBaoServer,
-    credentials: Mapping[str, tuple[str, str]],
-    operator_token: str,
-    service_secrets: Mapping[str, str],
-    **overrides: object,
-) -> Settings:
-    role_id, secret_id = credentials["identity"]
-    values: dict[str, object] = {
-        "environment": "development",
-        "grpc_port": free_port(),
-        "database_url": database_url,
-        "nats_url": nats_url,
-        "vault_addr": openbao.addr,
-        "vault_auth_method": "approle",
-        "vault_role_id": role_id,
-        "vault_secret_id": secret_id,
-        "operator_token_sha256": _sha256(operator_token),
-        "service_account_secrets_sha256": {
-            name: _sha256(secret) for name, secret in service_secrets.items()
-        },
-        **overrides,
-    }
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

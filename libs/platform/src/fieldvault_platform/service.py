@@ -35,6 +35,11 @@ class ServicePlumbing:
     database: Database
     backbone: EventBackbone
 
+    async def close(self) -> None:
+        """For a composition root that fails after opening: release both, backbone first."""
+        await self.backbone.close()
+        await self.database.dispose()
+
     def runtime(
         self,
         settings: GrpcServerSettings,

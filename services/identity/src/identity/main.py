@@ -22,6 +22,13 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
     vault = VaultClient(settings)
     signer = TokenSigner(vault, issuer=settings.token_issuer)
+    try:
+        # Nothing can be signed without it; failing here (Vault unreachable or
+        # refusing) says so at start-up rather than on the first login.
+        await signer.ensure_key()
+    except BaseException:
+        await plumbing.close()
+        raise
     # Identity verifies tokens like any service would (from its own JWKS), then
     # checks the session and user in its database; the deny list stays empty.
     jwks = JwksCache(signer.jwks)
