@@ -155,14 +155,19 @@ async def test_fifty_parallel_wrong_passwords_get_no_more_checks_than_the_policy
             return exc.code().name, retry_after
         return "OK", None
 
+    started = time.monotonic()
     outcomes = await asyncio.gather(*(attempt() for _ in range(50)))
+    elapsed = time.monotonic() - started
     codes = [code for code, _ in outcomes]
     assert "OK" not in codes
-    # Exactly the free failures got a password check; racing did not buy a single extra one.
-    assert codes.count("UNAUTHENTICATED") == ACCOUNT_POLICY.free_failures
-    assert codes.count("RESOURCE_EXHAUSTED") == 50 - ACCOUNT_POLICY.free_failures
+    # The free failures got a password check, plus one more for each delay that
+    # had fully run out while the 50 were in flight (argon2 on a small machine
+    # can take longer than the first 1 s delay); racing bought nothing beyond that.
+    evaluated = codes.count("UNAUTHENTICATED")
+    assert ACCOUNT_POLICY.free_failures <= evaluated <= _allowed_within(elapsed)
+    assert codes.count("RESOURCE_EXHAUSTED") == 50 - evaluated
     waits = [int(wait) for code, wait in outcomes if code == "RESOURCE_EXHAUSTED" and wait]
-    assert len(waits) == 50 - ACCOUNT_POLICY.free_failures and min(waits) >= 1
+    assert len(waits) == 50 - evaluated and min(waits) >= 1
 
     # The next failure earns a longer delay, and while it runs even the right
     # password is not checked.
@@ -173,6 +178,18 @@ async def test_fifty_parallel_wrong_passwords_get_no_more_checks_than_the_policy
         await login(identity, seeded, source_address="")
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error_code(refused.value) == "rate_limited"
+
+
+def _allowed_within(seconds: float) -> int:
+    """Attempts the account policy lets through within ``seconds`` from the first one."""
+    allowed, spent = ACCOUNT_POLICY.free_failures, 0.0
+    while True:
+        delay = ACCOUNT_POLICY.delay_after(allowed)
+        assert delay is not None
+        spent += delay.total_seconds()
+        if spent > seconds:
+            return allowed
+        allowed += 1
 
 
 async def test_a_deactivated_user_cannot_sign_in_and_gets_the_generic_error(
