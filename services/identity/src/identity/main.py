@@ -10,7 +10,7 @@ from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
 from identity.callers import Callers
-from identity.components import Components
+from identity.components import HMAC_KEY, TOTP_KEY, Components
 from identity.grpc_api import SERVICE_NAME, IdentityServicer
 from identity.settings import Settings
 from identity.signing import TokenSigner
@@ -26,6 +26,8 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         # Nothing can be signed without it; failing here (Vault unreachable or
         # refusing) says so at start-up rather than on the first login.
         await signer.ensure_key()
+        for key in (HMAC_KEY, TOTP_KEY):
+            await vault.ensure_transit_key(key)
     except BaseException:
         await plumbing.close()
         raise

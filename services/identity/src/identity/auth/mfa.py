@@ -28,7 +28,6 @@ DRIFT_STEPS = 1
 
 async def new_seed(vault: VaultClient) -> tuple[str, str]:
     """A fresh base32 seed and its Transit ciphertext."""
-    await vault.ensure_transit_key(TOTP_KEY)
     seed = pyotp.random_base32()
     return seed, await vault.encrypt(TOTP_KEY, seed.encode("ascii"))
 
