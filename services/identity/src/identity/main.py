@@ -11,6 +11,7 @@ from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
 from identity.callers import Callers
 from identity.components import HMAC_KEY, TOTP_KEY, Components
+from identity.directory.dpa_watch import DpaLapseWatcher
 from identity.grpc_api import SERVICE_NAME, IdentityServicer
 from identity.settings import Settings
 from identity.signing import TokenSigner
@@ -50,11 +51,18 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         wake_relay=plumbing.backbone.relay.wake,
     )
     servicer = IdentityServicer(components)
-    return plumbing.runtime(
+    runtime = plumbing.runtime(
         settings,
         registrars=[partial(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
     )
+    dpa_watcher = DpaLapseWatcher(
+        plumbing.database,
+        interval=settings.dpa_check_interval_seconds,
+        wake_relay=components.wake_relay,
+    )
+    runtime.background_jobs.append(dpa_watcher.run)
+    return runtime
 
 
 async def run(settings: Settings) -> None:

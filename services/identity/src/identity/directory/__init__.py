@@ -1,0 +1,1 @@
+"""Tenants, organisations, areas, people, invitations and partner clients."""

@@ -1,0 +1,83 @@
+"""Who may read or change the directory, and paging through it.
+
+Admin-side calls come with a user's token (scopes from roles) or, for reads,
+a service token with ``directory:read``. Objects of another tenant are
+reported as not found, never as forbidden (API.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from identity.callers import live_user
+
+DIRECTORY_READ = "directory:read"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The caller of a directory use case, checked: tenant and audit name."""
+
+    tenant_id: str
+    #: For the audit log: a user id or ``service:<name>``.
+    name: str
+    principal: Principal
+
+
+async def authorize(
+    session: AsyncSession, principal: Principal, *, scope: str, service_may_read: bool = False
+) -> Actor:
+    """The checked caller of a use case needing ``scope``; users must still be live."""
+    if principal.kind is PrincipalKind.SERVICE and service_may_read:
+        principal.require_scope(DIRECTORY_READ)
+        if principal.tenant_id is None:
+            raise PermissionDenied("a directory read needs a tenant-bound token")
+        return Actor(principal.tenant_id, principal.subject, principal)
+    principal.require_scope(scope)
+    user = await live_user(session, principal)
+    return Actor(user.tenant_id, user.id, principal)
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument("page_size must not be negative")
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def encode_page_token(last: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(last).encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> list[Any] | None:
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error):
+        value = None
+    if not isinstance(value, list):
+        raise InvalidArgument("page_token is not one this service issued")
+    return value
+
+
+def stale() -> FailedPrecondition:
+    return FailedPrecondition(
+        "the resource changed since it was read; fetch it again", code="precondition_failed"
+    )
+
+
+def check_etag(etag: str, version: int) -> None:
+    """Refuse an update based on a stale read (empty etag: no precondition)."""
+    if etag and etag.strip().removeprefix("W/") != f'"{version}"':
+        raise stale()

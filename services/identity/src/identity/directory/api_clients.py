@@ -1,0 +1,103 @@
+"""Partner systems' OAuth2 clients: the secret is shown once and kept only as a keyed hash."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault_platform.errors import InvalidArgument, NotFound
+from identity import audit
+from identity.directory.access import Actor, decode_page_token, encode_page_token, page_size
+from identity.directory.people import validate_name
+from identity.models import ApiClient
+from identity.scopes import PARTNER_SCOPES
+
+
+def new_credentials() -> tuple[str, str]:
+    """A client id and a 256-bit secret."""
+    return f"fvc_{secrets.token_hex(12)}", secrets.token_urlsafe(32)
+
+
+def check_scopes(scopes: Sequence[str]) -> list[str]:
+    unknown = sorted(set(scopes) - PARTNER_SCOPES)
+    if not scopes or unknown:
+        raise InvalidArgument(
+            f"scopes must be among: {', '.join(sorted(PARTNER_SCOPES))}", code="invalid_scope"
+        )
+    return sorted(set(scopes))
+
+
+async def create_api_client(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    name: str,
+    scopes: list[str],
+    client_id: str,
+    secret_hash: str,
+    now: datetime,
+) -> ApiClient:
+    client = ApiClient(
+        id=str(uuid.uuid4()),
+        tenant_id=actor.tenant_id,
+        client_id=client_id,
+        name=validate_name(name, field="name"),
+        scopes=scopes,
+        secret_hash=secret_hash,
+        created_at=now,
+        created_by=actor.name[:36],
+    )
+    session.add(client)
+    audit.record(
+        session,
+        audit.AuditEntry(
+            tenant_id=actor.tenant_id,
+            actor=actor.name,
+            action="api_client.create",
+            target_id=client.id,
+        ),
+        at=now,
+    )
+    return client
+
+
+async def list_api_clients(
+    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+) -> tuple[list[ApiClient], str]:
+    size = page_size(requested_size)
+    after = decode_page_token(page_token)
+    query = select(ApiClient).where(
+        ApiClient.tenant_id == actor.tenant_id, ApiClient.revoked_at.is_(None)
+    )
+    if after is not None:
+        query = query.where(ApiClient.id > str(after[0]))
+    rows = list((await session.scalars(query.order_by(ApiClient.id).limit(size + 1))).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, encode_page_token([rows[-1].id]) if more else ""
+
+
+async def delete_api_client(
+    session: AsyncSession, actor: Actor, client_row_id: str, *, now: datetime
+) -> None:
+    """Revoke the client (idempotent): it gets no new tokens; issued ones run out."""
+    client = await session.get(ApiClient, client_row_id)
+    if client is None or client.tenant_id != actor.tenant_id:
+        raise NotFound("API client not found")
+    if client.revoked_at is None:
+        client.revoked_at = now
+        audit.record(
+            session,
+            audit.AuditEntry(
+                tenant_id=actor.tenant_id,
+                actor=actor.name,
+                action="api_client.delete",
+                target_id=client.id,
+            ),
+            at=now,
+        )

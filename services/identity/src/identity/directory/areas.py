@@ -1,0 +1,48 @@
+"""Areas: the regions or portfolios that scope what dispatchers and technicians see."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault_platform.errors import AlreadyExists
+from identity import audit
+from identity.directory.access import Actor, decode_page_token, encode_page_token, page_size
+from identity.directory.people import validate_name
+from identity.models import Area
+
+
+async def create_area(session: AsyncSession, actor: Actor, *, name: str, now: datetime) -> Area:
+    name = validate_name(name, field="name")
+    clash = await session.scalar(
+        select(Area.id).where(Area.tenant_id == actor.tenant_id, Area.name == name)
+    )
+    if clash is not None:
+        raise AlreadyExists("an area with this name exists", code="area_exists")
+    area = Area(id=str(uuid.uuid4()), tenant_id=actor.tenant_id, name=name, created_at=now)
+    session.add(area)
+    audit.record(
+        session,
+        audit.AuditEntry(
+            tenant_id=actor.tenant_id, actor=actor.name, action="area.create", target_id=area.id
+        ),
+        at=now,
+    )
+    return area
+
+
+async def list_areas(
+    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+) -> tuple[list[Area], str]:
+    size = page_size(requested_size)
+    after = decode_page_token(page_token)
+    query = select(Area).where(Area.tenant_id == actor.tenant_id)
+    if after is not None:
+        query = query.where(Area.name > str(after[0]))
+    rows = list((await session.scalars(query.order_by(Area.name).limit(size + 1))).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, encode_page_token([rows[-1].name]) if more else ""
