@@ -199,3 +199,24 @@ def error_code(error: grpc.aio.AioRpcError) -> str | None:
         if key == "fieldvault-error-code":
             return str(value)
     return None
+
+
+async def admin_metadata(identity: RunningIdentity) -> tuple[Seeded, tuple[tuple[str, str]]]:
+    """A tenant with an admin (no MFA policy, to keep tests short) and their call metadata."""
+    admin = await seed_user(identity, roles=["admin"], mfa_required_roles=[])
+    token = (await login(identity, admin)).access_token
+    return admin, await for_identity(identity, token)
+
+
+async def service_metadata(
+    identity: RunningIdentity, *, service: str, audience: str = "identity", tenant_id: str = ""
+) -> tuple[tuple[str, str]]:
+    issued = await identity.stub.IssueServiceToken(
+        pb.IssueServiceTokenRequest(
+            service=service,
+            secret=identity.service_secrets[service],
+            audience=audience,
+            tenant_id=tenant_id,
+        )
+    )
+    return bearer_metadata(issued.access_token)
