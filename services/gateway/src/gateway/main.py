@@ -7,6 +7,7 @@ the app's lifespan.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +16,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from fieldvault_platform import telemetry
 from gateway import problems
+from gateway.auth import feed_revocations, open_edge_auth
 from gateway.middleware import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.peers import open_peers
-from gateway.routes import health
+from gateway.routes import api_clients, areas, auth, health, me, organizations, tenants, users
 from gateway.settings import GatewaySettings
 
 SERVICE_NAME = "gateway"
@@ -36,9 +38,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: GatewaySettings = app.state.settings
     peers = open_peers(settings)
     app.state.peers = peers
+    edge_auth = open_edge_auth(identity=peers.identity, issuer=settings.token_issuer)
+    app.state.edge_auth = edge_auth
+    stop = asyncio.Event()
+    revocations = asyncio.create_task(feed_revocations(edge_auth, settings.nats_url, stop))
     try:
         yield
     finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(revocations, timeout=settings.request_timeout_seconds)
+        except TimeoutError:
+            revocations.cancel()
         await peers.close()
 
 
@@ -56,6 +67,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     problems.install(app)
     app.include_router(health.router)
+    for router in (
+        auth.router,
+        me.router,
+        tenants.router,
+        areas.router,
+        organizations.router,
+        users.router,
+        api_clients.router,
+    ):
+        app.include_router(router)
 
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origins:

@@ -83,6 +83,9 @@ _GRPC_TO_HTTP: dict[grpc.StatusCode, _GrpcMapping] = {
 }
 _INTERNAL = _GrpcMapping(500, "internal")
 
+#: Machine codes whose HTTP status differs from their gRPC status's default.
+_STATUS_BY_CODE: dict[str, int] = {"precondition_failed": 412}
+
 # Codes for HTTP errors raised by the framework itself (unknown route, wrong method).
 _HTTP_CODES: dict[int, str] = {
     400: "bad_request",
@@ -148,7 +151,11 @@ def grpc_error(
     if mapping.status < 500:
         reported = _metadata_value(trailing, ERROR_CODE_KEY)
         problem_code = reported if reported and _SANE_CODE.fullmatch(reported) else mapping.code
-        detail = error.details() or HTTPStatus(mapping.status).phrase
+        status = _STATUS_BY_CODE.get(problem_code, mapping.status)
+        detail = error.details() or HTTPStatus(status).phrase
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        mapping = _GrpcMapping(status, mapping.code)
     else:
         problem_code = mapping.code
         service = peer or "a backing service"

@@ -13,6 +13,7 @@ from typing import Annotated, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from fieldvault_platform.auth.contract import DEFAULT_ISSUER
 from fieldvault_platform.settings import ServiceSettings, service_config
 
 #: A gRPC target such as ``127.0.0.1:17001`` or ``identity.fieldvault.svc:8443``.
@@ -30,6 +31,14 @@ class GatewaySettings(ServiceSettings):
     work_order_addr: PeerAddress = "127.0.0.1:17003"
     notification_addr: PeerAddress = "127.0.0.1:17004"
 
+    #: JetStream, from which identity's revocation events reach the gateway's deny list.
+    nats_url: str = "nats://127.0.0.1:14222"
+    #: The ``iss`` identity signs tokens with.
+    token_issuer: str = DEFAULT_ISSUER
+    #: Addresses of reverse proxies whose ``X-Forwarded-For`` is believed (for the
+    #: client address used in login throttling and audit). Empty: none is.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     #: Per-peer deadline of a ``/readyz`` health check; probes must answer fast.
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
     #: Default deadline of a gRPC call made on behalf of a REST request.
@@ -41,7 +50,7 @@ class GatewaySettings(ServiceSettings):
     #: list (``https://a.example,https://b.example``) as well as a JSON array.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,0 +1,137 @@
+"""REST shapes of identity's resources (API.md) and their conversion from protobuf."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import BaseModel, Field
+
+from fieldvault.identity.v1 import identity_pb2 as pb
+
+Role = Literal["admin", "dispatcher", "technician", "subcontractor_manager", "auditor", "dpo"]
+
+_USER_STATUS = {
+    pb.USER_STATUS_INVITED: "invited",
+    pb.USER_STATUS_ACTIVE: "active",
+    pb.USER_STATUS_DEACTIVATED: "deactivated",
+}
+_KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
+
+
+def rfc3339(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+class Page(BaseModel):
+    next_page_token: str = ""
+
+
+class User(BaseModel):
+    id: str
+    tenant_id: str
+    email: str
+    name: str
+    roles: list[str]
+    organization_id: str
+    area_ids: list[str]
+    status: Literal["invited", "active", "deactivated"]
+    mfa_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    etag: str
+
+    @classmethod
+    def of(cls, user: pb.User) -> User:
+        return cls(
+            id=user.id,
+            tenant_id=user.tenant_id,
+            email=user.email,
+            name=user.name,
+            roles=list(user.roles),
+            organization_id=user.organization_id,
+            area_ids=list(user.area_ids),
+            status=_USER_STATUS.get(user.status, "invited"),  # type: ignore[arg-type]
+            mfa_enabled=user.mfa_enabled,
+            created_at=rfc3339(user.create_time),
+            updated_at=rfc3339(user.update_time),
+            etag=user.etag,
+        )
+
+
+class Organization(BaseModel):
+    id: str
+    tenant_id: str
+    name: str
+    kind: Literal["own", "subcontractor"]
+    dpa_signed_on: str | None
+    dpa_expires_on: str | None
+    dpa_active: bool
+    created_at: datetime
+    updated_at: datetime
+    etag: str
+
+    @classmethod
+    def of(cls, organization: pb.Organization) -> Organization:
+        return cls(
+            id=organization.id,
+            tenant_id=organization.tenant_id,
+            name=organization.name,
+            kind=_KIND.get(organization.kind, "subcontractor"),  # type: ignore[arg-type]
+            dpa_signed_on=organization.dpa_signed_on or None,
+            dpa_expires_on=organization.dpa_expires_on or None,
+            dpa_active=organization.dpa_active,
+            created_at=rfc3339(organization.create_time),
+            updated_at=rfc3339(organization.update_time),
+            etag=organization.etag,
+        )
+
+
+class Area(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, area: pb.Area) -> Area:
+        return cls(id=area.id, name=area.name, created_at=rfc3339(area.create_time))
+
+
+class Tenant(BaseModel):
+    id: str
+    slug: str
+    name: str
+    mfa_required_roles: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, tenant: pb.Tenant) -> Tenant:
+        return cls(
+            id=tenant.id,
+            slug=tenant.slug,
+            name=tenant.name,
+            mfa_required_roles=list(tenant.mfa_required_roles),
+            created_at=rfc3339(tenant.create_time),
+        )
+
+
+class ApiClient(BaseModel):
+    id: str
+    client_id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, client: pb.ApiClient) -> ApiClient:
+        return cls(
+            id=client.id,
+            client_id=client.client_id,
+            name=client.name,
+            scopes=list(client.scopes),
+            created_at=rfc3339(client.create_time),
+        )
+
+
+NAME = Field(min_length=1, max_length=200)

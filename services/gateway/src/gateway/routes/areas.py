@@ -1,0 +1,42 @@
+"""Areas of the caller's tenant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.identity_client import IdentityForCaller
+from gateway.identity_models import NAME, Area, Page
+
+router = APIRouter(tags=["areas"])
+
+PageSize = Annotated[int, Query(ge=1, le=200)]
+
+
+class AreaCreate(BaseModel):
+    name: str = NAME
+
+
+class AreaList(Page):
+    items: list[Area]
+
+
+@router.get("/v1/areas", summary="List areas")
+async def list_areas(
+    identity: IdentityForCaller, page_size: PageSize = 50, page_token: str = ""
+) -> AreaList:
+    result = await identity.call(
+        identity.stub.ListAreas, pb.ListAreasRequest(page_size=page_size, page_token=page_token)
+    )
+    return AreaList(
+        items=[Area.of(area) for area in result.areas], next_page_token=result.next_page_token
+    )
+
+
+@router.post("/v1/areas", status_code=201, summary="Create an area")
+async def create_area(body: AreaCreate, identity: IdentityForCaller) -> Area:
+    result = await identity.call(identity.stub.CreateArea, pb.CreateAreaRequest(name=body.name))
+    return Area.of(result.area)
