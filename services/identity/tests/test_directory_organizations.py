@@ -141,6 +141,24 @@ async def test_areas_are_per_tenant_and_named_once(identity: RunningIdentity) ->
     assert [a.id for a in mine.areas] == [north.area.id]
     assert list(theirs.areas) == []
 
+    for name in ("East", "South", "West"):
+        await identity.stub.CreateArea(pb.CreateAreaRequest(name=name), metadata=metadata)
+    names, token = [], ""
+    while True:
+        page = await identity.stub.ListAreas(
+            pb.ListAreasRequest(page_size=3, page_token=token), metadata=metadata
+        )
+        names += [area.name for area in page.areas]
+        token = page.next_page_token
+        if not token:
+            break
+    assert names == ["East", "North", "South", "West"]
+    with pytest.raises(grpc.aio.AioRpcError) as bad_token:
+        await identity.stub.ListAreas(
+            pb.ListAreasRequest(page_token="not-a-token"), metadata=metadata
+        )
+    assert bad_token.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
 
 async def test_an_api_client_secret_is_shown_once_works_and_stops_working_when_deleted(
     identity: RunningIdentity,

@@ -13,11 +13,12 @@ import grpc
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import PrincipalKind
+from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import PermissionDenied
 from identity import audit
 from identity.components import Components
 from identity.directory import api_clients, areas, invitations, organizations, people, tenants
-from identity.directory.access import authorize, decode_page_token, encode_page_token, page_size
+from identity.directory.access import authorize, decode_page_token, page_of, page_size
 from identity.keyed_hash import keyed_hash
 from identity.messages import (
     api_client_message,
@@ -360,9 +361,7 @@ class DirectoryRpcs:
             rows = await audit.list_records(
                 session, tenant_id=actor.tenant_id, limit=size + 1, before=before
             )
-        more = len(rows) > size
-        rows = rows[:size]
-        token = encode_page_token([rows[-1].occurred_at.isoformat()]) if more and rows else ""
+        rows, token = page_of(rows, size, lambda row: as_utc(row.occurred_at).isoformat())
         return pb.ListAuditRecordsResponse(
             records=[audit_record_message(row) for row in rows], next_page_token=token
         )

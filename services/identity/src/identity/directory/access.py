@@ -10,14 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from identity.callers import live_user
+
+T = TypeVar("T")
 
 DIRECTORY_READ = "directory:read"
 DEFAULT_PAGE_SIZE = 50
@@ -52,6 +55,14 @@ def page_size(requested: int) -> int:
     if requested < 0:
         raise InvalidArgument("page_size must not be negative")
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def page_of(rows: list[T], size: int, sort_key: Callable[[T], Any]) -> tuple[list[T], str]:
+    """The first ``size`` of ``rows`` (fetched with ``limit(size + 1)``) and the next token."""
+    if len(rows) <= size:
+        return rows, ""
+    page = rows[:size]
+    return page, encode_page_token([sort_key(page[-1])])
 
 
 def encode_page_token(last: list[Any]) -> str:

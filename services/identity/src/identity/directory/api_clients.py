@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import InvalidArgument, NotFound
 from identity import audit
-from identity.directory.access import Actor, decode_page_token, encode_page_token, page_size
+from identity.directory.access import Actor, decode_page_token, page_of, page_size
 from identity.directory.people import validate_name
 from identity.models import ApiClient
 from identity.scopes import PARTNER_SCOPES
@@ -77,9 +77,7 @@ async def list_api_clients(
     if after is not None:
         query = query.where(ApiClient.id > str(after[0]))
     rows = list((await session.scalars(query.order_by(ApiClient.id).limit(size + 1))).all())
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, encode_page_token([rows[-1].id]) if more else ""
+    return page_of(rows, size, lambda row: row.id)
 
 
 async def delete_api_client(

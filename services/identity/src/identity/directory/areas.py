@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists
 from identity import audit
-from identity.directory.access import Actor, decode_page_token, encode_page_token, page_size
+from identity.directory.access import Actor, decode_page_token, page_of, page_size
 from identity.directory.people import validate_name
 from identity.models import Area
 
@@ -43,6 +43,4 @@ async def list_areas(
     if after is not None:
         query = query.where(Area.name > str(after[0]))
     rows = list((await session.scalars(query.order_by(Area.name).limit(size + 1))).all())
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, encode_page_token([rows[-1].name]) if more else ""
+    return page_of(rows, size, lambda row: row.name)

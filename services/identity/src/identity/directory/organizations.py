@@ -22,7 +22,7 @@ from identity.directory.access import (
     Actor,
     check_etag,
     decode_page_token,
-    encode_page_token,
+    page_of,
     page_size,
 )
 from identity.directory.people import validate_name
@@ -148,9 +148,7 @@ async def list_organizations(
     if after is not None:
         query = query.where(Organization.id > str(after[0]))
     rows = list((await session.scalars(query.order_by(Organization.id).limit(size + 1))).all())
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, encode_page_token([rows[-1].id]) if more else ""
+    return page_of(rows, size, lambda row: row.id)
 
 
 async def update_organization(

@@ -31,7 +31,7 @@ from identity.directory.access import (
     Actor,
     check_etag,
     decode_page_token,
-    encode_page_token,
+    page_of,
     page_size,
 )
 from identity.models import Area, Invitation, Organization, Tenant, User, UserArea
@@ -210,9 +210,7 @@ async def list_users(
     if after is not None:
         query = query.where(User.id > str(after[0]))
     users = list((await session.scalars(query.order_by(User.id).limit(size + 1))).all())
-    more = len(users) > size
-    users = users[:size]
-    return users, encode_page_token([users[-1].id]) if more else ""
+    return page_of(users, size, lambda row: row.id)
 
 
 async def update_user(
