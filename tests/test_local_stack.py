@@ -1,10 +1,11 @@
 """The whole local stack (``make run``) as a developer meets it.
 
 Real nats-server, OpenBao and all five services as separate processes, on free
-ports, in a temporary data folder. Most tests share ONE stack started for the
-module (a start takes ~15 s); a test that breaks it (stops OpenBao, kills a
-service) leaves it to the ``stack`` fixture, which restarts the stack when it
-finds a dead process, so the tests stay independent of their order. The last
+ports, in a temporary data folder, with the demo tenant ``make run`` seeds.
+Most tests share ONE stack started for the module (a start takes ~15 s); a
+test that breaks it (stops OpenBao, kills a service) leaves it to the
+``stack`` fixture, which restarts the stack when it finds a dead process, so
+the tests stay independent of their order. The last
 test runs the real launcher, ``python -m fieldvault_devstack run``, on its own.
 
 What ``libs/devstack/tests/test_stack.py`` already proves with the infrastructure
@@ -20,6 +21,7 @@ import contextlib
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 import httpx
@@ -38,9 +41,23 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nats.js.api import StorageType
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
+from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
+from fieldvault_devstack.demo import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_TENANT_NAME,
+    DEMO_TENANT_SLUG,
+    INVITATION_URL_FILE,
+    DemoTenant,
+)
 from fieldvault_devstack.ports import accepts_connections, ensure_port_free, free_port
-from fieldvault_devstack.settings import ENV_PREFIX, GRPC_SERVICES, DevStackSettings
+from fieldvault_devstack.settings import (
+    ENV_PREFIX,
+    GRPC_SERVICES,
+    SERVICE_ACCOUNTS,
+    DevStackSettings,
+)
 from fieldvault_devstack.stack import LocalStack
+from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.events import (
     DEFAULT_DUPLICATE_WINDOW,
     DEFAULT_MAX_AGE,
@@ -68,6 +85,10 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 GRACE_SECONDS = 10.0
 LAUNCHER_STOP_SECONDS = 20.0
 LAUNCHER_START_SECONDS = 90.0
+#: The demo admin's password in these tests (NIST rules: long, nothing else).
+DEMO_PASSWORD = "correct horse battery staple 42"
+#: Every access token a test obtained: none may appear in any log.
+ISSUED_TOKENS: list[str] = []
 
 
 def _settings_on_free_ports(data_dir: Path) -> DevStackSettings:
@@ -140,11 +161,36 @@ def _health(stack: LocalStack, service: str, name: str) -> int:
     return status
 
 
-def _ensure_tenant_key(stack: LocalStack, tenant_id: str) -> Any:
+def _service_account_secret(stack: LocalStack, service: str) -> str:
+    return (stack.service_accounts_dir / service).read_text().strip()
+
+
+def _provisioning_token(stack: LocalStack) -> str:
+    """identity's own token for customer-vault, obtained as identity's service account."""
+    with grpc.insecure_channel(_grpc_address(stack, "identity")) as channel:
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        response = stub.IssueServiceToken(
+            identity_pb2.IssueServiceTokenRequest(
+                service="identity",
+                secret=_service_account_secret(stack, "identity"),
+                audience="customer_vault",
+                scope="tenant_keys:ensure",
+            ),
+            timeout=15,
+        )
+    token: str = response.access_token
+    ISSUED_TOKENS.append(token)
+    return token
+
+
+def _ensure_tenant_key(stack: LocalStack, tenant_id: str, token: str | None = None) -> Any:
+    token = token or _provisioning_token(stack)
     with grpc.insecure_channel(_grpc_address(stack, "customer_vault")) as channel:
         stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(channel)  # type: ignore[no-untyped-call]
         return stub.EnsureTenantKey(
-            customer_vault_pb2.EnsureTenantKeyRequest(tenant_id=tenant_id), timeout=15
+            customer_vault_pb2.EnsureTenantKeyRequest(tenant_id=tenant_id),
+            metadata=bearer_metadata(token),
+            timeout=15,
         )
 
 
@@ -239,10 +285,12 @@ def test_openbao_restart_in_the_stack_keeps_transit_keys_and_kv_data(
 def test_customer_vault_answers_unavailable_while_the_stacks_openbao_is_stopped_and_recovers(
     stack: LocalStack, seed: Seed
 ) -> None:
+    # Obtained first: identity signs with a key in OpenBao.
+    token = _provisioning_token(stack)
     stack.openbao.stop()
     try:
         with pytest.raises(grpc.RpcError) as raised:
-            _ensure_tenant_key(stack, seed.tenant_id)
+            _ensure_tenant_key(stack, seed.tenant_id, token)
         assert stack.processes["customer_vault"].poll() is None, "customer_vault died"
     finally:
         stack.openbao.start()
@@ -293,6 +341,8 @@ async def test_a_second_start_reuses_all_data(running: RunningStack, seed: Seed)
 
     again = _ensure_tenant_key(stack, seed.tenant_id)
     assert (again.key_name, again.created) == (seed.key_name, False)
+    # The demo tenant is found, not created twice.
+    assert stack.demo is not None and stack.demo.outcome is DemoTenant.EXISTED
 
     client = await nats.connect(stack.nats.url)
     try:
@@ -327,6 +377,15 @@ def test_no_log_of_the_stack_reveals_a_token_a_secret_id_or_an_audited_plaintext
     for path in sorted(stack.credentials_dir.glob("*.secret_id")):
         secrets[f"the AppRole secret_id of {path.stem}"] = path.read_text().strip()
     assert len(secrets) == 4, secrets.keys()  # identity and customer_vault hold AppRoles
+    for service in SERVICE_ACCOUNTS:
+        secrets[f"the service-account secret of {service}"] = _service_account_secret(
+            stack, service
+        )
+    invitation = (stack.data_dir / INVITATION_URL_FILE).read_text().strip()
+    secrets["the demo admin's invitation token"] = _invitation_token(invitation)
+    _provisioning_token(stack)  # at least one bearer token went through the services
+    for number, token in enumerate(ISSUED_TOKENS):
+        secrets[f"issued access token #{number}"] = token
 
     logs = {path.name: path.read_text(errors="replace") for path in stack.logs_dir.glob("*.log")}
     logs[stack.openbao.log_file.name] = stack.openbao.log_file.read_text(errors="replace")
@@ -344,6 +403,74 @@ def test_no_log_of_the_stack_reveals_a_token_a_secret_id_or_an_audited_plaintext
     assert base64.b64encode(seed.plaintext).decode() not in audit
     for label, secret in secrets.items():
         assert secret not in audit, f"the audit log contains {label}"
+
+
+def _invitation_token(url: str) -> str:
+    """The token of an invitation link: ``<base>/invitations/accept#token=<token>``."""
+    fragment = urlsplit(url).fragment
+    assert fragment.startswith("token="), "the token must travel in the fragment"
+    return fragment.removeprefix("token=")
+
+
+def test_the_demo_tenants_admin_accepts_the_invitation_and_signs_in_through_the_gateway(
+    stack: LocalStack,
+) -> None:
+    invitation_file = stack.data_dir / INVITATION_URL_FILE
+    assert stat.S_IMODE(invitation_file.stat().st_mode) == 0o600
+    url = invitation_file.read_text().strip()
+    gateway = _gateway_url(stack, "")
+    assert url.startswith(f"{gateway}/invitations/accept#token="), "the link must open the gateway"
+
+    accept = {"token": _invitation_token(url), "password": DEMO_PASSWORD}
+    accepted = httpx.post(_gateway_url(stack, "/v1/invitations/accept"), json=accept, timeout=15)
+    assert accepted.status_code == 200, accepted.text
+    admin = accepted.json()["user"]
+    assert admin["email"] == DEMO_ADMIN_EMAIL
+    assert "admin" in admin["roles"]
+    # The link works once.
+    again = httpx.post(_gateway_url(stack, "/v1/invitations/accept"), json=accept, timeout=15)
+    assert again.status_code in (400, 401, 404, 409, 410), again.text
+
+    login = {"tenant": DEMO_TENANT_SLUG, "email": DEMO_ADMIN_EMAIL, "password": DEMO_PASSWORD}
+    signed_in = httpx.post(_gateway_url(stack, "/v1/auth/login"), json=login, timeout=15)
+    assert signed_in.status_code == 200, signed_in.text
+    body = signed_in.json()
+    assert body["token_type"] == "Bearer"
+    ISSUED_TOKENS.append(body["access_token"])
+    # Admins must enrol a second factor first (the default tenant policy).
+    assert body["mfa_enrollment_required"] is True
+    assert not body.get("refresh_token")
+
+    wrong = httpx.post(
+        _gateway_url(stack, "/v1/auth/login"),
+        json={**login, "password": DEMO_PASSWORD + "!"},
+        timeout=15,
+    )
+    assert wrong.status_code == 401, wrong.text
+    assert wrong.json()["code"] == "invalid_credentials"
+
+    # Seeding again (a restart) finds the tenant and keeps the link file as it was.
+    assert stack.seed_demo().outcome is DemoTenant.EXISTED
+    assert invitation_file.read_text().strip() == url
+
+
+def test_the_demo_tenant_is_the_one_make_run_promises(stack: LocalStack) -> None:
+    operator = bearer_metadata(stack.operator_token())
+    with grpc.insecure_channel(_grpc_address(stack, "identity")) as channel:
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.CreateTenant(
+                identity_pb2.CreateTenantRequest(
+                    slug=DEMO_TENANT_SLUG,
+                    name=DEMO_TENANT_NAME,
+                    admin_email=DEMO_ADMIN_EMAIL,
+                    admin_name="Someone Else",
+                ),
+                metadata=operator,
+                timeout=15,
+            )
+    error: Any = raised.value
+    assert error.code() == grpc.StatusCode.ALREADY_EXISTS
 
 
 def _statuses_until_not_serving(watch: Any) -> list[int]:
@@ -500,5 +627,9 @@ def test_the_launcher_stops_everything_on_sigterm(tmp_path: Path) -> None:
     for name, port in settings.ports().items():
         assert not accepts_connections(settings.host, port), f"{name} ({port}) still listens"
         ensure_port_free(port, name, settings.host)
+    printed = output.read_text()
     token = (settings.data_dir / "operator-token").read_text().strip()
-    assert token not in output.read_text(), "the launcher printed the operator token"
+    assert token not in printed, "the launcher printed the operator token"
+    invitation_file = settings.data_dir / INVITATION_URL_FILE
+    assert str(invitation_file.resolve()) in printed, "where the demo admin's link is"
+    assert invitation_file.read_text().strip() not in printed, "the launcher printed the link"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import hvac
 import pytest
 
 from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.settings import SERVICE_ACCOUNTS, DevStackSettings
 from fieldvault_devstack.stack import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -41,6 +42,10 @@ def test_second_start_reuses_operator_token_credentials_and_vault_data(
     assert stat.S_IMODE(first.operator_token_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(first.data_dir.stat().st_mode) == 0o700
     assert endpoints.operator_token_sha256 == hashlib.sha256(token.encode()).hexdigest()
+    accounts = sorted(first.service_accounts_dir.iterdir())
+    assert [path.name for path in accounts] == sorted(SERVICE_ACCOUNTS)
+    assert stat.S_IMODE(first.service_accounts_dir.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in accounts)
     first.openbao.client().secrets.transit.create_key(name="fv-tenant-kept")
     first.stop()
 
@@ -50,6 +55,7 @@ def test_second_start_reuses_operator_token_credentials_and_vault_data(
 
     assert second.operator_token_file.read_text().strip() == token
     assert again.vault_credentials == endpoints.vault_credentials
+    assert again.service_account_secrets == endpoints.service_account_secrets
     assert again.nats_url == f"nats://127.0.0.1:{settings.nats_port}"
     key = second.openbao.client().secrets.transit.read_key(name="fv-tenant-kept")
     assert key["data"]["name"] == "fv-tenant-kept"
@@ -93,3 +99,37 @@ def test_each_service_gets_only_its_own_settings_and_credentials(
         secret_id=customer_vault["FIELDVAULT_CUSTOMER_VAULT_VAULT_SECRET_ID"],
     )
     assert client.is_authenticated()
+
+
+def test_each_service_gets_its_own_service_account_and_identity_only_their_hashes(
+    settings: DevStackSettings, stacks: list[LocalStack]
+) -> None:
+    stack = LocalStack(settings)
+    stacks.append(stack)
+    endpoints = stack.start_infrastructure()
+    secrets = endpoints.service_account_secrets
+    assert set(secrets) == set(SERVICE_ACCOUNTS)
+    assert len(set(secrets.values())) == len(secrets), "two services share a secret"
+    identity_address = f"127.0.0.1:{settings.identity_grpc_port}"
+
+    identity = stack.env_for("identity")
+    assert json.loads(identity["FIELDVAULT_IDENTITY_SERVICE_ACCOUNT_SECRETS_SHA256"]) == {
+        name: hashlib.sha256(secret.encode()).hexdigest() for name, secret in secrets.items()
+    }
+    assert identity["FIELDVAULT_IDENTITY_PUBLIC_BASE_URL"] == (
+        f"http://127.0.0.1:{settings.gateway_port}"
+    )
+    for service in SERVICE_ACCOUNTS:
+        env = stack.env_for(service)
+        prefix = f"FIELDVAULT_{service.upper()}_"
+        assert env[f"{prefix}SERVICE_ACCOUNT_SECRET"] == secrets[service]
+        assert env[f"{prefix}IDENTITY_ADDR"] == identity_address
+        others = {secret for name, secret in secrets.items() if name != service}
+        assert not others & set(env.values()), f"{service} sees another service's secret"
+        if service != "identity":
+            assert not any(name.startswith("FIELDVAULT_IDENTITY_") for name in env)
+
+    gateway = stack.env_for("gateway")
+    assert gateway["FIELDVAULT_GATEWAY_NATS_URL"] == endpoints.nats_url
+    assert gateway["FIELDVAULT_GATEWAY_IDENTITY_ADDR"] == identity_address
+    assert not set(secrets.values()) & set(gateway.values())

@@ -9,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+from fieldvault_devstack.demo import DEMO_ADMIN_EMAIL, DEMO_TENANT_SLUG, DemoSeed, DemoTenant
 from fieldvault_devstack.ports import PortInUse
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack, StackError
@@ -48,6 +49,7 @@ def run() -> int:
         "  gateway:        http://%s:%d\n"
         "  data folder:    %s\n"
         "  operator token: %s (read it from the file; it is never printed)\n"
+        "%s"
         "  mail folder:    %s\n"
         "  logs:           %s\n"
         "Press Ctrl-C to stop.",
@@ -55,6 +57,7 @@ def run() -> int:
         settings.gateway_port,
         stack.data_dir,
         stack.operator_token_file,
+        _demo_lines(stack.demo),
         stack.mail_dir,
         stack.logs_dir,
     )
@@ -66,6 +69,18 @@ def run() -> int:
     stack.stop()
     log.info("stopped")
     return exit_code
+
+
+def _demo_lines(demo: DemoSeed | None) -> str:
+    if demo is None:
+        return ""
+    lines = f"  demo tenant:    {DEMO_TENANT_SLUG} (admin {DEMO_ADMIN_EMAIL})\n"
+    if demo.invitation_url_file.exists():
+        # The link sets the admin's password, so only where it is gets printed.
+        lines += f"  admin invite:   {demo.invitation_url_file} (open the link in it once)\n"
+    elif demo.outcome is DemoTenant.EXISTED:
+        lines += "  admin invite:   not kept (delete the data folder to seed the demo anew)\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ use them without a conftest import.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from fieldvault_devstack.databases import isolated_database
+from fieldvault_devstack.identity_service import IdentityProcess, running_identity
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import free_port
@@ -100,6 +102,34 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         return
     with isolated_database(server_url) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def identity_service(
+    tmp_path_factory: pytest.TempPathFactory,
+    nats_server: NatsServer,
+    openbao: OpenBaoServer,
+    openbao_credentials: Mapping[str, tuple[str, str]],
+) -> Iterator[IdentityProcess]:
+    """A real identity process on the session's NATS and OpenBao, for the services that trust it.
+
+    Its database is SQLite, or a fresh PostgreSQL database when
+    ``FIELDVAULT_TEST_DATABASE_URL`` names a server. Tests share it: each uses
+    tenants of its own.
+    """
+    directory = tmp_path_factory.mktemp("identity")
+    server_url = os.environ.get(TEST_DATABASE_URL_ENV)
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(isolated_database(server_url)) if server_url else None
+        yield stack.enter_context(
+            running_identity(
+                directory=directory,
+                nats_url=nats_server.url,
+                vault_addr=openbao.addr,
+                vault_credentials=openbao_credentials,
+                database=database,
+            )
+        )
 
 
 # --- traces ----------------------------------------------------------------------------

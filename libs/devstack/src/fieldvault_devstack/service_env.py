@@ -7,12 +7,14 @@ the same environment with :func:`service_env`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fieldvault_devstack.settings import GRPC_SERVICES, VAULT_SERVICES
+from fieldvault_devstack.settings import GRPC_SERVICES, SERVICE_ACCOUNTS, VAULT_SERVICES
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,16 @@ class StackEndpoints:
     #: service -> (role_id, secret_id); only Vault-using services appear here.
     vault_credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     operator_token_sha256: str = ""
+    #: service -> its service-account secret. Each service gets its own; identity
+    #: gets only their SHA-256 digests.
+    service_account_secrets: Mapping[str, str] = field(default_factory=dict)
+
+    def grpc_address(self, service: str) -> str:
+        return f"{self.host}:{self.grpc_ports[service]}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.gateway_port}"
 
 
 def env_prefix(service: str) -> str:
@@ -36,6 +48,10 @@ def env_prefix(service: str) -> str:
 
 def database_url(data_dir: Path, service: str) -> str:
     return f"sqlite+aiosqlite:///{Path(data_dir).resolve() / f'{service}.db'}"
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def service_env(
@@ -47,7 +63,7 @@ def service_env(
 
     Starts from ``base_env`` (default: this process's environment, so PATH and
     any ``OTEL_*`` pass through) and adds only this service's settings: one
-    service never sees another's Vault credentials.
+    service never sees another's Vault credentials or service-account secret.
     """
     env = dict(os.environ if base_env is None else base_env)
     env["FIELDVAULT_ENVIRONMENT"] = "development"
@@ -71,20 +87,42 @@ def service_env(
         env[f"{prefix}VAULT_AUTH_METHOD"] = "approle"
         env[f"{prefix}VAULT_ROLE_ID"] = role_id
         env[f"{prefix}VAULT_SECRET_ID"] = secret_id
+    if service in SERVICE_ACCOUNTS:
+        # Where identity is (JWKS, service tokens) and this service's own account.
+        env[f"{prefix}IDENTITY_ADDR"] = endpoints.grpc_address("identity")
+        secret = endpoints.service_account_secrets.get(service)
+        if secret is not None:
+            env[f"{prefix}SERVICE_ACCOUNT_SECRET"] = secret
     if service == "identity":
-        env[f"{prefix}OPERATOR_TOKEN_SHA256"] = endpoints.operator_token_sha256
+        env.update(_identity_env(endpoints))
     if service == "notification":
         # Local email delivery writes one file per message here instead of SMTP.
         env[f"{prefix}MAIL_DIR"] = str(Path(endpoints.data_dir).resolve() / "mail")
     return env
 
 
+def _identity_env(endpoints: StackEndpoints) -> dict[str, str]:
+    prefix = env_prefix("identity")
+    hashes = {
+        name: sha256_hex(secret) for name, secret in endpoints.service_account_secrets.items()
+    }
+    return {
+        # Identity only ever sees hashes: of the operator token and of each
+        # service's secret.
+        f"{prefix}OPERATOR_TOKEN_SHA256": endpoints.operator_token_sha256,
+        f"{prefix}SERVICE_ACCOUNT_SECRETS_SHA256": json.dumps(hashes, sort_keys=True),
+        # Invitation links point at the gateway, which serves the web app.
+        f"{prefix}PUBLIC_BASE_URL": endpoints.gateway_url,
+    }
+
+
 def _gateway_env(endpoints: StackEndpoints) -> dict[str, str]:
     env = {
         "FIELDVAULT_GATEWAY_HTTP_HOST": endpoints.host,
         "FIELDVAULT_GATEWAY_HTTP_PORT": str(endpoints.gateway_port),
+        # Revocation events for the gateway's own deny list.
+        "FIELDVAULT_GATEWAY_NATS_URL": endpoints.nats_url,
     }
     for service in GRPC_SERVICES:
-        address = f"{endpoints.host}:{endpoints.grpc_ports[service]}"
-        env[f"FIELDVAULT_GATEWAY_{service.upper()}_ADDR"] = address
+        env[f"FIELDVAULT_GATEWAY_{service.upper()}_ADDR"] = endpoints.grpc_address(service)
     return env

@@ -14,6 +14,10 @@ DB_SERVICES = ("identity", "customer_vault", "work_order", "notification")
 GRPC_SERVICES = ("identity", "customer_vault", "work_order", "notification")
 #: Services that hold Vault credentials (AppRole); nobody else gets any.
 VAULT_SERVICES = ("identity", "customer_vault")
+#: Services with an account at identity (a secret for ``IssueServiceToken``); the
+#: keys of identity's ``SERVICE_ACCOUNT_SCOPES``. The gateway needs none: it
+#: exchanges its callers' tokens instead.
+SERVICE_ACCOUNTS = ("identity", "customer_vault", "work_order", "notification")
 
 
 class DevStackSettings(BaseSettings):

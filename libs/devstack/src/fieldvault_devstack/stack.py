@@ -3,12 +3,12 @@
 Used by ``python -m fieldvault_devstack run`` (``make run``) and by tests that
 need the whole system. Starting twice with the same ``data_dir`` reuses
 everything: JetStream store, OpenBao data and unseal key, SQLite files,
-AppRole credentials and the operator token.
+AppRole credentials, the operator token, the service-account secrets and the
+demo tenant.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import subprocess
@@ -17,30 +17,32 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 from fieldvault_devstack._process import log_tail, write_secret_file
+from fieldvault_devstack.demo import DemoSeed, seed_demo_tenant
 from fieldvault_devstack.health import grpc_serving, http_ready
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import ensure_port_free
-from fieldvault_devstack.service_env import StackEndpoints, service_env
+from fieldvault_devstack.service_env import StackEndpoints, service_env, sha256_hex
+from fieldvault_devstack.service_process import (
+    SERVICE_READY_TIMEOUT,
+    SERVICE_STOP_TIMEOUT,
+    ServiceProcess,
+    StackError,
+    migrate,
+)
 from fieldvault_devstack.settings import (
     DB_SERVICES,
     GRPC_SERVICES,
+    SERVICE_ACCOUNTS,
     VAULT_SERVICES,
     DevStackSettings,
 )
 
+__all__ = ["LocalStack", "StackError"]
+
 log = logging.getLogger("fieldvault.dev")
-
-SERVICE_READY_TIMEOUT = 30.0
-MIGRATION_TIMEOUT = 120.0
-SERVICE_STOP_TIMEOUT = 10.0
-
-
-class StackError(RuntimeError):
-    """The stack could not start or a service died; the message says which and why."""
 
 
 class LocalStack:
@@ -52,6 +54,8 @@ class LocalStack:
         self.mail_dir = self.data_dir / "mail"
         self.operator_token_file = self.data_dir / "operator-token"
         self.credentials_dir = self.data_dir / "vault-credentials"
+        #: One secret per service account (0600 files named after the service).
+        self.service_accounts_dir = self.data_dir / "service-accounts"
         self.nats = NatsServer(
             settings.nats_port, self.data_dir / "nats", self.logs_dir / "nats-server.log"
         )
@@ -63,7 +67,8 @@ class LocalStack:
         )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.endpoints: StackEndpoints | None = None
-        self._log_handles: list[IO[bytes]] = []
+        self.demo: DemoSeed | None = None
+        self._services: list[ServiceProcess] = []
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -73,12 +78,13 @@ class LocalStack:
             self.start_infrastructure()
             self.run_migrations()
             self.start_services()
+            self.seed_demo()
         except BaseException:
             self.stop()
             raise
 
     def start_infrastructure(self) -> StackEndpoints:
-        """Ports, folders, NATS, OpenBao (unsealed, bootstrapped), operator token."""
+        """Ports, folders, NATS, OpenBao (bootstrapped), operator token, service accounts."""
         for setting_name, port in self.settings.ports().items():
             ensure_port_free(port, setting_name, self.settings.host)
         for folder in (self.data_dir, self.logs_dir, self.mail_dir):
@@ -98,16 +104,25 @@ class LocalStack:
             grpc_ports={service: self.settings.grpc_port(service) for service in GRPC_SERVICES},
             gateway_port=self.settings.gateway_port,
             vault_credentials=credentials,
-            operator_token_sha256=self._operator_token_sha256(),
+            operator_token_sha256=sha256_hex(self.operator_token()),
+            service_account_secrets={
+                service: self._secret_file(self.service_accounts_dir / service)
+                for service in SERVICE_ACCOUNTS
+            },
         )
         return self.endpoints
 
-    def _operator_token_sha256(self) -> str:
-        # Identity only ever sees the hash; the token itself stays in the file.
-        if not self.operator_token_file.exists():
-            write_secret_file(self.operator_token_file, secrets.token_urlsafe(32) + "\n")
-        token = self.operator_token_file.read_text().strip()
-        return hashlib.sha256(token.encode()).hexdigest()
+    def operator_token(self) -> str:
+        """The platform operator's token (made on the first start); identity gets its hash."""
+        return self._secret_file(self.operator_token_file)
+
+    @staticmethod
+    def _secret_file(path: Path) -> str:
+        """The random secret kept in ``path`` (0600), created on first use and then reused."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_secret_file(path, secrets.token_urlsafe(32) + "\n")
+        return path.read_text().strip()
 
     def env_for(self, service: str) -> dict[str, str]:
         if self.endpoints is None:
@@ -118,18 +133,7 @@ class LocalStack:
         # Migrations are their own step (never at service import), one process each.
         for service in DB_SERVICES:
             log.info("migrating %s", service)
-            result = subprocess.run(
-                [self.python, "-m", service, "migrate"],
-                env=self.env_for(service),
-                capture_output=True,
-                timeout=MIGRATION_TIMEOUT,
-                check=False,
-            )
-            if result.returncode != 0:
-                raise StackError(
-                    f"migrations of {service} failed with exit code {result.returncode}:\n"
-                    f"{result.stderr.decode(errors='replace')[-4000:]}"
-                )
+            migrate(service, self.env_for(service), python=self.python)
 
     def start_services(self) -> None:
         # The gRPC services need only NATS, OpenBao and their own database, so
@@ -143,21 +147,22 @@ class LocalStack:
         self._wait_ready("gateway")
         log.info("gateway is ready")
 
-    def _spawn(self, service: str) -> None:
-        handle = self.service_log(service).open("ab")
-        self._log_handles.append(handle)
-        # Logs are appended across runs; a marker keeps the log tail we show unambiguous.
-        handle.write(f"--- fieldvault-dev started {service} at {time.ctime()} ---\n".encode())
-        handle.flush()
-        # Own session: Ctrl-C reaches only the launcher, which stops services in order.
-        self.processes[service] = subprocess.Popen(
-            [self.python, "-m", service],
-            env=self.env_for(service),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+    def seed_demo(self) -> DemoSeed:
+        """The demo tenant, created through identity unless a previous start made it."""
+        self.demo = seed_demo_tenant(
+            identity_addr=f"{self.settings.host}:{self.settings.grpc_port('identity')}",
+            operator_token=self.operator_token(),
+            data_dir=self.data_dir,
         )
+        log.info("demo tenant: %s", self.demo.outcome)
+        return self.demo
+
+    def _spawn(self, service: str) -> None:
+        process = ServiceProcess(
+            service, self.env_for(service), self.service_log(service), python=self.python
+        )
+        self._services.append(process)
+        self.processes[service] = process.spawn()
 
     def _wait_ready(self, service: str) -> None:
         host = self.settings.host
@@ -168,21 +173,8 @@ class LocalStack:
         else:
             port = self.settings.grpc_port(service)
             ready = lambda: grpc_serving(host, port)  # noqa: E731
-        process = self.processes[service]
-        deadline = time.monotonic() + SERVICE_READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise StackError(
-                    f"{service} exited with {process.returncode} while starting:\n"
-                    f"{log_tail(self.service_log(service))}"
-                )
-            if ready():
-                return
-            time.sleep(0.2)
-        raise StackError(
-            f"{service} was not ready within {SERVICE_READY_TIMEOUT:.0f}s:\n"
-            f"{log_tail(self.service_log(service))}"
-        )
+        process = next(p for p in reversed(self._services) if p.service == service)
+        process.wait_ready(ready, SERVICE_READY_TIMEOUT)
 
     def service_log(self, service: str) -> Path:
         return self.logs_dir / f"{service}.log"
@@ -222,8 +214,8 @@ class LocalStack:
                 process.kill()
                 process.wait()
         self.processes.clear()
-        for handle in self._log_handles:
-            handle.close()
-        self._log_handles.clear()
+        for service in self._services:
+            service.close_log()
+        self._services.clear()
         self.openbao.stop()
         self.nats.stop()

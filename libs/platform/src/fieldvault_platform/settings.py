@@ -7,6 +7,9 @@ Secret-bearing fields use :class:`pydantic.SecretStr`, whose ``repr`` is
 masked. Outside development a secret that is missing or still a placeholder
 is refused at start-up, so a copied example configuration never reaches
 production.
+
+Mixins add the settings of one concern (gRPC server, database, NATS, Vault,
+identity as token issuer): a service's class lists the ones it needs.
 """
 
 from __future__ import annotations
@@ -121,3 +124,53 @@ class VaultSettings(ServiceSettings):
                 "vault_kubernetes_role is required when vault_auth_method is 'kubernetes'"
             )
         return self
+
+
+#: The access-token issuer identity signs with unless configured otherwise. It
+#: equals ``fieldvault_platform.auth.contract.DEFAULT_ISSUER`` (a test pins it);
+#: repeated here so that settings stay importable without the ``auth`` extra.
+DEFAULT_TOKEN_ISSUER = "fieldvault-identity"  # noqa: S105 (an issuer name, not a secret)
+
+
+class TokenVerificationSettings(ServiceSettings):
+    """What verifying identity's access tokens needs: where identity is, whose tokens to trust.
+
+    The gateway needs only this; a service with its own service account uses
+    :class:`IdentityClientSettings`.
+    """
+
+    #: identity's gRPC ``host:port``: its JWKS (``GetJwks``) and service tokens.
+    identity_addr: str = Field(default="127.0.0.1:17001", min_length=1)
+    #: The ``iss`` tokens must carry; the same value as identity's ``TOKEN_ISSUER``.
+    token_issuer: str = Field(default=DEFAULT_TOKEN_ISSUER, min_length=1)
+
+
+class IdentityClientSettings(TokenVerificationSettings):
+    """Token verification plus the service's own account at identity.
+
+    ``service_account_secret`` is what the service presents to identity's
+    ``IssueServiceToken`` (identity is configured with its SHA-256 only).
+    Outside development it is required and may not be a placeholder; in
+    development it may be left unset by a service that never calls another.
+    """
+
+    service_account_secret: SecretStr | None = None
+
+    def required_secret_fields(self) -> tuple[str, ...]:
+        return (*super().required_secret_fields(), "service_account_secret")
+
+    def service_account_secret_value(self) -> str:
+        """The secret, for ``ServiceTokens(secret=...)``; a clear error when none is set.
+
+        (Placeholders are refused at start-up outside development already.)
+        """
+        if (
+            self.service_account_secret is None
+            or not self.service_account_secret.get_secret_value()
+        ):
+            prefix = str(self.model_config.get("env_prefix", ""))
+            raise RuntimeError(
+                f"{prefix}SERVICE_ACCOUNT_SECRET is not set: "
+                "this service cannot obtain service tokens from identity"
+            )
+        return self.service_account_secret.get_secret_value()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import partial
 
+from customer_vault.callers import Callers
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
+from fieldvault_platform.auth.wiring import token_verification
+from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
@@ -16,16 +19,34 @@ SERVICE = "customer_vault"
 
 async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
+    # identity is reached lazily too: its JWKS on the first token (then cached),
+    # so customer-vault starts, and reports its health, whether identity is up or not.
+    identity_channel = open_channel(settings.identity_addr)
+    verification = token_verification(
+        audience=SERVICE,
+        issuer=settings.token_issuer,
+        identity_channel=identity_channel,
+        jetstream=plumbing.backbone.jetstream,
+    )
+    callers = Callers(
+        verifier=verification.verifier,
+        revocations_current=verification.listener.caught_up,
+        catch_up_timeout=settings.revocations_catch_up_seconds,
+    )
     # Vault is reached lazily per call: a sealed or stopped Vault makes the
     # calls that need it answer UNAVAILABLE, not the whole service fail to start.
-    servicer = CustomerVaultServicer(vault=VaultClient(settings))
-    return plumbing.runtime(
+    servicer = CustomerVaultServicer(vault=VaultClient(settings), callers=callers)
+    runtime = plumbing.runtime(
         settings,
         registrars=[
             partial(customer_vault_pb2_grpc.add_CustomerVaultServiceServicer_to_server, servicer)
         ],
         service_names=[SERVICE_NAME],
     )
+    runtime.background_jobs.append(verification.listener.run)
+    # Cleanups run in reverse: this channel closes first, the backbone and database after.
+    runtime.cleanups.append(identity_channel.close)
+    return runtime
 
 
 async def run(settings: Settings) -> None:
