@@ -291,3 +291,22 @@ async def test_a_service_started_before_identity_picks_up_its_stream_later(
             await expect_session_revocation_applied(js, issuer, verifier, tenant)
     finally:
         await client.close()
+
+
+async def test_a_listener_started_before_identitys_stream_exists_applies_its_first_event_fast(
+    nats_factory: Callable[[], NatsServer], issuer: Any, verifier: TokenVerifier, tenant: str
+) -> None:
+    """A service may start before identity has created its stream; the wait for the
+    stream must not grow into a backoff that delays the first revocation."""
+    server = nats_factory()
+    client = await connect(server.url, name="auth-no-stream-test", reconnect_time_wait=0.1)
+    deny_list: DenyList = verifier._deny_list
+    try:
+        js = client.jetstream(timeout=2)
+        listener = RevocationListener(js, deny_list, retry_delay=0.2, max_retry_delay=30)
+        async with running(listener):
+            await asyncio.sleep(3)  # many attempts against the missing stream
+            await ensure_stream(js, "identity")
+            await expect_session_revocation_applied(js, issuer, verifier, tenant, within=1.5)
+    finally:
+        await client.close()

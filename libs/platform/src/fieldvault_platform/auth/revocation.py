@@ -104,14 +104,18 @@ class RevocationListener:
         while not stop_event.is_set():
             try:
                 await _until_stopped(self._listen(), stop_event)
+            except NotFoundError:
+                # No identity stream yet means no revocation yet either. It appears
+                # as soon as identity starts, and the first revocation must not
+                # wait for a grown backoff: keep polling at the base delay.
+                self._caught_up.set()
+                logger.info("identity's event stream does not exist yet; waiting for it")
+                await wait_any((stop_event,), self._retry_delay)
             except Exception as exc:
                 self._failures += 1
                 delay = min(
                     self._max_retry_delay, self._retry_delay * 2 ** min(self._failures - 1, 16)
                 )
-                if isinstance(exc, NotFoundError):
-                    # No identity stream yet means no revocation yet either.
-                    self._caught_up.set()
                 logger.warning(
                     "revocation listener failed; retrying",
                     extra={"error_type": type(exc).__name__, "retry_in": delay},
