@@ -257,7 +257,8 @@ def test_every_service_started_by_the_stack_reports_serving(stack: LocalStack) -
     assert readyz.status_code == 200, readyz.text
     assert readyz.json() == {
         "status": "ready",
-        "dependencies": dict.fromkeys(GRPC_SERVICES, "serving"),
+        # "revocations": identity's revocation events reach the gateway's deny list.
+        "dependencies": dict.fromkeys(GRPC_SERVICES, "serving") | {"revocations": "serving"},
     }
 
 
@@ -492,7 +493,9 @@ def _assert_not_ready_naming(readyz: httpx.Response, service: str, statuses: set
     assert body["status"] == "not_ready"
     assert body["dependencies"][service] in statuses
     others = {name: status for name, status in body["dependencies"].items() if name != service}
-    assert others == dict.fromkeys(set(GRPC_SERVICES) - {service}, "serving")
+    assert others == dict.fromkeys(set(GRPC_SERVICES) - {service}, "serving") | {
+        "revocations": "serving"
+    }
 
 
 def test_a_service_reports_not_serving_during_shutdown(stack: LocalStack) -> None:

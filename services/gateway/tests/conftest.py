@@ -40,22 +40,29 @@ class PeerServer:
 
 
 StartPeer = Callable[..., Awaitable[PeerServer]]
+#: Adds servicers to a server before it starts, e.g. ``add_IdentityServiceServicer_to_server``.
+Register = Callable[[grpc.aio.Server], None]
 
 
 @pytest.fixture
 async def start_peer() -> AsyncIterator[StartPeer]:
-    """``await start_peer(name, generic_handlers=...)``; servers stop when the test ends."""
+    """``await start_peer(name, generic_handlers=..., register=...)``; servers stop when
+    the test ends."""
     from fieldvault_platform.grpc_server import ErrorInterceptor
 
     started: list[PeerServer] = []
 
-    async def start(name: str, *, generic_handlers: tuple[Any, ...] = ()) -> PeerServer:
+    async def start(
+        name: str, *, generic_handlers: tuple[Any, ...] = (), register: Register | None = None
+    ) -> PeerServer:
         # The services' own error interceptor, so error tests cross the real contract.
         server = grpc.aio.server(interceptors=[ErrorInterceptor()])
         servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
         if generic_handlers:
             server.add_generic_rpc_handlers(generic_handlers)
+        if register is not None:
+            register(server)
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         peer = PeerServer(name=name, server=server, health=servicer, address=f"127.0.0.1:{port}")
@@ -89,7 +96,13 @@ async def peers(start_peer: StartPeer) -> dict[str, PeerServer]:
     return {name: await start_peer(name) for name in PEER_NAMES}
 
 
+#: Nobody listens here: without an explicit NATS the gateway runs without revocations
+#: (and never reaches a developer's local stack on the default port).
+NO_NATS = "nats://127.0.0.1:1"
+
+
 def settings_for(addresses: dict[str, str], **overrides: Any) -> GatewaySettings:
+    overrides.setdefault("nats_url", NO_NATS)
     return GatewaySettings(
         environment=Environment.TEST,
         identity_addr=addresses["identity"],
@@ -103,10 +116,15 @@ def settings_for(addresses: dict[str, str], **overrides: Any) -> GatewaySettings
 
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan (opening its channels) and talk to it in-process."""
+async def serve(
+    app: FastAPI, *, client: tuple[str, int] = ("127.0.0.1", 123)
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan (opening its channels) and talk to it in-process.
+
+    ``client`` is the socket peer the app sees (``request.client``).
+    """
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield client
 
@@ -125,12 +143,13 @@ def gateway(closed_address: Callable[[], str]) -> GatewayFactory:
         addresses: dict[str, str] | None = None,
         *,
         extra_router: APIRouter | None = None,
+        client_address: tuple[str, int] = ("127.0.0.1", 123),
         **overrides: Any,
     ) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         chosen = {name: closed_address() for name in PEER_NAMES} | (addresses or {})
         app = create_app(settings_for(chosen, **overrides))
         if extra_router is not None:
             app.include_router(extra_router)
-        return serve(app)
+        return serve(app, client=client_address)
 
     return factory

@@ -28,6 +28,7 @@ from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.errors import Unauthenticated
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.migrations import upgrade
+from fieldvault_platform.vault import VaultClient
 from gateway.auth import EdgeAuth
 from gateway.main import create_app
 
@@ -39,6 +40,8 @@ sys.path.insert(0, str(IDENTITY_TESTS))
 from identity_testkit import identity_settings  # noqa: E402
 
 from identity.main import build_runtime  # noqa: E402
+from identity.settings import Settings as IdentitySettings  # noqa: E402
+from identity.signing import TokenSigner  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +55,7 @@ class Platform:
     app: FastAPI
     identity: identity_pb2_grpc.IdentityServiceStub
     service_secrets: dict[str, str]
+    identity_settings: IdentitySettings
 
     @property
     def edge_auth(self) -> EdgeAuth:
@@ -91,7 +95,9 @@ async def platform(
         async with serve(app) as client:
             auth: EdgeAuth = app.state.edge_auth
             await asyncio.wait_for(auth.revocations_current.wait(), timeout=10)
-            yield Platform(client, app, identity_pb2_grpc.IdentityServiceStub(channel), secrets)
+            yield Platform(
+                client, app, identity_pb2_grpc.IdentityServiceStub(channel), secrets, settings
+            )
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -135,7 +141,7 @@ async def _tenant_with_admin(platform: Platform, slug: str) -> dict[str, str]:
     )
     assert signed_in.status_code == 200, signed_in.text
     assert signed_in.headers["cache-control"] == "no-store"
-    return signed_in.json() | {"totp_secret": enrolled["secret"]}
+    return signed_in.json() | {"totp_secret": enrolled["secret"], "invitation_token": token}
 
 
 async def _invite_and_sign_in(
@@ -155,17 +161,22 @@ async def _invite_and_sign_in(
             tenant_id=tenant_id,
         )
     )
-    invitations = await _pending_invitation(platform, service.access_token, tenant_id, user["id"])
+    link = await _pending_invitation(platform, service.access_token, tenant_id, user["id"])
+    invitation_token = link.split("#token=", 1)[1]
     accepted = await client.post(
-        "/v1/invitations/accept",
-        json={"token": invitations.split("#token=", 1)[1], "password": PASSWORD},
+        "/v1/invitations/accept", json={"token": invitation_token, "password": PASSWORD}
     )
     assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["user"]["status"] == "active"
+    again = await client.post(
+        "/v1/invitations/accept", json={"token": invitation_token, "password": PASSWORD}
+    )
+    assert again.status_code in (400, 401, 404, 409), "an invitation works once"
     login = await client.post(
         "/v1/auth/login", json={"tenant": slug, "email": body["email"], "password": PASSWORD}
     )
     assert login.status_code == 200, login.text
-    return user["id"], login.json()
+    return user["id"], login.json() | {"invitation_token": invitation_token}
 
 
 async def _pending_invitation(
@@ -196,6 +207,33 @@ async def _pending_invitation(
     return link.url
 
 
+async def _until_refused(platform: Platform, token: str, what: str) -> float:
+    """Seconds until the gateway's own verifier refuses ``token`` (no call to identity)."""
+    started = time.monotonic()
+    while True:
+        try:
+            await platform.edge_auth.verifier.verify(token)
+        except Unauthenticated:
+            return time.monotonic() - started
+        assert time.monotonic() - started < 1.0, f"{what} did not reach the gateway in 1 s"
+        await asyncio.sleep(0.02)
+
+
+def _assert_nothing_leaked(
+    caplog: pytest.LogCaptureFixture, spans: InMemorySpanExporter, secrets: Mapping[str, str]
+) -> None:
+    span_text = " ".join(
+        f"{span.name} {dict(span.attributes or {})} "
+        + " ".join(str(dict(event.attributes or {})) for event in span.events)
+        for span in spans.get_finished_spans()
+    )
+    assert caplog.records, "the run logged something: the check looked at real output"
+    for name, value in secrets.items():
+        assert value, name
+        assert value not in caplog.text, f"{name} logged"
+        assert value not in span_text, f"{name} in a span"
+
+
 async def test_onboarding_sign_in_and_leaving_through_the_rest_api(
     platform: Platform, caplog: pytest.LogCaptureFixture, spans: InMemorySpanExporter
 ) -> None:
@@ -209,6 +247,8 @@ async def test_onboarding_sign_in_and_leaving_through_the_rest_api(
 
     area = await client.post("/v1/areas", json={"name": "North"}, headers=bearer(admin_token))
     assert area.status_code == 201
+    areas = await client.get("/v1/areas", headers=bearer(admin_token))
+    assert [a["name"] for a in areas.json()["items"]] == ["North"]
     sub = await client.post(
         "/v1/organizations",
         json={
@@ -220,6 +260,8 @@ async def test_onboarding_sign_in_and_leaving_through_the_rest_api(
         headers=bearer(admin_token),
     )
     assert sub.status_code == 201 and sub.json()["dpa_active"] is True
+    organizations = await client.get("/v1/organizations", headers=bearer(admin_token))
+    assert sorted(o["kind"] for o in organizations.json()["items"]) == ["own", "subcontractor"]
     etag = sub.headers["etag"]
     stale = await client.patch(
         f"/v1/organizations/{sub.json()['id']}",
@@ -233,6 +275,12 @@ async def test_onboarding_sign_in_and_leaving_through_the_rest_api(
         headers=bearer(admin_token) | {"If-Match": etag},
     )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
+    lapsed = await client.patch(
+        f"/v1/organizations/{sub.json()['id']}",
+        json={"dpa_expires_on": "2026-01-02"},
+        headers=bearer(admin_token) | {"If-Match": renamed.headers["etag"]},
+    )
+    assert lapsed.status_code == 200 and lapsed.json()["dpa_active"] is False
 
     tech_id, tech = await _invite_and_sign_in(
         platform,
@@ -248,49 +296,121 @@ async def test_onboarding_sign_in_and_leaving_through_the_rest_api(
     )
     tech_me = (await client.get("/v1/me", headers=bearer(tech["access_token"]))).json()
     assert tech_me["area_ids"] == [area.json()["id"]]
+    assert tech_me["organization_id"] == me["organization_id"]
+    # A technician is no admin.
+    forbidden = await client.get("/v1/users", headers=bearer(tech["access_token"]))
+    assert forbidden.status_code == 403
 
-    # Refresh rotates; presenting the spent token again kills the session.
+    # The admin renames the technician, conditionally.
+    read = await client.get(f"/v1/users/{tech_id}", headers=bearer(admin_token))
+    assert read.headers["etag"] == read.json()["etag"]
+    renamed_user = await client.patch(
+        f"/v1/users/{tech_id}",
+        json={"name": "Tech Nician"},
+        headers=bearer(admin_token) | {"If-Match": read.headers["etag"]},
+    )
+    assert renamed_user.status_code == 200 and renamed_user.json()["name"] == "Tech Nician"
+    assert renamed_user.headers["etag"] != read.headers["etag"]
+    lost_update = await client.patch(
+        f"/v1/users/{tech_id}",
+        json={"name": "Someone Else"},
+        headers=bearer(admin_token) | {"If-Match": read.headers["etag"]},
+    )
+    assert lost_update.status_code == 412
+
+    # Refresh rotates; presenting the spent token again kills the whole session.
     rotated = await client.post("/v1/auth/refresh", json={"refresh_token": tech["refresh_token"]})
     assert rotated.status_code == 200
+    assert rotated.headers["cache-control"] == "no-store"
     reused = await client.post("/v1/auth/refresh", json={"refresh_token": tech["refresh_token"]})
     assert reused.status_code == 401 and reused.json()["code"] == "refresh_token_reused"
+    await _until_refused(platform, rotated.json()["access_token"], "refresh-token reuse")
+    assert (
+        await client.get("/v1/me", headers=bearer(rotated.json()["access_token"]))
+    ).status_code == 401
+    dead = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
+    )
+    assert dead.status_code == 401
 
-    # A fresh session, then deactivation: the gateway refuses within a second, by itself.
+    # Logout: the session's tokens stop working.
+    session = (
+        await client.post(
+            "/v1/auth/login",
+            json={"tenant": "lifts", "email": "tech@lifts.example", "password": PASSWORD},
+        )
+    ).json()
+    assert (await client.get("/v1/me", headers=bearer(session["access_token"]))).status_code == 200
+    logout = await client.post("/v1/auth/logout", headers=bearer(session["access_token"]))
+    assert logout.status_code == 204
+    assert (await client.get("/v1/me", headers=bearer(session["access_token"]))).status_code == 401
+    after_logout = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert after_logout.status_code == 401
+
+    # A fresh session, then deactivation: the gateway refuses within a second, by itself —
+    # through the deny list fed from NATS, not by asking identity.
     fresh = (
         await client.post(
             "/v1/auth/login",
             json={"tenant": "lifts", "email": "tech@lifts.example", "password": PASSWORD},
         )
-    ).json()["access_token"]
-    assert (await client.get("/v1/me", headers=bearer(fresh))).status_code == 200
+    ).json()
+    assert (await client.get("/v1/me", headers=bearer(fresh["access_token"]))).status_code == 200
     deactivated = await client.post(f"/v1/users/{tech_id}/deactivate", headers=bearer(admin_token))
     assert deactivated.status_code == 200 and deactivated.json()["status"] == "deactivated"
-    started = time.monotonic()
-    while True:
-        try:
-            await platform.edge_auth.verifier.verify(fresh)  # local: no call to identity
-        except Unauthenticated:
-            break
-        assert time.monotonic() - started < 1.0, "deactivation did not reach the gateway in 1 s"
-        await asyncio.sleep(0.02)
-    refused = await client.get("/v1/me", headers=bearer(fresh))
+    await _until_refused(platform, fresh["access_token"], "deactivation")
+    refused = await client.get("/v1/me", headers=bearer(fresh["access_token"]))
     assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    gone = await client.post("/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+    assert gone.status_code == 401
+    cannot_login = await client.post(
+        "/v1/auth/login",
+        json={"tenant": "lifts", "email": "tech@lifts.example", "password": PASSWORD},
+    )
+    assert cannot_login.status_code == 401
 
-    # Canary: nothing secret was logged or traced on the way.
-    secrets_seen = {
-        "password": PASSWORD,
-        "operator token": OPERATOR_TOKEN,
-        "totp secret": admin["totp_secret"],
-        "refresh token": tech["refresh_token"],
-        "access token signature": fresh.rsplit(".", 1)[1],
-    }
-    span_text = " ".join(str(dict(s.attributes or {})) for s in spans.get_finished_spans())
-    for name, value in secrets_seen.items():
-        assert value not in caplog.text, f"{name} logged"
-        assert value not in span_text, f"{name} in a span"
+    _assert_nothing_leaked(
+        caplog,
+        spans,
+        {
+            "password": PASSWORD,
+            "operator token": OPERATOR_TOKEN,
+            "admin invitation token": admin["invitation_token"],
+            "user invitation token": tech["invitation_token"],
+            "totp secret": admin["totp_secret"],
+            "refresh token": tech["refresh_token"],
+            "rotated refresh token": rotated.json()["refresh_token"],
+            "admin access token signature": admin_token.rsplit(".", 1)[1],
+            "access token signature": fresh["access_token"].rsplit(".", 1)[1],
+        },
+    )
 
 
-async def test_partner_clients_get_tokens_by_form_and_by_basic_auth(platform: Platform) -> None:
+async def test_only_the_platform_operator_creates_tenants(platform: Platform) -> None:
+    client = platform.client
+    body = {"slug": "nope", "name": "Nope Oy", "admin_email": "a@nope.example", "admin_name": "A"}
+    admin = await _tenant_with_admin(platform, "someone")
+
+    for headers in (
+        {},
+        bearer("CANARY-not-the-operator-token"),
+        bearer(admin["access_token"]),  # a signed-in admin is no operator
+    ):
+        response = await client.post("/v1/tenants", json=body, headers=headers)
+        assert response.status_code in (401, 403), response.text
+        assert "CANARY" not in response.text
+    created = await client.post("/v1/tenants", json=body, headers=bearer(OPERATOR_TOKEN))
+    assert created.status_code == 201
+    taken = await client.post("/v1/tenants", json=body, headers=bearer(OPERATOR_TOKEN))
+    assert taken.status_code == 409 and taken.json()["code"] == "tenant_exists"
+
+
+async def test_partner_clients_get_tokens_by_form_and_by_basic_auth(
+    platform: Platform, caplog: pytest.LogCaptureFixture, spans: InMemorySpanExporter
+) -> None:
+    caplog.set_level(logging.DEBUG)
     client = platform.client
     admin = await _tenant_with_admin(platform, "partners")
     created = await client.post(
@@ -306,6 +426,7 @@ async def test_partner_clients_get_tokens_by_form_and_by_basic_auth(platform: Pl
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
     )
     assert by_form.status_code == 200, by_form.text
+    assert by_form.headers["cache-control"] == "no-store"
     assert by_form.json()["scope"] == "work_orders:read"
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     by_basic = await client.post(
@@ -318,15 +439,45 @@ async def test_partner_clients_get_tokens_by_form_and_by_basic_auth(platform: Pl
         "/v1/oauth/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "x"},
     )
-    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_client"
+    assert wrong.status_code == 401
+    assert wrong.json()["code"] == wrong.json()["error"] == "invalid_client"
+    too_much = await client.post(
+        "/v1/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "customers:write"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert too_much.status_code == 400 and too_much.json()["error"] == "invalid_scope"
     grant = await client.post("/v1/oauth/token", data={"grant_type": "password"})
     assert grant.status_code == 400 and grant.json()["code"] == "unsupported_grant_type"
 
     listed = await client.get("/v1/api-clients", headers=bearer(admin["access_token"]))
+    assert [c["client_id"] for c in listed.json()["items"]] == [client_id]
     assert secret not in listed.text
     # A partner token works at the gateway but has no admin powers.
     partner = by_form.json()["access_token"]
     assert (await client.get("/v1/users", headers=bearer(partner))).status_code == 403
+
+    # Revoked: the secret no longer gets a token.
+    deleted = await client.delete(
+        f"/v1/api-clients/{created.json()['id']}", headers=bearer(admin["access_token"])
+    )
+    assert deleted.status_code == 204
+    revoked = await client.post(
+        "/v1/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert revoked.status_code == 401
+
+    _assert_nothing_leaked(
+        caplog,
+        spans,
+        {
+            "client secret": secret,
+            "partner token signature": partner.rsplit(".", 1)[1],
+            "password": PASSWORD,
+        },
+    )
 
 
 async def test_forged_and_misaddressed_tokens_are_refused_at_the_edge(platform: Platform) -> None:
@@ -344,17 +495,32 @@ async def test_forged_and_misaddressed_tokens_are_refused_at_the_edge(platform: 
     exchanged = await platform.identity.ExchangeToken(
         pb.ExchangeTokenRequest(subject_token=token, audience="customer_vault")
     )
+    # Signed with identity's own key, but expired a minute ago (past the 30 s leeway).
+    signer = TokenSigner(
+        VaultClient(platform.identity_settings), issuer=platform.identity_settings.token_issuer
+    )
+    now = int(time.time())
+    lifetime = claims["exp"] - claims["iat"]
+    expired = await signer.sign(
+        claims
+        | {"iat": now - 60 - lifetime, "nbf": now - 60 - lifetime, "exp": now - 60, "jti": "x1"}
+    )
     forged = {
-        "tampered payload": f"{header}.{tampered_claims}.{signature}",
-        "bad signature": f"{header}.{payload}.{signature[:-4]}AAAA",
-        "alg none": f"{none_header}.{payload}.",
-        "wrong audience": exchanged.access_token,
-        "garbage": "not-a-token",
+        "tampered payload": (f"{header}.{tampered_claims}.{signature}", "token invalid"),
+        "bad signature": (f"{header}.{payload}.{signature[:-4]}AAAA", "token invalid"),
+        "alg none": (f"{none_header}.{payload}.", "token invalid"),
+        "wrong audience": (exchanged.access_token, "token not valid for this service"),
+        "expired": (expired, "token expired"),
+        "garbage": ("not-a-token", "token invalid"),
     }
-    for name, value in forged.items():
+    for name, (value, reason) in forged.items():
         response = await client.get("/v1/me", headers=bearer(value))
         assert response.status_code == 401, name
+        assert response.json()["detail"] == reason, name
         assert value not in response.text
+    # The same claims, freshly signed, pass: the refusal above was the expiry.
+    fresh = await signer.sign(claims | {"jti": "x2"})
+    assert (await client.get("/v1/me", headers=bearer(fresh))).status_code == 200
 
 
 async def test_another_tenants_user_is_not_found(platform: Platform) -> None:
@@ -362,10 +528,14 @@ async def test_another_tenants_user_is_not_found(platform: Platform) -> None:
     first = await _tenant_with_admin(platform, "first")
     second = await _tenant_with_admin(platform, "second")
     second_me = (await client.get("/v1/me", headers=bearer(second["access_token"]))).json()
-    response = await client.get(
-        f"/v1/users/{second_me['id']}", headers=bearer(first["access_token"])
-    )
-    assert response.status_code == 404
+    as_first = bearer(first["access_token"])
+    url = f"/v1/users/{second_me['id']}"
+
+    assert (await client.get(url, headers=as_first)).status_code == 404
+    assert (await client.patch(url, json={"name": "Mine"}, headers=as_first)).status_code == 404
+    assert (await client.post(f"{url}/deactivate", headers=as_first)).status_code == 404
+    still = await client.get("/v1/me", headers=bearer(second["access_token"]))
+    assert still.status_code == 200 and still.json()["name"] == "Admin"
 
 
 async def test_a_rejected_login_body_does_not_echo_the_password(platform: Platform) -> None:

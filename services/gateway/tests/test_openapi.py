@@ -22,3 +22,62 @@ async def test_swagger_ui_is_served(gateway: Any) -> None:
 
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+#: API.md, sections "Authentication and the caller" and "Tenants, people and organisations".
+IDENTITY_ROUTES = {
+    "/v1/auth/login": {"post"},
+    "/v1/auth/refresh": {"post"},
+    "/v1/auth/logout": {"post"},
+    "/v1/oauth/token": {"post"},
+    "/.well-known/jwks.json": {"get"},
+    "/v1/me": {"get"},
+    "/v1/me/password": {"post"},
+    "/v1/me/mfa/totp": {"post"},
+    "/v1/me/mfa/totp/confirm": {"post"},
+    "/v1/tenants": {"post"},
+    "/v1/invitations/accept": {"post"},
+    "/v1/areas": {"get", "post"},
+    "/v1/organizations": {"get", "post"},
+    "/v1/organizations/{organization_id}": {"get", "patch"},
+    "/v1/users": {"get", "post"},
+    "/v1/users/{user_id}": {"get", "patch"},
+    "/v1/users/{user_id}/deactivate": {"post"},
+    "/v1/api-clients": {"get", "post"},
+    "/v1/api-clients/{client_id}": {"delete"},
+}
+
+
+async def test_openapi_document_describes_every_identity_route(gateway: Any) -> None:
+    async with gateway() as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+
+    for path, methods in IDENTITY_ROUTES.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+
+
+async def test_openapi_document_shows_the_contract_fields(gateway: Any) -> None:
+    async with gateway() as client:
+        document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+
+    assert {"tenant", "email", "password", "otp"} <= set(schemas["LoginRequest"]["properties"])
+    assert {"access_token", "refresh_token", "token_type", "expires_in"} <= set(
+        schemas["TokenPair"]["properties"]
+    )
+    assert {"id", "tenant_id", "email", "name", "roles", "organization_id", "area_ids"} <= set(
+        schemas["User"]["properties"]
+    )
+    assert {"name", "kind", "dpa_signed_on", "dpa_expires_on", "dpa_active"} <= set(
+        schemas["Organization"]["properties"]
+    )
+    assert "client_secret" in schemas["ApiClientCreated"]["properties"]
+    list_params = {p["name"] for p in document["paths"]["/v1/users"]["get"]["parameters"]}
+    assert {"page_size", "page_token"} <= list_params
+    patch_params = {
+        p["name"] for p in document["paths"]["/v1/users/{user_id}"]["patch"]["parameters"]
+    }
+    assert "if-match" in patch_params
+    token_form = document["paths"]["/v1/oauth/token"]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in token_form

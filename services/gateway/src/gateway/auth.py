@@ -8,8 +8,11 @@ within a second, without asking identity on every request.
 A backend only accepts tokens addressed to itself, so for each call the
 gateway presents the caller's token exchanged by identity for that backend
 (same caller, same rights, never outliving the original). Exchanged tokens
-are cached per (token id, audience) until shortly before they expire: a busy
-client costs one exchange per token lifetime and backend.
+are cached per (token id, audience) until shortly before they expire, and
+concurrent requests wait for one exchange in flight: a busy client costs one
+exchange per token lifetime and backend. The cache needs no invalidation on
+revocation because the caller's own token is checked against the deny list
+first, on every request.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from nats.aio.client import Client as NatsClient
@@ -34,15 +38,17 @@ from fieldvault_platform.auth import (
     TokenVerifier,
     bearer_metadata,
 )
+from fieldvault_platform.auth.contract import AUDIENCES
 from fieldvault_platform.auth.wiring import jwks_from_identity
 from fieldvault_platform.errors import Unauthenticated, Unavailable
 from fieldvault_platform.events import connect
+from fieldvault_platform.grpc_client import HealthStatus
 from gateway.peers import Metadata, Peer
 from gateway.problems import Problem
 
 log = logging.getLogger(__name__)
 
-#: Renew an exchanged token this long before it expires.
+#: Renew an exchanged token this long before it expires (at most half its lifetime).
 EXCHANGE_MARGIN_SECONDS = 30.0
 EXCHANGE_CACHE_SIZE = 10_000
 AUDIENCE = "gateway"
@@ -53,7 +59,7 @@ def unauthenticated(detail: str) -> Problem:
 
 
 def bearer_from(request: Request) -> str:
-    """The request's bearer token, or 401."""
+    """The request's bearer token, or 401 (``WWW-Authenticate: Bearer``)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -61,10 +67,25 @@ def bearer_from(request: Request) -> str:
     return token.strip()
 
 
+@dataclass(frozen=True)
+class Caller:
+    """A verified caller and the token they presented (forwarded only via exchange)."""
+
+    principal: Principal
+    token: str
+
+    def __repr__(self) -> str:
+        # The token must not reach a log line through a repr in a traceback.
+        return f"Caller(subject={self.principal.subject!r})"
+
+
 @dataclass
 class _Exchanged:
-    token: str
-    renew_at: float
+    token: str = field(repr=False)
+    renew_at: float = 0.0
+
+
+_Key = tuple[str, str]
 
 
 @dataclass
@@ -76,42 +97,91 @@ class EdgeAuth:
     identity: Peer
     #: Set once the revocation feed has caught up with the stream (readiness).
     revocations_current: asyncio.Event = field(default_factory=asyncio.Event)
-    _cache: OrderedDict[tuple[str, str], _Exchanged] = field(default_factory=OrderedDict)
+    #: The NATS connection feeding the deny list, once there is one.
+    nats: NatsClient | None = None
+    clock: Callable[[], float] = time.monotonic
+    cache_size: int = EXCHANGE_CACHE_SIZE
+    #: Exchanges made with identity (cache misses), for tests and diagnostics.
+    exchange_count: int = 0
+    _cache: OrderedDict[_Key, _Exchanged] = field(default_factory=OrderedDict, repr=False)
+    _in_flight: dict[_Key, asyncio.Task[_Exchanged]] = field(default_factory=dict, repr=False)
 
     async def verify(self, token: str) -> Principal:
         try:
             return await self.verifier.verify(token)
         except Unauthenticated as exc:
+            # The library's reasons are generic ("token expired", ...), never a claim.
             raise unauthenticated(str(exc)) from None
         except Unavailable as exc:
             raise Problem(503, "unavailable", "identity is temporarily unavailable") from exc
 
     async def metadata_for(self, caller: Caller, audience: str) -> Metadata:
         """Call metadata carrying the caller's token exchanged for ``audience``."""
+        return bearer_metadata(await self.token_for(caller, audience))
+
+    async def token_for(self, caller: Caller, audience: str) -> str:
         key = (caller.principal.token_id, audience)
-        now = time.monotonic()
         cached = self._cache.get(key)
-        if cached is not None and now < cached.renew_at:
-            self._cache.move_to_end(key)
-            return bearer_metadata(cached.token)
+        if cached is not None:
+            if self.clock() < cached.renew_at:
+                self._cache.move_to_end(key)
+                return cached.token
+            del self._cache[key]
+        exchange = self._in_flight.get(key)
+        if exchange is None:
+            exchange = asyncio.create_task(self._exchange(key, caller.token, audience))
+            self._in_flight[key] = exchange
+            exchange.add_done_callback(lambda done: self._exchange_done(key, done))
+        # Shielded: a request that is cancelled (client gone) must not cancel the
+        # exchange other requests are waiting for.
+        return (await asyncio.shield(exchange)).token
+
+    async def _exchange(self, key: _Key, token: str, audience: str) -> _Exchanged:
         stub = identity_pb2_grpc.IdentityServiceStub(self.identity.channel)  # type: ignore[no-untyped-call]
         response = await self.identity.call(
             stub.ExchangeToken,
-            identity_pb2.ExchangeTokenRequest(subject_token=caller.token, audience=audience),
+            identity_pb2.ExchangeTokenRequest(subject_token=token, audience=audience),
         )
-        self._cache[key] = _Exchanged(
+        self.exchange_count += 1
+        lifetime = float(response.expires_in)
+        exchanged = _Exchanged(
             response.access_token,
-            now + max(response.expires_in - EXCHANGE_MARGIN_SECONDS, 0.0),
+            self.clock() + lifetime - min(EXCHANGE_MARGIN_SECONDS, lifetime / 2),
         )
-        while len(self._cache) > EXCHANGE_CACHE_SIZE:
+        self._cache[key] = exchanged
+        while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
-        return bearer_metadata(response.access_token)
+        return exchanged
 
+    def _exchange_done(self, key: _Key, done: asyncio.Task[_Exchanged]) -> None:
+        self._in_flight.pop(key, None)
+        if not done.cancelled():
+            # Retrieved here so that a failure nobody waited for is not reported
+            # as "never retrieved"; the waiters got it already.
+            done.exception()
 
-@dataclass(frozen=True)
-class Caller:
-    principal: Principal
-    token: str
+    def forget(self, principal: Principal) -> None:
+        """Refuse this caller's session here at once and drop its exchanged tokens.
+
+        Identity's revocation event reaches every process within a second; this
+        closes that second for the instance the logout went through.
+        """
+        if principal.session_id:
+            self.deny_list.revoke_session(principal.tenant_id, principal.session_id)
+        else:
+            self.deny_list.revoke_token(
+                principal.token_id, expires_at=principal.expires_at.timestamp()
+            )
+        for audience in AUDIENCES:
+            self._cache.pop((principal.token_id, audience), None)
+
+    def revocations_status(self) -> HealthStatus:
+        """``/readyz``: whether revocations reach this instance's deny list."""
+        if self.nats is None or not self.nats.is_connected:
+            return HealthStatus.UNREACHABLE
+        if not self.revocations_current.is_set():
+            return HealthStatus.NOT_SERVING
+        return HealthStatus.SERVING
 
 
 def get_edge_auth(request: Request) -> EdgeAuth:
@@ -119,15 +189,22 @@ def get_edge_auth(request: Request) -> EdgeAuth:
     return auth
 
 
-async def current_caller(
-    request: Request, auth: Annotated[EdgeAuth, Depends(get_edge_auth)]
-) -> Caller:
+Auth = Annotated[EdgeAuth, Depends(get_edge_auth)]
+
+
+async def current_caller(request: Request, auth: Auth) -> Caller:
     token = bearer_from(request)
     return Caller(await auth.verify(token), token)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
-Auth = Annotated[EdgeAuth, Depends(get_edge_auth)]
+
+
+async def current_principal(caller: CurrentCaller) -> Principal:
+    return caller.principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def open_edge_auth(*, identity: Peer, issuer: str) -> EdgeAuth:
@@ -147,14 +224,14 @@ async def feed_revocations(auth: EdgeAuth, nats_url: str, stop: asyncio.Event) -
 
     Until this has caught up, a revoked token may still pass here (every
     backend's own deny list and identity's checks still refuse it):
-    ``/readyz`` reports the gap.
+    ``/readyz`` reports the gap as its ``revocations`` dependency.
     """
     client: NatsClient | None = None
     delay = 0.5
     try:
         while client is None and not stop.is_set():
             try:
-                client = await connect(nats_url, name="fieldvault-gateway")
+                client = await _unless_stopped(connect(nats_url, name="fieldvault-gateway"), stop)
             except Unavailable:
                 log.warning("NATS unavailable; revocations not received yet, retrying")
                 with contextlib.suppress(TimeoutError):
@@ -162,6 +239,7 @@ async def feed_revocations(auth: EdgeAuth, nats_url: str, stop: asyncio.Event) -
                 delay = min(delay * 2, 30.0)
         if client is None:
             return
+        auth.nats = client
         listener = RevocationListener(client.jetstream(), auth.deny_list)
 
         async def mark_current() -> None:
@@ -174,5 +252,39 @@ async def feed_revocations(auth: EdgeAuth, nats_url: str, stop: asyncio.Event) -
         finally:
             marker.cancel()
     finally:
+        auth.nats = None
         if client is not None and not client.is_closed:
             await client.close()
+
+
+async def _unless_stopped(
+    connecting: Coroutine[Any, Any, NatsClient], stop: asyncio.Event
+) -> NatsClient | None:
+    """The connection, or None if ``stop`` is set first.
+
+    An abandoned attempt is cancelled but not waited for (shutdown must not hang
+    on a connection attempt); should it connect anyway, it is closed.
+    """
+    attempt = asyncio.ensure_future(connecting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((attempt, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if attempt.done():
+        return attempt.result()
+    attempt.add_done_callback(_close_if_connected)
+    attempt.cancel()
+    return None
+
+
+#: Closing connections of abandoned attempts (a reference keeps each task alive).
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _close_if_connected(attempt: asyncio.Future[NatsClient]) -> None:
+    if attempt.cancelled() or attempt.exception() is not None:
+        return
+    closing = asyncio.ensure_future(attempt.result().close())
+    _closing.add(closing)
+    closing.add_done_callback(_closing.discard)

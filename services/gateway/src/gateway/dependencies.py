@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from gateway.peers import Peer, Peers
 from gateway.settings import GatewaySettings
@@ -45,6 +45,26 @@ def notification_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.notification
 
 
+def if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description=(
+                "The `etag` last read; the change is refused with 412 `precondition_failed` "
+                "if the resource changed since. `*` or absent: no precondition."
+            )
+        ),
+    ] = None,
+) -> str:
+    """The entity tag a change is conditional on, '' for none.
+
+    ``*`` matches any current representation (RFC 9110 §13.1.1); the resource
+    exists or the call answers 404 anyway, so it is no precondition at all.
+    """
+    value = (if_match or "").strip()
+    return "" if value == "*" else value
+
+
 AppSettings = Annotated[GatewaySettings, Depends(get_settings)]
 AllPeers = Annotated[Peers, Depends(get_peers)]
 RequestId = Annotated[str, Depends(get_request_id)]
@@ -52,3 +72,4 @@ IdentityPeer = Annotated[Peer, Depends(identity_peer)]
 CustomerVaultPeer = Annotated[Peer, Depends(customer_vault_peer)]
 WorkOrderPeer = Annotated[Peer, Depends(work_order_peer)]
 NotificationPeer = Annotated[Peer, Depends(notification_peer)]
+IfMatch = Annotated[str, Depends(if_match)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -13,6 +13,7 @@ from fieldvault.identity.v1 import identity_pb2_grpc
 from gateway.auth import Auth, Caller, CurrentCaller
 from gateway.dependencies import AppSettings, IdentityPeer
 from gateway.peers import Metadata, Peer
+from gateway.settings import IPNetwork
 
 ResponseT = TypeVar("ResponseT")
 
@@ -46,20 +47,35 @@ IdentityForCaller = Annotated[IdentityAsCaller, Depends(identity_as_caller)]
 
 
 def client_address(request: Request, settings: AppSettings) -> str:
-    """The client's IP: the socket peer, or the last untrusted hop of X-Forwarded-For
-    when the socket peer is a configured trusted proxy."""
+    """The client's IP address, for login throttling and the audit log.
+
+    The socket peer, unless it is a configured trusted proxy: then the
+    ``X-Forwarded-For`` hops are read from the right (the hop nearest to us),
+    past every trusted proxy, and the first other address is the client. Hops
+    to the left of it were written by the client and are never believed.
+    """
+    networks = settings.trusted_proxy_networks()
     peer = request.client.host if request.client else ""
-    if not settings.trusted_proxies or peer not in settings.trusted_proxies:
+    if not _is_trusted(peer, networks):
         return peer
+    client = peer
     hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
     for hop in reversed([hop for hop in hops if hop]):
-        if hop in settings.trusted_proxies:
-            continue
         try:
-            return str(ipaddress.ip_address(hop))
+            client = str(ipaddress.ip_address(hop))
         except ValueError:
-            return peer
-    return peer
+            break
+        if not _is_trusted(client, networks):
+            break
+    return client
+
+
+def _is_trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 SourceAddress = Annotated[str, Depends(client_address)]

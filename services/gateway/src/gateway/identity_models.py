@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field
@@ -135,3 +135,10 @@ class ApiClient(BaseModel):
 
 
 NAME = Field(min_length=1, max_length=200)
+#: A display name of a person, organisation or area.
+Name = Annotated[str, NAME]
+
+
+def etag_matches(expected: str, current: str) -> bool:
+    """``If-Match`` against a current etag, as identity compares them (weak prefix ignored)."""
+    return expected.strip().removeprefix("W/") == current

@@ -8,6 +8,7 @@ the app's lifespan.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,8 +20,21 @@ from gateway import problems
 from gateway.auth import feed_revocations, open_edge_auth
 from gateway.middleware import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.peers import open_peers
-from gateway.routes import api_clients, areas, auth, health, me, organizations, tenants, users
+from gateway.routes import (
+    api_clients,
+    areas,
+    auth,
+    health,
+    invitations,
+    jwks,
+    me,
+    organizations,
+    tenants,
+    users,
+)
 from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = "gateway"
 
@@ -46,9 +60,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        try:
-            await asyncio.wait_for(revocations, timeout=settings.request_timeout_seconds)
-        except TimeoutError:
+        # Not wait_for: it would wait for the cancellation too, without a bound.
+        await asyncio.wait((revocations,), timeout=settings.request_timeout_seconds)
+        if not revocations.done():
+            log.warning("revocation feed did not stop in time; cancelled")
             revocations.cancel()
         await peers.close()
 
@@ -69,8 +84,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     for router in (
         auth.router,
+        jwks.router,
         me.router,
         tenants.router,
+        invitations.router,
         areas.router,
         organizations.router,
         users.router,

@@ -54,13 +54,21 @@ class Problem(Exception):
     """
 
     def __init__(
-        self, status: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = dict(headers or {})
+        #: Extension members of the body (RFC 9457 §3.2), e.g. OAuth2's ``error``.
+        self.extra = dict(extra or {})
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,12 @@ def _metadata_value(metadata: Iterable[tuple[str, str | bytes]] | None, key: str
     return None
 
 
+def error_code(error: grpc.aio.AioRpcError) -> str | None:
+    """The machine code a service put in the trailing metadata, if it is a sane one."""
+    reported = _metadata_value(error.trailing_metadata(), ERROR_CODE_KEY)
+    return reported if reported and _SANE_CODE.fullmatch(reported) else None
+
+
 def grpc_error(
     error: grpc.aio.AioRpcError, *, peer: str | None, request_id: str | None
 ) -> ProblemResponse:
@@ -149,8 +163,7 @@ def grpc_error(
     headers: dict[str, str] = {}
 
     if mapping.status < 500:
-        reported = _metadata_value(trailing, ERROR_CODE_KEY)
-        problem_code = reported if reported and _SANE_CODE.fullmatch(reported) else mapping.code
+        problem_code = error_code(error) or mapping.code
         status = _STATUS_BY_CODE.get(problem_code, mapping.status)
         detail = error.details() or HTTPStatus(status).phrase
         if status == 401:
@@ -213,6 +226,7 @@ async def _on_problem(request: Request, exc: Exception) -> ProblemResponse:
         detail=exc.detail,
         request_id=_request_id(request),
         headers=exc.headers,
+        extra=exc.extra,
     )
 
 

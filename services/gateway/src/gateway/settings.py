@@ -7,20 +7,23 @@ on 127.0.0.1:17001..17004.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from functools import cached_property
 from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from fieldvault_platform.auth.contract import DEFAULT_ISSUER
-from fieldvault_platform.settings import ServiceSettings, service_config
+from fieldvault_platform.settings import NatsSettings, service_config
 
 #: A gRPC target such as ``127.0.0.1:17001`` or ``identity.fieldvault.svc:8443``.
 PeerAddress = Annotated[str, Field(min_length=1)]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(NatsSettings):
     model_config = service_config("gateway")
 
     http_host: str = "127.0.0.1"
@@ -31,12 +34,13 @@ class GatewaySettings(ServiceSettings):
     work_order_addr: PeerAddress = "127.0.0.1:17003"
     notification_addr: PeerAddress = "127.0.0.1:17004"
 
-    #: JetStream, from which identity's revocation events reach the gateway's deny list.
-    nats_url: str = "nats://127.0.0.1:14222"
+    # ``nats_url`` (from NatsSettings): JetStream, from which identity's revocation
+    # events reach the gateway's deny list.
     #: The ``iss`` identity signs tokens with.
     token_issuer: str = DEFAULT_ISSUER
-    #: Addresses of reverse proxies whose ``X-Forwarded-For`` is believed (for the
-    #: client address used in login throttling and audit). Empty: none is.
+    #: Addresses or CIDR networks of reverse proxies whose ``X-Forwarded-For`` is
+    #: believed (for the client address used in login throttling and audit).
+    #: Empty: none is, and the socket peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     #: Per-peer deadline of a ``/readyz`` health check; probes must answer fast.
@@ -59,6 +63,25 @@ class GatewaySettings(ServiceSettings):
                 return json.loads(text)
             return [origin.strip() for origin in text.split(",") if origin.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies entries must be IP addresses or CIDR networks: {entry!r}"
+                ) from None
+        return value
+
+    @cached_property
+    def _trusted_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return self._trusted_networks
 
     @model_validator(mode="after")
     def _no_wildcard_origin_outside_development(self) -> Self:

@@ -1,19 +1,22 @@
-"""Signing in: login, refresh, logout, OAuth2 client credentials, the JWKS."""
+"""Signing in: login, refresh, logout, OAuth2 client credentials."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated
+from urllib.parse import unquote_plus
 
+import grpc
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.auth import Auth
 from gateway.dependencies import IdentityPeer
 from gateway.identity_client import IdentityForCaller, SourceAddress, identity_stub
-from gateway.problems import Problem
+from gateway.peers import PeerRpcError
+from gateway.problems import Problem, error_code
 
 router = APIRouter(tags=["authentication"])
 
@@ -92,29 +95,55 @@ async def refresh(
 
 
 @router.post("/v1/auth/logout", status_code=204, summary="End this session")
-async def logout(identity: IdentityForCaller) -> Response:
+async def logout(identity: IdentityForCaller, auth: Auth) -> Response:
     await identity.call(identity.stub.Logout, pb.LogoutRequest())
+    auth.forget(identity.caller.principal)
     return Response(status_code=204)
 
 
+# --- OAuth2 client credentials (RFC 6749 §4.4) --------------------------------
+#
+# Errors are problem+json like everywhere else, with ``code`` set to the RFC 6749
+# §5.2 error code and the same value repeated in an ``error`` member, so both a
+# fieldvault client and a stock OAuth2 library understand them.
+
+#: RFC 6749 §5.2 error codes this endpoint answers with.
+_OAUTH_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_scope"})
+_MAX_FIELD = 1024
+
+
+def _oauth_problem(
+    status: int, error: str, detail: str, *, headers: dict[str, str] | None = None
+) -> Problem:
+    return Problem(
+        status, error, detail, headers=NO_STORE | (headers or {}), extra={"error": error}
+    )
+
+
+def _invalid_client() -> Problem:
+    # RFC 6749 §5.2: 401 with a challenge for the scheme clients authenticate with.
+    return _oauth_problem(
+        401,
+        "invalid_client",
+        "invalid client credentials",
+        headers={"WWW-Authenticate": 'Basic realm="fieldvault"'},
+    )
+
+
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """Client id and secret from ``Authorization: Basic`` (RFC 6749 §2.3.1), if sent."""
     scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise _invalid_client() from None
     client_id, separator, secret = decoded.partition(":")
     if not separator:
         raise _invalid_client()
-    return client_id, secret
-
-
-def _invalid_client() -> Problem:
-    return Problem(
-        401, "invalid_client", "invalid client credentials", headers={"WWW-Authenticate": "Basic"}
-    )
+    # Both halves are form-urlencoded before encoding (§2.3.1).
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 @router.post(
@@ -122,33 +151,59 @@ def _invalid_client() -> Problem:
     summary="OAuth2 client credentials for partner systems",
     description=(
         "Form-encoded `grant_type=client_credentials`; client id and secret in the form "
-        "or as HTTP Basic; optional `scope` (space-separated, a subset of the client's)."
+        "or as HTTP Basic (not both); optional `scope` (space-separated, a subset of the "
+        "client's). Errors are problem+json whose `code` — repeated as `error` — is the "
+        "RFC 6749 error code: `invalid_request`, `invalid_client`, `invalid_scope`, "
+        "`unsupported_grant_type`."
     ),
+    responses={
+        400: {"description": "invalid_request, invalid_scope or unsupported_grant_type"},
+        401: {"description": "invalid_client"},
+        429: {"description": "too many failed attempts; see Retry-After"},
+    },
 )
 async def oauth_token(
     request: Request,
     peer: IdentityPeer,
     source: SourceAddress,
     response: Response,
-    grant_type: Annotated[str, Form()],
+    grant_type: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str, Form()] = "",
 ) -> ClientToken:
+    # Checked here rather than by the form model, so that a bad request is an
+    # RFC 6749 ``invalid_request`` rather than a generic validation error.
+    if not grant_type:
+        raise _oauth_problem(400, "invalid_request", "grant_type is required")
+    if any(len(value or "") > _MAX_FIELD for value in (client_id, client_secret, scope)):
+        raise _oauth_problem(400, "invalid_request", "a form field is too long")
     if grant_type != "client_credentials":
-        raise Problem(400, "unsupported_grant_type", "only client_credentials is supported")
+        raise _oauth_problem(400, "unsupported_grant_type", "only client_credentials is supported")
     basic = _basic_credentials(request)
     if basic is not None:
+        if client_secret is not None:
+            raise _oauth_problem(
+                400, "invalid_request", "send the client credentials one way only, not both"
+            )
+        if client_id is not None and client_id != basic[0]:
+            raise _oauth_problem(400, "invalid_request", "client_id differs from the Basic one")
         client_id, client_secret = basic
     if not client_id or not client_secret:
         raise _invalid_client()
     stub = identity_stub(peer)
-    result = await peer.call(
-        stub.IssueClientToken,
-        pb.IssueClientTokenRequest(
-            client_id=client_id, client_secret=client_secret, scope=scope, source_address=source
-        ),
-    )
+    try:
+        result = await peer.call(
+            stub.IssueClientToken,
+            pb.IssueClientTokenRequest(
+                client_id=client_id,
+                client_secret=client_secret,
+                scope=scope,
+                source_address=source,
+            ),
+        )
+    except PeerRpcError as exc:
+        raise _as_oauth_error(exc) from None
     response.headers.update(NO_STORE)
     return ClientToken(
         access_token=result.access_token,
@@ -158,12 +213,12 @@ async def oauth_token(
     )
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys that verify fieldvault tokens")
-async def jwks(peer: IdentityPeer) -> Response:
-    stub = identity_stub(peer)
-    result = await peer.call(stub.GetJwks, pb.GetJwksRequest())
-    return Response(
-        content=json.dumps(json.loads(result.jwks_json)),
-        media_type="application/jwk-set+json",
-        headers={"Cache-Control": "public, max-age=60"},
-    )
+def _as_oauth_error(exc: PeerRpcError) -> Exception:
+    """Identity's refusal in RFC 6749 terms; anything else (429, 503) as usual."""
+    status = exc.error.code()
+    if status == grpc.StatusCode.UNAUTHENTICATED:
+        return _invalid_client()
+    code = error_code(exc.error)
+    if status == grpc.StatusCode.INVALID_ARGUMENT and code in _OAUTH_ERRORS:
+        return _oauth_problem(400, code, exc.error.details() or "invalid request")
+    return exc

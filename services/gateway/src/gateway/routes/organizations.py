@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal, Self
 
-from fastapi import APIRouter, Header, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.dependencies import IfMatch
 from gateway.identity_client import IdentityForCaller
-from gateway.identity_models import NAME, Organization, Page
+from gateway.identity_models import NAME, Name, Organization, Page
 from gateway.routes.areas import PageSize
 
 router = APIRouter(tags=["organizations"])
@@ -18,15 +19,28 @@ router = APIRouter(tags=["organizations"])
 
 class OrganizationCreate(BaseModel):
     name: str = NAME
+    #: Only subcontractors are created; the own organisation exists from the start.
     kind: Literal["subcontractor"] = "subcontractor"
     dpa_signed_on: date | None = None
     dpa_expires_on: date | None = None
 
 
 class OrganizationPatch(BaseModel):
-    name: str | None = NAME
+    """Only the fields present change; a DPA date set to ``null`` is cleared. ``name``
+    cannot be null. Other members (e.g. ``kind`` or ``etag`` of a copy read earlier)
+    are ignored."""
+
+    name: Name | None = None
     dpa_signed_on: date | None = None
     dpa_expires_on: date | None = None
+
+    @model_validator(mode="after")
+    def _a_known_change(self) -> Self:
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give name, dpa_signed_on or dpa_expires_on")
+        return self
 
 
 class OrganizationList(Page):
@@ -85,24 +99,24 @@ async def get_organization(
 @router.patch(
     "/v1/organizations/{organization_id}",
     summary="Rename, or set, change or clear the DPA dates (null clears)",
+    responses={412: {"description": "If-Match is stale (precondition_failed)"}},
 )
 async def update_organization(
     organization_id: str,
     body: OrganizationPatch,
     identity: IdentityForCaller,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    etag: IfMatch,
 ) -> Organization:
-    mask = sorted(body.model_fields_set)
     result = await identity.call(
         identity.stub.UpdateOrganization,
         pb.UpdateOrganizationRequest(
             id=organization_id,
-            update_mask=mask,
+            update_mask=sorted(body.model_fields_set),
             name=body.name or "",
             dpa_signed_on=_iso(body.dpa_signed_on),
             dpa_expires_on=_iso(body.dpa_expires_on),
-            etag=if_match or "",
+            etag=etag,
         ),
     )
     return _with_etag(response, Organization.of(result.organization))

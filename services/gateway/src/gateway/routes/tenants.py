@@ -1,4 +1,4 @@
-"""Tenant provisioning (platform operator) and accepting an invitation."""
+"""Tenant provisioning, by the platform operator."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
 from gateway.dependencies import IdentityPeer
 from gateway.identity_client import identity_stub
@@ -29,15 +30,6 @@ class TenantCreated(BaseModel):
     admin_invitation_url: str
 
 
-class InvitationAccept(BaseModel):
-    token: str = Field(min_length=10, max_length=256)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class Accepted(BaseModel):
-    user: User
-
-
 @router.post(
     "/v1/tenants",
     status_code=201,
@@ -46,7 +38,8 @@ class Accepted(BaseModel):
 async def create_tenant(
     body: TenantCreate, request: Request, peer: IdentityPeer, response: Response
 ) -> TenantCreated:
-    # The operator token is not a JWT: identity compares it with its configured hash.
+    # The operator token is not a JWT: it is forwarded as it came, never verified
+    # here, and identity compares it with the hash it is configured with.
     operator_token = bearer_from(request)
     stub = identity_stub(peer)
     result = await peer.call(
@@ -57,7 +50,7 @@ async def create_tenant(
             admin_email=body.admin_email,
             admin_name=body.admin_name,
         ),
-        metadata=(("authorization", f"Bearer {operator_token}"),),
+        metadata=bearer_metadata(operator_token),
     )
     response.headers.update(NO_STORE)
     return TenantCreated(
@@ -65,12 +58,3 @@ async def create_tenant(
         admin_user=User.of(result.admin_user),
         admin_invitation_url=result.admin_invitation_url,
     )
-
-
-@router.post("/v1/invitations/accept", summary="Set your password from an invitation")
-async def accept_invitation(body: InvitationAccept, peer: IdentityPeer) -> Accepted:
-    stub = identity_stub(peer)
-    result = await peer.call(
-        stub.AcceptInvitation, pb.AcceptInvitationRequest(token=body.token, password=body.password)
-    )
-    return Accepted(user=User.of(result.user))
