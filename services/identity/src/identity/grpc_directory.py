@@ -13,12 +13,18 @@ import grpc
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import PrincipalKind
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import PermissionDenied
-from identity import audit
 from identity.components import Components
-from identity.directory import api_clients, areas, invitations, organizations, people, tenants
-from identity.directory.access import authorize, decode_page_token, page_of, page_size
+from identity.directory import (
+    api_clients,
+    areas,
+    audit_log,
+    invitations,
+    organizations,
+    people,
+    tenants,
+)
+from identity.directory.access import authorize
 from identity.keyed_hash import keyed_hash
 from identity.messages import (
     api_client_message,
@@ -307,6 +313,8 @@ class DirectoryRpcs:
         self, request: pb.CreateApiClientRequest, context: Context
     ) -> pb.CreateApiClientResponse:
         principal = await self._components.callers.principal(context)
+        # Checked again with the user below; first so no other caller reaches Vault.
+        principal.require_scope("api_clients:manage")
         scopes = api_clients.check_scopes(list(request.scopes))
         client_id, secret = api_clients.new_credentials()
         secret_hash = await keyed_hash(self._components.vault, "api_client_secret", secret)
@@ -353,15 +361,11 @@ class DirectoryRpcs:
         self, request: pb.ListAuditRecordsRequest, context: Context
     ) -> pb.ListAuditRecordsResponse:
         principal = await self._components.callers.principal(context)
-        size = page_size(request.page_size)
-        after = decode_page_token(request.page_token)
-        before = datetime.fromisoformat(str(after[0])) if after else None
         async with self._components.database.unit_of_work() as session:
             actor = await authorize(session, principal, scope="identity_audit:read")
-            rows = await audit.list_records(
-                session, tenant_id=actor.tenant_id, limit=size + 1, before=before
+            rows, token = await audit_log.list_audit_records(
+                session, actor, requested_size=request.page_size, page_token=request.page_token
             )
-        rows, token = page_of(rows, size, lambda row: as_utc(row.occurred_at).isoformat())
-        return pb.ListAuditRecordsResponse(
-            records=[audit_record_message(row) for row in rows], next_page_token=token
-        )
+            return pb.ListAuditRecordsResponse(
+                records=[audit_record_message(row) for row in rows], next_page_token=token
+            )

@@ -14,10 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.auth import Principal, PrincipalKind
-from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from fieldvault_platform.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+)
 from identity.callers import live_user
 
 T = TypeVar("T")
@@ -77,9 +83,22 @@ def decode_page_token(token: str) -> list[Any] | None:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error):
         value = None
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not value:
         raise InvalidArgument("page_token is not one this service issued")
     return value
+
+
+async def flush_unique(session: AsyncSession, taken: AlreadyExists) -> None:
+    """Write pending rows now; losing a uniqueness race becomes ``taken``.
+
+    The look-up before an insert cannot see a concurrent transaction's row; the
+    unique constraint does. The driver's error is dropped: it quotes the
+    clashing values (e-mail addresses), which must not reach logs.
+    """
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise taken from None
 
 
 def stale() -> FailedPrecondition:

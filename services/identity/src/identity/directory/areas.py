@@ -10,20 +10,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists
 from identity import audit
-from identity.directory.access import Actor, decode_page_token, page_of, page_size
+from identity.directory.access import (
+    Actor,
+    decode_page_token,
+    flush_unique,
+    page_of,
+    page_size,
+)
 from identity.directory.people import validate_name
 from identity.models import Area
 
 
 async def create_area(session: AsyncSession, actor: Actor, *, name: str, now: datetime) -> Area:
     name = validate_name(name, field="name")
+    taken = AlreadyExists("an area with this name exists", code="area_exists")
     clash = await session.scalar(
         select(Area.id).where(Area.tenant_id == actor.tenant_id, Area.name == name)
     )
     if clash is not None:
-        raise AlreadyExists("an area with this name exists", code="area_exists")
+        raise taken
     area = Area(id=str(uuid.uuid4()), tenant_id=actor.tenant_id, name=name, created_at=now)
     session.add(area)
+    await flush_unique(session, taken)
     audit.record(
         session,
         audit.AuditEntry(

@@ -140,6 +140,7 @@ async def accept(
                 Invitation.id == invitation.id,
                 Invitation.accepted_at.is_(None),
                 Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,  # it may have run out while hashing
             )
             .values(accepted_at=now)
         )

@@ -22,6 +22,7 @@ from identity.directory.access import (
     Actor,
     check_etag,
     decode_page_token,
+    flush_unique,
     page_of,
     page_size,
 )
@@ -48,6 +49,10 @@ def _check_dates(signed: date | None, expires: date | None) -> None:
         raise InvalidArgument("dpa_expires_on must not be before dpa_signed_on")
 
 
+def _name_taken() -> AlreadyExists:
+    return AlreadyExists("an organisation with this name exists", code="organization_exists")
+
+
 async def _name_free(session: AsyncSession, tenant_id: str, name: str, own_id: str = "") -> None:
     clash = await session.scalar(
         select(Organization.id).where(
@@ -57,7 +62,7 @@ async def _name_free(session: AsyncSession, tenant_id: str, name: str, own_id: s
         )
     )
     if clash is not None:
-        raise AlreadyExists("an organisation with this name exists", code="organization_exists")
+        raise _name_taken()
 
 
 def _announce(
@@ -115,6 +120,7 @@ async def create_organization(
         version=1,
     )
     session.add(organization)
+    await flush_unique(session, _name_taken())
     if signed is not None:
         _announce(session, organization, was_active=False, now=now)
     audit.record(
@@ -188,6 +194,7 @@ async def update_organization(
     organization.dpa_signed_on, organization.dpa_expires_on = signed, expires
     organization.updated_at = now
     organization.version += 1
+    await flush_unique(session, _name_taken())
     if dpa_changed:
         _announce(session, organization, was_active=was_active, now=now)
     audit.record(

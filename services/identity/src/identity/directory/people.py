@@ -31,6 +31,7 @@ from identity.directory.access import (
     Actor,
     check_etag,
     decode_page_token,
+    flush_unique,
     page_of,
     page_size,
 )
@@ -130,10 +131,12 @@ async def _serialise_tenant(session: AsyncSession, tenant_id: str) -> None:
 
 
 async def _active_admins(session: AsyncSession, tenant_id: str) -> list[str]:
-    users = await session.scalars(
-        select(User).where(User.tenant_id == tenant_id, User.status == "active")
+    # Columns, not entities: User objects already in the session (the caller,
+    # loaded before the tenant lock was taken) would keep their stale roles.
+    rows = await session.execute(
+        select(User.id, User.roles).where(User.tenant_id == tenant_id, User.status == "active")
     )
-    return [user.id for user in users.all() if "admin" in user.roles]
+    return [user_id for user_id, roles in rows.all() if "admin" in roles]
 
 
 async def _forbid_removing_last_admin(session: AsyncSession, user: User) -> None:
@@ -163,11 +166,11 @@ async def create_user(
     organization = await _organization(session, actor.tenant_id, organization_id)
     _check_roles_fit(checked_roles, organization)
     areas = await _validate_areas(session, actor.tenant_id, area_ids)
-    taken = await session.scalar(
+    taken = AlreadyExists("a user with this email exists in the tenant", code="user_exists")
+    if await session.scalar(
         select(User.id).where(User.tenant_id == actor.tenant_id, User.email == email)
-    )
-    if taken is not None:
-        raise AlreadyExists("a user with this email exists in the tenant", code="user_exists")
+    ):
+        raise taken
     user = User(
         id=str(uuid.uuid4()),
         tenant_id=actor.tenant_id,
@@ -182,7 +185,7 @@ async def create_user(
         version=1,
     )
     session.add(user)
-    await session.flush()
+    await flush_unique(session, taken)
     session.add_all(UserArea(user_id=user.id, area_id=area) for area in areas)
     audit.record(
         session,
@@ -195,7 +198,9 @@ async def create_user(
 
 
 async def get_user(session: AsyncSession, actor: Actor, user_id: str) -> User:
-    user = await session.get(User, user_id)
+    # Re-read even if the session holds the row (the caller may be the target):
+    # updates decide on it after the tenant lock, so it must be current.
+    user = await session.get(User, user_id, populate_existing=True)
     if user is None or user.tenant_id != actor.tenant_id:
         raise NotFound("user not found")
     return user

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
 from identity import audit, events
 from identity.components import Components
-from identity.directory.access import Actor, check_etag, stale
+from identity.directory.access import Actor, check_etag, flush_unique, stale
 from identity.directory.invitations import create_invitation, invitation_token, invitation_url
 from identity.directory.people import normalise_email, validate_name
 from identity.models import Invitation, Organization, Tenant, User
@@ -46,8 +46,9 @@ async def create_tenant(
     email = normalise_email(admin_email)
     admin_name = validate_name(admin_name, field="admin_name")
     async with components.database.unit_of_work() as session:
+        taken = AlreadyExists(f"a tenant with slug {slug!r} exists", code="tenant_exists")
         if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-            raise AlreadyExists(f"a tenant with slug {slug!r} exists", code="tenant_exists")
+            raise taken
         tenant = Tenant(
             id=str(uuid.uuid4()),
             slug=slug,
@@ -79,7 +80,7 @@ async def create_tenant(
             version=1,
         )
         session.add(tenant)
-        await session.flush()
+        await flush_unique(session, taken)
         session.add(own)
         await session.flush()
         session.add(admin)
