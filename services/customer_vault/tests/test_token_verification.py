@@ -85,14 +85,22 @@ IDENTITY = "service:identity"
 ENSURE = "tenant_keys:ensure"
 
 
-def test_identity_may_provision_a_tenant_key_without_a_tenant_in_its_token() -> None:
-    authorize_tenant_key_provisioning(principal(IDENTITY, scopes=[ENSURE]), "acme")
-
-
-def test_identity_may_provision_the_key_of_the_tenant_its_token_names() -> None:
-    authorize_tenant_key_provisioning(
-        principal(IDENTITY, scopes=[ENSURE], tenant_id="acme"), "acme"
-    )
+@pytest.mark.parametrize("token_tenant", [None, "acme"], ids=["platform-level", "same tenant"])
+def test_only_identity_may_provision_a_tenant_key_with_the_scope(token_tenant: str | None) -> None:
+    """Identity's token passes (tenant-agnostic or naming the tenant); the same token
+    with another service's name does not, so passing is the account check, not luck."""
+    allowed = principal(IDENTITY, scopes=[ENSURE], tenant_id=token_tenant)
+    outcomes = []
+    for caller in (
+        allowed,
+        principal("service:work_order", scopes=[ENSURE], tenant_id=token_tenant),
+    ):
+        try:
+            authorize_tenant_key_provisioning(caller, "acme")
+            outcomes.append("allowed")
+        except PermissionDenied:
+            outcomes.append("refused")
+    assert outcomes == ["allowed", "refused"]
 
 
 def test_identity_may_not_provision_another_tenants_key_with_a_tenant_scoped_token() -> None:
