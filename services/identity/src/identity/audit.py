@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.db import Database
@@ -60,14 +59,3 @@ async def record_failure(database: Database, entry: AuditEntry) -> None:
     """Record a refused attempt in its own transaction (the caller's is rolled back)."""
     async with database.unit_of_work() as session:
         record(session, entry)
-
-
-async def list_records(
-    session: AsyncSession, *, tenant_id: str, limit: int, before: datetime | None = None
-) -> list[AuditRecord]:
-    """Newest first; ``before`` pages backwards in time."""
-    query = select(AuditRecord).where(AuditRecord.tenant_id == tenant_id)
-    if before is not None:
-        query = query.where(AuditRecord.occurred_at < before)
-    query = query.order_by(AuditRecord.occurred_at.desc(), AuditRecord.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())

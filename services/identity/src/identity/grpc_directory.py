@@ -14,6 +14,7 @@ import grpc
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import PermissionDenied
+from identity.auth.tokens import user_area_ids
 from identity.components import Components
 from identity.directory import (
     api_clients,
@@ -210,7 +211,7 @@ class DirectoryRpcs:
                 session, self._components, user=user, now=now
             )
             response = pb.CreateUserResponse(
-                user=user_message(user, await people.area_ids_of(session, user.id)),
+                user=user_message(user, await user_area_ids(session, user.id)),
                 invitation_id=invitation.id,
             )
         self._components.wake_relay()
@@ -222,7 +223,7 @@ class DirectoryRpcs:
             actor = await authorize(session, principal, scope="users:read", service_may_read=True)
             user = await people.get_user(session, actor, request.id)
             return pb.GetUserResponse(
-                user=user_message(user, await people.area_ids_of(session, user.id))
+                user=user_message(user, await user_area_ids(session, user.id))
             )
 
     async def ListUsers(
@@ -235,9 +236,7 @@ class DirectoryRpcs:
                 session, actor, requested_size=request.page_size, page_token=request.page_token
             )
             return pb.ListUsersResponse(
-                users=[
-                    user_message(row, await people.area_ids_of(session, row.id)) for row in rows
-                ],
+                users=[user_message(row, await user_area_ids(session, row.id)) for row in rows],
                 next_page_token=token,
             )
 
@@ -260,7 +259,7 @@ class DirectoryRpcs:
                 now=_now(),
             )
             response = pb.UpdateUserResponse(
-                user=user_message(user, await people.area_ids_of(session, user.id))
+                user=user_message(user, await user_area_ids(session, user.id))
             )
         self._components.wake_relay()
         return response
@@ -273,7 +272,7 @@ class DirectoryRpcs:
             actor = await authorize(session, principal, scope="users:manage")
             user, _ = await people.deactivate_user(session, actor, request.id, now=_now())
             response = pb.DeactivateUserResponse(
-                user=user_message(user, await people.area_ids_of(session, user.id))
+                user=user_message(user, await user_area_ids(session, user.id))
             )
         # Revocations must reach every service within a second: publish now.
         self._components.wake_relay()

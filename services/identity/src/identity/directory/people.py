@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from identity import audit, events
+from identity.auth.tokens import user_area_ids
 from identity.directory.access import (
     Actor,
     check_etag,
@@ -116,11 +117,6 @@ async def _validate_areas(
     if missing:
         raise InvalidArgument(f"unknown area ids: {', '.join(missing)}")
     return wanted
-
-
-async def area_ids_of(session: AsyncSession, user_id: str) -> list[str]:
-    rows = await session.scalars(select(UserArea.area_id).where(UserArea.user_id == user_id))
-    return sorted(rows.all())
 
 
 async def _serialise_tenant(session: AsyncSession, tenant_id: str) -> None:
@@ -240,7 +236,7 @@ async def update_user(
     check_etag(etag, user.version)
     old_roles, old_areas, old_org = (
         set(user.roles),
-        set(await area_ids_of(session, user.id)),
+        set(await user_area_ids(session, user.id)),
         (user.organization_id),
     )
     new_roles = _validate_roles(roles) if "roles" in mask else sorted(old_roles)
