@@ -141,15 +141,15 @@ def test_users_and_partner_clients_are_refused_whatever_their_token_says(caller:
 
 async def test_the_caller_is_checked_before_the_tenant_id_so_a_stranger_learns_nothing() -> None:
     class NoVault:
-        async def ensure_transit_key(self, name: str) -> Any:
+        async def ensure(self, tenant_id: str) -> Any:
             raise AssertionError("Vault must not be reached")
 
     stranger = principal("service:work_order", scopes=["grants:write"])
     with pytest.raises(PermissionDenied):
-        await ensure_tenant_key(vault=NoVault(), caller=stranger, tenant_id="a.b/../c")  # type: ignore[arg-type]
+        await ensure_tenant_key(keys=NoVault(), principal=stranger, tenant_id="a.b/../c")  # type: ignore[arg-type]
     allowed = principal(IDENTITY, scopes=[ENSURE])
     with pytest.raises(InvalidArgument, match="tenant_id must be"):
-        await ensure_tenant_key(vault=NoVault(), caller=allowed, tenant_id="a.b/../c")  # type: ignore[arg-type]
+        await ensure_tenant_key(keys=NoVault(), principal=allowed, tenant_id="a.b/../c")  # type: ignore[arg-type]
 
 
 # --- the caller of an RPC ------------------------------------------------------------------

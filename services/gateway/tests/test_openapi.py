@@ -81,3 +81,61 @@ async def test_openapi_document_shows_the_contract_fields(gateway: Any) -> None:
     assert "if-match" in patch_params
     token_form = document["paths"]["/v1/oauth/token"]["post"]["requestBody"]["content"]
     assert "application/x-www-form-urlencoded" in token_form
+
+
+#: API.md, section "Customers, sites, secrets, documents".
+CUSTOMER_VAULT_ROUTES = {
+    "/v1/customers": {"get", "post"},
+    "/v1/customers/{customer_id}": {"get", "patch"},
+    "/v1/customers/{customer_id}/export": {"get"},
+    "/v1/customers/{customer_id}/erase": {"post"},
+    "/v1/customers/{customer_id}/contracts": {"get", "post"},
+    "/v1/contracts/{contract_id}/content": {"get"},
+    "/v1/sites": {"get", "post"},
+    "/v1/sites/{site_id}": {"get", "patch"},
+    "/v1/sites/{site_id}/secrets": {"get"},
+    "/v1/sites/{site_id}/secrets/{kind}": {"put"},
+    "/v1/sites/{site_id}/secrets/{kind}/reveal": {"post"},
+    "/v1/grants": {"get"},
+    "/v1/audit-events": {"get"},
+    "/v1/audit-events/verify": {"get"},
+}
+
+
+async def test_openapi_document_describes_every_customer_vault_route(gateway: Any) -> None:
+    async with gateway() as client:
+        document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+
+    for path, methods in CUSTOMER_VAULT_ROUTES.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+    schemas = document["components"]["schemas"]
+    assert {"name", "email", "phone", "address", "notes", "etag"} <= set(
+        schemas["Customer"]["properties"]
+    )
+    assert set(schemas["SecretMetadata"]["properties"]) == {
+        "kind",
+        "version",
+        "updated_at",
+        "updated_by",
+    }
+    assert {"kind", "value", "audit_event_id", "hide_after_seconds"} <= set(
+        schemas["RevealedSecret"]["properties"]
+    )
+    assert {"id", "filename", "content_type", "size", "sha256"} <= set(
+        schemas["Contract"]["properties"]
+    )
+    assert {"ok", "checked", "first_broken_event_id"} <= set(
+        schemas["AuditVerification"]["properties"]
+    )
+    upload = paths["/v1/customers/{customer_id}/contracts"]["post"]["requestBody"]["content"]
+    assert "file" in upload["multipart/form-data"]["schema"]["properties"]
+    kind = next(
+        p
+        for p in paths["/v1/sites/{site_id}/secrets/{kind}"]["put"]["parameters"]
+        if p["name"] == "kind"
+    )
+    assert set(kind["schema"]["enum"]) == {"door_code", "alarm_code", "key_safe_code"}
+    audit_params = {p["name"] for p in paths["/v1/audit-events"]["get"]["parameters"]}
+    assert {"customer_id", "site_id", "actor_id", "action", "since", "until"} <= audit_params

@@ -91,6 +91,29 @@ async def test_code_comes_from_trailing_metadata(gateway: Any) -> None:
     assert body["detail"] == "a completed work order cannot be started"
 
 
+@pytest.mark.parametrize(
+    ("grpc_code", "code", "http_status"),
+    [
+        (grpc.StatusCode.FAILED_PRECONDITION, "precondition_failed", 412),
+        (grpc.StatusCode.FAILED_PRECONDITION, "erased", 410),
+        (grpc.StatusCode.INVALID_ARGUMENT, "payload_too_large", 413),
+        (grpc.StatusCode.PERMISSION_DENIED, "no_active_grant", 403),
+    ],
+)
+async def test_some_codes_have_their_own_http_status(
+    gateway: Any, grpc_code: grpc.StatusCode, code: str, http_status: int
+) -> None:
+    router = raising_router(
+        grpc_code,
+        details="this customer's data was erased",
+        trailing=(("fieldvault-error-code", code),),
+    )
+    async with gateway(extra_router=router) as client:
+        response = await client.get("/boom")
+
+    assert_problem(response, http_status, code)
+
+
 async def test_malformed_code_in_metadata_falls_back_to_the_status_default(gateway: Any) -> None:
     router = raising_router(
         grpc.StatusCode.NOT_FOUND, trailing=(("fieldvault-error-code", "Not A <Code>"),)

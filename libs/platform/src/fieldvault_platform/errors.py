@@ -64,6 +64,17 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
 
 
+class ResourceExhausted(DomainError):
+    """The caller used up a limit; ``retry_after_seconds`` says when to try again."""
+
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Unavailable(DomainError):
     """A dependency (Vault, NATS, the database, another service) cannot be reached."""
 

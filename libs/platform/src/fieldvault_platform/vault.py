@@ -207,6 +207,54 @@ class VaultClient:
 
         return await self.call(generate, name="transit.generate_data_key")
 
+    async def rotate_transit_key(self, key: str) -> int:
+        """Add a new version to the key (new encryptions use it); return that version."""
+
+        def rotate(client: hvac.Client) -> int:
+            client.secrets.transit.rotate_key(name=key)
+            response = client.secrets.transit.read_key(name=key)
+            return int(response["data"]["latest_version"])
+
+        return await self.call(rotate, name="transit.rotate_key")
+
+    async def rewrap(self, key: str, ciphertexts: list[str]) -> list[str]:
+        """Re-wrap Transit ciphertexts with the key's latest version, in one batch.
+
+        The plaintext never leaves Vault, so this needs no decrypt permission
+        on the data. The results are in the order of ``ciphertexts``.
+        """
+        if not ciphertexts:
+            return []
+
+        def rewrap(client: hvac.Client) -> list[str]:
+            response = client.secrets.transit.rewrap_data(
+                name=key,
+                ciphertext="",
+                batch_input=[{"ciphertext": value} for value in ciphertexts],
+            )
+            results = response["data"]["batch_results"]
+            if any("error" in item and item["error"] for item in results):
+                # The item errors quote nothing sensitive, but are not needed either.
+                raise hvac.exceptions.InvalidRequest("rewrap failed for part of the batch")
+            return [str(item["ciphertext"]) for item in results]
+
+        return await self.call(rewrap, name="transit.rewrap")
+
+    async def retire_transit_key_versions(self, key: str, *, below: int) -> None:
+        """Destroy every key version below ``below``: what they wrapped is unreadable forever.
+
+        Raising the minimum decryption version alone could be undone by
+        anyone allowed to configure the key; trimming deletes the versions.
+        """
+
+        def retire(client: hvac.Client) -> None:
+            client.secrets.transit.update_key_configuration(
+                name=key, min_decryption_version=below, min_encryption_version=below
+            )
+            client.secrets.transit.trim_key(name=key, min_version=below)
+
+        await self.call(retire, name="transit.retire_versions")
+
     # -- KV v2 --------------------------------------------------------------------
 
     async def read_kv(self, path: str, *, mount: str = "kv") -> dict[str, Any] | None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from functools import partial
 
+from customer_vault.blind_index import BlindIndex
 from customer_vault.callers import Callers
+from customer_vault.components import Components
+from customer_vault.crypto import DataKeyCache
+from customer_vault.dpa import DpaStatus
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
+from customer_vault.identity_events import grant_revocation_consumer
+from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
-from fieldvault_platform.auth.wiring import token_verification
+from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
@@ -35,7 +41,30 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     )
     # Vault is reached lazily per call: a sealed or stopped Vault makes the
     # calls that need it answer UNAVAILABLE, not the whole service fail to start.
-    servicer = CustomerVaultServicer(vault=VaultClient(settings), callers=callers)
+    vault = VaultClient(settings)
+    cache = DataKeyCache(
+        max_entries=settings.data_key_cache_size, ttl_seconds=settings.data_key_cache_seconds
+    )
+    dpa = DpaStatus(
+        ServiceTokens(
+            service=SERVICE,
+            secret=settings.service_account_secret_value,
+            channel=identity_channel,
+        ),
+        identity_channel,
+        cache_seconds=settings.dpa_cache_seconds,
+    )
+    components = Components(
+        settings=settings,
+        database=plumbing.database,
+        vault=vault,
+        keys=TenantKeys(vault, cache),
+        blind_index=BlindIndex(vault),
+        callers=callers,
+        dpa=dpa,
+        wake_relay=plumbing.backbone.relay.wake,
+    )
+    servicer = CustomerVaultServicer(components)
     runtime = plumbing.runtime(
         settings,
         registrars=[
@@ -43,7 +72,8 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         ],
         service_names=[SERVICE_NAME],
     )
-    runtime.background_jobs.append(verification.listener.run)
+    revocations = grant_revocation_consumer(plumbing.database, plumbing.backbone.jetstream, dpa)
+    runtime.background_jobs.extend([verification.listener.run, revocations.run])
     # Cleanups run in reverse: this channel closes first, the backbone and database after.
     runtime.cleanups.append(identity_channel.close)
     return runtime

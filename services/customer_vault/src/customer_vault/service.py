@@ -1,28 +1,27 @@
-"""customer-vault use cases."""
+"""Tenant key use cases: provisioning (identity, at tenant creation) and rotation (operators)."""
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
+from customer_vault.access import caller
+from customer_vault.components import Components
+from customer_vault.keys import RotationResult, TenantKeys, tenant_key_name
 from fieldvault_platform.auth import Principal, PrincipalKind
-from fieldvault_platform.errors import InvalidArgument, PermissionDenied
-from fieldvault_platform.vault import TransitKey, VaultClient
-
-_TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+from fieldvault_platform.errors import PermissionDenied
+from fieldvault_platform.vault import TransitKey
 
 #: Scope of identity's service token for provisioning a tenant's key.
 TENANT_KEYS_ENSURE: Final = "tenant_keys:ensure"
 #: The one service account that provisions tenants (when identity creates one).
 TENANT_PROVISIONER: Final = "identity"
+#: An admin's scope for their tenant's settings; it includes rotating its key.
+TENANT_MANAGE: Final = "tenant:manage"
+
+__all__ = ["ensure_tenant_key", "rotate_tenant_key", "tenant_key_name"]
 
 
-def tenant_key_name(tenant_id: str) -> str:
-    """The tenant's key-encryption key in Vault Transit (matches the service's Vault policy)."""
-    return f"fv-tenant-{tenant_id}"
-
-
-def authorize_tenant_key_provisioning(caller: Principal, tenant_id: str) -> None:
+def authorize_tenant_key_provisioning(principal: Principal, tenant_id: str) -> None:
     """Only identity's service account, with ``tenant_keys:ensure``, for that tenant or any.
 
     The scope alone would do while identity issues it only to itself; naming
@@ -31,15 +30,24 @@ def authorize_tenant_key_provisioning(caller: Principal, tenant_id: str) -> None
     tenant-agnostic service token is accepted: identity provisions a tenant
     before anything else about that tenant exists.
     """
-    caller.require_scope(TENANT_KEYS_ENSURE)
-    if caller.kind is not PrincipalKind.SERVICE or caller.name != TENANT_PROVISIONER:
+    principal.require_scope(TENANT_KEYS_ENSURE)
+    if principal.kind is not PrincipalKind.SERVICE or principal.name != TENANT_PROVISIONER:
         raise PermissionDenied("only identity's service account may provision tenant keys")
-    caller.require_tenant(tenant_id, allow_tenant_agnostic=True)
+    principal.require_tenant(tenant_id, allow_tenant_agnostic=True)
 
 
-async def ensure_tenant_key(*, vault: VaultClient, caller: Principal, tenant_id: str) -> TransitKey:
+async def ensure_tenant_key(
+    *, keys: TenantKeys, principal: Principal, tenant_id: str
+) -> TransitKey:
     """Make sure the tenant's key-encryption key exists; it never leaves Vault."""
-    authorize_tenant_key_provisioning(caller, tenant_id)
-    if not _TENANT_ID.fullmatch(tenant_id):
-        raise InvalidArgument("tenant_id must be 1-64 letters, digits, '-' or '_'")
-    return await vault.ensure_transit_key(tenant_key_name(tenant_id))
+    authorize_tenant_key_provisioning(principal, tenant_id)
+    tenant_key_name(tenant_id)  # validates the id before Vault sees it
+    return await keys.ensure(tenant_id)
+
+
+async def rotate_tenant_key(c: Components, principal: Principal, tenant_id: str) -> RotationResult:
+    """An admin rotates their own tenant's key; every data key is re-wrapped online."""
+    who = caller(principal, TENANT_MANAGE)
+    if principal.kind is not PrincipalKind.USER or (tenant_id and tenant_id != who.tenant_id):
+        raise PermissionDenied("an admin rotates only their own tenant's key")
+    return await c.keys.rotate(c.database, who.tenant_id)

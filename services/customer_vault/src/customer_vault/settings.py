@@ -13,6 +13,8 @@ from fieldvault_platform.settings import (
     service_config,
 )
 
+MIB = 1024 * 1024
+
 
 class Settings(
     GrpcServerSettings, DatabaseSettings, NatsSettings, VaultSettings, IdentityClientSettings
@@ -23,3 +25,26 @@ class Settings(
     #: How long an RPC arriving right after start-up waits for the revocation
     #: listener to catch up before it is answered UNAVAILABLE (fail closed).
     revocations_catch_up_seconds: float = Field(default=5.0, gt=0)
+
+    #: Plaintext data keys kept in memory: how many customers, and for how long.
+    #: 0 disables the cache (every decryption asks Vault to unwrap the key).
+    data_key_cache_size: int = Field(default=1000, ge=0)
+    data_key_cache_seconds: float = Field(default=60.0, ge=0)
+
+    #: Reveal attempts (granted or not) a user may make per window; the next
+    #: one is refused, audited and announced as ``reveal_rate_exceeded``.
+    reveal_rate_limit: int = Field(default=30, ge=1)
+    reveal_rate_window_seconds: int = Field(default=3600, ge=1)
+    #: What the client is told: hide a revealed value after this many seconds.
+    reveal_hide_after_seconds: int = Field(default=30, ge=1)
+    #: A break-glass reveal must say why in at least this many characters.
+    break_glass_min_reason_length: int = Field(default=10, ge=1)
+
+    #: How long a subcontractor's DPA status read from identity is trusted.
+    #: A lapse also revokes the organisation's grants through identity's event.
+    dpa_cache_seconds: float = Field(default=30.0, ge=0)
+    #: Longest validity window of a grant.
+    max_grant_days: int = Field(default=62, ge=1)
+
+    #: Largest contract document (gRPC's default message limit is 4 MiB).
+    max_contract_bytes: int = Field(default=3 * MIB, ge=1, le=3 * MIB + MIB // 2)

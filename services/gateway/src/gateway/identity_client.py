@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from collections.abc import Sequence
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from fieldvault.identity.v1 import identity_pb2_grpc
-from gateway.auth import Auth, Caller, CurrentCaller
+from gateway.as_caller import AsCaller, as_caller
+from gateway.auth import Auth, CurrentCaller
 from gateway.dependencies import AppSettings, IdentityPeer
-from gateway.peers import Metadata, Peer
+from gateway.peers import Peer
 from gateway.settings import IPNetwork
-
-ResponseT = TypeVar("ResponseT")
 
 
 def identity_stub(peer: Peer) -> identity_pb2_grpc.IdentityServiceStub:
     return identity_pb2_grpc.IdentityServiceStub(peer.channel)  # type: ignore[no-untyped-call]
 
 
-@dataclass(frozen=True)
-class IdentityAsCaller:
-    """Identity's stub plus the caller's identity-audience token."""
-
-    peer: Peer
-    stub: identity_pb2_grpc.IdentityServiceStub
-    metadata: Metadata
-    caller: Caller
-
-    async def call(self, method: Callable[..., Awaitable[ResponseT]], request: Any) -> ResponseT:
-        return await self.peer.call(method, request, metadata=self.metadata)
+#: Identity's stub plus the caller's identity-audience token.
+IdentityAsCaller = AsCaller[identity_pb2_grpc.IdentityServiceStub]
 
 
 async def identity_as_caller(
     caller: CurrentCaller, auth: Auth, peer: IdentityPeer
 ) -> IdentityAsCaller:
-    return IdentityAsCaller(
-        peer, identity_stub(peer), await auth.metadata_for(caller, "identity"), caller
+    return await as_caller(
+        caller=caller, auth=auth, peer=peer, audience="identity", stub=identity_stub(peer)
     )
 
 

@@ -23,12 +23,17 @@ from gateway.peers import open_peers
 from gateway.routes import (
     api_clients,
     areas,
+    audit,
     auth,
+    contracts,
+    customers,
+    grants,
     health,
     invitations,
     jwks,
     me,
     organizations,
+    sites,
     tenants,
     users,
 )
@@ -92,6 +97,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         organizations.router,
         users.router,
         api_clients.router,
+        customers.router,
+        sites.router,
+        contracts.router,
+        grants.router,
+        audit.router,
     ):
         app.include_router(router)
 

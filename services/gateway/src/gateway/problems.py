@@ -91,8 +91,15 @@ _GRPC_TO_HTTP: dict[grpc.StatusCode, _GrpcMapping] = {
 }
 _INTERNAL = _GrpcMapping(500, "internal")
 
-#: Machine codes whose HTTP status differs from their gRPC status's default.
-_STATUS_BY_CODE: dict[str, int] = {"precondition_failed": 412}
+#: Machine codes whose HTTP status differs from their gRPC status's default: a stale
+#: ``If-Match`` and customer data erased for good (GDPR Art. 17), both sent as
+#: FAILED_PRECONDITION; a document over customer_vault's size limit (INVALID_ARGUMENT),
+#: answered like the gateway's own upload limit.
+_STATUS_BY_CODE: dict[str, int] = {
+    "precondition_failed": 412,
+    "erased": 410,
+    "payload_too_large": 413,
+}
 
 # Codes for HTTP errors raised by the framework itself (unknown route, wrong method).
 _HTTP_CODES: dict[int, str] = {

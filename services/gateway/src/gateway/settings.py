@@ -21,6 +21,7 @@ from fieldvault_platform.settings import NatsSettings, service_config
 #: A gRPC target such as ``127.0.0.1:17001`` or ``identity.fieldvault.svc:8443``.
 PeerAddress = Annotated[str, Field(min_length=1)]
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+MIB = 1024 * 1024
 
 
 class GatewaySettings(NatsSettings):
@@ -47,6 +48,11 @@ class GatewaySettings(NatsSettings):
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
     #: Default deadline of a gRPC call made on behalf of a REST request.
     request_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    #: Largest contract document accepted for upload; a larger one is refused with
+    #: 413 before customer_vault is called. Bounded by gRPC's default 4 MiB message
+    #: limit (the document travels in one message), like customer_vault's own limit.
+    max_contract_bytes: int = Field(default=3 * MIB, ge=1, le=3 * MIB + MIB // 2)
 
     #: Browser origins allowed to call the API cross-origin. Empty by default: the
     #: web app is served by the gateway itself (same origin) and partner systems

@@ -11,6 +11,7 @@ a crash never loses an event: the worst case is a redelivery that is skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -272,20 +273,31 @@ class ConsumerRunner:
         """Consume until ``stop_event`` is set, backing off while NATS or the DB is down."""
         self._stopping = stop_event
         failures = 0
-        while not stop_event.is_set():
-            try:
-                await self.process_batch()
-            except Exception as exc:
-                failures += 1
-                delay = min(self._max_retry_delay, self._retry_delay * 2 ** min(failures, 16))
-                logger.warning(
-                    "event consumer pass failed; retrying",
-                    extra={
-                        "consumer": self._durable,
-                        "error_type": type(exc).__name__,
-                        "retry_in": delay,
-                    },
-                )
-                await wait_any((stop_event,), delay)
-                continue
-            failures = 0
+        try:
+            while not stop_event.is_set():
+                try:
+                    await self.process_batch()
+                except Exception as exc:
+                    failures += 1
+                    delay = min(self._max_retry_delay, self._retry_delay * 2 ** min(failures, 16))
+                    logger.warning(
+                        "event consumer pass failed; retrying",
+                        extra={
+                            "consumer": self._durable,
+                            "error_type": type(exc).__name__,
+                            "retry_in": delay,
+                        },
+                    )
+                    await wait_any((stop_event,), delay)
+                    continue
+                failures = 0
+        finally:
+            await self._unsubscribe()
+
+    async def _unsubscribe(self) -> None:
+        """Let go of the pull subscription, so that draining the connection does not wait
+        on it (a drain waits for every subscription; an idle pull one never finishes)."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()

@@ -7,12 +7,7 @@ reported as not found, never as forbidden (API.md).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,16 +16,11 @@ from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import (
     AlreadyExists,
     FailedPrecondition,
-    InvalidArgument,
     PermissionDenied,
 )
 from identity.callers import live_user
 
-T = TypeVar("T")
-
 DIRECTORY_READ = "directory:read"
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,37 +45,6 @@ async def authorize(
     principal.require_scope(scope)
     user = await live_user(session, principal)
     return Actor(user.tenant_id, user.id, principal)
-
-
-def page_size(requested: int) -> int:
-    if requested < 0:
-        raise InvalidArgument("page_size must not be negative")
-    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-
-
-def page_of(rows: list[T], size: int, sort_key: Callable[[T], Any]) -> tuple[list[T], str]:
-    """The first ``size`` of ``rows`` (fetched with ``limit(size + 1)``) and the next token."""
-    if len(rows) <= size:
-        return rows, ""
-    page = rows[:size]
-    return page, encode_page_token([sort_key(page[-1])])
-
-
-def encode_page_token(last: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(last).encode()).decode().rstrip("=")
-
-
-def decode_page_token(token: str) -> list[Any] | None:
-    if not token:
-        return None
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error):
-        value = None
-    if not isinstance(value, list) or not value:
-        raise InvalidArgument("page_token is not one this service issued")
-    return value
 
 
 async def flush_unique(session: AsyncSession, taken: AlreadyExists) -> None:

@@ -9,14 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists
+from fieldvault_platform.paging import decode_page_token, page_of, page_size
 from identity import audit
-from identity.directory.access import (
-    Actor,
-    decode_page_token,
-    flush_unique,
-    page_of,
-    page_size,
-)
+from identity.directory.access import Actor, flush_unique
 from identity.directory.people import validate_name
 from identity.models import Area
 

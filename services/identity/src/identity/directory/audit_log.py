@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldvault_platform.db import as_utc
-from fieldvault_platform.errors import InvalidArgument
-from identity.directory.access import Actor, decode_page_token, page_of, page_size
+from fieldvault_platform.paging import (
+    decode_page_token,
+    page_of,
+    page_size,
+    time_id_cursor,
+    time_id_position,
+)
+from identity.directory.access import Actor
 from identity.models import AuditRecord
-
-
-def _cursor(token: str) -> tuple[datetime, str] | None:
-    after = decode_page_token(token)
-    if after is None:
-        return None
-    try:
-        occurred_at, record_id = after[0]
-        return as_utc(datetime.fromisoformat(str(occurred_at))), str(record_id)
-    except (TypeError, ValueError):
-        raise InvalidArgument("page_token is not one this service issued") from None
 
 
 async def list_audit_records(
@@ -34,7 +26,8 @@ async def list_audit_records(
     skip any.
     """
     size = page_size(requested_size)
-    cursor = _cursor(page_token)
+    after = decode_page_token(page_token)
+    cursor = time_id_cursor(after) if after is not None else None
     query = select(AuditRecord).where(AuditRecord.tenant_id == actor.tenant_id)
     if cursor is not None:
         occurred_at, record_id = cursor
@@ -46,4 +39,4 @@ async def list_audit_records(
         )
     query = query.order_by(AuditRecord.occurred_at.desc(), AuditRecord.id.desc()).limit(size + 1)
     rows = list((await session.scalars(query)).all())
-    return page_of(rows, size, lambda row: [as_utc(row.occurred_at).isoformat(), row.id])
+    return page_of(rows, size, lambda row: time_id_position(row.occurred_at, row.id))

@@ -17,15 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from fieldvault_platform.paging import decode_page_token, page_of, page_size
 from identity import audit, events
-from identity.directory.access import (
-    Actor,
-    check_etag,
-    decode_page_token,
-    flush_unique,
-    page_of,
-    page_size,
-)
+from identity.directory.access import Actor, check_etag, flush_unique
 from identity.directory.people import validate_name
 from identity.messages import dpa_active
 from identity.models import Organization

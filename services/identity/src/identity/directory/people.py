@@ -26,16 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from fieldvault_platform.paging import decode_page_token, page_of, page_size
 from identity import audit, events
 from identity.auth.tokens import user_area_ids
-from identity.directory.access import (
-    Actor,
-    check_etag,
-    decode_page_token,
-    flush_unique,
-    page_of,
-    page_size,
-)
+from identity.directory.access import Actor, check_etag, flush_unique
 from identity.models import Area, Invitation, Organization, Tenant, User, UserArea
 from identity.revocation import revoke_user_sessions
 from identity.scopes import ROLES

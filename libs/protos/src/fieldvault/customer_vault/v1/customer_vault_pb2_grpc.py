@@ -26,10 +26,15 @@ if _version_not_supported:
 
 
 class CustomerVaultServiceStub:
-    """Encrypted customers, sites, secrets and contracts; grants, reveal, audit.
+    """Encrypted customers, sites, secrets and contracts; grants, reveal, audit,
+    GDPR export and erasure, tenant key rotation.
 
-    The platform foundation defines only tenant key provisioning, the first
-    operation that needs Vault; the customer-vault issue adds the rest.
+    Every call carries "authorization: Bearer <token>" (audience
+    customer_vault): a user's token exchanged by the gateway, a partner's, or a
+    service's own token (work_order for grants, identity for tenant keys).
+    Another tenant's object answers NOT_FOUND, never PERMISSION_DENIED. Erased
+    customer data answers FAILED_PRECONDITION with error code "erased".
+    Status details never contain a personal field, a secret value or a key.
     """
 
     def __init__(self, channel):
@@ -43,18 +48,279 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EnsureTenantKeyRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EnsureTenantKeyResponse.FromString,
                 _registered_method=True)
+        self.RotateTenantKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/RotateTenantKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RotateTenantKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RotateTenantKeyResponse.FromString,
+                _registered_method=True)
+        self.CreateCustomer = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CreateCustomer',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateCustomerRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateCustomerResponse.FromString,
+                _registered_method=True)
+        self.GetCustomer = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetCustomer',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerResponse.FromString,
+                _registered_method=True)
+        self.ListCustomers = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListCustomers',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListCustomersRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListCustomersResponse.FromString,
+                _registered_method=True)
+        self.UpdateCustomer = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateCustomer',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateCustomerRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateCustomerResponse.FromString,
+                _registered_method=True)
+        self.CreateSite = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CreateSite',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateSiteRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateSiteResponse.FromString,
+                _registered_method=True)
+        self.GetSite = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetSite',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSiteRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSiteResponse.FromString,
+                _registered_method=True)
+        self.ListSites = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListSites',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSitesRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSitesResponse.FromString,
+                _registered_method=True)
+        self.UpdateSite = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateSite',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteResponse.FromString,
+                _registered_method=True)
+        self.PutSecret = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/PutSecret',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretResponse.FromString,
+                _registered_method=True)
+        self.ListSecrets = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListSecrets',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSecretsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSecretsResponse.FromString,
+                _registered_method=True)
+        self.RevealSecret = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/RevealSecret',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevealSecretRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevealSecretResponse.FromString,
+                _registered_method=True)
+        self.UploadContract = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/UploadContract',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadContractRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadContractResponse.FromString,
+                _registered_method=True)
+        self.ListContracts = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListContracts',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListContractsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListContractsResponse.FromString,
+                _registered_method=True)
+        self.DownloadContract = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/DownloadContract',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractResponse.FromString,
+                _registered_method=True)
+        self.CreateGrant = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CreateGrant',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantResponse.FromString,
+                _registered_method=True)
+        self.RevokeGrants = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/RevokeGrants',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeGrantsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeGrantsResponse.FromString,
+                _registered_method=True)
+        self.ListGrants = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListGrants',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListGrantsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListGrantsResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListAuditEvents',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
+        self.VerifyAuditTrail = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/VerifyAuditTrail',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.VerifyAuditTrailRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.VerifyAuditTrailResponse.FromString,
+                _registered_method=True)
+        self.ExportCustomer = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ExportCustomer',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ExportCustomerRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ExportCustomerResponse.FromString,
+                _registered_method=True)
+        self.EraseCustomer = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/EraseCustomer',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerVaultServiceServicer:
-    """Encrypted customers, sites, secrets and contracts; grants, reveal, audit.
+    """Encrypted customers, sites, secrets and contracts; grants, reveal, audit,
+    GDPR export and erasure, tenant key rotation.
 
-    The platform foundation defines only tenant key provisioning, the first
-    operation that needs Vault; the customer-vault issue adds the rest.
+    Every call carries "authorization: Bearer <token>" (audience
+    customer_vault): a user's token exchanged by the gateway, a partner's, or a
+    service's own token (work_order for grants, identity for tenant keys).
+    Another tenant's object answers NOT_FOUND, never PERMISSION_DENIED. Erased
+    customer data answers FAILED_PRECONDITION with error code "erased".
+    Status details never contain a personal field, a secret value or a key.
     """
 
     def EnsureTenantKey(self, request, context):
         """Makes sure the tenant's key-encryption key exists in Vault Transit.
         Idempotent: calling it again for the same tenant changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateTenantKey(self, request, context):
+        """Rotates the tenant's key-encryption key and re-wraps every data key with
+        the new version, online; records are not re-encrypted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCustomer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomers(self, request, context):
+        """Exact-match search on email or phone goes through a keyed blind index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCustomer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSite(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSite(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSites(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSite(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutSecret(self, request, context):
+        """Writes a new version of a site's secret; never needs read access.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSecrets(self, request, context):
+        """Kinds and metadata of a site's secrets, never values.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevealSecret(self, request, context):
+        """The one call that returns a secret value: active grant (or break-glass),
+        audited before the value leaves the service, rate-limited per user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadContract(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListContracts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadContract(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateGrant(self, request, context):
+        """Work-order's service token only, on behalf of the acting user.
+        Idempotent per (work order, assignee).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeGrants(self, request, context):
+        """Work-order's service token only; revoking what is already revoked is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGrants(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEvents(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyAuditTrail(self, request, context):
+        """Recomputes the tenant's hash chain and names the first broken record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCustomer(self, request, context):
+        """GDPR Art. 15/20: everything held about the customer, decrypted, with its
+        access history, as one JSON document.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseCustomer(self, request, context):
+        """GDPR Art. 17: crypto-shredding; an anonymised stub stays.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -68,6 +334,116 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EnsureTenantKeyRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EnsureTenantKeyResponse.SerializeToString,
             ),
+            'RotateTenantKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateTenantKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RotateTenantKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RotateTenantKeyResponse.SerializeToString,
+            ),
+            'CreateCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCustomer,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateCustomerRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateCustomerResponse.SerializeToString,
+            ),
+            'GetCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomer,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerResponse.SerializeToString,
+            ),
+            'ListCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomers,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListCustomersRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListCustomersResponse.SerializeToString,
+            ),
+            'UpdateCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCustomer,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateCustomerRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateCustomerResponse.SerializeToString,
+            ),
+            'CreateSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSite,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateSiteRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateSiteResponse.SerializeToString,
+            ),
+            'GetSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSite,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSiteRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSiteResponse.SerializeToString,
+            ),
+            'ListSites': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSites,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSitesRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSitesResponse.SerializeToString,
+            ),
+            'UpdateSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSite,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteResponse.SerializeToString,
+            ),
+            'PutSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutSecret,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretResponse.SerializeToString,
+            ),
+            'ListSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSecrets,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSecretsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSecretsResponse.SerializeToString,
+            ),
+            'RevealSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevealSecret,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevealSecretRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevealSecretResponse.SerializeToString,
+            ),
+            'UploadContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadContract,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadContractRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadContractResponse.SerializeToString,
+            ),
+            'ListContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContracts,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListContractsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListContractsResponse.SerializeToString,
+            ),
+            'DownloadContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.DownloadContract,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractResponse.SerializeToString,
+            ),
+            'CreateGrant': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateGrant,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantResponse.SerializeToString,
+            ),
+            'RevokeGrants': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeGrants,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeGrantsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeGrantsResponse.SerializeToString,
+            ),
+            'ListGrants': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGrants,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListGrantsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListGrantsResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'VerifyAuditTrail': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAuditTrail,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.VerifyAuditTrailRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.VerifyAuditTrailResponse.SerializeToString,
+            ),
+            'ExportCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCustomer,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ExportCustomerRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ExportCustomerResponse.SerializeToString,
+            ),
+            'EraseCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseCustomer,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'fieldvault.customer_vault.v1.CustomerVaultService', rpc_method_handlers)
@@ -77,10 +453,15 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CustomerVaultService:
-    """Encrypted customers, sites, secrets and contracts; grants, reveal, audit.
+    """Encrypted customers, sites, secrets and contracts; grants, reveal, audit,
+    GDPR export and erasure, tenant key rotation.
 
-    The platform foundation defines only tenant key provisioning, the first
-    operation that needs Vault; the customer-vault issue adds the rest.
+    Every call carries "authorization: Bearer <token>" (audience
+    customer_vault): a user's token exchanged by the gateway, a partner's, or a
+    service's own token (work_order for grants, identity for tenant keys).
+    Another tenant's object answers NOT_FOUND, never PERMISSION_DENIED. Erased
+    customer data answers FAILED_PRECONDITION with error code "erased".
+    Status details never contain a personal field, a secret value or a key.
     """
 
     @staticmethod
@@ -100,6 +481,600 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/EnsureTenantKey',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EnsureTenantKeyRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EnsureTenantKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateTenantKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/RotateTenantKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RotateTenantKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RotateTenantKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CreateCustomer',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateCustomerRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetCustomer',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListCustomers',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListCustomersRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateCustomer',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateCustomerRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CreateSite',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateSiteRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetSite',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSiteRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSites(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListSites',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSitesRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSitesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateSite',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/PutSecret',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListSecrets',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSecretsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevealSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/RevealSecret',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevealSecretRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevealSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/UploadContract',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadContractRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadContractResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContracts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListContracts',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListContractsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListContractsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/DownloadContract',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateGrant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CreateGrant',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeGrants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/RevokeGrants',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeGrantsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeGrantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGrants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListGrants',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListGrantsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListGrantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListAuditEvents',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListAuditEventsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAuditTrail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/VerifyAuditTrail',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.VerifyAuditTrailRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.VerifyAuditTrailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ExportCustomer',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ExportCustomerRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ExportCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/EraseCustomer',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.FromString,
             options,
             channel_credentials,
             insecure,

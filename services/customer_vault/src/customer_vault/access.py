@@ -1,0 +1,150 @@
+"""Who may see and change which customers and sites.
+
+Scopes come from the caller's roles (identity's ``scopes.py``); on top of
+them the data decides:
+
+- partner clients, admins and data protection officers act tenant-wide;
+- dispatchers act in their areas (a customer is theirs when it belongs to one
+  of their areas or has a site there);
+- everyone else (technicians, subcontractor staff) sees a site only while
+  they hold an active grant for it — that is, while they have a job there.
+
+Every query is filtered by the caller's tenant, so another tenant's object is
+simply not found (API.md: 404, never 403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from customer_vault.models import Customer, Grant, Site
+from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.errors import NotFound, PermissionDenied
+
+TENANT_WIDE_ROLES = frozenset({"admin", "dpo"})
+AREA_ROLES = frozenset({"dispatcher"})
+
+
+class Reach(Enum):
+    TENANT = "tenant"
+    AREAS = "areas"
+    GRANTS = "grants"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    principal: Principal
+    tenant_id: str
+
+    @property
+    def user_id(self) -> str | None:
+        return self.principal.acting_user_id
+
+    @property
+    def name(self) -> str:
+        """Who wrote something: the acting user, or the client / service itself."""
+        return self.user_id or self.principal.subject
+
+    @property
+    def reach(self) -> Reach:
+        principal = self.principal
+        if principal.kind is not PrincipalKind.USER:
+            return Reach.TENANT
+        if principal.roles & TENANT_WIDE_ROLES:
+            return Reach.TENANT
+        if principal.roles & AREA_ROLES:
+            return Reach.AREAS
+        return Reach.GRANTS
+
+    @property
+    def area_ids(self) -> frozenset[str]:
+        return self.principal.area_ids
+
+
+def caller(principal: Principal, *any_of_scopes: str) -> Caller:
+    """The checked caller: bound to a tenant and holding at least one of the scopes."""
+    if principal.tenant_id is None:
+        raise PermissionDenied("this call needs a token bound to a tenant")
+    if any_of_scopes and not any(principal.has_scope(scope) for scope in any_of_scopes):
+        principal.require_scope(any_of_scopes[0])
+    return Caller(principal, principal.tenant_id)
+
+
+def active_grant_clause(caller: Caller, now: datetime) -> ColumnElement[bool]:
+    """Grants that let this user act now: theirs, or their organisation's as a whole."""
+    grantee = Grant.user_id == caller.user_id
+    organization_id = caller.principal.organization_id
+    if organization_id is not None:
+        grantee = or_(
+            grantee, and_(Grant.user_id.is_(None), Grant.organization_id == organization_id)
+        )
+    return and_(
+        Grant.tenant_id == caller.tenant_id,
+        Grant.revoked_at.is_(None),
+        Grant.valid_from <= now,
+        Grant.valid_until > now,
+        grantee,
+    )
+
+
+def visible_sites(caller: Caller, now: datetime) -> ColumnElement[bool]:
+    """The WHERE clause of the sites this caller may see."""
+    in_tenant = Site.tenant_id == caller.tenant_id
+    if caller.reach is Reach.TENANT:
+        return in_tenant
+    if caller.reach is Reach.AREAS:
+        return and_(in_tenant, Site.area_id.in_(caller.area_ids))
+    if caller.user_id is None:
+        return false()
+    job_here = exists().where(Grant.site_id == Site.id, active_grant_clause(caller, now))
+    return and_(in_tenant, job_here)
+
+
+def visible_customers(caller: Caller) -> ColumnElement[bool]:
+    """The WHERE clause of the customers this caller may see (grant-based callers: none)."""
+    in_tenant = Customer.tenant_id == caller.tenant_id
+    if caller.reach is Reach.TENANT:
+        return in_tenant
+    if caller.reach is Reach.AREAS:
+        site_in_area = exists().where(
+            Site.customer_id == Customer.id, Site.area_id.in_(caller.area_ids)
+        )
+        return and_(in_tenant, or_(Customer.area_id.in_(caller.area_ids), site_in_area))
+    return false()
+
+
+async def load_customer(session: AsyncSession, caller: Caller, customer_id: str) -> Customer:
+    customer = await session.scalar(
+        select(Customer).where(Customer.id == customer_id, visible_customers(caller))
+    )
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
+async def load_site(
+    session: AsyncSession, caller: Caller, site_id: str, now: datetime
+) -> tuple[Site, Customer]:
+    row = (
+        await session.execute(
+            select(Site, Customer)
+            .join(Customer, Customer.id == Site.customer_id)
+            .where(Site.id == site_id, visible_sites(caller, now))
+        )
+    ).first()
+    if row is None:
+        raise NotFound("site not found")
+    return row[0], row[1]
+
+
+def require_area(caller: Caller, area_id: str) -> None:
+    """Creating or moving a record into an area: dispatchers only into their own."""
+    if caller.reach is Reach.AREAS and area_id not in caller.area_ids:
+        raise PermissionDenied("you can only use your own areas")
+    if caller.reach is Reach.GRANTS:
+        raise PermissionDenied("your role cannot manage customers or sites")

@@ -1,0 +1,239 @@
+"""Customers: personal data encrypted under the customer's own data key.
+
+Vault is asked for what it must do (a new data key, blind indexes, unwrapping)
+before the database transaction that stores the result, so Vault being down
+leaves nothing half-written, and no transaction waits on Vault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+
+from customer_vault import audit
+from customer_vault.access import Caller, Reach, load_customer, require_area, visible_customers
+from customer_vault.components import Components
+from customer_vault.crypto import CustomerCipher
+from customer_vault.keys import Erased, wrapped_version
+from customer_vault.models import Customer
+from customer_vault.validation import check_etag, optional_text, required_text
+from fieldvault_platform.errors import InvalidArgument, PermissionDenied
+from fieldvault_platform.paging import (
+    decode_page_token,
+    page_of,
+    page_size,
+    time_id_cursor,
+    time_id_position,
+)
+
+TABLE = "customers"
+PERSONAL_FIELDS = ("name", "email", "phone", "address", "notes")
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    row: Customer
+    name: str
+    email: str
+    phone: str
+    address: str
+    notes: str
+
+
+def _view(row: Customer, cipher: CustomerCipher) -> CustomerView:
+    def read(field: str) -> str:
+        return cipher.open(TABLE, row.id, field, getattr(row, f"{field}_ct"))
+
+    return CustomerView(row, *(read(field) for field in PERSONAL_FIELDS))
+
+
+async def decrypt(c: Components, row: Customer) -> CustomerView:
+    return _view(row, await c.keys.cipher(row))
+
+
+def area_for_new_record(caller: Caller, area_id: str) -> str | None:
+    """The area a new record goes to: a dispatcher's own (their only one by default)."""
+    if caller.reach is Reach.GRANTS:
+        raise PermissionDenied("your role cannot create customers or sites")
+    if caller.reach is Reach.AREAS and not area_id:
+        if len(caller.area_ids) == 1:
+            return next(iter(caller.area_ids))
+        raise InvalidArgument("area_id is required: name one of your areas")
+    if area_id:
+        require_area(caller, area_id)
+    return area_id or None
+
+
+async def create_customer(
+    c: Components,
+    caller: Caller,
+    *,
+    area_id: str,
+    name: str,
+    email: str,
+    phone: str,
+    address: str,
+    notes: str,
+    request_id: str,
+    now: datetime,
+) -> CustomerView:
+    area = area_for_new_record(caller, area_id)
+    values = {
+        "name": required_text("name", name, 200),
+        "email": optional_text("email", email, 254),
+        "phone": optional_text("phone", phone, 40),
+        "address": optional_text("address", address, 500),
+        "notes": optional_text("notes", notes, 4000),
+    }
+    email_index, phone_index = await asyncio.gather(
+        c.blind_index.email(caller.tenant_id, values["email"]),
+        c.blind_index.phone(caller.tenant_id, values["phone"]),
+    )
+    data_key = await c.keys.new_data_key(caller.tenant_id)
+    customer_id = str(uuid.uuid4())
+    cipher = c.keys.cipher_from_new_key(caller.tenant_id, customer_id, data_key)
+    row = Customer(
+        id=customer_id,
+        tenant_id=caller.tenant_id,
+        area_id=area,
+        wrapped_key=data_key.wrapped,
+        key_version=wrapped_version(data_key.wrapped),
+        email_index=email_index,
+        phone_index=phone_index,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **{
+            f"{field}_ct": cipher.seal_optional(TABLE, customer_id, field, value)
+            for field, value in values.items()
+        },
+    )
+    async with c.database.unit_of_work() as session:
+        session.add(row)
+        await audit.record(
+            session,
+            tenant_id=caller.tenant_id,
+            actor=audit.AuditActor.of(caller.principal),
+            entry=audit.Entry(
+                action="customer.create",
+                resource_type="customer",
+                resource_id=customer_id,
+                customer_id=customer_id,
+                fields=[field for field, value in values.items() if value],
+                request_id=request_id,
+            ),
+            now=now,
+        )
+    return _view(row, cipher)
+
+
+async def get_customer(c: Components, caller: Caller, customer_id: str) -> CustomerView:
+    async with c.database.unit_of_work() as session:
+        row = await load_customer(session, caller, customer_id)
+    return await decrypt(c, row)
+
+
+async def list_customers(
+    c: Components,
+    caller: Caller,
+    *,
+    email: str,
+    phone: str,
+    area_id: str,
+    requested_size: int,
+    page_token: str,
+) -> tuple[list[CustomerView], str]:
+    if email and phone:
+        raise InvalidArgument("search by email or by phone, not both")
+    size = page_size(requested_size)
+    after = decode_page_token(page_token)
+    query = select(Customer).where(visible_customers(caller), Customer.wrapped_key.is_not(None))
+    if email:
+        query = query.where(
+            Customer.email_index == await c.blind_index.email(caller.tenant_id, email)
+        )
+    if phone:
+        query = query.where(
+            Customer.phone_index == await c.blind_index.phone(caller.tenant_id, phone)
+        )
+    if area_id:
+        query = query.where(Customer.area_id == area_id)
+    if after is not None:
+        query = query.where(tuple_(Customer.created_at, Customer.id) > time_id_cursor(after))
+    query = query.order_by(Customer.created_at, Customer.id).limit(size + 1)
+    async with c.database.unit_of_work() as session:
+        rows = list((await session.scalars(query)).all())
+    page, token = page_of(rows, size, lambda row: time_id_position(row.created_at, row.id))
+    return list(await asyncio.gather(*(decrypt(c, row) for row in page))), token
+
+
+async def update_customer(
+    c: Components,
+    caller: Caller,
+    *,
+    customer_id: str,
+    etag: str,
+    changes: dict[str, str],
+    request_id: str,
+    now: datetime,
+) -> CustomerView:
+    """``changes`` holds the fields present in the request (an empty string clears)."""
+    if not changes:
+        raise InvalidArgument("nothing to change")
+    if "name" in changes:
+        changes["name"] = required_text("name", changes["name"], 200)
+    limits = {"email": 254, "phone": 40, "address": 500, "notes": 4000, "area_id": 36}
+    for field, limit in limits.items():
+        if field in changes:
+            changes[field] = optional_text(field, changes[field], limit)
+    if changes.get("area_id"):
+        require_area(caller, changes["area_id"])
+    # Vault work first, outside the transaction.
+    email_index = (
+        await c.blind_index.email(caller.tenant_id, changes["email"])
+        if "email" in changes
+        else None
+    )
+    phone_index = (
+        await c.blind_index.phone(caller.tenant_id, changes["phone"])
+        if "phone" in changes
+        else None
+    )
+    async with c.database.unit_of_work() as session:
+        row = await load_customer(session, caller, customer_id)
+        if row.erased:
+            raise Erased()
+        check_etag(etag, row.version)
+        cipher = await c.keys.cipher(row)
+        for field in PERSONAL_FIELDS:
+            if field in changes:
+                setattr(
+                    row, f"{field}_ct", cipher.seal_optional(TABLE, row.id, field, changes[field])
+                )
+        if "email" in changes:
+            row.email_index = email_index
+        if "phone" in changes:
+            row.phone_index = phone_index
+        if "area_id" in changes:
+            row.area_id = changes["area_id"] or None
+        row.version += 1
+        row.updated_at = now
+        await audit.record(
+            session,
+            tenant_id=caller.tenant_id,
+            actor=audit.AuditActor.of(caller.principal),
+            entry=audit.Entry(
+                action="customer.update",
+                resource_type="customer",
+                resource_id=row.id,
+                customer_id=row.id,
+                fields=sorted(changes),
+                request_id=request_id,
+            ),
+            now=now,
+        )
+    return _view(row, cipher)

@@ -1,0 +1,135 @@
+"""customer-vault's events: subjects and payloads, written to the outbox (DESIGN §4).
+
+Payloads carry ids and machine codes only (see ``customer_vault_events.proto``):
+never a secret value, a personal field, a free-text reason or key material.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as pb
+from fieldvault_platform.db import as_utc
+from fieldvault_platform.events import add_event, event_subject
+
+if TYPE_CHECKING:
+    from customer_vault.models import AuditRecord
+
+SERVICE = "customer_vault"
+AUDIT_RECORDED = "audit_recorded"
+BREAK_GLASS_REVEAL = "break_glass_reveal"
+REVEAL_RATE_EXCEEDED = "reveal_rate_exceeded"
+CUSTOMER_ERASED = "customer_erased"
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(as_utc(moment))
+    return stamp
+
+
+def _add(session: AsyncSession, *, tenant_id: str, event: str, message: Message) -> str:
+    event_id: str = message.event_id  # type: ignore[attr-defined]
+    return add_event(
+        session,
+        subject=event_subject(tenant_id, SERVICE, event),
+        event_type=message.DESCRIPTOR.full_name,
+        payload=message.SerializeToString(),
+        event_id=event_id,
+    )
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def audit_recorded(session: AsyncSession, record: AuditRecord, *, denial_code: str | None) -> str:
+    message = pb.AuditRecorded(
+        event_id=_new_id(),
+        tenant_id=record.tenant_id,
+        audit_event_id=record.id,
+        sequence=record.sequence,
+        actor_kind=record.actor_kind,
+        actor_id=record.actor_id,
+        on_behalf_of=record.on_behalf_of or "",
+        action=record.action,
+        resource_type=record.resource_type,
+        resource_id=record.resource_id or "",
+        customer_id=record.customer_id or "",
+        site_id=record.site_id or "",
+        fields=list(record.fields),
+        purpose=record.purpose or "",
+        outcome=record.outcome,
+        denial_code=denial_code or "",
+        break_glass=record.break_glass,
+        hash=record.hash,
+        occurred_at=_timestamp(record.occurred_at),
+    )
+    return _add(session, tenant_id=record.tenant_id, event=AUDIT_RECORDED, message=message)
+
+
+def break_glass_reveal(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit_event_id: str,
+    user_id: str,
+    site_id: str,
+    kind: str,
+    at: datetime,
+) -> str:
+    message = pb.BreakGlassReveal(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        audit_event_id=audit_event_id,
+        user_id=user_id,
+        site_id=site_id,
+        kind=kind,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=BREAK_GLASS_REVEAL, message=message)
+
+
+def reveal_rate_exceeded(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    limit: int,
+    window_seconds: int,
+    at: datetime,
+) -> str:
+    message = pb.RevealRateExceeded(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        limit=limit,
+        window_seconds=window_seconds,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=REVEAL_RATE_EXCEEDED, message=message)
+
+
+def customer_erased(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    customer_id: str,
+    site_ids: Sequence[str],
+    at: datetime,
+) -> str:
+    message = pb.CustomerErased(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        site_ids=list(site_ids),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=CUSTOMER_ERASED, message=message)

@@ -1,0 +1,193 @@
+"""CustomerVaultService RPCs for reveal, grants, the audit trail, GDPR and tenant keys.
+
+Proto ⇄ domain only, like :mod:`customer_vault.grpc_records`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from customer_vault import audit, audit_queries, gdpr, grants, reveal, service
+from customer_vault.access import caller
+from customer_vault.components import Components
+from customer_vault.grpc_records import Context, request_id
+from customer_vault.messages import (
+    SECRET_KINDS,
+    audit_event_message,
+    grant_message,
+    kind_name,
+    moment,
+    optional_moment,
+    timestamp,
+    verification_message,
+)
+from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AccessRpcs:
+    _components: Components
+
+    async def RevealSecret(
+        self, request: pb.RevealSecretRequest, context: Context
+    ) -> pb.RevealSecretResponse:
+        principal = await self._components.callers.principal(context)
+        revealed = await reveal.reveal(
+            self._components,
+            principal,
+            site_id=request.site_id,
+            kind=kind_name(request.kind),
+            break_glass=request.break_glass,
+            reason=request.reason,
+            request_id=request_id(context, request.request_id),
+            now=_now(),
+        )
+        return pb.RevealSecretResponse(
+            kind=SECRET_KINDS[revealed.kind],
+            value=revealed.value,
+            audit_event_id=revealed.audit_event_id,
+            hide_after_seconds=revealed.hide_after_seconds,
+        )
+
+    # --- grants ------------------------------------------------------------------
+
+    async def CreateGrant(
+        self, request: pb.CreateGrantRequest, context: Context
+    ) -> pb.CreateGrantResponse:
+        principal = await self._components.callers.principal(context)
+        now = _now()
+        grant, created = await grants.create_grant(
+            self._components,
+            principal,
+            site_id=request.site_id,
+            user_id=request.user_id,
+            organization_id=request.organization_id,
+            subcontractor=request.subcontractor,
+            fields=list(request.fields),
+            work_order_id=request.work_order_id,
+            valid_from=moment(request.valid_from, field="valid_from"),
+            valid_until=moment(request.valid_until, field="valid_until"),
+            acting_user_id=request.acting_user_id,
+            now=now,
+        )
+        return pb.CreateGrantResponse(grant=grant_message(grant, now), created=created)
+
+    async def RevokeGrants(
+        self, request: pb.RevokeGrantsRequest, context: Context
+    ) -> pb.RevokeGrantsResponse:
+        principal = await self._components.callers.principal(context)
+        count = await grants.revoke_grants(
+            self._components,
+            principal,
+            work_order_id=request.work_order_id,
+            user_id=request.user_id,
+            organization_id=request.organization_id,
+            reason=request.reason,
+            acting_user_id=request.acting_user_id,
+            now=_now(),
+        )
+        return pb.RevokeGrantsResponse(revoked_count=count)
+
+    async def ListGrants(
+        self, request: pb.ListGrantsRequest, context: Context
+    ) -> pb.ListGrantsResponse:
+        who = caller(await self._components.callers.principal(context), "grants:read")
+        now = _now()
+        rows, token = await grants.list_grants(
+            self._components,
+            who,
+            site_id=request.site_id,
+            user_id=request.user_id,
+            work_order_id=request.work_order_id,
+            active_only=request.active_only,
+            requested_size=request.page_size,
+            page_token=request.page_token,
+            now=now,
+        )
+        return pb.ListGrantsResponse(
+            grants=[grant_message(row, now) for row in rows], next_page_token=token
+        )
+
+    # --- audit trail -------------------------------------------------------------
+
+    async def ListAuditEvents(
+        self, request: pb.ListAuditEventsRequest, context: Context
+    ) -> pb.ListAuditEventsResponse:
+        who = caller(await self._components.callers.principal(context), "audit:read")
+        rows, token = await audit_queries.list_audit_events(
+            self._components,
+            who,
+            customer_id=request.customer_id,
+            site_id=request.site_id,
+            actor_id=request.actor_id,
+            action=request.action,
+            since=optional_moment(request.since),
+            until=optional_moment(request.until),
+            requested_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListAuditEventsResponse(
+            events=[audit_event_message(row) for row in rows], next_page_token=token
+        )
+
+    async def VerifyAuditTrail(
+        self, request: pb.VerifyAuditTrailRequest, context: Context
+    ) -> pb.VerifyAuditTrailResponse:
+        who = caller(await self._components.callers.principal(context), "audit:verify")
+        async with self._components.database.unit_of_work() as session:
+            result = await audit.verify(session, who.tenant_id)
+        return verification_message(result)
+
+    # --- GDPR --------------------------------------------------------------------
+
+    async def ExportCustomer(
+        self, request: pb.ExportCustomerRequest, context: Context
+    ) -> pb.ExportCustomerResponse:
+        who = caller(await self._components.callers.principal(context), "customers:export")
+        document = await gdpr.export_customer(
+            self._components,
+            who,
+            customer_id=request.id,
+            request_id=request_id(context, request.request_id),
+            now=_now(),
+        )
+        return pb.ExportCustomerResponse(document=document)
+
+    async def EraseCustomer(
+        self, request: pb.EraseCustomerRequest, context: Context
+    ) -> pb.EraseCustomerResponse:
+        who = caller(await self._components.callers.principal(context), "customers:erase")
+        erased_at = await gdpr.erase_customer(
+            self._components,
+            who,
+            customer_id=request.id,
+            reason=request.reason,
+            request_id=request_id(context, request.request_id),
+            now=_now(),
+        )
+        return pb.EraseCustomerResponse(customer_id=request.id, erase_time=timestamp(erased_at))
+
+    # --- tenant keys -------------------------------------------------------------
+
+    async def EnsureTenantKey(
+        self, request: pb.EnsureTenantKeyRequest, context: Context
+    ) -> pb.EnsureTenantKeyResponse:
+        principal = await self._components.callers.principal(context)
+        key = await service.ensure_tenant_key(
+            keys=self._components.keys, principal=principal, tenant_id=request.tenant_id
+        )
+        return pb.EnsureTenantKeyResponse(
+            key_name=key.name, latest_version=key.latest_version, created=key.created
+        )
+
+    async def RotateTenantKey(
+        self, request: pb.RotateTenantKeyRequest, context: Context
+    ) -> pb.RotateTenantKeyResponse:
+        principal = await self._components.callers.principal(context)
+        result = await service.rotate_tenant_key(self._components, principal, request.tenant_id)
+        return pb.RotateTenantKeyResponse(
+            key_version=result.key_version, rewrapped_count=result.rewrapped
+        )

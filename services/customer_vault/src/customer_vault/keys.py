@@ -1,0 +1,152 @@
+"""Envelope keys: the tenant's key-encryption key in Vault, a data key per customer.
+
+The tenant key never leaves Vault Transit. Each customer gets a fresh 256-bit
+data key from Transit; the service stores only its wrapped form and keeps the
+plaintext in a short-lived cache (:class:`~customer_vault.crypto.DataKeyCache`).
+
+Rotation adds a tenant key version and re-wraps every stored data key with
+it — online, without touching a single encrypted field. Erasure goes one step
+further for the tenant: after re-wrapping it destroys the old versions, so a
+copy of the erased customer's wrapped key (a backup, a replica) can never be
+unwrapped again, by anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from customer_vault.crypto import CustomerCipher, DataKeyCache
+from customer_vault.models import Customer
+from fieldvault_platform.db import Database
+from fieldvault_platform.errors import FailedPrecondition, InvalidArgument
+from fieldvault_platform.vault import DataKey, TransitKey, VaultClient
+
+_TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_WRAPPED_VERSION = re.compile(r"^vault:v(\d+):")
+#: Data keys re-wrapped per Vault call and per database transaction.
+REWRAP_BATCH = 200
+
+
+class Erased(FailedPrecondition):
+    """The customer was erased (GDPR Art. 17): its data can no longer be decrypted."""
+
+    code = "erased"
+
+    def __init__(self) -> None:
+        super().__init__("this customer's data was erased")
+
+
+def tenant_key_name(tenant_id: str) -> str:
+    """The tenant's key-encryption key in Vault Transit (matches the service's Vault policy)."""
+    if not _TENANT_ID.fullmatch(tenant_id):
+        raise InvalidArgument("tenant_id must be 1-64 letters, digits, '-' or '_'")
+    return f"fv-tenant-{tenant_id}"
+
+
+def wrapped_version(wrapped: str) -> int:
+    match = _WRAPPED_VERSION.match(wrapped)
+    if match is None:
+        raise ValueError("not a Transit ciphertext")
+    return int(match.group(1))
+
+
+@dataclass
+class RotationResult:
+    key_version: int
+    rewrapped: int
+
+
+class TenantKeys:
+    def __init__(self, vault: VaultClient, cache: DataKeyCache) -> None:
+        self._vault = vault
+        self._cache = cache
+        # Tenants whose key this process has made sure of: one Vault round trip each.
+        self._ensured: set[str] = set()
+
+    async def ensure(self, tenant_id: str) -> TransitKey:
+        key = await self._vault.ensure_transit_key(tenant_key_name(tenant_id))
+        self._ensured.add(tenant_id)
+        return key
+
+    async def new_data_key(self, tenant_id: str) -> DataKey:
+        """A fresh data key for a new customer (the tenant key is created on first use)."""
+        if tenant_id not in self._ensured:
+            await self.ensure(tenant_id)
+        return await self._vault.generate_data_key(tenant_key_name(tenant_id))
+
+    def cipher_from_new_key(
+        self, tenant_id: str, customer_id: str, data_key: DataKey
+    ) -> CustomerCipher:
+        self._cache.put(tenant_id, customer_id, data_key.wrapped, data_key.plaintext)
+        return CustomerCipher(tenant_id, customer_id, data_key.plaintext)
+
+    async def cipher(self, customer: Customer) -> CustomerCipher:
+        """The customer's cipher; :class:`Erased` once its data key is destroyed."""
+        if customer.wrapped_key is None:
+            raise Erased()
+        key = self._cache.get(customer.tenant_id, customer.id, customer.wrapped_key)
+        if key is None:
+            key = await self._vault.decrypt(
+                tenant_key_name(customer.tenant_id), customer.wrapped_key
+            )
+            self._cache.put(customer.tenant_id, customer.id, customer.wrapped_key, key)
+        return CustomerCipher(customer.tenant_id, customer.id, key)
+
+    def forget(self, tenant_id: str, customer_id: str) -> None:
+        self._cache.evict(tenant_id, customer_id)
+
+    async def rotate(self, database: Database, tenant_id: str) -> RotationResult:
+        """New tenant key version; every data key re-wrapped with it, online."""
+        name = tenant_key_name(tenant_id)
+        await self.ensure(tenant_id)
+        version = await self._vault.rotate_transit_key(name)
+        rewrapped = await self._rewrap_below(database, tenant_id, version)
+        return RotationResult(version, rewrapped)
+
+    async def shred_old_versions(self, database: Database, tenant_id: str) -> RotationResult:
+        """Rotate, re-wrap everything still live, then destroy the older key versions.
+
+        A customer created while this runs may have been given a data key of
+        the old version; the re-wrap pass repeats until none is left, and only
+        then are the old versions destroyed.
+        """
+        result = await self.rotate(database, tenant_id)
+        while await self._rewrap_below(database, tenant_id, result.key_version):
+            pass
+        await self._vault.retire_transit_key_versions(
+            tenant_key_name(tenant_id), below=result.key_version
+        )
+        return result
+
+    async def _rewrap_below(self, database: Database, tenant_id: str, version: int) -> int:
+        name = tenant_key_name(tenant_id)
+        total = 0
+        while True:
+            async with database.unit_of_work() as session:
+                rows = (
+                    await session.execute(
+                        select(Customer.id, Customer.wrapped_key)
+                        .where(
+                            Customer.tenant_id == tenant_id,
+                            Customer.key_version < version,
+                            Customer.wrapped_key.is_not(None),
+                        )
+                        .order_by(Customer.id)
+                        .limit(REWRAP_BATCH)
+                    )
+                ).all()
+            if not rows:
+                return total
+            rewrapped = await self._vault.rewrap(name, [str(row.wrapped_key) for row in rows])
+            async with database.unit_of_work() as session:
+                for row, new_wrapped in zip(rows, rewrapped, strict=True):
+                    # Conditional on the old value: an erasure in between wins.
+                    await session.execute(
+                        update(Customer)
+                        .where(Customer.id == row.id, Customer.wrapped_key == row.wrapped_key)
+                        .values(wrapped_key=new_wrapped, key_version=wrapped_version(new_wrapped))
+                    )
+            total += len(rows)

@@ -1,0 +1,71 @@
+"""customer_vault's tamper-evident audit trail: search it, verify its hash chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import AwareDatetime
+
+from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from gateway.customer_vault_client import CustomerVaultForCaller
+from gateway.customer_vault_models import AuditEvent, AuditVerification
+from gateway.identity_models import Page
+from gateway.routes.areas import PageSize
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditEventList(Page):
+    items: list[AuditEvent]
+
+
+def _timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+# Before any ``/v1/audit-events/{id}`` route, so that "verify" is never taken for an id.
+@router.get(
+    "/v1/audit-events/verify",
+    summary="Recompute the tenant's hash chain and name the first broken record",
+)
+async def verify_audit_trail(vault: CustomerVaultForCaller) -> AuditVerification:
+    result = await vault.call(vault.stub.VerifyAuditTrail, pb.VerifyAuditTrailRequest())
+    return AuditVerification.of(result)
+
+
+@router.get("/v1/audit-events", summary="Search the audit trail")
+async def list_audit_events(
+    vault: CustomerVaultForCaller,
+    customer_id: str = "",
+    site_id: str = "",
+    actor_id: str = "",
+    action: str = "",
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    page_size: PageSize = 50,
+    page_token: str = "",
+) -> AuditEventList:
+    """``since`` and ``until`` are RFC 3339 date-times with an offset (``Z`` for UTC)."""
+    result = await vault.call(
+        vault.stub.ListAuditEvents,
+        pb.ListAuditEventsRequest(
+            page_size=page_size,
+            page_token=page_token,
+            customer_id=customer_id,
+            site_id=site_id,
+            actor_id=actor_id,
+            action=action,
+            since=_timestamp(since),
+            until=_timestamp(until),
+        ),
+    )
+    return AuditEventList(
+        items=[AuditEvent.of(event) for event in result.events],
+        next_page_token=result.next_page_token,
+    )

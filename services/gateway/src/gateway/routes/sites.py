@@ -1,0 +1,216 @@
+"""Sites of customers, and the access secrets kept for them (door, alarm, key safe)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from gateway.customer_vault_client import CustomerVaultForCaller
+from gateway.customer_vault_models import (
+    RequestBody,
+    RevealedSecret,
+    SecretKindName,
+    SecretMetadata,
+    Site,
+    secret_kind,
+)
+from gateway.dependencies import IfMatch, RequestId
+from gateway.identity_models import NAME, Name, Page
+from gateway.routes.areas import PageSize
+from gateway.routes.auth import NO_STORE
+
+router = APIRouter(tags=["sites"])
+
+ADDRESS = Field(min_length=1, max_length=500)
+ACCESS_INSTRUCTIONS = Field(default=None, max_length=2000)
+ID = Field(min_length=1, max_length=64)
+
+#: Members of a site that must keep a value.
+_REQUIRED = ("name", "address", "area_id")
+
+
+class SiteCreate(RequestBody):
+    customer_id: str = ID
+    area_id: str = ID
+    name: str = NAME
+    address: str = ADDRESS
+    access_instructions: str | None = ACCESS_INSTRUCTIONS
+
+
+class SitePatch(BaseModel):
+    """Only the members present change; ``access_instructions`` set to ``null`` or ``""``
+    is cleared; ``name``, ``address`` and ``area_id`` cannot be null. Other members (e.g.
+    ``id`` or ``etag`` of a copy read earlier) are ignored."""
+
+    name: Name | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=500)
+    access_instructions: str | None = ACCESS_INSTRUCTIONS
+    area_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _a_known_change(self) -> Self:
+        for name in _REQUIRED:
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if not self.model_fields_set:
+            raise ValueError(
+                "nothing to change: give name, address, access_instructions or area_id"
+            )
+        return self
+
+    def changes(self) -> dict[str, str]:
+        """The members present, as the optional fields of ``UpdateSiteRequest``."""
+        return {field: getattr(self, field) or "" for field in sorted(self.model_fields_set)}
+
+
+class SiteList(Page):
+    items: list[Site]
+
+
+class SecretValue(RequestBody):
+    #: 1-128 printable characters; masked in any ``repr``.
+    value: SecretStr = Field(min_length=1, max_length=128)
+
+
+class SecretList(Page):
+    """A site's secrets without values (not paged: there are at most a few)."""
+
+    items: list[SecretMetadata]
+
+
+class RevealRequest(RequestBody):
+    #: Why; required with ``break_glass`` (and recorded in the audit trail).
+    reason: str | None = Field(default=None, max_length=1000)
+    #: A dispatcher's emergency access without a grant: flagged and alerted.
+    break_glass: bool = False
+
+
+def _with_etag(response: Response, site: Site) -> Site:
+    response.headers["ETag"] = site.etag
+    return site
+
+
+@router.get("/v1/sites", summary="List sites")
+async def list_sites(
+    vault: CustomerVaultForCaller,
+    customer_id: str = "",
+    area_id: str = "",
+    page_size: PageSize = 50,
+    page_token: str = "",
+) -> SiteList:
+    result = await vault.call(
+        vault.stub.ListSites,
+        pb.ListSitesRequest(
+            page_size=page_size, page_token=page_token, customer_id=customer_id, area_id=area_id
+        ),
+    )
+    return SiteList(
+        items=[Site.of(site) for site in result.sites], next_page_token=result.next_page_token
+    )
+
+
+@router.post("/v1/sites", status_code=201, summary="Create a site of a customer")
+async def create_site(body: SiteCreate, vault: CustomerVaultForCaller, response: Response) -> Site:
+    result = await vault.call(
+        vault.stub.CreateSite,
+        pb.CreateSiteRequest(
+            customer_id=body.customer_id,
+            area_id=body.area_id,
+            name=body.name,
+            address=body.address,
+            access_instructions=body.access_instructions or "",
+        ),
+    )
+    return _with_etag(response, Site.of(result.site))
+
+
+@router.get("/v1/sites/{site_id}", summary="One site")
+async def get_site(site_id: str, vault: CustomerVaultForCaller, response: Response) -> Site:
+    result = await vault.call(vault.stub.GetSite, pb.GetSiteRequest(id=site_id))
+    return _with_etag(response, Site.of(result.site))
+
+
+@router.patch(
+    "/v1/sites/{site_id}",
+    summary="Change a site (null or empty clears the access instructions)",
+    responses={412: {"description": "If-Match is stale (precondition_failed)"}},
+)
+async def update_site(
+    site_id: str,
+    body: SitePatch,
+    vault: CustomerVaultForCaller,
+    response: Response,
+    etag: IfMatch,
+) -> Site:
+    result = await vault.call(
+        vault.stub.UpdateSite, pb.UpdateSiteRequest(id=site_id, etag=etag, **body.changes())
+    )
+    return _with_etag(response, Site.of(result.site))
+
+
+# --- secrets -----------------------------------------------------------------------
+
+
+@router.put(
+    "/v1/sites/{site_id}/secrets/{kind}",
+    status_code=204,
+    tags=["secrets"],
+    summary="Write a new version of a site's secret (needs no read access)",
+)
+async def put_secret(
+    site_id: str, kind: SecretKindName, body: SecretValue, vault: CustomerVaultForCaller
+) -> Response:
+    await vault.call(
+        vault.stub.PutSecret,
+        pb.PutSecretRequest(
+            site_id=site_id, kind=secret_kind(kind), value=body.value.get_secret_value()
+        ),
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/sites/{site_id}/secrets",
+    tags=["secrets"],
+    summary="Which secrets a site has, when and by whom they were written — never values",
+)
+async def list_secrets(site_id: str, vault: CustomerVaultForCaller) -> SecretList:
+    result = await vault.call(vault.stub.ListSecrets, pb.ListSecretsRequest(site_id=site_id))
+    return SecretList(items=[SecretMetadata.of(secret) for secret in result.secrets])
+
+
+@router.post(
+    "/v1/sites/{site_id}/secrets/{kind}/reveal",
+    tags=["secrets"],
+    summary="Reveal a secret: with an active grant, or break-glass with a reason; audited",
+    responses={
+        403: {"description": "No active grant for this site and secret (no_active_grant)"},
+        410: {"description": "The customer was erased (erased)"},
+        429: {"description": "Too many reveals; see Retry-After"},
+    },
+)
+async def reveal_secret(
+    site_id: str,
+    kind: SecretKindName,
+    vault: CustomerVaultForCaller,
+    request_id: RequestId,
+    response: Response,
+    body: RevealRequest | None = None,
+) -> RevealedSecret:
+    body = body or RevealRequest()
+    result = await vault.call(
+        vault.stub.RevealSecret,
+        pb.RevealSecretRequest(
+            site_id=site_id,
+            kind=secret_kind(kind),
+            break_glass=body.break_glass,
+            reason=body.reason or "",
+            # The audit record names the request the caller (and our logs) know.
+            request_id=request_id,
+        ),
+    )
+    response.headers.update(NO_STORE)
+    return RevealedSecret.of(result)
