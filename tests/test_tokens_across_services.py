@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
-import struct
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import grpc
 import pytest
@@ -31,6 +26,7 @@ from customer_vault.main import build_runtime
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
+from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.in_process import serving
 from fieldvault_devstack.openbao import OpenBaoServer
@@ -47,169 +43,17 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMER_VAULT_MIGRATIONS = ROOT / "services" / "customer_vault" / "migrations"
-PASSWORD = "correct horse battery staple 7f3a"
 #: How fast a revocation must reach another service (the identity issue's promise).
 REVOCATION_SECONDS = 1.0
-
-
-# --- talking to identity the way services and the gateway do ----------------------------------
-
-
-def totp(secret: str, *, at: float | None = None) -> str:
-    """RFC 6238 (SHA-1, 6 digits, 30 s): what an authenticator app shows."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 1_000_000:06d}"
-
-
-def invitation_token(url: str) -> str:
-    """The token of an invitation link (``.../invitations/accept#token=...``)."""
-    return parse_qs(urlsplit(url).fragment)["token"][0]
-
-
-@dataclass
-class Identity:
-    process: IdentityProcess
-    stub: identity_pb2_grpc.IdentityServiceStub
-
-    async def service_token(
-        self,
-        service: str,
-        *,
-        audience: str,
-        scope: str,
-        tenant_id: str = "",
-        subject_token: str = "",
-    ) -> str:
-        response = await self.stub.IssueServiceToken(
-            identity_pb2.IssueServiceTokenRequest(
-                service=service,
-                secret=self.process.service_account_secrets[service],
-                audience=audience,
-                scope=scope,
-                tenant_id=tenant_id,
-                subject_token=subject_token,
-            ),
-            timeout=10,
-        )
-        token: str = response.access_token
-        return token
-
-    async def exchange(self, gateway_token: str, audience: str) -> str:
-        response = await self.stub.ExchangeToken(
-            identity_pb2.ExchangeTokenRequest(subject_token=gateway_token, audience=audience),
-            timeout=10,
-        )
-        token: str = response.access_token
-        return token
-
-    async def login(self, tenant: str, email: str, otp: str = "") -> identity_pb2.LoginResponse:
-        response: identity_pb2.LoginResponse = await self.stub.Login(
-            identity_pb2.LoginRequest(
-                tenant=tenant, email=email, password=PASSWORD, otp=otp, source_address="127.0.0.1"
-            ),
-            timeout=10,
-        )
-        return response
-
-    async def accept(self, url: str) -> None:
-        await self.stub.AcceptInvitation(
-            identity_pb2.AcceptInvitationRequest(token=invitation_token(url), password=PASSWORD),
-            timeout=10,
-        )
-
-
-@dataclass
-class Tenant:
-    id: str
-    slug: str
-    #: The admin's token for identity (audience ``identity``), after enrolling TOTP.
-    admin_identity_token: str
-
-
-@dataclass
-class Technician:
-    id: str
-    email: str
-    #: From Login: audience ``gateway``.
-    gateway_token: str
-
-
-async def new_tenant(identity: Identity) -> Tenant:
-    """A tenant as the operator creates it, its admin signed up with a second factor."""
-    slug = f"t-{uuid.uuid4().hex[:12]}"
-    created = await identity.stub.CreateTenant(
-        identity_pb2.CreateTenantRequest(
-            slug=slug,
-            name="Harbour Lifts Ltd",
-            admin_email=f"admin@{slug}.example",
-            admin_name="Ada",
-        ),
-        metadata=bearer_metadata(identity.process.operator_token),
-        timeout=30,
-    )
-    email = created.admin_user.email
-    await identity.accept(created.admin_invitation_url)
-    # Admins must use a second factor (default policy): enrol TOTP, then log in with it.
-    first = await identity.login(slug, email)
-    assert first.mfa_enrollment_required
-    enrol_token = await identity.exchange(first.access_token, "identity")
-    enrolled = await identity.stub.EnrollTotp(
-        identity_pb2.EnrollTotpRequest(), metadata=bearer_metadata(enrol_token), timeout=10
-    )
-    await identity.stub.ConfirmTotp(
-        identity_pb2.ConfirmTotpRequest(code=totp(enrolled.secret)),
-        metadata=bearer_metadata(enrol_token),
-        timeout=10,
-    )
-    # The next time step: the code just used for confirming is spent.
-    admin = await identity.login(slug, email, otp=totp(enrolled.secret, at=time.time() + 30))
-    return Tenant(
-        id=created.tenant.id,
-        slug=slug,
-        admin_identity_token=await identity.exchange(admin.access_token, "identity"),
-    )
-
-
-async def new_technician(identity: Identity, tenant: Tenant) -> Technician:
-    """A technician invited by the admin, the link delivered as notification would fetch it."""
-    created = await identity.stub.CreateUser(
-        identity_pb2.CreateUserRequest(
-            email=f"tech-{uuid.uuid4().hex[:8]}@{tenant.slug}.example",
-            name="Tess",
-            roles=["technician"],
-        ),
-        metadata=bearer_metadata(tenant.admin_identity_token),
-        timeout=10,
-    )
-    deliverer = await identity.service_token(
-        "notification", audience="identity", scope="invitations:deliver", tenant_id=tenant.id
-    )
-    link = await identity.stub.GetInvitationLink(
-        identity_pb2.GetInvitationLinkRequest(
-            tenant_id=tenant.id, invitation_id=created.invitation_id
-        ),
-        metadata=bearer_metadata(deliverer),
-        timeout=10,
-    )
-    await identity.accept(link.url)
-    login = await identity.login(tenant.slug, created.user.email)
-    assert not login.mfa_enrollment_required
-    return Technician(
-        id=created.user.id, email=created.user.email, gateway_token=login.access_token
-    )
 
 
 # --- the services -----------------------------------------------------------------------------
 
 
 @pytest.fixture
-async def identity(identity_service: IdentityProcess) -> AsyncIterator[Identity]:
+async def identity(identity_service: IdentityProcess) -> AsyncIterator[IdentityDriver]:
     async with open_channel(identity_service.addr) as channel:
-        yield Identity(identity_service, identity_pb2_grpc.IdentityServiceStub(channel))
+        yield IdentityDriver(identity_service, identity_pb2_grpc.IdentityServiceStub(channel))
 
 
 @pytest.fixture
@@ -295,7 +139,7 @@ def test_the_devstack_gives_every_service_account_identity_knows_a_secret(
 
 
 async def test_identitys_own_service_token_provisions_a_tenant_key(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
     tenant_id = f"tenant-{uuid.uuid4().hex[:10]}"
     token = await identity.service_token(
@@ -314,7 +158,7 @@ async def test_identitys_own_service_token_provisions_a_tenant_key(
 
 
 async def test_a_token_with_a_bad_signature_is_refused(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
     token = await identity.service_token(
         "identity", audience="customer_vault", scope="tenant_keys:ensure"
@@ -336,7 +180,7 @@ async def test_a_token_with_a_bad_signature_is_refused(
 
 
 async def test_a_token_with_alg_none_is_refused(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
     token = await identity.service_token(
         "identity", audience="customer_vault", scope="tenant_keys:ensure"
@@ -353,10 +197,10 @@ async def test_a_token_with_alg_none_is_refused(
 
 
 async def test_tokens_for_another_audience_are_refused(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
-    tenant = await new_tenant(identity)
-    technician = await new_technician(identity, tenant)
+    tenant = await identity.new_tenant()
+    technician = await identity.new_person(tenant)
     for_work_order = await identity.exchange(technician.gateway_token, "work_order")
     work_order_at_identity = await identity.service_token(
         "work_order", audience="identity", scope="directory:read", tenant_id=tenant.id
@@ -374,7 +218,7 @@ async def test_tokens_for_another_audience_are_refused(
 
 
 async def test_identitys_token_for_one_tenant_is_refused_for_another(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
     tenant_a, tenant_b = (f"tenant-{uuid.uuid4().hex[:10]}" for _ in range(2))
     token = await identity.service_token(
@@ -386,7 +230,7 @@ async def test_identitys_token_for_one_tenant_is_refused_for_another(
 
 
 async def test_an_expired_token_signed_by_identitys_key_is_refused(
-    identity: Identity,
+    identity: IdentityDriver,
     customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub,
     openbao: OpenBaoServer,
     openbao_credentials: dict[str, tuple[str, str]],
@@ -415,7 +259,7 @@ async def test_an_expired_token_signed_by_identitys_key_is_refused(
 
 
 async def test_work_orders_service_token_may_not_provision_tenant_keys(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
     tenant_id = f"tenant-{uuid.uuid4().hex[:10]}"
     token = await identity.service_token(
@@ -457,10 +301,10 @@ async def refused_as_revoked_within(
 
 
 async def test_a_deactivated_users_tokens_are_refused_by_customer_vault_within_a_second(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
-    tenant = await new_tenant(identity)
-    technician = await new_technician(identity, tenant)
+    tenant = await identity.new_tenant()
+    technician = await identity.new_person(tenant)
     exchanged = await identity.exchange(technician.gateway_token, "customer_vault")
     # work-order calling customer-vault on the technician's behalf (act = technician).
     for_work_order = await identity.exchange(technician.gateway_token, "work_order")
@@ -491,10 +335,10 @@ async def test_a_deactivated_users_tokens_are_refused_by_customer_vault_within_a
 
 
 async def test_a_logged_out_session_is_refused_by_customer_vault_within_a_second(
-    identity: Identity, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver, customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
 ) -> None:
-    tenant = await new_tenant(identity)
-    technician = await new_technician(identity, tenant)
+    tenant = await identity.new_tenant()
+    technician = await identity.new_person(tenant)
     exchanged = await identity.exchange(technician.gateway_token, "customer_vault")
     code, _ = await refusal(customer_vault, exchanged, tenant.id)
     assert code == grpc.StatusCode.PERMISSION_DENIED

@@ -81,8 +81,8 @@ async def create_grant(
     subcontractor: bool,
     fields: Sequence[str],
     work_order_id: str,
-    valid_from: datetime,
-    valid_until: datetime,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
     acting_user_id: str,
     now: datetime,
 ) -> tuple[Grant, bool]:
@@ -93,6 +93,8 @@ async def create_grant(
     _check_id("work_order_id", work_order_id)
     _check_id("user_id", user_id, required=False)
     granted_fields = _check_fields(fields)
+    if valid_from is None or valid_until is None:
+        raise InvalidArgument("valid_from and valid_until are required")
     if valid_until <= valid_from:
         raise InvalidArgument("valid_until must be after valid_from")
     if valid_until - valid_from > timedelta(days=c.settings.max_grant_days):

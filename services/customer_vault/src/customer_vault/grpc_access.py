@@ -16,7 +16,6 @@ from customer_vault.messages import (
     audit_event_message,
     grant_message,
     kind_name,
-    moment,
     optional_moment,
     timestamp,
     verification_message,
@@ -68,8 +67,8 @@ class AccessRpcs:
             subcontractor=request.subcontractor,
             fields=list(request.fields),
             work_order_id=request.work_order_id,
-            valid_from=moment(request.valid_from, field="valid_from"),
-            valid_until=moment(request.valid_until, field="valid_until"),
+            valid_from=optional_moment(request.valid_from),
+            valid_until=optional_moment(request.valid_until),
             acting_user_id=request.acting_user_id,
             now=now,
         )

@@ -32,6 +32,8 @@ from fieldvault_platform.errors import (
 )
 
 REVEAL_ACTION = "secret.reveal"
+REVEAL_SCOPE = "secrets:reveal"
+BREAK_GLASS_SCOPE = "secrets:break_glass"
 BREAK_GLASS_PURPOSE = "break_glass"
 
 
@@ -80,6 +82,9 @@ async def _decide(
         ) or 0
         if decision.attempts >= settings.reveal_rate_limit:
             decision.denial = "rate_limited"
+        elif not who.principal.has_scope(BREAK_GLASS_SCOPE if break_glass else REVEAL_SCOPE):
+            # A person whose roles never reveal: refused like anyone else, and audited.
+            decision.denial = "not_permitted"
         elif break_glass:
             if site.area_id not in who.area_ids:
                 decision.denial = "not_in_your_areas"
@@ -112,7 +117,7 @@ async def reveal(
     now: datetime,
 ) -> Revealed:
     check_kind(kind)
-    who = caller(principal, "secrets:break_glass" if break_glass else "secrets:reveal")
+    who = caller(principal)
     if principal.kind is not PrincipalKind.USER:
         raise PermissionDenied("only a person can reveal a secret")
     reason = reason.strip()
@@ -202,6 +207,7 @@ async def reveal(
 
 _DENIAL_MESSAGES = {
     "no_active_grant": "no active grant lets you reveal this secret",
+    "not_permitted": "your role does not reveal secrets",
     "not_in_your_areas": "break-glass is limited to sites in your areas",
     "dpa_inactive": "your organisation has no active data-processing agreement",
 }

@@ -1,0 +1,91 @@
+"""customer-vault under test: in-process on a free port, trusting the session's real
+identity process, with real OpenBao (its own AppRole), real NATS and a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from customer_vault.main import build_runtime
+from customer_vault.settings import Settings
+from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
+from fieldvault_devstack.identity_service import IdentityProcess
+from fieldvault_devstack.in_process import serving
+from fieldvault_devstack.openbao import OpenBaoServer
+from fieldvault_devstack.ports import free_port
+from fieldvault_platform.db import Database
+from fieldvault_platform.grpc_client import open_channel
+from fieldvault_platform.migrations import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from vault_testkit import MIGRATIONS, RunningVault, TokenMint, identity_signer
+
+
+@pytest.fixture
+def vault_overrides() -> dict[str, object]:
+    """Settings a test module wants different (override this fixture)."""
+    return {}
+
+
+def vault_settings(
+    *,
+    database_url: str,
+    identity: IdentityProcess,
+    openbao: OpenBaoServer,
+    credentials: Mapping[str, tuple[str, str]],
+    **overrides: object,
+) -> Settings:
+    role_id, secret_id = credentials["customer_vault"]
+    values: dict[str, object] = {
+        "environment": "development",
+        "grpc_port": free_port(),
+        "database_url": database_url,
+        "nats_url": identity.nats_url,
+        "vault_addr": openbao.addr,
+        "vault_role_id": role_id,
+        "vault_secret_id": secret_id,
+        "identity_addr": identity.addr,
+        "service_account_secret": identity.service_account_secrets["customer_vault"],
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def customer_vault(
+    database_url: str,
+    identity_service: IdentityProcess,
+    openbao: OpenBaoServer,
+    openbao_credentials: Mapping[str, tuple[str, str]],
+    vault_overrides: dict[str, object],
+) -> AsyncIterator[RunningVault]:
+    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
+    settings = vault_settings(
+        database_url=database_url,
+        identity=identity_service,
+        openbao=openbao,
+        credentials=openbao_credentials,
+        **vault_overrides,
+    )
+    database = Database(database_url)
+    mint = TokenMint(identity_signer(openbao, dict(openbao_credentials)))
+    try:
+        async with (
+            serving(await build_runtime(settings)) as target,
+            open_channel(target) as channel,
+        ):
+            yield RunningVault(
+                target=target,
+                stub=customer_vault_pb2_grpc.CustomerVaultServiceStub(channel),
+                settings=settings,
+                database=database,
+                mint=mint,
+                openbao=openbao,
+            )
+    finally:
+        await database.dispose()
