@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import grpc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -32,6 +33,8 @@ _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in ids or field names
 class CannotDecrypt(DomainError):
     """A stored value failed authentication: moved, altered, or under another key."""
 
+    #: Stored data that fails authentication is corrupt or tampered with: data loss.
+    status = grpc.StatusCode.DATA_LOSS
     code = "cannot_decrypt"
 
     def __init__(self) -> None:
