@@ -13,6 +13,8 @@ import pytest
 from customer_vault.main import build_runtime
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
+from fieldvault.identity.v1 import identity_pb2_grpc
+from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.in_process import serving
 from fieldvault_devstack.openbao import OpenBaoServer
@@ -89,3 +91,10 @@ async def customer_vault(
             )
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def identity(identity_service: IdentityProcess) -> AsyncIterator[IdentityDriver]:
+    """The session's real identity, driven as the gateway and services drive it."""
+    async with open_channel(identity_service.addr) as channel:
+        yield IdentityDriver(identity_service, identity_pb2_grpc.IdentityServiceStub(channel))

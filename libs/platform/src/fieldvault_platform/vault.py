@@ -248,8 +248,11 @@ class VaultClient:
         """
 
         def retire(client: hvac.Client) -> None:
-            client.secrets.transit.update_key_configuration(
-                name=key, min_decryption_version=below, min_encryption_version=below
+            # Trimming needs a minimum encryption version too; hvac refuses to send
+            # one equal to the decryption minimum (Vault accepts it), hence the raw call.
+            client.adapter.post(
+                f"/v1/transit/keys/{key}/config",
+                json={"min_decryption_version": below, "min_encryption_version": below},
             )
             client.secrets.transit.trim_key(name=key, min_version=below)
 

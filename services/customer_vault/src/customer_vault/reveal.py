@@ -12,7 +12,7 @@ exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -52,6 +52,8 @@ class _Decision:
     grant: Grant | None = None
     #: Reveal attempts of this user in the rate window before this one.
     attempts: int = 0
+    #: Active grants naming this caller and this kind, oldest first.
+    candidates: list[Grant] = field(default_factory=list)
     customer: Customer | None = None
     secret: SiteSecret | None = None
 
@@ -96,13 +98,21 @@ async def _decide(
                     .order_by(Grant.created_at)
                 )
             ).all()
-            decision.grant = next((g for g in grants if kind in g.fields), None)
-            if decision.grant is None:
+            decision.candidates = [g for g in grants if kind in g.fields]
+            if not decision.candidates:
                 decision.denial = "no_active_grant"
         if decision.denial is None:
             decision.customer = await session.get(Customer, site.customer_id)
             decision.secret = await latest_secret(session, site.id, kind)
     return decision
+
+
+async def _usable_grant(c: Components, tenant_id: str, candidates: list[Grant]) -> Grant | None:
+    """The first grant that holds up: an own-staff grant, else a subcontractor's with a live DPA."""
+    for grant in sorted(candidates, key=lambda g: g.subcontractor):
+        if not grant.subcontractor or await c.dpa.is_active(tenant_id, grant.organization_id):
+            return grant
+    return None
 
 
 async def reveal(
@@ -130,14 +140,11 @@ async def reveal(
         raise InvalidArgument("reason must be at most 500 characters")
 
     decision = await _decide(c, who, site_id=site_id, kind=kind, break_glass=break_glass, now=now)
+    if decision.denial is None and not break_glass:
+        decision.grant = await _usable_grant(c, who.tenant_id, decision.candidates)
+        if decision.grant is None:
+            decision.denial = "dpa_inactive"
     grant = decision.grant
-    if (
-        decision.denial is None
-        and grant is not None
-        and grant.subcontractor
-        and not await c.dpa.is_active(who.tenant_id, grant.organization_id)
-    ):
-        decision.denial = "dpa_inactive"
     value = None
     secret = decision.secret
     if decision.denial is None:

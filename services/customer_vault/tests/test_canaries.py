@@ -1,0 +1,130 @@
+"""Planted canaries travel the whole life of a customer — created, coded, granted, revealed,
+exported, erased — and appear nowhere but in the one reveal response and the DPO's export:
+not in the database, a log line, a NATS message or an exported span."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import nats
+import pytest
+from nats.js.api import DeliverPolicy
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from test_encryption import database_file, stored_bytes
+from vault_testkit import TIMEOUT, RunningVault, grant, new_place, new_tenant_id, reveal
+
+from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.logging import JsonFormatter
+
+pytestmark = pytest.mark.integration
+
+CANARIES = {
+    "name": "Canary Ottoline Wexfordshire",
+    "email": "ottoline.canary@example.net",
+    "phone": "+358 40 7391 2284",
+    "door_code": "DC-55817-CANARY",
+    "address": "17 Canary Wharf Lane",
+}
+
+
+async def every_message(nats_url: str, tenant_id: str) -> list[bytes]:
+    """Every message customer-vault published for the tenant: payloads and headers."""
+    client = await nats.connect(nats_url)
+    messages: list[bytes] = []
+    try:
+        subscription = await client.jetstream().subscribe(
+            f"fieldvault.{tenant_id}.customer_vault.v1.>",
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.ALL,
+        )
+        try:
+            while True:
+                message = await subscription.next_msg(timeout=1.0)
+                messages.append(message.data + json.dumps(message.headers or {}).encode())
+        except nats.errors.TimeoutError:
+            pass
+        await subscription.unsubscribe()
+    finally:
+        await client.close()
+    return messages
+
+
+def leaks(text: str) -> list[str]:
+    return [name for name, canary in CANARIES.items() if canary.lower() in text.lower()]
+
+
+async def test_canaries_appear_only_in_the_reveal_response_and_the_export(
+    customer_vault: RunningVault,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    spans: InMemorySpanExporter,
+) -> None:
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="customer_vault")
+    caplog.set_level(logging.DEBUG, logger="fieldvault_platform")
+    place = await new_place(
+        customer_vault,
+        new_tenant_id(),
+        name=CANARIES["name"],
+        email=CANARIES["email"],
+        phone=CANARIES["phone"],
+        door_code=CANARIES["door_code"],
+    )
+    await customer_vault.stub.UpdateSite(
+        pb.UpdateSiteRequest(id=place.site.id, address=CANARIES["address"]),
+        metadata=place.dispatcher,
+        timeout=TIMEOUT,
+    )
+    await grant(customer_vault, place, user_id="tech-1")
+    technician = await customer_vault.mint.user(
+        place.tenant_id, roles=["technician"], user_id="tech-1"
+    )
+    revealed = await reveal(customer_vault, place.site.id, technician)
+    assert revealed.value == CANARIES["door_code"]
+    # A refused reveal and bad input mention no value either.
+    other = await customer_vault.mint.user(place.tenant_id, roles=["technician"])
+    with pytest.raises(Exception) as refused:
+        await reveal(customer_vault, place.site.id, other)
+    assert not leaks(str(refused.value))
+    with pytest.raises(Exception) as invalid:
+        await customer_vault.stub.PutSecret(
+            pb.PutSecretRequest(
+                site_id=place.site.id,
+                kind=pb.SECRET_KIND_ALARM_CODE,
+                value=CANARIES["door_code"] + "\x07",
+            ),
+            metadata=place.dispatcher,
+            timeout=TIMEOUT,
+        )
+    assert not leaks(str(invalid.value))
+    dpo = await customer_vault.mint.user(place.tenant_id, roles=["dpo"])
+    exported = await customer_vault.stub.ExportCustomer(
+        pb.ExportCustomerRequest(id=place.customer.id), metadata=dpo, timeout=TIMEOUT
+    )
+    assert sorted(leaks(exported.document.decode())) == sorted(CANARIES)
+    await customer_vault.stub.EraseCustomer(
+        pb.EraseCustomerRequest(id=place.customer.id, reason="data subject request"),
+        metadata=dpo,
+        timeout=TIMEOUT,
+    )
+
+    formatter = JsonFormatter("customer_vault")
+    lines = [formatter.format(record) for record in caplog.records]
+    assert not [line for line in lines if leaks(line)]
+
+    messages = await every_message(customer_vault.settings.nats_url, place.tenant_id)
+    assert len(messages) >= 8, "the audit events of the flow must have been published"
+    assert not [m for m in messages if leaks(m.decode(errors="replace"))]
+
+    finished = spans.get_finished_spans()
+    assert finished, "the flow must have produced spans"
+    for span in finished:
+        texts = [span.name, str(span.status.description or "")]
+        texts += [str(value) for value in (span.attributes or {}).values()]
+        for event in span.events:
+            texts += [event.name, *(str(v) for v in (event.attributes or {}).values())]
+        assert not leaks(" ".join(texts)), span.name
+
+    raw = await stored_bytes(customer_vault, database_file(database_url))
+    assert not leaks(raw.decode(errors="replace"))
