@@ -263,3 +263,37 @@ async def test_with_vault_stopped_reveal_and_writes_are_unavailable_and_nothing_
             timeout=TIMEOUT,
         )
         assert (await reveal(vault, place.site.id, technician)).value == "9999"
+
+
+async def test_operators_rotate_a_tenant_key_from_the_command_line(
+    customer_vault: RunningVault,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    tenant = new_tenant_id()
+    place = await new_place(customer_vault, tenant)
+    settings = customer_vault.settings
+    assert settings.vault_secret_id is not None
+    env = {
+        **os.environ,
+        "FIELDVAULT_ENVIRONMENT": "development",
+        "FIELDVAULT_CUSTOMER_VAULT_DATABASE_URL": settings.database_url,
+        "FIELDVAULT_CUSTOMER_VAULT_VAULT_ADDR": settings.vault_addr,
+        "FIELDVAULT_CUSTOMER_VAULT_VAULT_ROLE_ID": str(settings.vault_role_id),
+        "FIELDVAULT_CUSTOMER_VAULT_VAULT_SECRET_ID": settings.vault_secret_id.get_secret_value(),
+    }
+    completed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "customer_vault", "rotate-tenant-key", tenant],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "tenant key now at version 2; 1 data keys re-wrapped"
+    await grant(customer_vault, place, user_id="tech-1")
+    technician = await customer_vault.mint.user(tenant, roles=["technician"], user_id="tech-1")
+    assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"

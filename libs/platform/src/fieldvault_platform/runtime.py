@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,17 +83,24 @@ async def _supervised(job: BackgroundJob, stopping: asyncio.Event) -> None:
         log.exception("background job %s failed", getattr(job, "__qualname__", job))
 
 
+#: An operator command besides serve/migrate: gets the words after its name.
+OperatorCommand = Callable[[list[str]], Coroutine[Any, Any, None]]
+
+
 def command_line(
     *,
     service: str,
     serve_main: Callable[[], Coroutine[Any, Any, None]],
     migrations_dir: Path | None,
     database_url: Callable[[], str] | None = None,
+    operator_commands: Mapping[str, OperatorCommand] | None = None,
 ) -> None:
-    """``python -m <service> [serve|migrate]``."""
+    """``python -m <service> [serve|migrate|<operator command> ARGS...]``."""
     parser = argparse.ArgumentParser(prog=f"python -m {service}")
     choices = ["serve", "migrate"] if migrations_dir is not None else ["serve"]
+    choices += list(operator_commands or {})
     parser.add_argument("command", nargs="?", default="serve", choices=choices)
+    parser.add_argument("arguments", nargs="*", help="arguments of an operator command")
     args = parser.parse_args()
     if args.command == "migrate":
         from fieldvault_platform.migrations import upgrade
@@ -103,5 +110,8 @@ def command_line(
         # copy the migrations folder next to it: they name it by environment.
         override = os.environ.get("FIELDVAULT_MIGRATIONS_DIR")
         upgrade(Path(override) if override else migrations_dir, database_url())
+        return
+    if operator_commands and args.command in operator_commands:
+        asyncio.run(operator_commands[args.command](args.arguments))
         return
     asyncio.run(serve_main())

@@ -1,0 +1,35 @@
+"""Operator commands run with the service's own configuration (its Vault and database).
+
+``python -m customer_vault rotate-tenant-key TENANT_ID`` adds a version to the
+tenant's key-encryption key in Vault Transit and re-wraps every data key of
+that tenant with it, while the service keeps serving (records are not
+re-encrypted). It prints counts only, never key material.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from customer_vault.crypto import DataKeyCache
+from customer_vault.keys import TenantKeys
+from customer_vault.settings import Settings
+from fieldvault_platform.db import Database
+from fieldvault_platform.vault import VaultClient
+
+
+async def rotate_tenant_key(arguments: list[str]) -> None:
+    if len(arguments) != 1:
+        sys.exit("usage: python -m customer_vault rotate-tenant-key TENANT_ID")
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    database = Database(settings.database_url)
+    try:
+        keys = TenantKeys(VaultClient(settings), DataKeyCache(max_entries=0, ttl_seconds=0))
+        result = await keys.rotate(database, arguments[0])
+    finally:
+        await database.dispose()
+    print(  # noqa: T201 (a command's answer to the operator)
+        f"tenant key now at version {result.key_version}; {result.rewrapped} data keys re-wrapped"
+    )
+
+
+OPERATOR_COMMANDS = {"rotate-tenant-key": rotate_tenant_key}
