@@ -11,51 +11,25 @@ from pathlib import Path
 import pytest
 
 from customer_vault.main import build_runtime
-from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.in_process import serving
 from fieldvault_devstack.openbao import OpenBaoServer
-from fieldvault_devstack.ports import free_port
 from fieldvault_platform.db import Database
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.migrations import upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vault_testkit import MIGRATIONS, RunningVault, TokenMint, identity_signer
+from vault_testkit import MIGRATIONS, RunningVault, TokenMint, identity_signer, vault_settings
 
 
 @pytest.fixture
 def vault_overrides() -> dict[str, object]:
     """Settings a test module wants different (override this fixture)."""
     return {}
-
-
-def vault_settings(
-    *,
-    database_url: str,
-    identity: IdentityProcess,
-    openbao: OpenBaoServer,
-    credentials: Mapping[str, tuple[str, str]],
-    **overrides: object,
-) -> Settings:
-    role_id, secret_id = credentials["customer_vault"]
-    values: dict[str, object] = {
-        "environment": "development",
-        "grpc_port": free_port(),
-        "database_url": database_url,
-        "nats_url": identity.nats_url,
-        "vault_addr": openbao.addr,
-        "vault_role_id": role_id,
-        "vault_secret_id": secret_id,
-        "identity_addr": identity.addr,
-        "service_account_secret": identity.service_account_secrets["customer_vault"],
-        **overrides,
-    }
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -11,8 +11,16 @@ import nats
 import pytest
 from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_encryption import database_file, stored_bytes
-from vault_testkit import TIMEOUT, RunningVault, grant, new_place, new_tenant_id, reveal
+from vault_testkit import (
+    TIMEOUT,
+    RunningVault,
+    database_file,
+    grant,
+    new_place,
+    new_tenant_id,
+    reveal,
+    stored_bytes,
+)
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.logging import JsonFormatter

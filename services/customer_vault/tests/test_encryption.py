@@ -13,11 +13,14 @@ from sqlalchemy import func, select, text
 from vault_testkit import (
     TIMEOUT,
     RunningVault,
+    database_file,
     error_code,
     grant,
     new_place,
     new_tenant_id,
     reveal,
+    stored_bytes,
+    vault_settings,
 )
 
 from customer_vault.main import build_runtime
@@ -43,33 +46,6 @@ def vault_overrides() -> dict[str, object]:
     # No data-key cache: every read must unwrap through Vault, which is what
     # the outage and rotation tests are about.
     return {"data_key_cache_size": 0}
-
-
-async def stored_bytes(vault: RunningVault, tmp_database_file: Path | None) -> bytes:
-    """Everything the database holds, as raw bytes (SQLite files, or every PostgreSQL row)."""
-    if vault.database.engine.dialect.name == "sqlite":
-        assert tmp_database_file is not None
-        return b"".join(
-            path.read_bytes()
-            for path in tmp_database_file.parent.glob(tmp_database_file.name + "*")
-        )
-    chunks: list[bytes] = []
-    async with vault.database.engine.connect() as connection:
-        tables = (
-            await connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            )
-        ).scalars()
-        for table in list(tables):
-            # Table names come from the catalogue, not from input.
-            query = text(f'SELECT t::text FROM "{table}" t')  # noqa: S608
-            rows = await connection.execute(query)
-            chunks.extend(str(row[0]).encode() for row in rows)
-    return b"\n".join(chunks)
-
-
-def database_file(url: str) -> Path | None:
-    return Path(url.split("///", 1)[1]) if url.startswith("sqlite") else None
 
 
 async def test_personal_data_and_codes_are_never_stored_in_the_clear(
@@ -206,8 +182,6 @@ async def test_with_vault_stopped_reveal_and_writes_are_unavailable_and_nothing_
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    from conftest import vault_settings
-
     bao = openbao_factory()
     credentials = bootstrap_vault(bao.addr, bao.root_token, tmp_path / "creds")
     settings = vault_settings(

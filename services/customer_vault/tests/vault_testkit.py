@@ -10,7 +10,7 @@ identity signs them and customer-vault verifies them against identity's JWKS.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,11 +18,14 @@ from pathlib import Path
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
+from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.openbao import OpenBaoServer
+from fieldvault_devstack.ports import free_port
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.db import Database
 from fieldvault_platform.settings import VaultSettings
@@ -47,6 +50,30 @@ def identity_signer(openbao: OpenBaoServer, credentials: dict[str, tuple[str, st
         vault_secret_id=SecretStr(secret_id),
     )
     return TokenSigner(VaultClient(settings))
+
+
+def vault_settings(
+    *,
+    database_url: str,
+    identity: IdentityProcess,
+    openbao: OpenBaoServer,
+    credentials: Mapping[str, tuple[str, str]],
+    **overrides: object,
+) -> Settings:
+    role_id, secret_id = credentials["customer_vault"]
+    values: dict[str, object] = {
+        "environment": "development",
+        "grpc_port": free_port(),
+        "database_url": database_url,
+        "nats_url": identity.nats_url,
+        "vault_addr": openbao.addr,
+        "vault_role_id": role_id,
+        "vault_secret_id": secret_id,
+        "identity_addr": identity.addr,
+        "service_account_secret": identity.service_account_secrets["customer_vault"],
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -282,3 +309,30 @@ async def audit_events(vault: RunningVault, tenant_id: str, **filters: str) -> l
         pb.ListAuditEventsRequest(page_size=200, **filters), metadata=auditor, timeout=TIMEOUT
     )
     return list(response.events)
+
+
+async def stored_bytes(vault: RunningVault, tmp_database_file: Path | None) -> bytes:
+    """Everything the database holds, as raw bytes (SQLite files, or every PostgreSQL row)."""
+    if vault.database.engine.dialect.name == "sqlite":
+        assert tmp_database_file is not None
+        return b"".join(
+            path.read_bytes()
+            for path in tmp_database_file.parent.glob(tmp_database_file.name + "*")
+        )
+    chunks: list[bytes] = []
+    async with vault.database.engine.connect() as connection:
+        tables = (
+            await connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+        ).scalars()
+        for table in list(tables):
+            # Table names come from the catalogue, not from input.
+            query = text(f'SELECT t::text FROM "{table}" t')  # noqa: S608
+            rows = await connection.execute(query)
+            chunks.extend(str(row[0]).encode() for row in rows)
+    return b"\n".join(chunks)
+
+
+def database_file(url: str) -> Path | None:
+    return Path(url.split("///", 1)[1]) if url.startswith("sqlite") else None
