@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, events
 from customer_vault.access import Caller, load_customer
@@ -200,7 +201,12 @@ async def erase_customer(
 
 
 async def _shred_rows(
-    session: Any, caller: Caller, customer: Customer, reason: str, request_id: str, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    customer: Customer,
+    reason: str,
+    request_id: str,
+    now: datetime,
 ) -> None:
     site_ids = list(
         (await session.scalars(select(Site.id).where(Site.customer_id == customer.id))).all()

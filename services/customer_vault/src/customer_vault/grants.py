@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import ColumnElement, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -196,7 +196,7 @@ async def revoke_grants(
     actor = _acting(authorize_grant_manager(principal), acting_user_id)
     _check_id("work_order_id", work_order_id)
     reason = (reason.strip() or "revoked")[:64]
-    conditions = [Grant.work_order_id == work_order_id]
+    conditions: list[ColumnElement[bool]] = [Grant.work_order_id == work_order_id]
     if user_id or organization_id:
         conditions.append(Grant.grantee == _grantee(user_id, organization_id))
     async with c.database.unit_of_work() as session:
@@ -208,7 +208,7 @@ async def revoke_grants(
 async def revoke_where(
     session: AsyncSession,
     tenant_id: str,
-    conditions: Sequence[object],
+    conditions: Sequence[ColumnElement[bool]],
     *,
     actor: audit.AuditActor,
     reason: str,
@@ -218,7 +218,7 @@ async def revoke_where(
     open_grants = (
         await session.scalars(
             select(Grant)
-            .where(Grant.tenant_id == tenant_id, Grant.revoked_at.is_(None), *conditions)  # type: ignore[arg-type]
+            .where(Grant.tenant_id == tenant_id, Grant.revoked_at.is_(None), *conditions)
             .with_for_update()
         )
     ).all()
