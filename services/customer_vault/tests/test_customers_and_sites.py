@@ -181,3 +181,32 @@ async def test_bad_input_is_refused_with_a_message_naming_the_field(
             await customer_vault.stub.CreateCustomer(request, metadata=admin, timeout=TIMEOUT)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert expected in (caught.value.details() or "")
+
+
+async def test_work_order_locates_a_site_without_learning_anything_personal(
+    customer_vault: RunningVault,
+) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    locator = await customer_vault.mint.service("work_order", place.tenant_id, ["sites:locate"])
+    located = await customer_vault.stub.LocateSite(
+        pb.LocateSiteRequest(id=place.site.id), metadata=locator, timeout=TIMEOUT
+    )
+    assert (located.customer_id, located.area_id, located.erased) == (
+        place.customer.id,
+        place.area_id,
+        False,
+    )
+    assert set(located.DESCRIPTOR.fields_by_name) == {"site_id", "customer_id", "area_id", "erased"}
+    for token in (
+        await customer_vault.mint.service("notification", place.tenant_id, ["sites:locate"]),
+        await customer_vault.mint.service("work_order", new_tenant_id(), ["sites:locate"]),
+        place.dispatcher,
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await customer_vault.stub.LocateSite(
+                pb.LocateSiteRequest(id=place.site.id), metadata=token, timeout=TIMEOUT
+            )
+        assert caught.value.code() in (
+            grpc.StatusCode.PERMISSION_DENIED,
+            grpc.StatusCode.NOT_FOUND,
+        )

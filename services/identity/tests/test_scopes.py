@@ -109,8 +109,8 @@ def test_an_unknown_role_is_an_error_not_an_empty_grant() -> None:
         scopes_for_roles(["superuser"])
 
 
-def test_work_order_may_only_manage_grants_in_customer_vault() -> None:
-    assert service_scopes("work_order", "customer_vault") == {"grants:write"}
+def test_work_order_may_only_manage_grants_and_locate_sites_in_customer_vault() -> None:
+    assert service_scopes("work_order", "customer_vault") == {"grants:write", "sites:locate"}
     assert service_scopes("work_order", "notification") == frozenset()
     assert service_scopes("gateway", "customer_vault") == frozenset()
 

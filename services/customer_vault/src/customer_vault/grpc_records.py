@@ -181,6 +181,15 @@ class RecordRpcs:
         )
         return pb.UpdateSiteResponse(site=site_message(view))
 
+    async def LocateSite(
+        self, request: pb.LocateSiteRequest, context: Context
+    ) -> pb.LocateSiteResponse:
+        principal = await self._components.callers.principal(context)
+        site, erased = await sites.locate_site(self._components, principal, request.id)
+        return pb.LocateSiteResponse(
+            site_id=site.id, customer_id=site.customer_id, area_id=site.area_id, erased=erased
+        )
+
     # --- secrets -----------------------------------------------------------------
 
     async def PutSecret(

@@ -17,7 +17,8 @@ from customer_vault.customers import area_for_new_record
 from customer_vault.keys import Erased
 from customer_vault.models import Customer, Site
 from customer_vault.validation import check_etag, optional_text, required_text
-from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
 from fieldvault_platform.paging import (
     decode_page_token,
     page_of,
@@ -200,3 +201,28 @@ async def update_site(
             now=now,
         )
     return _view(site, cipher)
+
+
+SITES_LOCATE = "sites:locate"
+#: The one service account that locates sites (to file work orders by area).
+SITE_LOCATOR = "work_order"
+
+
+async def locate_site(c: Components, principal: Principal, site_id: str) -> tuple[Site, bool]:
+    """The site's customer and area (and whether it was erased), for work-order only."""
+    principal.require_scope(SITES_LOCATE)
+    if principal.kind is not PrincipalKind.SERVICE or principal.name != SITE_LOCATOR:
+        raise PermissionDenied("only the work-order service locates sites")
+    if principal.tenant_id is None:
+        raise PermissionDenied("locating a site needs a token bound to a tenant")
+    async with c.database.unit_of_work() as session:
+        row = (
+            await session.execute(
+                select(Site, Customer.wrapped_key)
+                .join(Customer, Customer.id == Site.customer_id)
+                .where(Site.id == site_id, Site.tenant_id == principal.tenant_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("site not found")
+    return row[0], row[1] is None

@@ -103,9 +103,10 @@ PARTNER_SCOPES: Final = frozenset(
 #: token for and the scopes it may have there. Nothing else is ever issued.
 SERVICE_ACCOUNT_SCOPES: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
     # Assignment creates grants, completion/cancellation revokes them; it
-    # reads people and organisations to check an assignee and their DPA.
+    # locates a site (customer and area, nothing personal) to file a work order,
+    # and reads people and organisations to check an assignee and their DPA.
     "work_order": {
-        "customer_vault": frozenset({"grants:write"}),
+        "customer_vault": frozenset({"grants:write", "sites:locate"}),
         "identity": frozenset({"directory:read"}),
     },
     # Fetches invitation links to deliver and addresses to deliver to.

@@ -257,6 +257,24 @@ class UpdateSiteResponse(_message.Message):
     site: Site
     def __init__(self, site: _Optional[_Union[Site, _Mapping]] = ...) -> None: ...
 
+class LocateSiteRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class LocateSiteResponse(_message.Message):
+    __slots__ = ("site_id", "customer_id", "area_id", "erased")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    ERASED_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    customer_id: str
+    area_id: str
+    erased: bool
+    def __init__(self, site_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., area_id: _Optional[str] = ..., erased: _Optional[bool] = ...) -> None: ...
+
 class SecretMetadata(_message.Message):
     __slots__ = ("kind", "version", "update_time", "updated_by")
     KIND_FIELD_NUMBER: _ClassVar[int]

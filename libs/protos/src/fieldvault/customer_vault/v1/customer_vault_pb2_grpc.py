@@ -93,6 +93,11 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteResponse.FromString,
                 _registered_method=True)
+        self.LocateSite = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/LocateSite',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.LocateSiteRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.LocateSiteResponse.FromString,
+                _registered_method=True)
         self.PutSecret = channel.unary_unary(
                 '/fieldvault.customer_vault.v1.CustomerVaultService/PutSecret',
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.PutSecretRequest.SerializeToString,
@@ -233,6 +238,14 @@ class CustomerVaultServiceServicer:
 
     def UpdateSite(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LocateSite(self, request, context):
+        """Where a site belongs (customer, area), nothing personal: work-order's
+        service token with sites:locate, to file a work order under the site's area.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -378,6 +391,11 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.UpdateSite,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteResponse.SerializeToString,
+            ),
+            'LocateSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.LocateSite,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.LocateSiteRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.LocateSiteResponse.SerializeToString,
             ),
             'PutSecret': grpc.unary_unary_rpc_method_handler(
                     servicer.PutSecret,
@@ -724,6 +742,33 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateSite',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LocateSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/LocateSite',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.LocateSiteRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.LocateSiteResponse.FromString,
             options,
             channel_credentials,
             insecure,
