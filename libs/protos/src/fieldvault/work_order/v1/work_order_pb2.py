@@ -22,15 +22,64 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)fieldvault/work_order/v1/work_order.proto\x12\x18\x66ieldvault.work_order.v12\x12\n\x10WorkOrderServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)fieldvault/work_order/v1/work_order.proto\x12\x18\x66ieldvault.work_order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x04\n\tWorkOrder\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61rea_id\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x34\n\x08priority\x18\x07 \x01(\x0e\x32\".fieldvault.work_order.v1.Priority\x12\x39\n\x06status\x18\x08 \x01(\x0e\x32).fieldvault.work_order.v1.WorkOrderStatus\x12\x33\n\x0fscheduled_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rscheduled_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61ssignee_user_id\x18\x0b \x01(\t\x12 \n\x18\x61ssignee_organization_id\x18\x0c \x01(\t\x12\x12\n\ncreated_by\x18\r \x01(\t\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x10 \x01(\t\x12\x18\n\x10\x63ompletion_notes\x18\x11 \x01(\t\x12\x15\n\rcancel_reason\x18\x12 \x01(\t\"\xeb\x01\n\x16\x43reateWorkOrderRequest\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x34\n\x08priority\x18\x04 \x01(\x0e\x32\".fieldvault.work_order.v1.Priority\x12\x33\n\x0fscheduled_start\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rscheduled_end\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"R\n\x17\x43reateWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"!\n\x13GetWorkOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"O\n\x14GetWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"\x99\x02\n\x15ListWorkOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x39\n\x06status\x18\x03 \x01(\x0e\x32).fieldvault.work_order.v1.WorkOrderStatus\x12\x0f\n\x07\x61rea_id\x18\x04 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x05 \x01(\t\x12\x0f\n\x07site_id\x18\x06 \x01(\t\x12\x32\n\x0escheduled_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fscheduled_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x16ListWorkOrdersResponse\x12\x38\n\x0bwork_orders\x18\x01 \x03(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x02\n\x16UpdateWorkOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x12\n\x05title\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x34\n\x08priority\x18\x05 \x01(\x0e\x32\".fieldvault.work_order.v1.Priority\x12\x33\n\x0fscheduled_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rscheduled_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06_titleB\x0e\n\x0c_description\"R\n\x17UpdateWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"e\n\x16\x41ssignWorkOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x18\n\x10\x61ssignee_user_id\x18\x03 \x01(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\"R\n\x17\x41ssignWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"1\n\x15StartWorkOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"Q\n\x16StartWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"C\n\x18\x43ompleteWorkOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05notes\x18\x03 \x01(\t\"T\n\x19\x43ompleteWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"B\n\x16\x43\x61ncelWorkOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"R\n\x17\x43\x61ncelWorkOrderResponse\x12\x37\n\nwork_order\x18\x01 \x01(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\"@\n\x17ListMyWorkOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"m\n\x18ListMyWorkOrdersResponse\x12\x38\n\x0bwork_orders\x18\x01 \x03(\x0b\x32#.fieldvault.work_order.v1.WorkOrder\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xfa\x01\n\x0cHistoryEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\noccur_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12>\n\x0b\x66rom_status\x18\x05 \x01(\x0e\x32).fieldvault.work_order.v1.WorkOrderStatus\x12<\n\tto_status\x18\x06 \x01(\x0e\x32).fieldvault.work_order.v1.WorkOrderStatus\x12\x0e\n\x06\x66ields\x18\x07 \x03(\t\")\n\x1bListWorkOrderHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"W\n\x1cListWorkOrderHistoryResponse\x12\x37\n\x07\x65ntries\x18\x01 \x03(\x0b\x32&.fieldvault.work_order.v1.HistoryEntry*\xf5\x01\n\x0fWorkOrderStatus\x12!\n\x1dWORK_ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15WORK_ORDER_STATUS_NEW\x10\x01\x12\x1f\n\x1bWORK_ORDER_STATUS_SCHEDULED\x10\x02\x12\x1e\n\x1aWORK_ORDER_STATUS_ASSIGNED\x10\x03\x12!\n\x1dWORK_ORDER_STATUS_IN_PROGRESS\x10\x04\x12\x1f\n\x1bWORK_ORDER_STATUS_COMPLETED\x10\x05\x12\x1f\n\x1bWORK_ORDER_STATUS_CANCELLED\x10\x06*s\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n\x0cPRIORITY_LOW\x10\x01\x12\x13\n\x0fPRIORITY_NORMAL\x10\x02\x12\x11\n\rPRIORITY_HIGH\x10\x03\x12\x13\n\x0fPRIORITY_URGENT\x10\x04\x32\xcc\t\n\x10WorkOrderService\x12v\n\x0f\x43reateWorkOrder\x12\x30.fieldvault.work_order.v1.CreateWorkOrderRequest\x1a\x31.fieldvault.work_order.v1.CreateWorkOrderResponse\x12m\n\x0cGetWorkOrder\x12-.fieldvault.work_order.v1.GetWorkOrderRequest\x1a..fieldvault.work_order.v1.GetWorkOrderResponse\x12s\n\x0eListWorkOrders\x12/.fieldvault.work_order.v1.ListWorkOrdersRequest\x1a\x30.fieldvault.work_order.v1.ListWorkOrdersResponse\x12v\n\x0fUpdateWorkOrder\x12\x30.fieldvault.work_order.v1.UpdateWorkOrderRequest\x1a\x31.fieldvault.work_order.v1.UpdateWorkOrderResponse\x12v\n\x0f\x41ssignWorkOrder\x12\x30.fieldvault.work_order.v1.AssignWorkOrderRequest\x1a\x31.fieldvault.work_order.v1.AssignWorkOrderResponse\x12s\n\x0eStartWorkOrder\x12/.fieldvault.work_order.v1.StartWorkOrderRequest\x1a\x30.fieldvault.work_order.v1.StartWorkOrderResponse\x12|\n\x11\x43ompleteWorkOrder\x12\x32.fieldvault.work_order.v1.CompleteWorkOrderRequest\x1a\x33.fieldvault.work_order.v1.CompleteWorkOrderResponse\x12v\n\x0f\x43\x61ncelWorkOrder\x12\x30.fieldvault.work_order.v1.CancelWorkOrderRequest\x1a\x31.fieldvault.work_order.v1.CancelWorkOrderResponse\x12y\n\x10ListMyWorkOrders\x12\x31.fieldvault.work_order.v1.ListMyWorkOrdersRequest\x1a\x32.fieldvault.work_order.v1.ListMyWorkOrdersResponse\x12\x85\x01\n\x14ListWorkOrderHistory\x12\x35.fieldvault.work_order.v1.ListWorkOrderHistoryRequest\x1a\x36.fieldvault.work_order.v1.ListWorkOrderHistoryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldvault.work_order.v1.work_order_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKORDERSERVICE']._serialized_start=71
-  _globals['_WORKORDERSERVICE']._serialized_end=89
+  _globals['_WORKORDERSTATUS']._serialized_start=3066
+  _globals['_WORKORDERSTATUS']._serialized_end=3311
+  _globals['_PRIORITY']._serialized_start=3313
+  _globals['_PRIORITY']._serialized_end=3428
+  _globals['_WORKORDER']._serialized_start=105
+  _globals['_WORKORDER']._serialized_end=675
+  _globals['_CREATEWORKORDERREQUEST']._serialized_start=678
+  _globals['_CREATEWORKORDERREQUEST']._serialized_end=913
+  _globals['_CREATEWORKORDERRESPONSE']._serialized_start=915
+  _globals['_CREATEWORKORDERRESPONSE']._serialized_end=997
+  _globals['_GETWORKORDERREQUEST']._serialized_start=999
+  _globals['_GETWORKORDERREQUEST']._serialized_end=1032
+  _globals['_GETWORKORDERRESPONSE']._serialized_start=1034
+  _globals['_GETWORKORDERRESPONSE']._serialized_end=1113
+  _globals['_LISTWORKORDERSREQUEST']._serialized_start=1116
+  _globals['_LISTWORKORDERSREQUEST']._serialized_end=1397
+  _globals['_LISTWORKORDERSRESPONSE']._serialized_start=1399
+  _globals['_LISTWORKORDERSRESPONSE']._serialized_end=1506
+  _globals['_UPDATEWORKORDERREQUEST']._serialized_start=1509
+  _globals['_UPDATEWORKORDERREQUEST']._serialized_end=1789
+  _globals['_UPDATEWORKORDERRESPONSE']._serialized_start=1791
+  _globals['_UPDATEWORKORDERRESPONSE']._serialized_end=1873
+  _globals['_ASSIGNWORKORDERREQUEST']._serialized_start=1875
+  _globals['_ASSIGNWORKORDERREQUEST']._serialized_end=1976
+  _globals['_ASSIGNWORKORDERRESPONSE']._serialized_start=1978
+  _globals['_ASSIGNWORKORDERRESPONSE']._serialized_end=2060
+  _globals['_STARTWORKORDERREQUEST']._serialized_start=2062
+  _globals['_STARTWORKORDERREQUEST']._serialized_end=2111
+  _globals['_STARTWORKORDERRESPONSE']._serialized_start=2113
+  _globals['_STARTWORKORDERRESPONSE']._serialized_end=2194
+  _globals['_COMPLETEWORKORDERREQUEST']._serialized_start=2196
+  _globals['_COMPLETEWORKORDERREQUEST']._serialized_end=2263
+  _globals['_COMPLETEWORKORDERRESPONSE']._serialized_start=2265
+  _globals['_COMPLETEWORKORDERRESPONSE']._serialized_end=2349
+  _globals['_CANCELWORKORDERREQUEST']._serialized_start=2351
+  _globals['_CANCELWORKORDERREQUEST']._serialized_end=2417
+  _globals['_CANCELWORKORDERRESPONSE']._serialized_start=2419
+  _globals['_CANCELWORKORDERRESPONSE']._serialized_end=2501
+  _globals['_LISTMYWORKORDERSREQUEST']._serialized_start=2503
+  _globals['_LISTMYWORKORDERSREQUEST']._serialized_end=2567
+  _globals['_LISTMYWORKORDERSRESPONSE']._serialized_start=2569
+  _globals['_LISTMYWORKORDERSRESPONSE']._serialized_end=2678
+  _globals['_HISTORYENTRY']._serialized_start=2681
+  _globals['_HISTORYENTRY']._serialized_end=2931
+  _globals['_LISTWORKORDERHISTORYREQUEST']._serialized_start=2933
+  _globals['_LISTWORKORDERHISTORYREQUEST']._serialized_end=2974
+  _globals['_LISTWORKORDERHISTORYRESPONSE']._serialized_start=2976
+  _globals['_LISTWORKORDERHISTORYRESPONSE']._serialized_end=3063
+  _globals['_WORKORDERSERVICE']._serialized_start=3431
+  _globals['_WORKORDERSERVICE']._serialized_end=4659
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from fieldvault.work_order.v1 import work_order_pb2 as fieldvault_dot_work__order_dot_v1_dot_work__order__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -27,8 +28,16 @@ if _version_not_supported:
 class WorkOrderServiceStub:
     """The work order lifecycle and dispatch.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the work-order issue defines its RPCs.
+    Every call carries "authorization: Bearer <token>" (audience work_order): a
+    user's token exchanged by the gateway, or a partner client's. Another
+    tenant's work order answers NOT_FOUND. Illegal transitions answer
+    FAILED_PRECONDITION with error code "invalid_transition"; a stale etag
+    answers FAILED_PRECONDITION with "precondition_failed".
+
+    Lifecycle (see work_order/lifecycle.py):
+    new → scheduled (schedule set) → assigned → in_progress → completed
+    new → assigned (assign before scheduling) → scheduled stays implicit
+    any of new, scheduled, assigned, in_progress → cancelled
     """
 
     def __init__(self, channel):
@@ -37,18 +46,190 @@ class WorkOrderServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/CreateWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CreateWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CreateWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.GetWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/GetWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.ListWorkOrders = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/ListWorkOrders',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrdersRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrdersResponse.FromString,
+                _registered_method=True)
+        self.UpdateWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/UpdateWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.UpdateWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.UpdateWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.AssignWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/AssignWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.AssignWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.AssignWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.StartWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/StartWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.StartWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.StartWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.CompleteWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/CompleteWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CompleteWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CompleteWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.CancelWorkOrder = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/CancelWorkOrder',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderResponse.FromString,
+                _registered_method=True)
+        self.ListMyWorkOrders = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/ListMyWorkOrders',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersResponse.FromString,
+                _registered_method=True)
+        self.ListWorkOrderHistory = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/ListWorkOrderHistory',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class WorkOrderServiceServicer:
     """The work order lifecycle and dispatch.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the work-order issue defines its RPCs.
+    Every call carries "authorization: Bearer <token>" (audience work_order): a
+    user's token exchanged by the gateway, or a partner client's. Another
+    tenant's work order answers NOT_FOUND. Illegal transitions answer
+    FAILED_PRECONDITION with error code "invalid_transition"; a stale etag
+    answers FAILED_PRECONDITION with "precondition_failed".
+
+    Lifecycle (see work_order/lifecycle.py):
+    new → scheduled (schedule set) → assigned → in_progress → completed
+    new → assigned (assign before scheduling) → scheduled stays implicit
+    any of new, scheduled, assigned, in_progress → cancelled
     """
+
+    def CreateWorkOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkOrders(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWorkOrder(self, request, context):
+        """Title, description, priority and schedule; setting a schedule on a new
+        work order makes it scheduled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignWorkOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartWorkOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteWorkOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelWorkOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyWorkOrders(self, request, context):
+        """The caller's own active and upcoming jobs (technicians).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkOrderHistory(self, request, context):
+        """Who changed what and when.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_WorkOrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CreateWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CreateWorkOrderResponse.SerializeToString,
+            ),
+            'GetWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetWorkOrderResponse.SerializeToString,
+            ),
+            'ListWorkOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkOrders,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrdersRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrdersResponse.SerializeToString,
+            ),
+            'UpdateWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.UpdateWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.UpdateWorkOrderResponse.SerializeToString,
+            ),
+            'AssignWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.AssignWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.AssignWorkOrderResponse.SerializeToString,
+            ),
+            'StartWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.StartWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.StartWorkOrderResponse.SerializeToString,
+            ),
+            'CompleteWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CompleteWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CompleteWorkOrderResponse.SerializeToString,
+            ),
+            'CancelWorkOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelWorkOrder,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderResponse.SerializeToString,
+            ),
+            'ListMyWorkOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyWorkOrders,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersResponse.SerializeToString,
+            ),
+            'ListWorkOrderHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkOrderHistory,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'fieldvault.work_order.v1.WorkOrderService', rpc_method_handlers)
@@ -60,6 +241,284 @@ def add_WorkOrderServiceServicer_to_server(servicer, server):
 class WorkOrderService:
     """The work order lifecycle and dispatch.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the work-order issue defines its RPCs.
+    Every call carries "authorization: Bearer <token>" (audience work_order): a
+    user's token exchanged by the gateway, or a partner client's. Another
+    tenant's work order answers NOT_FOUND. Illegal transitions answer
+    FAILED_PRECONDITION with error code "invalid_transition"; a stale etag
+    answers FAILED_PRECONDITION with "precondition_failed".
+
+    Lifecycle (see work_order/lifecycle.py):
+    new → scheduled (schedule set) → assigned → in_progress → completed
+    new → assigned (assign before scheduling) → scheduled stays implicit
+    any of new, scheduled, assigned, in_progress → cancelled
     """
+
+    @staticmethod
+    def CreateWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/CreateWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CreateWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CreateWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/GetWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/ListWorkOrders',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrdersRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/UpdateWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.UpdateWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.UpdateWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/AssignWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.AssignWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.AssignWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/StartWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.StartWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.StartWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/CompleteWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CompleteWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CompleteWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelWorkOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/CancelWorkOrder',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMyWorkOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/ListMyWorkOrders',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkOrderHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/ListWorkOrderHistory',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
