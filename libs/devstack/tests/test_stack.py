@@ -91,6 +91,10 @@ def test_each_service_gets_only_its_own_settings_and_credentials(
         gateway["FIELDVAULT_GATEWAY_WORK_ORDER_ADDR"]
         == f"127.0.0.1:{settings.work_order_grpc_port}"
     )
+    assert (
+        work_order["FIELDVAULT_WORK_ORDER_CUSTOMER_VAULT_ADDR"]
+        == f"127.0.0.1:{settings.customer_vault_grpc_port}"
+    )
 
     # The credentials handed to customer_vault really log in.
     client = hvac.Client(url=customer_vault["FIELDVAULT_CUSTOMER_VAULT_VAULT_ADDR"])

@@ -19,7 +19,6 @@ import grpc
 import hvac.exceptions
 import pytest
 
-from customer_vault.callers import Callers
 from customer_vault.main import build_runtime
 from customer_vault.service import authorize_tenant_key_provisioning, ensure_tenant_key
 from customer_vault.settings import Settings
@@ -36,6 +35,7 @@ from fieldvault_platform.auth import (
     PrincipalKind,
     TokenVerifier,
 )
+from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.errors import (
     InvalidArgument,
     PermissionDenied,

@@ -95,6 +95,9 @@ def service_env(
             env[f"{prefix}SERVICE_ACCOUNT_SECRET"] = secret
     if service == "identity":
         env.update(_identity_env(endpoints))
+    if service == "work_order":
+        # Sites are located and grants managed at customer-vault.
+        env[f"{prefix}CUSTOMER_VAULT_ADDR"] = endpoints.grpc_address("customer_vault")
     if service == "notification":
         # Local email delivery writes one file per message here instead of SMTP.
         env[f"{prefix}MAIL_DIR"] = str(Path(endpoints.data_dir).resolve() / "mail")

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from customer_vault.blind_index import BlindIndex
-from customer_vault.callers import Callers
 from customer_vault.dpa import DpaStatus
 from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
+from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.db import Database
 from fieldvault_platform.vault import VaultClient
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from customer_vault.blind_index import BlindIndex
-from customer_vault.callers import Callers
 from customer_vault.components import Components
 from customer_vault.crypto import DataKeyCache
 from customer_vault.dpa import DpaStatus
@@ -14,6 +13,7 @@ from customer_vault.identity_events import grant_revocation_consumer
 from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
+from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.runtime import ServiceRuntime

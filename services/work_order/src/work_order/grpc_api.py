@@ -2,10 +2,176 @@
 
 from __future__ import annotations
 
-from fieldvault.work_order.v1 import work_order_pb2, work_order_pb2_grpc
+from datetime import UTC, datetime
+from typing import TypeAlias
 
-SERVICE_NAME: str = work_order_pb2.DESCRIPTOR.services_by_name["WorkOrderService"].full_name
+import grpc
+
+from fieldvault.work_order.v1 import work_order_pb2 as pb
+from fieldvault.work_order.v1 import work_order_pb2_grpc
+from work_order import transitions, work_orders
+from work_order.access import Actor, actor_of
+from work_order.components import Components
+from work_order.messages import (
+    history_message,
+    moment,
+    priority_name,
+    status_name,
+    work_order_message,
+)
+from work_order.work_orders import Filters, Schedule
+
+SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["WorkOrderService"].full_name
+
+Context: TypeAlias = grpc.aio.ServicerContext
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _schedule(start: object, end: object) -> Schedule:
+    return Schedule(moment(start), moment(end))  # type: ignore[arg-type]
 
 
 class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
-    """No RPCs yet: the work-order issue defines them. Health is served beside it."""
+    def __init__(self, components: Components) -> None:
+        self._c = components
+
+    async def _actor(self, context: Context, *scopes: str) -> Actor:
+        return actor_of(await self._c.callers.principal(context), *scopes)
+
+    async def CreateWorkOrder(
+        self, request: pb.CreateWorkOrderRequest, context: Context
+    ) -> pb.CreateWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:write")
+        order = await work_orders.create(
+            self._c,
+            actor,
+            site_id=request.site_id,
+            title=request.title,
+            description=request.description,
+            priority=priority_name(request.priority),
+            schedule=_schedule(request.scheduled_start, request.scheduled_end),
+            now=_now(),
+        )
+        return pb.CreateWorkOrderResponse(work_order=work_order_message(order))
+
+    async def GetWorkOrder(
+        self, request: pb.GetWorkOrderRequest, context: Context
+    ) -> pb.GetWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:read")
+        order = await work_orders.get(self._c, actor, request.id)
+        return pb.GetWorkOrderResponse(work_order=work_order_message(order))
+
+    async def ListWorkOrders(
+        self, request: pb.ListWorkOrdersRequest, context: Context
+    ) -> pb.ListWorkOrdersResponse:
+        actor = await self._actor(context, "work_orders:read")
+        filters = Filters(
+            status=status_name(request.status),
+            area_id=request.area_id,
+            assignee_id=request.assignee_id,
+            site_id=request.site_id,
+            scheduled_from=moment(request.scheduled_from),
+            scheduled_until=moment(request.scheduled_until),
+        )
+        rows, token = await work_orders.list_work_orders(
+            self._c, actor, filters, requested_size=request.page_size, page_token=request.page_token
+        )
+        return pb.ListWorkOrdersResponse(
+            work_orders=[work_order_message(row) for row in rows], next_page_token=token
+        )
+
+    async def ListMyWorkOrders(
+        self, request: pb.ListMyWorkOrdersRequest, context: Context
+    ) -> pb.ListMyWorkOrdersResponse:
+        actor = await self._actor(context, "work_orders:read")
+        rows, token = await work_orders.list_work_orders(
+            self._c,
+            actor,
+            Filters(),
+            requested_size=request.page_size,
+            page_token=request.page_token,
+            mine=True,
+        )
+        return pb.ListMyWorkOrdersResponse(
+            work_orders=[work_order_message(row) for row in rows], next_page_token=token
+        )
+
+    async def UpdateWorkOrder(
+        self, request: pb.UpdateWorkOrderRequest, context: Context
+    ) -> pb.UpdateWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:write")
+        schedule = _schedule(request.scheduled_start, request.scheduled_end)
+        order = await work_orders.update(
+            self._c,
+            actor,
+            work_order_id=request.id,
+            etag=request.etag,
+            title=request.title if request.HasField("title") else None,
+            description=request.description if request.HasField("description") else None,
+            priority=priority_name(request.priority),
+            schedule=schedule if schedule.start or schedule.end else None,
+            now=_now(),
+        )
+        return pb.UpdateWorkOrderResponse(work_order=work_order_message(order))
+
+    async def AssignWorkOrder(
+        self, request: pb.AssignWorkOrderRequest, context: Context
+    ) -> pb.AssignWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:assign")
+        order = await transitions.assign(
+            self._c,
+            actor,
+            work_order_id=request.id,
+            etag=request.etag,
+            assignee_user_id=request.assignee_user_id,
+            organization_id=request.organization_id,
+            now=_now(),
+        )
+        return pb.AssignWorkOrderResponse(work_order=work_order_message(order))
+
+    async def StartWorkOrder(
+        self, request: pb.StartWorkOrderRequest, context: Context
+    ) -> pb.StartWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:progress")
+        order = await transitions.start(
+            self._c, actor, work_order_id=request.id, etag=request.etag, now=_now()
+        )
+        return pb.StartWorkOrderResponse(work_order=work_order_message(order))
+
+    async def CompleteWorkOrder(
+        self, request: pb.CompleteWorkOrderRequest, context: Context
+    ) -> pb.CompleteWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:progress")
+        order = await transitions.complete(
+            self._c,
+            actor,
+            work_order_id=request.id,
+            etag=request.etag,
+            notes=request.notes,
+            now=_now(),
+        )
+        return pb.CompleteWorkOrderResponse(work_order=work_order_message(order))
+
+    async def CancelWorkOrder(
+        self, request: pb.CancelWorkOrderRequest, context: Context
+    ) -> pb.CancelWorkOrderResponse:
+        actor = await self._actor(context, "work_orders:write")
+        order = await transitions.cancel(
+            self._c,
+            actor,
+            work_order_id=request.id,
+            etag=request.etag,
+            reason=request.reason,
+            now=_now(),
+        )
+        return pb.CancelWorkOrderResponse(work_order=work_order_message(order))
+
+    async def ListWorkOrderHistory(
+        self, request: pb.ListWorkOrderHistoryRequest, context: Context
+    ) -> pb.ListWorkOrderHistoryResponse:
+        actor = await self._actor(context, "work_orders:read")
+        entries = await work_orders.history(self._c, actor, request.id)
+        return pb.ListWorkOrderHistoryResponse(entries=[history_message(e) for e in entries])

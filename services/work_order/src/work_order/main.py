@@ -5,8 +5,14 @@ from __future__ import annotations
 from functools import partial
 
 from fieldvault.work_order.v1 import work_order_pb2_grpc
+from fieldvault_platform.auth.callers import Callers
+from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
+from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
+from work_order.components import Components
+from work_order.directory import Directory
+from work_order.grant_sync import GrantSync
 from work_order.grpc_api import SERVICE_NAME, WorkOrderServicer
 from work_order.settings import Settings
 
@@ -15,12 +21,45 @@ SERVICE = "work_order"
 
 async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
-    servicer = WorkOrderServicer()
-    return plumbing.runtime(
+    # Both peers are reached lazily: work-order starts (and reports health)
+    # whether they are up or not, and grant changes wait for customer-vault.
+    identity_channel = open_channel(settings.identity_addr)
+    vault_channel = open_channel(settings.customer_vault_addr)
+    verification = token_verification(
+        audience=SERVICE,
+        issuer=settings.token_issuer,
+        identity_channel=identity_channel,
+        jetstream=plumbing.backbone.jetstream,
+    )
+    tokens = ServiceTokens(
+        service=SERVICE, secret=settings.service_account_secret_value, channel=identity_channel
+    )
+    grant_sync = GrantSync(plumbing.database, tokens, vault_channel, settings)
+    components = Components(
+        settings=settings,
+        database=plumbing.database,
+        callers=Callers(
+            verifier=verification.verifier,
+            revocations_current=verification.listener.caught_up,
+            catch_up_timeout=settings.revocations_catch_up_seconds,
+        ),
+        directory=Directory(tokens, identity_channel, vault_channel),
+        grant_sync=grant_sync,
+        wake_relay=plumbing.backbone.relay.wake,
+    )
+    runtime = plumbing.runtime(
         settings,
-        registrars=[partial(work_order_pb2_grpc.add_WorkOrderServiceServicer_to_server, servicer)],
+        registrars=[
+            partial(
+                work_order_pb2_grpc.add_WorkOrderServiceServicer_to_server,
+                WorkOrderServicer(components),
+            )
+        ],
         service_names=[SERVICE_NAME],
     )
+    runtime.background_jobs.extend([verification.listener.run, grant_sync.run])
+    runtime.cleanups.extend([identity_channel.close, vault_channel.close])
+    return runtime
 
 
 async def run(settings: Settings) -> None:

@@ -1,8 +1,8 @@
-"""Who is calling customer-vault: identity's access tokens, verified locally.
+"""Who is calling a service: identity's access tokens, verified locally.
 
-Every RPC names its caller with ``authorization: Bearer <token>`` (audience
-``customer_vault``): a user's token exchanged by the gateway, or a service's
-own token from identity, possibly on behalf of a user. The signature is
+Every RPC names its caller with ``authorization: Bearer <token>`` (audience:
+the service): a user's token exchanged by the gateway, a partner client's, or
+a service's own token from identity, possibly on behalf of a user. The signature is
 checked against identity's JWKS and revocations come from this process's own
 deny list, fed from NATS — identity is not asked per call.
 """
@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from fieldvault_platform.auth import Principal, TokenVerifier, bearer_token
+from fieldvault_platform.auth.bearer import bearer_token
+from fieldvault_platform.auth.principal import Principal
+from fieldvault_platform.auth.verifier import TokenVerifier
 from fieldvault_platform.errors import Unavailable
 
 

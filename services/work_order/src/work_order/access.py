@@ -1,0 +1,89 @@
+"""Who may see and change which work orders.
+
+Scopes come from roles (identity's ``scopes.py``); the data decides the rest:
+partner clients act tenant-wide; dispatchers in their areas; subcontractor
+managers on work orders assigned to their organisation; technicians on their
+own jobs. Another tenant's work order, or one the caller may not see, is
+simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.errors import NotFound, PermissionDenied
+from work_order.models import WorkOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    principal: Principal
+    tenant_id: str
+
+    @property
+    def id(self) -> str:
+        """A user id, or ``client:<id>`` for a partner system."""
+        return self.principal.subject
+
+    @property
+    def is_client(self) -> bool:
+        return self.principal.kind is PrincipalKind.CLIENT
+
+    def has_role(self, role: str) -> bool:
+        return self.principal.kind is PrincipalKind.USER and role in self.principal.roles
+
+    def dispatches(self, order: WorkOrder) -> bool:
+        """May act on ``order`` as its dispatcher (or as the partner system of the tenant)."""
+        return self.is_client or (
+            self.has_role("dispatcher") and order.area_id in self.principal.area_ids
+        )
+
+    def manages(self, order: WorkOrder) -> bool:
+        """A subcontractor manager and a work order assigned to their organisation."""
+        return (
+            self.has_role("subcontractor_manager")
+            and order.assignee_organization_id is not None
+            and order.assignee_organization_id == self.principal.organization_id
+        )
+
+    def is_assignee(self, order: WorkOrder) -> bool:
+        return self.principal.kind is PrincipalKind.USER and order.assignee_user_id == self.id
+
+
+def actor_of(principal: Principal, *any_of_scopes: str) -> Actor:
+    if principal.tenant_id is None or principal.kind is PrincipalKind.SERVICE:
+        raise PermissionDenied("this call needs a person's or a partner system's token")
+    if not any(principal.has_scope(scope) for scope in any_of_scopes):
+        principal.require_scope(any_of_scopes[0])
+    return Actor(principal, principal.tenant_id)
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause of the work orders this caller may see."""
+    in_tenant = WorkOrder.tenant_id == actor.tenant_id
+    if actor.is_client:
+        return in_tenant
+    principal = actor.principal
+    reach: list[ColumnElement[bool]] = []
+    if actor.has_role("dispatcher"):
+        reach.append(WorkOrder.area_id.in_(principal.area_ids))
+    if actor.has_role("subcontractor_manager") and principal.organization_id:
+        reach.append(WorkOrder.assignee_organization_id == principal.organization_id)
+    if actor.has_role("technician"):
+        reach.append(WorkOrder.assignee_user_id == actor.id)
+    if not reach:
+        return false()
+    return and_(in_tenant, or_(*reach))
+
+
+async def load(session: AsyncSession, actor: Actor, work_order_id: str) -> WorkOrder:
+    order = await session.scalar(
+        select(WorkOrder).where(WorkOrder.id == work_order_id, visible(actor))
+    )
+    if order is None:
+        raise NotFound("work order not found")
+    return order

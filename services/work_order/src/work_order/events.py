@@ -1,0 +1,57 @@
+"""work-order's events, written to the outbox with the change (DESIGN §4).
+
+Ids and non-sensitive facts only: no title or description (free text a
+dispatcher may fill with a customer's name), no address, no code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault.work_order.v1 import work_order_events_pb2 as pb
+from fieldvault_platform.db import as_utc
+from fieldvault_platform.events import add_event, event_subject
+from work_order.models import WorkOrder
+
+SERVICE = "work_order"
+
+
+def _timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(as_utc(moment))
+    return stamp
+
+
+def work_order_event(
+    session: AsyncSession, event: str, order: WorkOrder, *, actor_id: str, at: datetime
+) -> str:
+    """One lifecycle event (``created``, ``scheduled``, ``assigned``, ...) for ``order``."""
+    message = pb.WorkOrderEvent(
+        event_id=uuid.uuid4().hex,
+        tenant_id=order.tenant_id,
+        type=f"work_order.{event}",
+        work_order_id=order.id,
+        site_id=order.site_id,
+        area_id=order.area_id,
+        status=order.status,
+        priority=order.priority,
+        scheduled_start=_timestamp(order.scheduled_start),
+        scheduled_end=_timestamp(order.scheduled_end),
+        assignee_user_id=order.assignee_user_id or "",
+        assignee_organization_id=order.assignee_organization_id or "",
+        actor_id=actor_id,
+        occurred_at=_timestamp(at),
+    )
+    return add_event(
+        session,
+        subject=event_subject(order.tenant_id, SERVICE, event),
+        event_type=message.DESCRIPTOR.full_name,
+        payload=message.SerializeToString(),
+        event_id=message.event_id,
+    )

@@ -1,0 +1,100 @@
+"""Rows → protobuf messages and back (statuses, priorities, timestamps)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fieldvault.work_order.v1 import work_order_pb2 as pb
+from fieldvault_platform.db import as_utc
+from fieldvault_platform.errors import InvalidArgument
+from work_order.models import HistoryEntry, WorkOrder
+
+STATUSES = {
+    "new": pb.WORK_ORDER_STATUS_NEW,
+    "scheduled": pb.WORK_ORDER_STATUS_SCHEDULED,
+    "assigned": pb.WORK_ORDER_STATUS_ASSIGNED,
+    "in_progress": pb.WORK_ORDER_STATUS_IN_PROGRESS,
+    "completed": pb.WORK_ORDER_STATUS_COMPLETED,
+    "cancelled": pb.WORK_ORDER_STATUS_CANCELLED,
+}
+PRIORITIES = {
+    "low": pb.PRIORITY_LOW,
+    "normal": pb.PRIORITY_NORMAL,
+    "high": pb.PRIORITY_HIGH,
+    "urgent": pb.PRIORITY_URGENT,
+}
+_STATUS_NAMES: dict[int, str] = {int(number): name for name, number in STATUSES.items()}
+_PRIORITY_NAMES: dict[int, str] = {int(number): name for name, number in PRIORITIES.items()}
+
+
+def status_name(value: int) -> str:
+    """The status filter: "" for unspecified."""
+    if value == pb.WORK_ORDER_STATUS_UNSPECIFIED:
+        return ""
+    try:
+        return _STATUS_NAMES[value]
+    except KeyError:
+        raise InvalidArgument("status is not a known work order status") from None
+
+
+def priority_name(value: int) -> str:
+    """The priority: "" for unspecified (unchanged, or the default on create)."""
+    if value == pb.PRIORITY_UNSPECIFIED:
+        return ""
+    try:
+        return _PRIORITY_NAMES[value]
+    except KeyError:
+        raise InvalidArgument("priority is not a known priority") from None
+
+
+def timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(as_utc(moment))
+    return stamp
+
+
+def moment(stamp: Timestamp) -> datetime | None:
+    if not stamp.seconds and not stamp.nanos:
+        return None
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def work_order_message(order: WorkOrder) -> pb.WorkOrder:
+    return pb.WorkOrder(
+        id=order.id,
+        tenant_id=order.tenant_id,
+        site_id=order.site_id,
+        area_id=order.area_id,
+        title=order.title,
+        description=order.description,
+        priority=PRIORITIES[order.priority],
+        status=STATUSES[order.status],
+        scheduled_start=timestamp(order.scheduled_start),
+        scheduled_end=timestamp(order.scheduled_end),
+        assignee_user_id=order.assignee_user_id or "",
+        assignee_organization_id=order.assignee_organization_id or "",
+        created_by=order.created_by,
+        create_time=timestamp(order.created_at),
+        update_time=timestamp(order.updated_at),
+        etag=f'"{order.version}"',
+        completion_notes=order.completion_notes,
+        cancel_reason=order.cancel_reason,
+    )
+
+
+def history_message(entry: HistoryEntry) -> pb.HistoryEntry:
+    return pb.HistoryEntry(
+        id=entry.id,
+        occur_time=timestamp(entry.occurred_at),
+        actor_id=entry.actor_id,
+        action=entry.action,
+        from_status=(
+            STATUSES[entry.from_status] if entry.from_status else pb.WORK_ORDER_STATUS_UNSPECIFIED
+        ),
+        to_status=STATUSES[entry.to_status],
+        fields=list(entry.fields),
+    )

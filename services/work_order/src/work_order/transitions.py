@@ -1,0 +1,168 @@
+"""Dispatching and working a job: assign, start, complete, cancel.
+
+Each transition goes through :mod:`work_order.lifecycle`, records history and
+an event, and queues the grant changes that follow the job, all in one
+transaction. The assignee is checked with identity first (outside the
+transaction): a person of this tenant who is active and a technician, and —
+for a subcontractor — an organisation whose DPA is active.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from work_order import changes
+from work_order.access import Actor, load
+from work_order.components import Components
+from work_order.directory import Organization, Person
+from work_order.lifecycle import Event, Status, next_status
+from work_order.models import WorkOrder
+
+
+def _dpa_inactive() -> FailedPrecondition:
+    return FailedPrecondition(
+        "the subcontractor has no active data-processing agreement", code="dpa_inactive"
+    )
+
+
+async def _assignee(
+    c: Components, actor: Actor, assignee_user_id: str, organization_id: str
+) -> tuple[Person | None, Organization]:
+    if bool(assignee_user_id) == bool(organization_id):
+        raise InvalidArgument("give exactly one of assignee_user_id and organization_id")
+    person = None
+    if assignee_user_id:
+        person = await c.directory.person(actor.tenant_id, assignee_user_id)
+        if not person.active or "technician" not in person.roles:
+            raise FailedPrecondition(
+                "the assignee must be an active technician", code="invalid_assignee"
+            )
+        organization_id = person.organization_id
+    organization = await c.directory.organization(actor.tenant_id, organization_id)
+    if person is None and not organization.subcontractor:
+        raise InvalidArgument("assign the own organisation's work to a person")
+    if organization.subcontractor and not organization.dpa_active:
+        raise _dpa_inactive()
+    return person, organization
+
+
+async def assign(
+    c: Components,
+    actor: Actor,
+    *,
+    work_order_id: str,
+    etag: str,
+    assignee_user_id: str,
+    organization_id: str,
+    now: datetime,
+) -> WorkOrder:
+    person, organization = await _assignee(c, actor, assignee_user_id, organization_id)
+    async with changes.changing(c.database) as session:
+        order = await load(session, actor, work_order_id)
+        if actor.manages(order):
+            # A subcontractor manager hands their organisation's job to one of their people.
+            if person is None or person.organization_id != actor.principal.organization_id:
+                raise PermissionDenied("assign only to people of your own organisation")
+        elif not actor.dispatches(order):
+            raise PermissionDenied("only the dispatcher of the work order's area assigns it")
+        changes.check_etag(etag, order)
+        before = order.status
+        order.status = next_status(Status(order.status), Event.ASSIGN).value
+        if order.assignee_user_id or order.assignee_organization_id:
+            changes.queue_revocation_of_assignee(
+                session, order, actor, reason="reassigned", now=now
+            )
+        order.assignee_user_id = person.id if person is not None else None
+        order.assignee_organization_id = organization.id
+        order.assigned_to_organization = person is None
+        order.assignee_subcontractor = organization.subcontractor
+        order.updated_at = now
+        changes.queue_grant(session, order, actor, c.settings, now)
+        changes.record(
+            session,
+            order,
+            actor,
+            action="assigned",
+            event="assigned",
+            from_status=before,
+            fields=["assignee"],
+            now=now,
+        )
+    c.wake_relay()
+    c.grant_sync.wake()
+    return order
+
+
+async def start(
+    c: Components, actor: Actor, *, work_order_id: str, etag: str, now: datetime
+) -> WorkOrder:
+    return await _by_assignee(c, actor, work_order_id, etag, Event.START, "started", now)
+
+
+async def complete(
+    c: Components, actor: Actor, *, work_order_id: str, etag: str, notes: str, now: datetime
+) -> WorkOrder:
+    if len(notes) > 4000:
+        raise InvalidArgument("notes must be at most 4000 characters")
+    return await _by_assignee(
+        c, actor, work_order_id, etag, Event.COMPLETE, "completed", now, notes=notes.strip()
+    )
+
+
+async def _by_assignee(
+    c: Components,
+    actor: Actor,
+    work_order_id: str,
+    etag: str,
+    event: Event,
+    name: str,
+    now: datetime,
+    *,
+    notes: str = "",
+) -> WorkOrder:
+    async with changes.changing(c.database) as session:
+        order = await load(session, actor, work_order_id)
+        if not actor.is_assignee(order):
+            raise PermissionDenied(f"only the assignee can {event.value} the work")
+        changes.check_etag(etag, order)
+        before = order.status
+        order.status = next_status(Status(order.status), event).value
+        order.updated_at = now
+        if event is Event.COMPLETE:
+            order.completion_notes = notes
+            changes.queue_revocation_of_assignee(session, order, actor, reason="completed", now=now)
+        changes.record(session, order, actor, action=name, event=name, from_status=before, now=now)
+    c.wake_relay()
+    c.grant_sync.wake()
+    return order
+
+
+async def cancel(
+    c: Components, actor: Actor, *, work_order_id: str, etag: str, reason: str, now: datetime
+) -> WorkOrder:
+    reason = reason.strip()
+    if not reason or len(reason) > 1000:
+        raise InvalidArgument("reason is required (at most 1000 characters)")
+    async with changes.changing(c.database) as session:
+        order = await load(session, actor, work_order_id)
+        if not actor.dispatches(order):
+            raise PermissionDenied("only the dispatcher of the work order's area cancels it")
+        changes.check_etag(etag, order)
+        before = order.status
+        order.status = next_status(Status(order.status), Event.CANCEL).value
+        order.cancel_reason = reason
+        order.updated_at = now
+        changes.queue_revocation_of_assignee(session, order, actor, reason="cancelled", now=now)
+        changes.record(
+            session,
+            order,
+            actor,
+            action="cancelled",
+            event="cancelled",
+            from_status=before,
+            now=now,
+        )
+    c.wake_relay()
+    c.grant_sync.wake()
+    return order
