@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,3 +128,40 @@ async def stack(
                 yield stack
             finally:
                 await stack.stop_customer_vault()
+
+
+@pytest.fixture
+def partner_token(
+    openbao: OpenBaoServer, openbao_credentials: Mapping[str, tuple[str, str]]
+) -> Callable[[str, list[str]], Awaitable[tuple[tuple[str, str], ...]]]:
+    """A partner client's token for work-order, signed with identity's real key."""
+    from datetime import UTC, datetime
+
+    from pydantic import SecretStr
+
+    from fieldvault_platform.auth import bearer_metadata
+    from fieldvault_platform.settings import VaultSettings
+    from fieldvault_platform.vault import VaultClient
+    from identity.auth.tokens import client_claims, mint
+    from identity.signing import TokenSigner
+
+    role_id, secret_id = openbao_credentials["identity"]
+    signer = TokenSigner(
+        VaultClient(
+            VaultSettings(
+                environment="development",  # type: ignore[arg-type]
+                vault_addr=openbao.addr,
+                vault_role_id=role_id,
+                vault_secret_id=SecretStr(secret_id),
+            )
+        )
+    )
+
+    async def issue(tenant_id: str, scopes: list[str]) -> tuple[tuple[str, str], ...]:
+        claims = client_claims(client_id="partner-1", tenant_id=tenant_id, scopes=scopes)
+        issued = await mint(
+            signer, claims, audience="work_order", ttl_seconds=300, now=datetime.now(UTC)
+        )
+        return tuple(bearer_metadata(issued.token))
+
+    return issue
