@@ -94,6 +94,12 @@ async def test_revoking_the_work_orders_grants_ends_the_reveal(
     )
     assert revoked.revoked_count == 1
     assert (await denial(reveal(customer_vault, place.site.id, technician)))[1] == "no_active_grant"
+    # Both the reveal and the refusal name the job as their purpose.
+    records = await audit_events(customer_vault, place.tenant_id, action="secret.reveal")
+    assert sorted((r.outcome, r.purpose) for r in records) == [
+        ("denied", "wo-7"),
+        ("success", "wo-7"),
+    ]
 
 
 async def test_creating_a_grant_twice_for_one_work_order_and_assignee_keeps_one_grant(

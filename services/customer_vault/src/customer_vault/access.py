@@ -75,20 +75,24 @@ def caller(principal: Principal, *any_of_scopes: str) -> Caller:
     return Caller(principal, principal.tenant_id)
 
 
-def active_grant_clause(caller: Caller, now: datetime) -> ColumnElement[bool]:
-    """Grants that let this user act now: theirs, or their organisation's as a whole."""
+def grantee_clause(caller: Caller) -> ColumnElement[bool]:
+    """Grants naming this user: theirs, or their organisation's as a whole (in any state)."""
     grantee = Grant.user_id == caller.user_id
     organization_id = caller.principal.organization_id
     if organization_id is not None:
         grantee = or_(
             grantee, and_(Grant.user_id.is_(None), Grant.organization_id == organization_id)
         )
+    return and_(Grant.tenant_id == caller.tenant_id, grantee)
+
+
+def active_grant_clause(caller: Caller, now: datetime) -> ColumnElement[bool]:
+    """Grants that let this user act now."""
     return and_(
-        Grant.tenant_id == caller.tenant_id,
+        grantee_clause(caller),
         Grant.revoked_at.is_(None),
         Grant.valid_from <= now,
         Grant.valid_until > now,
-        grantee,
     )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from customer_vault import audit, events
-from customer_vault.access import Caller, active_grant_clause, caller
+from customer_vault.access import Caller, active_grant_clause, caller, grantee_clause
 from customer_vault.components import Components
 from customer_vault.keys import Erased
 from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
@@ -54,6 +54,8 @@ class _Decision:
     attempts: int = 0
     #: Active grants naming this caller and this kind, oldest first.
     candidates: list[Grant] = field(default_factory=list)
+    #: For a refusal: the work order of the caller's latest grant at the site.
+    purpose: str | None = None
     customer: Customer | None = None
     secret: SiteSecret | None = None
 
@@ -101,6 +103,14 @@ async def _decide(
             decision.candidates = [g for g in grants if kind in g.fields]
             if not decision.candidates:
                 decision.denial = "no_active_grant"
+                # The refusal names the job it most likely belongs to: the
+                # caller's latest grant here, ended or not yet begun.
+                decision.purpose = await session.scalar(
+                    select(Grant.work_order_id)
+                    .where(Grant.site_id == site.id, grantee_clause(who))
+                    .order_by(Grant.created_at.desc())
+                    .limit(1)
+                )
         if decision.denial is None:
             decision.customer = await session.get(Customer, site.customer_id)
             decision.secret = await latest_secret(session, site.id, kind)
@@ -155,7 +165,9 @@ async def reveal(
         cipher = await c.keys.cipher(decision.customer)
         value = cipher.open(TABLE, secret.id, kind, secret.value_ct)
 
-    purpose = BREAK_GLASS_PURPOSE if break_glass else (grant.work_order_id if grant else None)
+    purpose = (
+        BREAK_GLASS_PURPOSE if break_glass else (grant.work_order_id if grant else decision.purpose)
+    )
     alerting = False
     async with c.database.unit_of_work() as session:
         record = await audit.record(
