@@ -139,3 +139,69 @@ async def test_openapi_document_describes_every_customer_vault_route(gateway: An
     assert set(kind["schema"]["enum"]) == {"door_code", "alarm_code", "key_safe_code"}
     audit_params = {p["name"] for p in paths["/v1/audit-events"]["get"]["parameters"]}
     assert {"customer_id", "site_id", "actor_id", "action", "since", "until"} <= audit_params
+
+
+#: API.md, section "Work orders" (and the history of a work order).
+WORK_ORDER_ROUTES = {
+    "/v1/work-orders": {"get", "post"},
+    "/v1/work-orders/{work_order_id}": {"get", "patch"},
+    "/v1/work-orders/{work_order_id}/assign": {"post"},
+    "/v1/work-orders/{work_order_id}/start": {"post"},
+    "/v1/work-orders/{work_order_id}/complete": {"post"},
+    "/v1/work-orders/{work_order_id}/cancel": {"post"},
+    "/v1/work-orders/{work_order_id}/history": {"get"},
+    "/v1/me/work-orders": {"get"},
+}
+
+
+async def test_openapi_document_describes_every_work_order_route(gateway: Any) -> None:
+    async with gateway() as client:
+        document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+
+    for path, methods in WORK_ORDER_ROUTES.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+    schemas = document["components"]["schemas"]
+    work_order = schemas["WorkOrder"]["properties"]
+    assert {
+        "id",
+        "site_id",
+        "title",
+        "description",
+        "priority",
+        "status",
+        "scheduled_start",
+        "scheduled_end",
+        "assignee_user_id",
+        "etag",
+    } <= set(work_order)
+    assert set(work_order["status"]["enum"]) == {
+        "new",
+        "scheduled",
+        "assigned",
+        "in_progress",
+        "completed",
+        "cancelled",
+    }
+    assert set(work_order["priority"]["enum"]) == {"low", "normal", "high", "urgent"}
+    assert {"site", *work_order} == set(schemas["MyWorkOrder"]["properties"])
+    assert set(schemas["SiteSummary"]["properties"]) == {"id", "name", "address"}
+    assert {"assignee_user_id", "organization_id"} == set(schemas["Assignment"]["properties"])
+    assert schemas["Cancellation"]["required"] == ["reason"]
+    list_params = {p["name"] for p in paths["/v1/work-orders"]["get"]["parameters"]}
+    assert {
+        "status",
+        "area_id",
+        "assignee_id",
+        "site_id",
+        "scheduled_from",
+        "scheduled_until",
+        "page_size",
+        "page_token",
+    } <= list_params
+    for path in ("/v1/work-orders/{work_order_id}", "/v1/work-orders/{work_order_id}/start"):
+        operation = paths[path]["patch" if path.endswith("}") else "post"]
+        assert "if-match" in {p["name"] for p in operation["parameters"]}, path
+        assert "412" in operation["responses"], path
+    assert "409" in paths["/v1/work-orders/{work_order_id}/assign"]["post"]["responses"]

@@ -98,6 +98,10 @@ async def test_code_comes_from_trailing_metadata(gateway: Any) -> None:
         (grpc.StatusCode.FAILED_PRECONDITION, "erased", 410),
         (grpc.StatusCode.INVALID_ARGUMENT, "payload_too_large", 413),
         (grpc.StatusCode.PERMISSION_DENIED, "no_active_grant", 403),
+        # work_order's refusals; customer_vault's DPA refusal of a reveal stays a 403.
+        (grpc.StatusCode.FAILED_PRECONDITION, "invalid_transition", 409),
+        (grpc.StatusCode.FAILED_PRECONDITION, "dpa_inactive", 409),
+        (grpc.StatusCode.PERMISSION_DENIED, "dpa_inactive", 403),
     ],
 )
 async def test_some_codes_have_their_own_http_status(

@@ -32,10 +32,12 @@ from gateway.routes import (
     invitations,
     jwks,
     me,
+    my_work_orders,
     organizations,
     sites,
     tenants,
     users,
+    work_orders,
 )
 from gateway.settings import GatewaySettings
 
@@ -102,6 +104,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         contracts.router,
         grants.router,
         audit.router,
+        work_orders.router,
+        my_work_orders.router,
     ):
         app.include_router(router)
 

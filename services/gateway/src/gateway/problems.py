@@ -95,6 +95,10 @@ _INTERNAL = _GrpcMapping(500, "internal")
 #: ``If-Match`` and customer data erased for good (GDPR Art. 17), both sent as
 #: FAILED_PRECONDITION; a document over customer_vault's size limit (INVALID_ARGUMENT),
 #: answered like the gateway's own upload limit.
+#:
+#: work_order's ``invalid_transition`` and ``dpa_inactive`` are FAILED_PRECONDITION, so
+#: 409 by default. ``dpa_inactive`` is deliberately not listed: customer_vault sends it as
+#: PERMISSION_DENIED when it refuses a reveal or download, and that stays a 403.
 _STATUS_BY_CODE: dict[str, int] = {
     "precondition_failed": 412,
     "erased": 410,

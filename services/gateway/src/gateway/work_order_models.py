@@ -1,0 +1,165 @@
+"""REST shapes of work_order's resources (API.md) and their conversion from protobuf.
+
+Statuses and priorities are lower-case names; timestamps are RFC 3339 UTC, or
+``null`` when unset; optional text the service holds as an empty string is ``null``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import BaseModel
+
+from fieldvault.work_order.v1 import work_order_pb2 as pb
+from gateway.customer_vault_models import timestamp
+
+StatusName = Literal["new", "scheduled", "assigned", "in_progress", "completed", "cancelled"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+
+_STATUS_BY_NAME: dict[StatusName, pb.WorkOrderStatus] = {
+    "new": pb.WORK_ORDER_STATUS_NEW,
+    "scheduled": pb.WORK_ORDER_STATUS_SCHEDULED,
+    "assigned": pb.WORK_ORDER_STATUS_ASSIGNED,
+    "in_progress": pb.WORK_ORDER_STATUS_IN_PROGRESS,
+    "completed": pb.WORK_ORDER_STATUS_COMPLETED,
+    "cancelled": pb.WORK_ORDER_STATUS_CANCELLED,
+}
+_NAME_BY_STATUS: dict[pb.WorkOrderStatus, StatusName] = {
+    status: name for name, status in _STATUS_BY_NAME.items()
+}
+_PRIORITY_BY_NAME: dict[PriorityName, pb.Priority] = {
+    "low": pb.PRIORITY_LOW,
+    "normal": pb.PRIORITY_NORMAL,
+    "high": pb.PRIORITY_HIGH,
+    "urgent": pb.PRIORITY_URGENT,
+}
+_NAME_BY_PRIORITY: dict[pb.Priority, PriorityName] = {
+    priority: name for name, priority in _PRIORITY_BY_NAME.items()
+}
+
+
+def status(name: StatusName | None) -> pb.WorkOrderStatus:
+    """The status filter; ``None`` is no filter (UNSPECIFIED)."""
+    return pb.WORK_ORDER_STATUS_UNSPECIFIED if name is None else _STATUS_BY_NAME[name]
+
+
+def priority(name: PriorityName | None) -> pb.Priority:
+    """The priority; ``None`` is UNSPECIFIED, which an update reads as "unchanged"."""
+    return pb.PRIORITY_UNSPECIFIED if name is None else _PRIORITY_BY_NAME[name]
+
+
+# A status or priority this gateway does not know is a contract mismatch, not a
+# caller's mistake: it fails loudly (500) rather than being shown under a wrong name.
+def status_name(value: pb.WorkOrderStatus) -> StatusName:
+    return _NAME_BY_STATUS[value]
+
+
+def priority_name(value: pb.Priority) -> PriorityName:
+    return _NAME_BY_PRIORITY[value]
+
+
+def to_timestamp(moment: datetime | None) -> Timestamp | None:
+    """A protobuf timestamp of an aware ``moment`` (in UTC), or None (unset)."""
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+class WorkOrder(BaseModel):
+    id: str
+    tenant_id: str
+    site_id: str
+    #: The site's area when the work order was filed.
+    area_id: str
+    title: str
+    description: str | None
+    priority: PriorityName
+    status: StatusName
+    scheduled_start: datetime | None
+    scheduled_end: datetime | None
+    #: The assignee: a user, or (user null) a subcontractor organisation as a whole.
+    assignee_user_id: str | None
+    assignee_organization_id: str | None
+    #: A user id, or ``client:<id>`` for a partner system.
+    created_by: str
+    completion_notes: str | None
+    cancel_reason: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    etag: str
+
+    @classmethod
+    def of(cls, order: pb.WorkOrder) -> WorkOrder:
+        return cls(
+            id=order.id,
+            tenant_id=order.tenant_id,
+            site_id=order.site_id,
+            area_id=order.area_id,
+            title=order.title,
+            description=order.description or None,
+            priority=priority_name(order.priority),
+            status=status_name(order.status),
+            scheduled_start=timestamp(order, "scheduled_start"),
+            scheduled_end=timestamp(order, "scheduled_end"),
+            assignee_user_id=order.assignee_user_id or None,
+            assignee_organization_id=order.assignee_organization_id or None,
+            created_by=order.created_by,
+            completion_notes=order.completion_notes or None,
+            cancel_reason=order.cancel_reason or None,
+            created_at=timestamp(order, "create_time"),
+            updated_at=timestamp(order, "update_time"),
+            etag=order.etag,
+        )
+
+
+class HistoryEntry(BaseModel):
+    id: str
+    occurred_at: datetime | None
+    actor_id: str
+    #: ``created``, ``updated``, ``scheduled``, ``assigned``, ``started``, ``completed``,
+    #: ``cancelled``.
+    action: str
+    #: Null for the entry that created the work order.
+    from_status: StatusName | None
+    to_status: StatusName
+    #: Names of the fields the change touched.
+    fields: list[str]
+
+    @classmethod
+    def of(cls, entry: pb.HistoryEntry) -> HistoryEntry:
+        return cls(
+            id=entry.id,
+            occurred_at=timestamp(entry, "occur_time"),
+            actor_id=entry.actor_id,
+            action=entry.action,
+            from_status=(
+                None
+                if entry.from_status == pb.WORK_ORDER_STATUS_UNSPECIFIED
+                else status_name(entry.from_status)
+            ),
+            to_status=status_name(entry.to_status),
+            fields=list(entry.fields),
+        )
+
+
+class SiteSummary(BaseModel):
+    """Where a job is: deliberately no access instructions and no secret."""
+
+    id: str
+    name: str
+    address: str
+
+
+class MyWorkOrder(WorkOrder):
+    """One of the caller's own jobs, with where it is; ``site`` is null when the caller
+    may not see the site (yet) or it could not be read."""
+
+    site: SiteSummary | None
+
+    @classmethod
+    def joined(cls, order: pb.WorkOrder, site: SiteSummary | None) -> MyWorkOrder:
+        return cls(**WorkOrder.of(order).model_dump(), site=site)
