@@ -8,4 +8,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["work_order_fixtures"]
+# The fixtures live in a module of a unique name (test helpers of every service share
+# one import namespace); importing them here makes them this directory's fixtures.
+from work_order_fixtures import partner_token, stack  # noqa: F401
