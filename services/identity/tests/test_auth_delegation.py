@@ -101,7 +101,7 @@ async def test_wrong_secrets_unknown_and_revoked_clients_are_all_invalid_client(
     assert error_code(revoked.value) == "invalid_client"
 
 
-async def test_work_order_may_only_get_grant_management_at_customer_vault(
+async def test_work_order_may_only_manage_grants_and_locate_sites_at_customer_vault(
     identity: RunningIdentity,
 ) -> None:
     secret = identity.service_secrets["work_order"]
@@ -114,7 +114,7 @@ async def test_work_order_may_only_get_grant_management_at_customer_vault(
     assert (claims["sub"], claims["aud"], claims["scope"], claims["tid"]) == (
         "service:work_order",
         "customer_vault",
-        "grants:write",
+        "grants:write sites:locate",
         "t1",
     )
     for audience, scope in (("customer_vault", "tenant_keys:ensure"), ("notification", "")):
