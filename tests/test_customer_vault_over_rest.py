@@ -185,3 +185,54 @@ async def me(client: httpx.AsyncClient, token: str) -> dict[str, object]:
     assert response.status_code == 200, response.text
     body: dict[str, object] = response.json()
     return body
+
+
+async def test_an_admin_files_a_subcontractors_signed_dpa_and_the_organisation_refers_to_it(
+    stack: tuple[httpx.AsyncClient, IdentityDriver, str],
+) -> None:
+    client, identity, _ = stack
+    tenant = await identity.new_tenant()
+    admin = await identity.new_person(tenant, roles=["admin"])
+    dispatcher = await identity.new_person(tenant, roles=["dispatcher"])
+    subcontractor = await identity.new_subcontractor(
+        tenant, dpa_signed_on="2026-01-01", dpa_expires_on="2030-12-31"
+    )
+    signed = b"%PDF-1.7\nDPA signed by Sub Oy, canary DPA-5521\n%%EOF\n"
+    office = bearer(admin.gateway_token)
+
+    uploaded = await client.post(
+        f"/v1/organizations/{subcontractor}/dpa-documents",
+        files={"file": ("DPA 2026.pdf", signed, "application/pdf")},
+        headers=office,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    document = uploaded.json()
+    assert document["organization_id"] == subcontractor
+    assert document["size"] == len(signed) and document["filename"] == "DPA 2026.pdf"
+
+    linked = await client.patch(
+        f"/v1/organizations/{subcontractor}",
+        json={"dpa_document_id": document["id"]},
+        headers=office,
+    )
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["dpa_document_id"] == document["id"]
+
+    listed = await client.get(f"/v1/organizations/{subcontractor}/dpa-documents", headers=office)
+    assert [d["id"] for d in listed.json()["items"]] == [document["id"]]
+    content = await client.get(f"/v1/dpa-documents/{document['id']}/content", headers=office)
+    assert content.status_code == 200 and content.content == signed
+
+    # Not for the office at large, and not for the own organisation, which has no DPA.
+    refused = await client.get(
+        f"/v1/dpa-documents/{document['id']}/content", headers=bearer(dispatcher.gateway_token)
+    )
+    assert refused.status_code == 403, refused.text
+    own = (await client.get("/v1/organizations", headers=office)).json()["items"]
+    own_id = next(o["id"] for o in own if o["kind"] == "own")
+    not_a_subcontractor = await client.post(
+        f"/v1/organizations/{own_id}/dpa-documents",
+        files={"file": ("DPA.pdf", signed, "application/pdf")},
+        headers=office,
+    )
+    assert not_a_subcontractor.status_code == 404, not_a_subcontractor.text

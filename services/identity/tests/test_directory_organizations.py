@@ -96,6 +96,51 @@ async def test_clearing_an_active_dpa_announces_the_lapse_and_a_stale_etag_is_re
     assert await _lapses(identity, organization.id) == [""]
 
 
+async def test_the_signed_dpa_document_is_referred_to_and_changing_it_keeps_the_dpa_active(
+    identity: RunningIdentity,
+) -> None:
+    admin, metadata = await admin_metadata(identity)
+    organization = await _subcontractor(identity, metadata, expires="2031-12-31")
+    document_id = "0b7f6a52-3d1c-4e55-9a43-5b7c2f0e9d11"
+
+    linked = await identity.stub.UpdateOrganization(
+        pb.UpdateOrganizationRequest(
+            id=organization.id, update_mask=["dpa_document_id"], dpa_document_id=document_id
+        ),
+        metadata=metadata,
+    )
+    assert linked.organization.dpa_document_id == document_id
+    assert linked.organization.dpa_active
+    assert await _lapses(identity, organization.id) == []
+
+    for bad in ("../../etc/passwd", "x" * 37):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await identity.stub.UpdateOrganization(
+                pb.UpdateOrganizationRequest(
+                    id=organization.id, update_mask=["dpa_document_id"], dpa_document_id=bad
+                ),
+                metadata=metadata,
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "dpa_document_id" in refused.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as own:
+        await identity.stub.UpdateOrganization(
+            pb.UpdateOrganizationRequest(
+                id=admin.organization_id,
+                update_mask=["dpa_document_id"],
+                dpa_document_id=document_id,
+            ),
+            metadata=metadata,
+        )
+    assert own.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    cleared = await identity.stub.UpdateOrganization(
+        pb.UpdateOrganizationRequest(id=organization.id, update_mask=["dpa_document_id"]),
+        metadata=metadata,
+    )
+    assert cleared.organization.dpa_document_id == ""
+
+
 async def test_a_dpa_that_expires_by_the_calendar_is_announced_once_by_racing_watchers(
     identity: RunningIdentity,
 ) -> None:

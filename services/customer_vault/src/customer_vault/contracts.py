@@ -40,14 +40,14 @@ class ContractView:
     filename: str
 
 
-def _check_filename(filename: str) -> str:
+def check_filename(filename: str) -> str:
     name = required_text("filename", filename, 255)
     if name in {".", ".."} or _UNSAFE_FILENAME_CHARACTERS & set(name):
         raise InvalidArgument('filename must not contain path separators or any of *?"<>|:')
     return name
 
 
-def _check_content(content_type: str, content: bytes, limit: int) -> None:
+def check_content(content_type: str, content: bytes, limit: int) -> None:
     if content_type not in _SIGNATURES:
         raise InvalidArgument(f"content_type must be one of: {', '.join(sorted(_SIGNATURES))}")
     if not content:
@@ -77,9 +77,9 @@ async def upload_contract(
     request_id: str,
     now: datetime,
 ) -> ContractView:
-    name = _check_filename(filename)
+    name = check_filename(filename)
     content_type = content_type.split(";")[0].strip().lower()
-    _check_content(content_type, content, c.settings.max_contract_bytes)
+    check_content(content_type, content, c.settings.max_contract_bytes)
     async with c.database.unit_of_work() as session:
         customer = await load_customer(session, caller, customer_id)
     cipher = await c.keys.cipher(customer)

@@ -66,5 +66,26 @@ class DpaStatus:
         self._cache[(tenant_id, organization_id)] = (active, self._clock() + self._cache_seconds)
         return active
 
+    async def is_subcontractor(self, tenant_id: str, organization_id: str) -> bool:
+        """Whether identity knows this organisation, as a subcontractor, in this tenant."""
+        token = await self._tokens.token(
+            audience="identity", scope=DIRECTORY_READ, tenant_id=tenant_id
+        )
+        try:
+            response = await self._stub.GetOrganization(
+                identity_pb2.GetOrganizationRequest(id=organization_id),
+                metadata=bearer_metadata(token),
+                timeout=CALL_TIMEOUT_SECONDS,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return False
+            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise Unavailable(
+                    "identity is unavailable: cannot look up the organisation"
+                ) from exc
+            raise
+        return bool(response.organization.kind == identity_pb2.ORGANIZATION_KIND_SUBCONTRACTOR)
+
     def forget(self, tenant_id: str, organization_id: str) -> None:
         self._cache.pop((tenant_id, organization_id), None)

@@ -11,12 +11,13 @@ from typing import TypeAlias
 
 import grpc
 
-from customer_vault import contracts, customers, site_secrets, sites
+from customer_vault import contracts, customers, dpa_documents, site_secrets, sites
 from customer_vault.access import Caller, caller
 from customer_vault.components import Components
 from customer_vault.messages import (
     contract_message,
     customer_message,
+    dpa_document_message,
     kind_name,
     secret_message,
     site_message,
@@ -30,6 +31,8 @@ CUSTOMERS_WRITE = ("customers:write",)
 # Partner systems manage sites with their customers:* scopes.
 SITES_READ = ("sites:read", "customers:read")
 SITES_WRITE = ("sites:write", "customers:write")
+# Subcontractors' DPA documents are the admin's, like the organisations themselves.
+ORGANIZATIONS_MANAGE = ("organizations:manage",)
 
 
 def _now() -> datetime:
@@ -255,3 +258,43 @@ class RecordRpcs:
             now=_now(),
         )
         return pb.DownloadContractResponse(contract=contract_message(view), content=content)
+
+    # --- subcontractors' DPA documents ------------------------------------------
+
+    async def UploadDpaDocument(
+        self, request: pb.UploadDpaDocumentRequest, context: Context
+    ) -> pb.UploadDpaDocumentResponse:
+        who = await self._caller(context, ORGANIZATIONS_MANAGE)
+        view = await dpa_documents.upload(
+            self._components,
+            who,
+            organization_id=request.organization_id,
+            filename=request.filename,
+            content_type=request.content_type,
+            content=request.content,
+            request_id=request_id(context),
+            now=_now(),
+        )
+        return pb.UploadDpaDocumentResponse(document=dpa_document_message(view))
+
+    async def ListDpaDocuments(
+        self, request: pb.ListDpaDocumentsRequest, context: Context
+    ) -> pb.ListDpaDocumentsResponse:
+        who = await self._caller(context, ORGANIZATIONS_MANAGE)
+        views = await dpa_documents.list_documents(
+            self._components, who, organization_id=request.organization_id, now=_now()
+        )
+        return pb.ListDpaDocumentsResponse(documents=[dpa_document_message(v) for v in views])
+
+    async def DownloadDpaDocument(
+        self, request: pb.DownloadDpaDocumentRequest, context: Context
+    ) -> pb.DownloadDpaDocumentResponse:
+        who = await self._caller(context, ORGANIZATIONS_MANAGE)
+        view, content = await dpa_documents.download(
+            self._components,
+            who,
+            document_id=request.id,
+            request_id=request_id(context),
+            now=_now(),
+        )
+        return pb.DownloadDpaDocumentResponse(document=dpa_document_message(view), content=content)

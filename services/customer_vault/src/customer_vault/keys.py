@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
+from sqlalchemy.orm import Mapper
 
 from customer_vault.crypto import CustomerCipher, DataKeyCache
-from customer_vault.models import Customer
+from customer_vault.models import Customer, OrganizationKey
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import FailedPrecondition, InvalidArgument
 from fieldvault_platform.vault import DataKey, TransitKey, VaultClient
@@ -28,6 +31,17 @@ _TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _WRAPPED_VERSION = re.compile(r"^vault:v(\d+):")
 #: Data keys re-wrapped per Vault call and per database transaction.
 REWRAP_BATCH = 200
+
+
+class KeyHolder(Protocol):
+    """A row holding a wrapped data key: a customer, or an organisation's documents."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def wrapped_key(self) -> str | None: ...
 
 
 class Erased(FailedPrecondition):
@@ -83,17 +97,16 @@ class TenantKeys:
         self._cache.put(tenant_id, customer_id, data_key.wrapped, data_key.plaintext)
         return CustomerCipher(tenant_id, customer_id, data_key.plaintext)
 
-    async def cipher(self, customer: Customer) -> CustomerCipher:
-        """The customer's cipher; :class:`Erased` once its data key is destroyed."""
-        if customer.wrapped_key is None:
+    async def cipher(self, holder: KeyHolder) -> CustomerCipher:
+        """The holder's cipher; :class:`Erased` once its data key is destroyed."""
+        wrapped = holder.wrapped_key
+        if wrapped is None:
             raise Erased()
-        key = self._cache.get(customer.tenant_id, customer.id, customer.wrapped_key)
+        key = self._cache.get(holder.tenant_id, holder.id, wrapped)
         if key is None:
-            key = await self._vault.decrypt(
-                tenant_key_name(customer.tenant_id), customer.wrapped_key
-            )
-            self._cache.put(customer.tenant_id, customer.id, customer.wrapped_key, key)
-        return CustomerCipher(customer.tenant_id, customer.id, key)
+            key = await self._vault.decrypt(tenant_key_name(holder.tenant_id), wrapped)
+            self._cache.put(holder.tenant_id, holder.id, wrapped, key)
+        return CustomerCipher(holder.tenant_id, holder.id, key)
 
     def forget(self, tenant_id: str, customer_id: str) -> None:
         self._cache.evict(tenant_id, customer_id)
@@ -122,19 +135,33 @@ class TenantKeys:
         return result
 
     async def _rewrap_below(self, database: Database, tenant_id: str, version: int) -> int:
+        total = 0
+        for model in (Customer, OrganizationKey):
+            total += await self._rewrap_model_below(database, model, tenant_id, version)
+        return total
+
+    async def _rewrap_model_below(
+        self,
+        database: Database,
+        model: type[Customer] | type[OrganizationKey],
+        tenant_id: str,
+        version: int,
+    ) -> int:
         name = tenant_key_name(tenant_id)
+        mapper: Mapper[Any] = sa_inspect(model)
+        key_columns = list(mapper.primary_key)
         total = 0
         while True:
             async with database.unit_of_work() as session:
                 rows = (
                     await session.execute(
-                        select(Customer.id, Customer.wrapped_key)
+                        select(*key_columns, model.wrapped_key)
                         .where(
-                            Customer.tenant_id == tenant_id,
-                            Customer.key_version < version,
-                            Customer.wrapped_key.is_not(None),
+                            model.tenant_id == tenant_id,
+                            model.key_version < version,
+                            model.wrapped_key.is_not(None),
                         )
-                        .order_by(Customer.id)
+                        .order_by(*key_columns)
                         .limit(REWRAP_BATCH)
                     )
                 ).all()
@@ -143,10 +170,11 @@ class TenantKeys:
             rewrapped = await self._vault.rewrap(name, [str(row.wrapped_key) for row in rows])
             async with database.unit_of_work() as session:
                 for row, new_wrapped in zip(rows, rewrapped, strict=True):
+                    identity = [column == row[i] for i, column in enumerate(key_columns)]
                     # Conditional on the old value: an erasure in between wins.
                     await session.execute(
-                        update(Customer)
-                        .where(Customer.id == row.id, Customer.wrapped_key == row.wrapped_key)
+                        update(model)
+                        .where(*identity, model.wrapped_key == row.wrapped_key)
                         .values(wrapped_key=new_wrapped, key_version=wrapped_version(new_wrapped))
                     )
             total += len(rows)

@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from customer_vault.audit import Verification
 from customer_vault.contracts import ContractView
 from customer_vault.customers import CustomerView
+from customer_vault.dpa_documents import DpaDocumentView
 from customer_vault.grants import is_active
 from customer_vault.models import AuditRecord, Grant
 from customer_vault.site_secrets import SecretInfo
@@ -166,4 +167,18 @@ def verification_message(result: Verification) -> pb.VerifyAuditTrailResponse:
         checked=result.checked,
         first_broken_event_id=result.first_broken_id or "",
         problem=result.problem or "",
+    )
+
+
+def dpa_document_message(view: DpaDocumentView) -> pb.DpaDocument:
+    row = view.row
+    return pb.DpaDocument(
+        id=row.id,
+        organization_id=row.organization_id,
+        filename=view.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        create_time=timestamp(row.created_at),
+        uploaded_by=row.uploaded_by,
     )

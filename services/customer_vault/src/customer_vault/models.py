@@ -133,6 +133,47 @@ class Contract(Base):
     __table_args__ = (Index("ix_contracts_customer", "customer_id", "created_at"),)
 
 
+class OrganizationKey(Base):
+    """The data key of a subcontractor organisation's documents (its DPA), wrapped like a
+    customer's. Its cipher binds documents to ``org:<organization_id>``."""
+
+    __tablename__ = "organization_keys"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    wrapped_key: Mapped[str | None] = mapped_column(Text)
+    key_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_organization_keys_key_version", "tenant_id", "key_version"),)
+
+    @property
+    def id(self) -> str:
+        """The key holder's name in associated data and the cache (never a customer id)."""
+        return f"org:{self.organization_id}"
+
+
+class DpaDocument(Base):
+    """A subcontractor's signed data-processing agreement, encrypted; identity refers to it."""
+
+    __tablename__ = "dpa_documents"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    organization_id: Mapped[str] = mapped_column(String(ID))
+    filename_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_dpa_documents_organization", "tenant_id", "organization_id", "created_at"),
+    )
+
+
 class Grant(Base):
     """Who may reveal which fields of a site, for which work order, when."""
 

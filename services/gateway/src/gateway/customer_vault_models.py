@@ -166,6 +166,31 @@ class Contract(BaseModel):
         )
 
 
+class DpaDocument(BaseModel):
+    id: str
+    organization_id: str
+    filename: str
+    content_type: str
+    size: int
+    #: Hex SHA-256 of the document as uploaded.
+    sha256: str
+    created_at: datetime | None
+    uploaded_by: str
+
+    @classmethod
+    def of(cls, document: pb.DpaDocument) -> DpaDocument:
+        return cls(
+            id=document.id,
+            organization_id=document.organization_id,
+            filename=document.filename,
+            content_type=document.content_type,
+            size=document.size,
+            sha256=document.sha256,
+            created_at=timestamp(document, "create_time"),
+            uploaded_by=document.uploaded_by,
+        )
+
+
 class Grant(BaseModel):
     id: str
     tenant_id: str

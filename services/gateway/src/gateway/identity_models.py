@@ -68,6 +68,8 @@ class Organization(BaseModel):
     dpa_signed_on: str | None
     dpa_expires_on: str | None
     dpa_active: bool
+    #: The signed DPA stored in customer-vault (``GET /v1/dpa-documents/{id}/content``).
+    dpa_document_id: str | None = None
     created_at: datetime
     updated_at: datetime
     etag: str
@@ -82,6 +84,7 @@ class Organization(BaseModel):
             dpa_signed_on=organization.dpa_signed_on or None,
             dpa_expires_on=organization.dpa_expires_on or None,
             dpa_active=organization.dpa_active,
+            dpa_document_id=organization.dpa_document_id or None,
             created_at=rfc3339(organization.create_time),
             updated_at=rfc3339(organization.update_time),
             etag=organization.etag,

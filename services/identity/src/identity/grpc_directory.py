@@ -179,6 +179,7 @@ class DirectoryRpcs:
                 name=request.name,
                 dpa_signed_on=request.dpa_signed_on,
                 dpa_expires_on=request.dpa_expires_on,
+                dpa_document_id=request.dpa_document_id,
                 etag=request.etag,
                 now=_now(),
             )

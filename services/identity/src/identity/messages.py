@@ -66,6 +66,7 @@ def organization_message(organization: Organization) -> pb.Organization:
         kind=_ORGANIZATION_KIND[organization.kind],
         dpa_signed_on=iso_date(organization.dpa_signed_on),
         dpa_expires_on=iso_date(organization.dpa_expires_on),
+        dpa_document_id=organization.dpa_document_id or "",
         dpa_active=dpa_active(organization),
         create_time=timestamp(organization.created_at),
         update_time=timestamp(organization.updated_at),

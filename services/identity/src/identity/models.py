@@ -68,6 +68,8 @@ class Organization(Base):
     #: The expiry date whose lapse has been announced, so the lapse detector
     #: publishes each lapse once, whichever replica sees it first.
     dpa_lapse_announced_for: Mapped[date | None] = mapped_column(Date)
+    #: The signed DPA's document id in customer-vault (where it is stored encrypted).
+    dpa_document_id: Mapped[str | None] = mapped_column(String(ID))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -36,7 +36,7 @@ FALLBACK_FILENAME = "contract"
 # CR/LF) is not sent as a Content-Type header.
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
 
-_UPLOAD_BODY: dict[str, Any] = {
+UPLOAD_BODY: dict[str, Any] = {
     "required": True,
     "content": {
         "multipart/form-data": {
@@ -66,7 +66,7 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename*=UTF-8''{quote(filename or FALLBACK_FILENAME, safe='')}"
 
 
-async def _read_upload(request: Request, limit: int) -> tuple[UploadFile, bytes]:
+async def read_upload(request: Request, limit: int) -> tuple[UploadFile, bytes]:
     """The ``file`` part and at most ``limit`` bytes of it, or 413 if it holds more."""
     body_limit = limit + MULTIPART_OVERHEAD_BYTES
     declared = request.headers.get("content-length", "")
@@ -107,7 +107,7 @@ async def _read_upload(request: Request, limit: int) -> tuple[UploadFile, bytes]
     "/v1/customers/{customer_id}/contracts",
     status_code=201,
     summary="Upload a contract document (multipart, field `file`)",
-    openapi_extra={"requestBody": _UPLOAD_BODY},
+    openapi_extra={"requestBody": UPLOAD_BODY},
     responses={
         413: {"description": "The document is larger than allowed (payload_too_large)"},
         410: {"description": "The customer was erased (erased)"},
@@ -116,7 +116,7 @@ async def _read_upload(request: Request, limit: int) -> tuple[UploadFile, bytes]
 async def upload_contract(
     customer_id: str, request: Request, vault: CustomerVaultForCaller, settings: AppSettings
 ) -> Contract:
-    upload, content = await _read_upload(request, settings.max_contract_bytes)
+    upload, content = await read_upload(request, settings.max_contract_bytes)
     result = await vault.call(
         vault.stub.UploadContract,
         pb.UploadContractRequest(
@@ -156,16 +156,20 @@ async def download_contract(
         vault.stub.DownloadContract,
         pb.DownloadContractRequest(id=contract_id, request_id=request_id),
     )
-    content_type = result.contract.content_type
+    return attachment(result.content, result.contract.content_type, result.contract.filename)
+
+
+def attachment(content: bytes, content_type: str, filename: str) -> Response:
+    """A stored document as a download no browser renders in our origin or sniffs."""
     if not _MEDIA_TYPE.fullmatch(content_type):
         content_type = FALLBACK_CONTENT_TYPE
     return Response(
-        content=result.content,
+        content=content,
         headers={
             # Set as a header rather than ``media_type``, which would append a charset
             # to text/* that the document may not be in.
             "Content-Type": content_type,
-            "Content-Disposition": content_disposition(result.contract.filename),
+            "Content-Disposition": content_disposition(filename),
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Literal, Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.dependencies import IfMatch
@@ -33,13 +33,17 @@ class OrganizationPatch(BaseModel):
     name: Name | None = None
     dpa_signed_on: date | None = None
     dpa_expires_on: date | None = None
+    #: A document uploaded with ``POST /v1/organizations/{id}/dpa-documents``; null clears.
+    dpa_document_id: str | None = Field(default=None, max_length=36)
 
     @model_validator(mode="after")
     def _a_known_change(self) -> Self:
         if "name" in self.model_fields_set and self.name is None:
             raise ValueError("name cannot be null")
         if not self.model_fields_set:
-            raise ValueError("nothing to change: give name, dpa_signed_on or dpa_expires_on")
+            raise ValueError(
+                "nothing to change: give name, dpa_signed_on, dpa_expires_on or dpa_document_id"
+            )
         return self
 
 
@@ -116,6 +120,7 @@ async def update_organization(
             name=body.name or "",
             dpa_signed_on=_iso(body.dpa_signed_on),
             dpa_expires_on=_iso(body.dpa_expires_on),
+            dpa_document_id=body.dpa_document_id or "",
             etag=etag,
         ),
     )

@@ -24,7 +24,7 @@ from identity.directory.people import validate_name
 from identity.messages import dpa_active
 from identity.models import Organization
 
-ORGANIZATION_FIELDS = frozenset({"name", "dpa_signed_on", "dpa_expires_on"})
+ORGANIZATION_FIELDS = frozenset({"name", "dpa_signed_on", "dpa_expires_on", "dpa_document_id"})
 
 
 def parse_date(value: str, *, field: str) -> date | None:
@@ -151,6 +151,14 @@ async def list_organizations(
     return page_of(rows, size, lambda row: row.id)
 
 
+def _document_id(value: str) -> str | None:
+    """A customer-vault document id (opaque; identity keeps the reference only)."""
+    value = value.strip()
+    if len(value) > 36 or not all(char.isalnum() or char == "-" for char in value):
+        raise InvalidArgument("dpa_document_id must be a document id from customer-vault")
+    return value or None
+
+
 async def update_organization(
     session: AsyncSession,
     actor: Actor,
@@ -162,6 +170,7 @@ async def update_organization(
     dpa_expires_on: str,
     etag: str,
     now: datetime,
+    dpa_document_id: str = "",
 ) -> Organization:
     unknown = sorted(set(mask) - ORGANIZATION_FIELDS)
     if unknown or not mask:
@@ -170,7 +179,7 @@ async def update_organization(
         )
     organization = await get_organization(session, actor, organization_id)
     check_etag(etag, organization.version)
-    touches_dpa = bool({"dpa_signed_on", "dpa_expires_on"} & set(mask))
+    touches_dpa = bool({"dpa_signed_on", "dpa_expires_on", "dpa_document_id"} & set(mask))
     if touches_dpa and organization.kind == "own":
         raise InvalidArgument("the own organisation has no DPA; it is the data controller")
     was_active = dpa_active(organization, today=now.date())
@@ -186,6 +195,8 @@ async def update_organization(
     _check_dates(signed, expires)
     dpa_changed = (signed, expires) != (organization.dpa_signed_on, organization.dpa_expires_on)
     organization.dpa_signed_on, organization.dpa_expires_on = signed, expires
+    if "dpa_document_id" in mask:
+        organization.dpa_document_id = _document_id(dpa_document_id)
     organization.updated_at = now
     organization.version += 1
     await flush_unique(session, _name_taken())

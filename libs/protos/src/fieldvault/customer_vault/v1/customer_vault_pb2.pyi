@@ -407,6 +407,70 @@ class DownloadContractResponse(_message.Message):
     content: bytes
     def __init__(self, contract: _Optional[_Union[Contract, _Mapping]] = ..., content: _Optional[bytes] = ...) -> None: ...
 
+class DpaDocument(_message.Message):
+    __slots__ = ("id", "organization_id", "filename", "content_type", "size", "sha256", "create_time", "uploaded_by")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPLOADED_BY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    organization_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    create_time: _timestamp_pb2.Timestamp
+    uploaded_by: str
+    def __init__(self, id: _Optional[str] = ..., organization_id: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uploaded_by: _Optional[str] = ...) -> None: ...
+
+class UploadDpaDocumentRequest(_message.Message):
+    __slots__ = ("organization_id", "filename", "content_type", "content")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    filename: str
+    content_type: str
+    content: bytes
+    def __init__(self, organization_id: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
+
+class UploadDpaDocumentResponse(_message.Message):
+    __slots__ = ("document",)
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    document: DpaDocument
+    def __init__(self, document: _Optional[_Union[DpaDocument, _Mapping]] = ...) -> None: ...
+
+class ListDpaDocumentsRequest(_message.Message):
+    __slots__ = ("organization_id",)
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    def __init__(self, organization_id: _Optional[str] = ...) -> None: ...
+
+class ListDpaDocumentsResponse(_message.Message):
+    __slots__ = ("documents",)
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[DpaDocument]
+    def __init__(self, documents: _Optional[_Iterable[_Union[DpaDocument, _Mapping]]] = ...) -> None: ...
+
+class DownloadDpaDocumentRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DownloadDpaDocumentResponse(_message.Message):
+    __slots__ = ("document", "content")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    document: DpaDocument
+    content: bytes
+    def __init__(self, document: _Optional[_Union[DpaDocument, _Mapping]] = ..., content: _Optional[bytes] = ...) -> None: ...
+
 class Grant(_message.Message):
     __slots__ = ("id", "tenant_id", "site_id", "user_id", "organization_id", "subcontractor", "fields", "work_order_id", "valid_from", "valid_until", "create_time", "granted_by_service", "granted_on_behalf_of", "revoke_time", "revoke_reason", "active")
     ID_FIELD_NUMBER: _ClassVar[int]

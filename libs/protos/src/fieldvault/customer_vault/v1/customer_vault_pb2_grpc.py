@@ -128,6 +128,21 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractResponse.FromString,
                 _registered_method=True)
+        self.UploadDpaDocument = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/UploadDpaDocument',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadDpaDocumentRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadDpaDocumentResponse.FromString,
+                _registered_method=True)
+        self.ListDpaDocuments = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListDpaDocuments',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListDpaDocumentsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListDpaDocumentsResponse.FromString,
+                _registered_method=True)
+        self.DownloadDpaDocument = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/DownloadDpaDocument',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadDpaDocumentRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadDpaDocumentResponse.FromString,
+                _registered_method=True)
         self.CreateGrant = channel.unary_unary(
                 '/fieldvault.customer_vault.v1.CustomerVaultService/CreateGrant',
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateGrantRequest.SerializeToString,
@@ -290,6 +305,26 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadDpaDocument(self, request, context):
+        """A subcontractor's signed data-processing agreement (admins, organizations:manage),
+        encrypted like a contract; identity's Organization.dpa_document_id refers to it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDpaDocuments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadDpaDocument(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateGrant(self, request, context):
         """Work-order's service token only, on behalf of the acting user.
         Idempotent per (work order, assignee).
@@ -426,6 +461,21 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.DownloadContract,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractResponse.SerializeToString,
+            ),
+            'UploadDpaDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadDpaDocument,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadDpaDocumentRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadDpaDocumentResponse.SerializeToString,
+            ),
+            'ListDpaDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDpaDocuments,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListDpaDocumentsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListDpaDocumentsResponse.SerializeToString,
+            ),
+            'DownloadDpaDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.DownloadDpaDocument,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadDpaDocumentRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadDpaDocumentResponse.SerializeToString,
             ),
             'CreateGrant': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateGrant,
@@ -931,6 +981,87 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/DownloadContract',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadContractResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadDpaDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/UploadDpaDocument',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadDpaDocumentRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UploadDpaDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDpaDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListDpaDocuments',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListDpaDocumentsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListDpaDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadDpaDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/DownloadDpaDocument',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadDpaDocumentRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.DownloadDpaDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

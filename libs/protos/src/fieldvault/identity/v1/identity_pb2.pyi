@@ -47,7 +47,7 @@ class Tenant(_message.Message):
     def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., name: _Optional[str] = ..., mfa_required_roles: _Optional[_Iterable[str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class Organization(_message.Message):
-    __slots__ = ("id", "tenant_id", "name", "kind", "dpa_signed_on", "dpa_expires_on", "dpa_active", "create_time", "update_time", "etag")
+    __slots__ = ("id", "tenant_id", "name", "kind", "dpa_signed_on", "dpa_expires_on", "dpa_active", "create_time", "update_time", "etag", "dpa_document_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class Organization(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    DPA_DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     tenant_id: str
     name: str
@@ -68,7 +69,8 @@ class Organization(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[OrganizationKind, str]] = ..., dpa_signed_on: _Optional[str] = ..., dpa_expires_on: _Optional[str] = ..., dpa_active: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    dpa_document_id: str
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[OrganizationKind, str]] = ..., dpa_signed_on: _Optional[str] = ..., dpa_expires_on: _Optional[str] = ..., dpa_active: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., dpa_document_id: _Optional[str] = ...) -> None: ...
 
 class Area(_message.Message):
     __slots__ = ("id", "tenant_id", "name", "create_time")
@@ -457,20 +459,22 @@ class ListOrganizationsResponse(_message.Message):
     def __init__(self, organizations: _Optional[_Iterable[_Union[Organization, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateOrganizationRequest(_message.Message):
-    __slots__ = ("id", "update_mask", "name", "dpa_signed_on", "dpa_expires_on", "etag")
+    __slots__ = ("id", "update_mask", "name", "dpa_signed_on", "dpa_expires_on", "etag", "dpa_document_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DPA_SIGNED_ON_FIELD_NUMBER: _ClassVar[int]
     DPA_EXPIRES_ON_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    DPA_DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     update_mask: _containers.RepeatedScalarFieldContainer[str]
     name: str
     dpa_signed_on: str
     dpa_expires_on: str
     etag: str
-    def __init__(self, id: _Optional[str] = ..., update_mask: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ..., dpa_signed_on: _Optional[str] = ..., dpa_expires_on: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+    dpa_document_id: str
+    def __init__(self, id: _Optional[str] = ..., update_mask: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ..., dpa_signed_on: _Optional[str] = ..., dpa_expires_on: _Optional[str] = ..., etag: _Optional[str] = ..., dpa_document_id: _Optional[str] = ...) -> None: ...
 
 class UpdateOrganizationResponse(_message.Message):
     __slots__ = ("organization",)
