@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +89,49 @@ async def _supervised(job: BackgroundJob, stopping: asyncio.Event) -> None:
 OperatorCommand = Callable[[list[str]], Coroutine[Any, Any, None]]
 
 
+#: The operator command every service with a database has: its parked events.
+PARKED_EVENTS_COMMAND = "parked-events"
+
+
+def parked_events_command(service: str, database_url: Callable[[], str]) -> OperatorCommand:
+    """``python -m <service> parked-events``: the service's parked events as JSON lines.
+
+    One object per event, oldest first: consumer, event_id, subject,
+    delivery_count, error_type, parked_at. Ids and counts only; the payload
+    stays in the database.
+    """
+
+    async def parked_events(arguments: list[str]) -> None:
+        if arguments:
+            sys.exit(f"usage: python -m {service} {PARKED_EVENTS_COMMAND}")
+        # Imported here: the other commands need neither the database nor NATS.
+        from fieldvault_platform.db import Database, as_utc
+        from fieldvault_platform.events.consumer import list_parked_events
+        from fieldvault_platform.paging import MAX_PAGE_SIZE
+
+        database = Database(database_url())
+        try:
+            token = ""
+            while True:
+                rows, token = await list_parked_events(database, limit=MAX_PAGE_SIZE, after=token)
+                for row in rows:
+                    line = {
+                        "consumer": row.consumer,
+                        "event_id": row.event_id,
+                        "subject": row.subject,
+                        "delivery_count": row.delivery_count,
+                        "error_type": row.error_type,
+                        "parked_at": as_utc(row.parked_at).isoformat(),
+                    }
+                    print(json.dumps(line), flush=True)  # noqa: T201 (the command's answer)
+                if not token:
+                    break
+        finally:
+            await database.dispose()
+
+    return parked_events
+
+
 def command_line(
     *,
     service: str,
@@ -95,10 +140,18 @@ def command_line(
     database_url: Callable[[], str] | None = None,
     operator_commands: Mapping[str, OperatorCommand] | None = None,
 ) -> None:
-    """``python -m <service> [serve|migrate|<operator command> ARGS...]``."""
+    """``python -m <service> [serve|migrate|parked-events|<operator command> ARGS...]``.
+
+    A service with a database (``database_url``) gets ``parked-events`` without
+    asking; a command of its own by that name takes precedence.
+    """
+    commands: dict[str, OperatorCommand] = {}
+    if database_url is not None:
+        commands[PARKED_EVENTS_COMMAND] = parked_events_command(service, database_url)
+    commands.update(operator_commands or {})
     parser = argparse.ArgumentParser(prog=f"python -m {service}")
     choices = ["serve", "migrate"] if migrations_dir is not None else ["serve"]
-    choices += list(operator_commands or {})
+    choices += [name for name in commands if name not in choices]
     parser.add_argument("command", nargs="?", default="serve", choices=choices)
     parser.add_argument("arguments", nargs="*", help="arguments of an operator command")
     args = parser.parse_args()
@@ -111,7 +164,7 @@ def command_line(
         override = os.environ.get("FIELDVAULT_MIGRATIONS_DIR")
         upgrade(Path(override) if override else migrations_dir, database_url())
         return
-    if operator_commands and args.command in operator_commands:
-        asyncio.run(operator_commands[args.command](args.arguments))
+    if args.command in commands:
+        asyncio.run(commands[args.command](args.arguments))
         return
     asyncio.run(serve_main())

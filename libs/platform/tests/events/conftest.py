@@ -16,7 +16,7 @@ from nats.aio.client import Client
 
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_platform.db import Database, PlatformBase
-from fieldvault_platform.events import ProcessedEvent, connect
+from fieldvault_platform.events import ParkedEvent, ProcessedEvent, connect
 from fieldvault_platform.events.outbox import OutboxEvent
 
 WaitUntil = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
@@ -24,9 +24,9 @@ WaitUntil = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    """A fresh database with the outbox and processed-event tables.
+    """A fresh database with the outbox, processed-event and parked-event tables.
 
-    Services create them with Alembic; here ``create_all`` of just these two
+    Services create them with Alembic; here ``create_all`` of just these
     tables keeps other members' models out of the test database.
     """
     db = Database(database_url)
@@ -34,7 +34,8 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         await connection.run_sync(
             PlatformBase.metadata.create_all,
             tables=[
-                PlatformBase.metadata.tables[m.__tablename__] for m in (OutboxEvent, ProcessedEvent)
+                PlatformBase.metadata.tables[m.__tablename__]
+                for m in (OutboxEvent, ProcessedEvent, ParkedEvent)
             ],
         )
     yield db

@@ -2,7 +2,9 @@
 
 A producing service calls :func:`add_event` inside its unit of work and runs
 an :class:`OutboxRelay`; a consuming service runs a :class:`ConsumerRunner`
-with a handler that applies one event inside the runner's transaction.
+with a handler that applies one event inside the runner's transaction; events
+its handler keeps failing on are parked (:class:`ParkedEvent`,
+:func:`list_parked_events`) rather than dropped.
 """
 
 from fieldvault_platform.events.backbone import EventBackbone, open_event_backbone
@@ -16,8 +18,10 @@ from fieldvault_platform.events.connection import (
 from fieldvault_platform.events.consumer import (
     ConsumerRunner,
     EventHandler,
+    ParkedEvent,
     ProcessedEvent,
     ReceivedEvent,
+    list_parked_events,
 )
 from fieldvault_platform.events.outbox import (
     EVENT_TYPE_HEADER,
@@ -39,6 +43,7 @@ __all__ = [
     "EventHandler",
     "OutboxEvent",
     "OutboxRelay",
+    "ParkedEvent",
     "ProcessedEvent",
     "ReceivedEvent",
     "add_event",
@@ -48,6 +53,7 @@ __all__ = [
     "event_subject",
     "extract_trace_context",
     "inject_trace_context",
+    "list_parked_events",
     "open_event_backbone",
     "service_subjects",
     "stream_name",

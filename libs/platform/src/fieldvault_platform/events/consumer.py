@@ -6,6 +6,11 @@ id it has applied in ``processed_events`` in the same transaction as the
 handler's writes. A redelivered event finds its row and is acknowledged
 without running the handler again. Acknowledging only after the commit means
 a crash never loses an event: the worst case is a redelivery that is skipped.
+
+An event whose handler keeps failing is never dropped silently either: after
+``max_deliver`` failed attempts it is *parked*, recorded with its payload in
+``parked_events`` (see :func:`list_parked_events` and the ``parked-events``
+operator command), and only then terminated on the server.
 """
 
 from __future__ import annotations
@@ -19,10 +24,19 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import DateTime, String, insert
+from sqlalchemy import (
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    insert,
+    select,
+    tuple_,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -30,11 +44,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldvault_platform.db import Database, PlatformBase
-from fieldvault_platform.errors import Unavailable
+from fieldvault_platform.errors import InvalidArgument, Unavailable
 from fieldvault_platform.events._waiting import wait_any
 from fieldvault_platform.events.connection import ensure_pull_consumer
 from fieldvault_platform.events.outbox import EVENT_TYPE_HEADER, MSG_ID_HEADER
 from fieldvault_platform.events.tracing import extract_trace_context, tracer
+from fieldvault_platform.paging import (
+    DEFAULT_PAGE_SIZE,
+    decode_page_token,
+    page_of,
+    page_size,
+    time_id_cursor,
+    time_id_position,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +71,36 @@ class ProcessedEvent(PlatformBase):
     consumer: Mapped[str] = mapped_column(String(255), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ParkedEvent(PlatformBase):
+    """An event a consumer gave up on, kept (payload included) for an operator to look at.
+
+    Events carry ids and non-sensitive facts only, by design, so the payload may
+    be stored. ``error_type`` is the exception's class name and nothing more: an
+    exception's message may quote the data the handler was working on.
+    """
+
+    __tablename__ = "parked_events"
+    __table_args__ = (Index("ix_parked_events_listing", "parked_at", "consumer", "event_id"),)
+
+    consumer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    delivery_count: Mapped[int] = mapped_column(Integer)
+    error_type: Mapped[str] = mapped_column(String(255))
+    parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+#: ``error_type`` of an event parked on a delivery past ``max_deliver`` when this
+#: process did not see the last attempt fail (the process stopped or crashed in
+#: the handler, or another replica made that attempt).
+UNKNOWN_ERROR_TYPE = "unknown"
+
+#: How many events whose parking failed a runner remembers the error type of,
+#: until their redelivery parks them (beyond that, they are parked as unknown).
+_REMEMBERED_ERROR_TYPES = 1024
 
 
 @dataclass(frozen=True)
@@ -74,7 +126,11 @@ EventHandler = Callable[[AsyncSession, ReceivedEvent], Awaitable[None]]
 
 
 class ConsumerRunner:
-    """Fetches batches from a durable pull consumer and applies them idempotently."""
+    """Fetches batches from a durable pull consumer and applies them idempotently.
+
+    ``max_deliver`` is how many deliveries run the handler; an event that fails
+    on all of them is parked (see :class:`ParkedEvent`) and terminated.
+    """
 
     def __init__(
         self,
@@ -107,15 +163,36 @@ class ConsumerRunner:
         self._subscription: JetStreamContext.PullSubscription | None = None
         # Set by run() on shutdown, so an event held during an outage is let go.
         self._stopping = asyncio.Event()
+        # event id -> error type of its last failed attempt, for events whose
+        # parking failed: their redelivery parks them with the right error type.
+        self._unparked_error_types: dict[str, str] = {}
 
     async def _pull_subscription(self) -> JetStreamContext.PullSubscription:
         if self._subscription is None:
+            # The server never gives up on a message (max_deliver -1); this
+            # runner counts the handler's attempts itself. A server-side limit
+            # is where events got lost: once reached, JetStream stops delivering
+            # the message without anyone recording it. Parking needs deliveries
+            # past the handler's last attempt: when writing the parked row fails
+            # (database down), the message is nak'ed and must come back, as
+            # many times as the outage takes. A limit of max_deliver + 1 would
+            # give parking one retry, so a database outage longer than one
+            # redelivery delay would lose the event again, silently. Unlimited
+            # also covers a handler that crashes the process or outlives
+            # ack_wait on its last attempt: the next delivery parks the event
+            # without running the handler again, instead of the server quietly
+            # dropping it. A delivery past max_deliver never runs the handler:
+            # it ends in a park and a term (or an ack, if the event turns out
+            # applied), and comes back only while the parked row cannot be
+            # written, nak'ed with backoff up to max_retry_delay, each time
+            # logged at ERROR. That repeats for as long as the database refuses
+            # the row, which is the point: the event is kept until it is recorded.
             await ensure_pull_consumer(
                 self._js,
                 self._stream,
                 self._durable,
                 self._filter_subject,
-                max_deliver=self._max_deliver,
+                max_deliver=-1,
                 ack_wait=self._ack_wait,
             )
             self._subscription = await self._js.pull_subscribe_bind(
@@ -128,7 +205,10 @@ class ConsumerRunner:
         subscription = await self._pull_subscription()
         try:
             messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
-        except NatsTimeoutError:  # nothing to do within fetch_timeout
+        except TimeoutError:
+            # Nothing to do within fetch_timeout: nats-py raises its own
+            # TimeoutError, or a plain one when the deadline runs out between
+            # its two pull requests (an empty fetch too, not a failed pass).
             return 0
         for message in messages:
             await self._process(message)
@@ -175,6 +255,13 @@ class ConsumerRunner:
                 "messaging.message.delivery_count": delivery_count,
             },
         ) as span:
+            if delivery_count > self._max_deliver:
+                # The handler had its attempts; this delivery exists to park the
+                # event (its parking failed before, or the last attempt never
+                # finished). The handler is not run again.
+                error_type = self._unparked_error_types.get(event_id, UNKNOWN_ERROR_TYPE)
+                await self._park(message, event, error_type)
+                return
             outages = 0
             while True:
                 try:
@@ -223,51 +310,94 @@ class ConsumerRunner:
                 )
 
     async def _claim(self, session: AsyncSession, event_id: str) -> bool:
-        """Record ``event_id`` as processed; False if it already was.
-
-        ``INSERT … ON CONFLICT DO NOTHING`` is atomic on both databases: on
-        PostgreSQL a concurrent transaction inserting the same id makes this
-        one wait for its outcome (then insert, or see the conflict), and
-        SQLite serialises writers. A savepoint-and-catch would not work on
-        SQLite, whose driver commits when the outermost savepoint is released.
-        """
+        """Record ``event_id`` as processed; False if it already was."""
         values: dict[str, Any] = {
             "consumer": self._durable,
             "event_id": event_id,
             "processed_at": datetime.now(UTC),
         }
-        dialect = self._database.engine.dialect.name
-        if dialect == "postgresql":
-            statement: Any = pg_insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            statement = sqlite_insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-        else:
-            # Portable fallback: check, then insert; a racing duplicate fails
-            # the commit, the message is redelivered and the check catches it.
-            existing = await session.get(ProcessedEvent, (self._durable, event_id))
-            if existing is not None:
-                return False
-            statement = insert(ProcessedEvent).values(values)
-        result = cast(CursorResult[Any], await session.execute(statement))
-        return result.rowcount == 1
+        return await _insert_unless_present(session, ProcessedEvent, values)
 
     async def _retry_or_give_up(self, message: Msg, event: ReceivedEvent, exc: Exception) -> None:
-        facts = {
+        error_type = type(exc).__name__
+        if event.delivery_count >= self._max_deliver:
+            await self._park(message, event, error_type)
+            return
+        delay = self._redelivery_delay(event.delivery_count)
+        logger.warning(
+            "event handler failed; redelivering",
+            extra={**self._facts(event, error_type), "retry_in": delay},
+        )
+        await message.nak(delay=delay)
+
+    async def _park(self, message: Msg, event: ReceivedEvent, error_type: str) -> None:
+        """Record the event in ``parked_events``, then terminate it; nak if the record fails.
+
+        Terminating only after the parked row committed means the event is never
+        gone from both JetStream and the database. The row is written in a unit
+        of work of its own (the handler's was rolled back) and idempotently: a
+        park whose term was lost is redelivered and parked again as a no-op.
+        """
+        facts = self._facts(event, error_type)
+        values: dict[str, Any] = {
+            "consumer": self._durable,
+            "event_id": event.event_id,
+            "subject": event.subject,
+            "payload": event.payload,
+            "delivery_count": event.delivery_count,
+            "error_type": error_type[:255],
+            "parked_at": datetime.now(UTC),
+        }
+        try:
+            async with self._database.unit_of_work() as session:
+                # Applied after all (a success whose ack was lost, then a
+                # redelivery past max_deliver): acknowledge, do not park.
+                processed = await session.get(ProcessedEvent, (self._durable, event.event_id))
+                parked = processed is None and await _insert_unless_present(
+                    session, ParkedEvent, values
+                )
+        except Exception as exc:
+            # Not terminated: the nak brings it back (the server-side consumer
+            # has no delivery limit, see _pull_subscription) to be parked then.
+            self._remember_error_type(event.event_id, error_type)
+            delay = self._redelivery_delay(event.delivery_count)
+            logger.error(
+                "could not park a failed event; redelivering it to park it later",
+                extra={**facts, "parking_error_type": type(exc).__name__, "retry_in": delay},
+            )
+            await message.nak(delay=delay)
+            return
+        self._unparked_error_types.pop(event.event_id, None)
+        if processed is not None:
+            logger.info("event already processed; acknowledging", extra=facts)
+            await _settle(message.ack, facts)
+            return
+        if parked:
+            logger.error("event handler failed for the last time; event parked", extra=facts)
+        else:
+            logger.warning("event already parked; terminating it", extra=facts)
+        await _settle(message.term, facts)
+
+    def _facts(self, event: ReceivedEvent, error_type: str) -> dict[str, Any]:
+        """What is logged about a failed event: ids and counts, never the payload or a message."""
+        return {
             "event_id": event.event_id,
             "subject": event.subject,
             "consumer": self._durable,
             "delivery_count": event.delivery_count,
-            "error_type": type(exc).__name__,
+            "error_type": error_type,
         }
-        if event.delivery_count >= self._max_deliver:
-            # JetStream would stop here anyway (max_deliver); terminating makes
-            # it explicit and the error log is the signal to look at it.
-            logger.error("event handler failed for the last time; giving up", extra=facts)
-            await message.term()
-            return
-        delay = min(self._max_retry_delay, self._retry_delay * 2 ** (event.delivery_count - 1))
-        logger.warning("event handler failed; redelivering", extra={**facts, "retry_in": delay})
-        await message.nak(delay=delay)
+
+    def _remember_error_type(self, event_id: str, error_type: str) -> None:
+        self._unparked_error_types.pop(event_id, None)
+        self._unparked_error_types[event_id] = error_type
+        while len(self._unparked_error_types) > _REMEMBERED_ERROR_TYPES:
+            del self._unparked_error_types[next(iter(self._unparked_error_types))]
+
+    def _redelivery_delay(self, delivery_count: int) -> float:
+        # The exponent is capped: deliveries are unlimited, a float power is not.
+        exponent = min(max(delivery_count - 1, 0), 16)
+        return min(self._max_retry_delay, self._retry_delay * 2.0**exponent)
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Consume until ``stop_event`` is set, backing off while NATS or the DB is down."""
@@ -301,3 +431,75 @@ class ConsumerRunner:
         if subscription is not None:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+
+
+async def _settle(action: Callable[[], Awaitable[None]], facts: Mapping[str, Any]) -> None:
+    """Ack or term after a commit; if it is lost, the redelivery is recognised and settled."""
+    try:
+        await action()
+    except Exception as exc:
+        logger.warning(
+            "settling a message failed; it will be redelivered and settled again",
+            extra={**facts, "settle_error_type": type(exc).__name__},
+        )
+
+
+async def _insert_unless_present(
+    session: AsyncSession, model: type[PlatformBase], values: dict[str, Any]
+) -> bool:
+    """Insert one row of ``model``; False (and no change) if its primary key exists.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` is atomic on both databases: on
+    PostgreSQL a concurrent transaction inserting the same key makes this one
+    wait for its outcome (then insert, or see the conflict), and SQLite
+    serialises writers. A savepoint-and-catch would not work on SQLite, whose
+    driver commits when the outermost savepoint is released.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = pg_insert(model).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite_insert(model).values(values).on_conflict_do_nothing()
+    else:
+        # Portable fallback: check, then insert; a racing duplicate fails the
+        # commit, the message is redelivered and the check catches it.
+        key = tuple(values[column.name] for column in sa_inspect(model).primary_key)
+        if await session.get(model, key) is not None:
+            return False
+        statement = insert(model).values(values)
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount == 1
+
+
+async def list_parked_events(
+    database: Database, *, limit: int = DEFAULT_PAGE_SIZE, after: str = ""
+) -> tuple[list[ParkedEvent], str]:
+    """One page of parked events, oldest first, and the token of the next page ("" at the end).
+
+    ``limit`` follows :func:`~fieldvault_platform.paging.page_size` (0: the
+    default, capped at the maximum); ``after`` is a token this function returned.
+    Keyset paging on (parked_at, consumer, event_id), so events parked while
+    paging are neither skipped nor repeated.
+    """
+    size = page_size(limit)
+    order = (ParkedEvent.parked_at, ParkedEvent.consumer, ParkedEvent.event_id)
+    query = select(ParkedEvent)
+    last = decode_page_token(after)
+    if last is not None:
+        query = query.where(tuple_(*order) > _parked_cursor(last))
+    query = query.order_by(*order).limit(size + 1)
+    async with database.unit_of_work() as session:
+        rows = list((await session.scalars(query)).all())
+    return page_of(rows, size, _parked_position)
+
+
+def _parked_position(row: ParkedEvent) -> list[str]:
+    return [*time_id_position(row.parked_at, row.consumer), row.event_id]
+
+
+def _parked_cursor(last: list[Any]) -> tuple[datetime, str, str]:
+    position = last[0]
+    if not isinstance(position, list) or len(position) != 3 or not isinstance(position[2], str):
+        raise InvalidArgument("page_token is not one this service issued")
+    parked_at, consumer = time_id_cursor([position[:2]])
+    return parked_at, consumer, position[2]

@@ -44,3 +44,29 @@ def drop_event_tables_v1() -> None:
     op.drop_table("processed_events")
     op.drop_index("ix_outbox_events_unpublished", table_name="outbox_events")
     op.drop_table("outbox_events")
+
+
+def create_parked_events_v1() -> None:
+    """``parked_events``: events a consumer gave up on, kept for an operator."""
+    op.create_table(
+        "parked_events",
+        sa.Column("consumer", sa.String(length=255), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=512), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("delivery_count", sa.Integer(), nullable=False),
+        sa.Column("error_type", sa.String(length=255), nullable=False),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_parked_events")),
+    )
+    op.create_index(
+        "ix_parked_events_listing",
+        "parked_events",
+        ["parked_at", "consumer", "event_id"],
+        unique=False,
+    )
+
+
+def drop_parked_events_v1() -> None:
+    op.drop_index("ix_parked_events_listing", table_name="parked_events")
+    op.drop_table("parked_events")
