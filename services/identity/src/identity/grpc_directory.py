@@ -234,7 +234,13 @@ class DirectoryRpcs:
         async with self._components.database.unit_of_work() as session:
             actor = await authorize(session, principal, scope="users:read", service_may_read=True)
             rows, token = await people.list_users(
-                session, actor, requested_size=request.page_size, page_token=request.page_token
+                session,
+                actor,
+                requested_size=request.page_size,
+                page_token=request.page_token,
+                role=request.role,
+                organization_id=request.organization_id,
+                active_only=request.active_only,
             )
             return pb.ListUsersResponse(
                 users=[user_message(row, await user_area_ids(session, row.id)) for row in rows],

@@ -21,15 +21,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import decode_page_token, page_of, page_size
 from identity import audit, events
 from identity.auth.tokens import user_area_ids
-from identity.directory.access import Actor, check_etag, flush_unique
+from identity.directory.access import Actor, flush_unique
 from identity.models import Area, Invitation, Organization, Tenant, User, UserArea
 from identity.revocation import revoke_user_sessions
 from identity.scopes import ROLES
@@ -196,12 +197,40 @@ async def get_user(session: AsyncSession, actor: Actor, user_id: str) -> User:
     return user
 
 
+def _role_filter(role: str) -> str:
+    """A role to filter by: one of :data:`ROLES`, so nothing else reaches the query."""
+    if role not in ROLES:
+        raise InvalidArgument(f"role must be one of: {', '.join(ROLES)}")
+    return role
+
+
 async def list_users(
-    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    requested_size: int,
+    page_token: str,
+    role: str = "",
+    organization_id: str = "",
+    active_only: bool = False,
 ) -> tuple[list[User], str]:
+    """A page of the tenant's users by id, optionally only those with ``role``,
+    in ``organization_id`` and/or active; filters are part of the keyset query,
+    so paging with the same filters serves every match exactly once."""
     size = page_size(requested_size)
     after = decode_page_token(page_token)
     query = select(User).where(User.tenant_id == actor.tenant_id)
+    if role:
+        # Roles are a JSON list of names: match the quoted name in its text,
+        # which works alike on SQLite and PostgreSQL. The name is a known role
+        # and autoescape neutralises its "_" (a LIKE wildcard).
+        quoted = f'"{_role_filter(role)}"'
+        query = query.where(cast(User.roles, String).contains(quoted, autoescape=True))
+    if organization_id:
+        organization = await _organization(session, actor.tenant_id, organization_id)
+        query = query.where(User.organization_id == organization.id)
+    if active_only:
+        query = query.where(User.status == "active")
     if after is not None:
         query = query.where(User.id > str(after[0]))
     users = list((await session.scalars(query.order_by(User.id).limit(size + 1))).all())
