@@ -14,6 +14,8 @@ from enum import StrEnum
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from fieldvault_platform.errors import Unavailable
+
 # Keepalive detects a dead peer between calls instead of on the next request.
 _CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -60,3 +62,14 @@ async def check_health(
 ) -> bool:
     """True when the peer's standard health service reports SERVING."""
     return await health_status(channel, service=service, timeout=timeout) is HealthStatus.SERVING
+
+
+def peer_error(exc: grpc.aio.AioRpcError, peer: str, not_found: Exception) -> Exception:
+    """What a failed call to a peer means here: ``not_found``, the peer being
+    unavailable (``Unavailable``, retryable), or this deployment's own fault
+    (scopes, secrets: a refusal the caller cannot fix, so a plain error)."""
+    if exc.code() == grpc.StatusCode.NOT_FOUND:
+        return not_found
+    if exc.code() in _UNREACHABLE_CODES:
+        return Unavailable(f"{peer} is unavailable")
+    return RuntimeError(f"{peer} refused a call with {exc.code().name}")

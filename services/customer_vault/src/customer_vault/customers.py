@@ -20,8 +20,9 @@ from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import Erased, wrapped_version
 from customer_vault.models import Customer
-from customer_vault.validation import check_etag, optional_text, required_text
+from customer_vault.validation import optional_text, required_text
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
+from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import (
     decode_page_token,
     page_of,

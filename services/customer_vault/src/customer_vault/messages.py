@@ -14,10 +14,10 @@ from customer_vault.grants import is_active
 from customer_vault.models import AuditRecord, Grant
 from customer_vault.site_secrets import SecretInfo
 from customer_vault.sites import SiteView
-from customer_vault.validation import etag_of
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.etags import etag_of
 
 SECRET_KINDS = {
     "door_code": pb.SECRET_KIND_DOOR_CODE,

@@ -16,9 +16,10 @@ from customer_vault.crypto import CustomerCipher
 from customer_vault.customers import area_for_new_record
 from customer_vault.keys import Erased
 from customer_vault.models import Customer, Site
-from customer_vault.validation import check_etag, optional_text, required_text
+from customer_vault.validation import optional_text, required_text
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
+from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import (
     decode_page_token,
     page_of,

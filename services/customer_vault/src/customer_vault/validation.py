@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from fieldvault_platform.errors import FailedPrecondition, InvalidArgument
+from fieldvault_platform.errors import InvalidArgument
 
 
 def _has_control_characters(value: str, *, allow_newlines: bool) -> bool:
@@ -28,15 +28,3 @@ def required_text(field: str, value: str, limit: int) -> str:
     if not value:
         raise InvalidArgument(f"{field} is required")
     return value
-
-
-def check_etag(etag: str, version: int) -> None:
-    """Refuse an update based on a stale read (empty etag: no precondition)."""
-    if etag and etag.strip().removeprefix("W/") != f'"{version}"':
-        raise FailedPrecondition(
-            "the resource changed since it was read; fetch it again", code="precondition_failed"
-        )
-
-
-def etag_of(version: int) -> str:
-    return f'"{version}"'

@@ -8,8 +8,6 @@ deactivated user is refused here even before the event has travelled.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.auth import Principal, PrincipalKind, TokenVerifier, bearer_token
 from fieldvault_platform.auth.contract import REASON_REVOKED
+from fieldvault_platform.auth.operator import require_operator
 from fieldvault_platform.errors import PermissionDenied, Unauthenticated
 from identity.models import LoginSession, User
 
@@ -46,12 +45,7 @@ class Callers:
 
     def require_operator(self, context: object) -> None:
         """Refuse unless the bearer is the platform operator token."""
-        token = bearer_token(context)  # type: ignore[arg-type]
-        if self.operator_token_sha256 is None:
-            raise PermissionDenied("platform operator calls are not enabled")
-        digest = hashlib.sha256(token.encode()).hexdigest()
-        if not hmac.compare_digest(digest, self.operator_token_sha256):
-            raise Unauthenticated("operator token invalid")
+        require_operator(context, self.operator_token_sha256)
 
 
 async def live_user(session: AsyncSession, principal: Principal) -> User:

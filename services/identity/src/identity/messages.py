@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.db import as_utc
+from fieldvault_platform.etags import etag_of
 from identity.models import ApiClient, Area, AuditRecord, Organization, Tenant, User
 
 _USER_STATUS = {
@@ -26,11 +27,6 @@ def timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(as_utc(moment))
     return stamp
-
-
-def etag(version: int) -> str:
-    """An opaque entity tag for a row version (HTTP strong-etag syntax)."""
-    return f'"{version}"'
 
 
 def iso_date(day: date | None) -> str:
@@ -54,7 +50,7 @@ def tenant_message(tenant: Tenant) -> pb.Tenant:
         name=tenant.name,
         mfa_required_roles=list(tenant.mfa_required_roles),
         create_time=timestamp(tenant.created_at),
-        etag=etag(tenant.version),
+        etag=etag_of(tenant.version),
     )
 
 
@@ -70,7 +66,7 @@ def organization_message(organization: Organization) -> pb.Organization:
         dpa_active=dpa_active(organization),
         create_time=timestamp(organization.created_at),
         update_time=timestamp(organization.updated_at),
-        etag=etag(organization.version),
+        etag=etag_of(organization.version),
     )
 
 
@@ -93,7 +89,7 @@ def user_message(user: User, area_ids: Iterable[str]) -> pb.User:
         mfa_enabled=user.totp_confirmed,
         create_time=timestamp(user.created_at),
         update_time=timestamp(user.updated_at),
-        etag=etag(user.version),
+        etag=etag_of(user.version),
     )
 
 

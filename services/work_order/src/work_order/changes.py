@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from fieldvault_platform import etags
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import FailedPrecondition
 from work_order import events
@@ -28,14 +29,11 @@ MAX_GRANT = timedelta(days=61)
 
 
 def stale() -> FailedPrecondition:
-    return FailedPrecondition(
-        "the work order changed since it was read; fetch it again", code="precondition_failed"
-    )
+    return etags.stale("the work order")
 
 
 def check_etag(etag: str, order: WorkOrder) -> None:
-    if etag and etag.strip().removeprefix("W/") != f'"{order.version}"':
-        raise stale()
+    etags.check_etag(etag, order.version, "the work order")
 
 
 @asynccontextmanager

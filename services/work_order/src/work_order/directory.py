@@ -12,10 +12,10 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
-from fieldvault_platform.errors import FailedPrecondition, NotFound, Unavailable
+from fieldvault_platform.errors import FailedPrecondition, NotFound
+from fieldvault_platform.grpc_client import peer_error
 
 CALL_TIMEOUT_SECONDS = 5.0
-_UNAVAILABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Directory:
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         except grpc.aio.AioRpcError as exc:
-            raise _translated(exc, "identity", NotFound("assignee not found")) from exc
+            raise peer_error(exc, "identity", NotFound("assignee not found")) from exc
         user = response.user
         return Person(
             id=user.id,
@@ -83,7 +83,7 @@ class Directory:
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         except grpc.aio.AioRpcError as exc:
-            raise _translated(exc, "identity", NotFound("organisation not found")) from exc
+            raise peer_error(exc, "identity", NotFound("organisation not found")) from exc
         org = response.organization
         return Organization(
             id=org.id,
@@ -100,16 +100,7 @@ class Directory:
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         except grpc.aio.AioRpcError as exc:
-            raise _translated(exc, "customer-vault", NotFound("site not found")) from exc
+            raise peer_error(exc, "customer-vault", NotFound("site not found")) from exc
         if response.erased:
             raise FailedPrecondition("the site's customer was erased", code="erased")
         return SiteLocation(response.site_id, response.area_id)
-
-
-def _translated(exc: grpc.aio.AioRpcError, peer: str, not_found: NotFound) -> Exception:
-    if exc.code() == grpc.StatusCode.NOT_FOUND:
-        return not_found
-    if exc.code() in _UNAVAILABLE:
-        return Unavailable(f"{peer} is unavailable")
-    # A refusal here is this deployment's fault (scopes, secrets), not the caller's.
-    return RuntimeError(f"{peer} refused a directory call with {exc.code().name}")

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import (
     AlreadyExists,
-    FailedPrecondition,
     PermissionDenied,
 )
 from identity.callers import live_user
@@ -58,15 +57,3 @@ async def flush_unique(session: AsyncSession, taken: AlreadyExists) -> None:
         await session.flush()
     except IntegrityError:
         raise taken from None
-
-
-def stale() -> FailedPrecondition:
-    return FailedPrecondition(
-        "the resource changed since it was read; fetch it again", code="precondition_failed"
-    )
-
-
-def check_etag(etag: str, version: int) -> None:
-    """Refuse an update based on a stale read (empty etag: no precondition)."""
-    if etag and etag.strip().removeprefix("W/") != f'"{version}"':
-        raise stale()

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import decode_page_token, page_of, page_size
 from identity import audit, events
-from identity.directory.access import Actor, check_etag, flush_unique
+from identity.directory.access import Actor, flush_unique
 from identity.directory.people import validate_name
 from identity.messages import dpa_active
 from identity.models import Organization

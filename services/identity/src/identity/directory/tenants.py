@@ -11,9 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from fieldvault_platform.etags import check_etag, stale
 from identity import audit, events
 from identity.components import Components
-from identity.directory.access import Actor, check_etag, flush_unique, stale
+from identity.directory.access import Actor, flush_unique
 from identity.directory.invitations import create_invitation, invitation_token, invitation_url
 from identity.directory.people import normalise_email, validate_name
 from identity.models import Invitation, Organization, Tenant, User
