@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 from fastapi import FastAPI
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
@@ -29,15 +28,14 @@ from google.protobuf.message import Message
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault.identity.v1 import identity_pb2_grpc
-from fieldvault_platform.auth.contract import DEFAULT_ISSUER
 from fieldvault_platform.errors import (
     FailedPrecondition,
     NotFound,
     PermissionDenied,
-    Unauthenticated,
 )
 
-from .fake_identity import TENANT, Call, FakeIdentity, _now
+from .fake_common import Call, bearer_claims, now, record
+from .fake_identity import TENANT, FakeIdentity
 
 AUDIENCE = "customer_vault"
 HIDE_AFTER_SECONDS = 30
@@ -85,7 +83,7 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
             content_type=content_type,
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
-            create_time=_now(),
+            create_time=now(),
         )
         self.contracts[contract.id] = (contract, content)
         return contract.id
@@ -94,22 +92,8 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
 
     def _begin(self, method: str, request: Message, context: Any) -> str:
         """Record the call and verify its token as customer_vault would; the caller's id."""
-        metadata = {key: value for key, value in context.invocation_metadata() or ()}
-        self.calls[method].append(Call(request, metadata))
-        scheme, _, token = metadata.get("authorization", "").partition(" ")
-        if scheme != "Bearer":
-            raise Unauthenticated("a bearer token is required")
-        try:
-            claims = jwt.decode(
-                token,
-                self.identity.key.public_key(),
-                algorithms=["EdDSA"],
-                audience=AUDIENCE,
-                issuer=DEFAULT_ISSUER,
-            )
-        except jwt.PyJWTError:
-            raise Unauthenticated("a customer_vault token is required") from None
-        return str(claims["sub"])
+        call = record(self.calls, method, request, context)
+        return str(bearer_claims(call.metadata, self.identity.key.public_key(), AUDIENCE)["sub"])
 
     def _customer(self, customer_id: str) -> pb.Customer:
         if customer_id in self.erased:
@@ -133,14 +117,14 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
             if request.HasField(field):
                 setattr(resource, field, getattr(request, field))
         resource.etag = f'"{int(resource.etag.strip(chr(34))) + 1}"'
-        resource.update_time.CopyFrom(_now())
+        resource.update_time.CopyFrom(now())
 
     def _audit(self, user: str, action: str, outcome: str, request: Any) -> pb.AuditEvent:
         event = pb.AuditEvent(
             id=f"event-{len(self.events) + 1}",
             sequence=len(self.events) + 1,
             tenant_id=TENANT,
-            occur_time=_now(),
+            occur_time=now(),
             actor_kind="user",
             actor_id=user,
             action=action,
@@ -167,8 +151,8 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
             phone=request.phone,
             address=request.address,
             notes=request.notes,
-            create_time=_now(),
-            update_time=_now(),
+            create_time=now(),
+            update_time=now(),
             etag='"1"',
         )
         self.customers[customer.id] = customer
@@ -205,8 +189,8 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
             name=request.name,
             address=request.address,
             access_instructions=request.access_instructions,
-            create_time=_now(),
-            update_time=_now(),
+            create_time=now(),
+            update_time=now(),
             etag='"1"',
         )
         self.sites[site.id] = site
@@ -237,7 +221,7 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         metadata = pb.SecretMetadata(
             kind=request.kind,
             version=previous[1].version + 1 if previous else 1,
-            update_time=_now(),
+            update_time=now(),
             updated_by=user,
         )
         self.secrets[(request.site_id, request.kind)] = (request.value, metadata)
@@ -322,7 +306,7 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         self._begin("EraseCustomer", request, context)
         self._customer(request.id)
         self.erased.add(request.id)
-        return pb.EraseCustomerResponse(customer_id=request.id, erase_time=_now())
+        return pb.EraseCustomerResponse(customer_id=request.id, erase_time=now())
 
 
 @dataclass

@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault.identity.v1 import identity_pb2_grpc
@@ -40,6 +39,8 @@ from fieldvault_platform.errors import (
     Unauthenticated,
 )
 
+from .fake_common import Call, bearer_claims, now, record
+
 TENANT = "tenant-1"
 USER = "user-1"
 ORGANIZATION = "org-own"
@@ -47,6 +48,11 @@ ORGANIZATION = "org-own"
 CLIENT_ID = "fvc_partner"
 CLIENT_SECRET = "CANARY-client-secret+/=9f2"
 OPERATOR_TOKEN = "CANARY-operator-token-77aa"
+#: The gateway-audience tokens the gateway presents for exchange.
+AUDIENCE = "gateway"
+#: Who the caller is and what they may do: an exchanged token keeps these (a claim the
+#: subject token lacks stays out of it too).
+_CARRIED_CLAIMS = ("sub", "tid", "org", "roles", "areas", "scope", "sid", "amr")
 
 
 class TooManyAttempts(DomainError):
@@ -57,18 +63,6 @@ class TooManyAttempts(DomainError):
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _now() -> Timestamp:
-    stamp = Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
-
-
-@dataclass
-class Call:
-    request: Message
-    metadata: dict[str, str]
 
 
 class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
@@ -122,8 +116,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         return [call.request for call in self.calls[method]]
 
     def _record(self, method: str, request: Message, context: Any) -> None:
-        metadata = {key: value for key, value in context.invocation_metadata() or ()}
-        self.calls[method].append(Call(request, metadata))
+        record(self.calls, method, request, context)
 
     def user(self, user_id: str = USER) -> pb.User:
         if user_id not in (USER, "user-2"):
@@ -138,8 +131,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             area_ids=["area-1"],
             status=pb.USER_STATUS_ACTIVE,
             mfa_enabled=True,
-            create_time=_now(),
-            update_time=_now(),
+            create_time=now(),
+            update_time=now(),
             etag=f'"{self.user_version}"',
         )
 
@@ -152,8 +145,8 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             dpa_signed_on="2026-01-01",
             dpa_expires_on="2030-12-31",
             dpa_active=True,
-            create_time=_now(),
-            update_time=_now(),
+            create_time=now(),
+            update_time=now(),
             etag=f'"{self.organization_version}"',
         )
 
@@ -178,8 +171,15 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         if self.refuse_exchanges:
             self.refuse_exchanges -= 1
             raise Unauthenticated("token revoked")
+        # Same caller, same rights: the subject token's claims, addressed to the audience.
+        subject = bearer_claims(
+            {"authorization": f"Bearer {request.subject_token}"}, self.key.public_key(), AUDIENCE
+        )
+        carried = {name: subject.get(name) for name in _CARRIED_CLAIMS}
         return pb.ExchangeTokenResponse(
-            access_token=self.mint(aud=request.audience, exp=int(time.time()) + self.exchange_ttl),
+            access_token=self.mint(
+                aud=request.audience, exp=int(time.time()) + self.exchange_ttl, **carried
+            ),
             expires_in=self.exchange_ttl,
         )
 
@@ -249,7 +249,7 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
         ):
             raise Unauthenticated("operator token invalid")
         return pb.CreateTenantResponse(
-            tenant=pb.Tenant(id=TENANT, slug=request.slug, name=request.name, create_time=_now()),
+            tenant=pb.Tenant(id=TENANT, slug=request.slug, name=request.name, create_time=now()),
             admin_user=self.user(),
             admin_invitation_url="https://fieldvault.example/invite#token=CANARY-invitation",
         )

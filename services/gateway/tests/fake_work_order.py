@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 from fastapi import FastAPI
 from google.protobuf.message import Message
 
@@ -27,16 +26,15 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from fieldvault.work_order.v1 import work_order_pb2_grpc
-from fieldvault_platform.auth.contract import DEFAULT_ISSUER
 from fieldvault_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    Unauthenticated,
 )
 
+from .fake_common import Call, bearer_claims, now, record
 from .fake_customer_vault import FakeCustomerVault
-from .fake_identity import ORGANIZATION, TENANT, Call, FakeIdentity, _now
+from .fake_identity import ORGANIZATION, TENANT, FakeIdentity
 
 AUDIENCE = "work_order"
 
@@ -85,8 +83,8 @@ class FakeWorkOrder(work_order_pb2_grpc.WorkOrderServiceServicer):
             priority=pb.PRIORITY_NORMAL,
             status=_NEW,
             created_by="user-1",
-            create_time=_now(),
-            update_time=_now(),
+            create_time=now(),
+            update_time=now(),
             etag='"1"',
         )
         for name, value in fields.items():
@@ -101,22 +99,8 @@ class FakeWorkOrder(work_order_pb2_grpc.WorkOrderServiceServicer):
 
     def _begin(self, method: str, request: Message, context: Any) -> str:
         """Record the call and verify its token as work_order would; the caller's id."""
-        metadata = {key: value for key, value in context.invocation_metadata() or ()}
-        self.calls[method].append(Call(request, metadata))
-        scheme, _, token = metadata.get("authorization", "").partition(" ")
-        if scheme != "Bearer":
-            raise Unauthenticated("a bearer token is required")
-        try:
-            claims = jwt.decode(
-                token,
-                self.identity.key.public_key(),
-                algorithms=["EdDSA"],
-                audience=AUDIENCE,
-                issuer=DEFAULT_ISSUER,
-            )
-        except jwt.PyJWTError:
-            raise Unauthenticated("a work_order token is required") from None
-        return str(claims["sub"])
+        call = record(self.calls, method, request, context)
+        return str(bearer_claims(call.metadata, self.identity.key.public_key(), AUDIENCE)["sub"])
 
     def _order(self, work_order_id: str, etag: str = "") -> pb.WorkOrder:
         if work_order_id not in self.work_orders:
@@ -135,12 +119,12 @@ class FakeWorkOrder(work_order_pb2_grpc.WorkOrderServiceServicer):
         fields: list[str],
     ) -> pb.WorkOrder:
         order.etag = f'"{int(order.etag.strip(chr(34))) + 1}"'
-        order.update_time.CopyFrom(_now())
+        order.update_time.CopyFrom(now())
         entries = self.history[order.id]
         entries.append(
             pb.HistoryEntry(
                 id=f"{order.id}-h{len(entries) + 1}",
-                occur_time=_now(),
+                occur_time=now(),
                 actor_id=user,
                 action=action,
                 from_status=before,

@@ -205,3 +205,76 @@ async def test_openapi_document_describes_every_work_order_route(gateway: Any) -
         assert "if-match" in {p["name"] for p in operation["parameters"]}, path
         assert "412" in operation["responses"], path
     assert "409" in paths["/v1/work-orders/{work_order_id}/assign"]["post"]["responses"]
+
+
+#: API.md, section "Notifications and webhooks", with preferences and the operator's view.
+NOTIFICATION_ROUTES = {
+    "/v1/me/notifications": {"get"},
+    "/v1/me/notifications/{notification_id}/read": {"post"},
+    "/v1/me/notification-preferences": {"get", "patch"},
+    "/v1/webhooks": {"get", "post"},
+    "/v1/webhooks/{webhook_id}": {"delete"},
+    "/v1/webhooks/{webhook_id}/deliveries": {"get"},
+    "/v1/operator/parked-events": {"get"},
+}
+
+
+async def test_openapi_document_describes_every_notification_route(gateway: Any) -> None:
+    async with gateway() as client:
+        document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+
+    for path, methods in NOTIFICATION_ROUTES.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+    schemas = document["components"]["schemas"]
+    assert set(schemas["Notification"]["properties"]) == {
+        "id",
+        "type",
+        "subject",
+        "body",
+        "link",
+        "work_order_id",
+        "created_at",
+        "read_at",
+    }
+    assert set(schemas["Preferences"]["properties"]) == {
+        "email",
+        "sms",
+        "sms_number",
+        "muted_types",
+        "etag",
+    }
+    webhook = schemas["Webhook"]["properties"]
+    assert set(webhook) == {
+        "id",
+        "url",
+        "events",
+        "status",
+        "owner",
+        "created_at",
+        "disabled_at",
+    }
+    assert set(webhook["status"]["enum"]) == {"active", "disabled"}
+    assert {"secret", *webhook} == set(schemas["WebhookCreated"]["properties"])
+    assert set(schemas["WebhookCreate"]["required"]) == {"url", "events"}
+    delivery = schemas["WebhookDelivery"]["properties"]
+    assert {"status", "attempts", "last_response_code", "next_attempt_at"} <= set(delivery)
+    assert set(delivery["status"]["enum"]) == {"pending", "delivered", "failed"}
+    assert set(schemas["ParkedEvent"]["properties"]) == {
+        "consumer",
+        "event_id",
+        "subject",
+        "delivery_count",
+        "error_type",
+        "parked_at",
+    }
+    inbox_params = {p["name"] for p in paths["/v1/me/notifications"]["get"]["parameters"]}
+    assert {"page_size", "page_token", "unread_only"} <= inbox_params
+    deliveries = paths["/v1/webhooks/{webhook_id}/deliveries"]["get"]
+    assert {"page_size", "page_token"} <= {p["name"] for p in deliveries["parameters"]}
+    patch = paths["/v1/me/notification-preferences"]["patch"]
+    assert "if-match" in {p["name"] for p in patch["parameters"]}
+    assert "412" in patch["responses"]
+    assert "201" in paths["/v1/webhooks"]["post"]["responses"]
+    assert "204" in paths["/v1/webhooks/{webhook_id}"]["delete"]["responses"]

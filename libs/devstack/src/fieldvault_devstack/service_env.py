@@ -33,6 +33,8 @@ class StackEndpoints:
     #: service -> its service-account secret. Each service gets its own; identity
     #: gets only their SHA-256 digests.
     service_account_secrets: Mapping[str, str] = field(default_factory=dict)
+    #: The key notification encrypts webhook signing secrets with.
+    webhook_secret_key: str = ""
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -101,6 +103,10 @@ def service_env(
     if service == "notification":
         # Local email delivery writes one file per message here instead of SMTP.
         env[f"{prefix}MAIL_DIR"] = str(Path(endpoints.data_dir).resolve() / "mail")
+        env[f"{prefix}APP_BASE_URL"] = endpoints.gateway_url
+        env[f"{prefix}OPERATOR_TOKEN_SHA256"] = endpoints.operator_token_sha256
+        if endpoints.webhook_secret_key:
+            env[f"{prefix}WEBHOOK_SECRET_KEY"] = endpoints.webhook_secret_key
     return env
 
 

@@ -109,6 +109,7 @@ class LocalStack:
                 service: self._secret_file(self.service_accounts_dir / service)
                 for service in SERVICE_ACCOUNTS
             },
+            webhook_secret_key=self._secret_file(self.data_dir / "webhook-secret-key"),
         )
         return self.endpoints
 

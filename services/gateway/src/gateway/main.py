@@ -34,10 +34,12 @@ from gateway.routes import (
     jwks,
     me,
     my_work_orders,
+    notifications,
     organizations,
     sites,
     tenants,
     users,
+    webhooks,
     work_orders,
 )
 from gateway.settings import GatewaySettings
@@ -108,6 +110,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         audit.router,
         work_orders.router,
         my_work_orders.router,
+        notifications.router,
+        webhooks.router,
     ):
         app.include_router(router)
 

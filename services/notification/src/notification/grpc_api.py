@@ -2,10 +2,169 @@
 
 from __future__ import annotations
 
-from fieldvault.notification.v1 import notification_pb2, notification_pb2_grpc
+from datetime import UTC, datetime
+from typing import TypeAlias
 
-SERVICE_NAME: str = notification_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
+import grpc
+
+from fieldvault.notification.v1 import notification_pb2 as pb
+from fieldvault.notification.v1 import notification_pb2_grpc
+from fieldvault_platform.auth.operator import require_operator
+from fieldvault_platform.auth.principal import Principal, PrincipalKind
+from fieldvault_platform.errors import PermissionDenied
+from fieldvault_platform.events import list_parked_events
+from notification import inbox, preferences
+from notification.components import Components
+from notification.messages import (
+    delivery_message,
+    notification_message,
+    parked_message,
+    preferences_message,
+    webhook_message,
+)
+from notification.webhooks import subscriptions
+
+SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["NotificationService"].full_name
+
+Context: TypeAlias = grpc.aio.ServicerContext
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _person(principal: Principal) -> tuple[str, str]:
+    """The tenant and id of the person calling about their own notifications."""
+    if principal.kind is not PrincipalKind.USER or principal.tenant_id is None:
+        raise PermissionDenied("this call needs a person's token")
+    if not principal.has_scope("notifications:read"):
+        raise PermissionDenied("this call needs the notifications:read scope")
+    return principal.tenant_id, principal.subject
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
-    """No RPCs yet: the notification issue defines them. Health is served beside it."""
+    def __init__(self, components: Components) -> None:
+        self._c = components
+
+    async def _principal(self, context: Context) -> Principal:
+        return await self._c.callers.principal(context)
+
+    async def ListMyNotifications(
+        self, request: pb.ListMyNotificationsRequest, context: Context
+    ) -> pb.ListMyNotificationsResponse:
+        tenant_id, user_id = _person(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            rows, token = await inbox.list_inbox(
+                session,
+                tenant_id,
+                user_id,
+                requested_size=request.page_size,
+                page_token=request.page_token,
+                unread_only=request.unread_only,
+            )
+            return pb.ListMyNotificationsResponse(
+                notifications=[notification_message(r) for r in rows], next_page_token=token
+            )
+
+    async def MarkNotificationRead(
+        self, request: pb.MarkNotificationReadRequest, context: Context
+    ) -> pb.MarkNotificationReadResponse:
+        tenant_id, user_id = _person(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            entry = await inbox.mark_read(session, tenant_id, user_id, request.id, _now())
+            return pb.MarkNotificationReadResponse(notification=notification_message(entry))
+
+    async def GetMyPreferences(
+        self, request: pb.GetMyPreferencesRequest, context: Context
+    ) -> pb.GetMyPreferencesResponse:
+        tenant_id, user_id = _person(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            current = await inbox.preferences_of(session, tenant_id, user_id)
+            return pb.GetMyPreferencesResponse(preferences=preferences_message(current))
+
+    async def UpdateMyPreferences(
+        self, request: pb.UpdateMyPreferencesRequest, context: Context
+    ) -> pb.UpdateMyPreferencesResponse:
+        tenant_id, user_id = _person(await self._principal(context))
+        wanted = request.preferences
+        async with self._c.database.unit_of_work() as session:
+            saved = await preferences.update(
+                session,
+                tenant_id,
+                user_id,
+                mask=list(request.update_mask),
+                change=preferences.Change(
+                    email=wanted.email,
+                    sms=wanted.sms,
+                    sms_number=wanted.sms_number,
+                    muted_types=list(wanted.muted_types),
+                ),
+                etag=request.etag,
+                sms_available=self._c.sms_available,
+                now=_now(),
+            )
+            await session.flush()
+            return pb.UpdateMyPreferencesResponse(preferences=preferences_message(saved))
+
+    async def CreateWebhook(
+        self, request: pb.CreateWebhookRequest, context: Context
+    ) -> pb.CreateWebhookResponse:
+        who = subscriptions.manager(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            webhook, secret = await subscriptions.create(
+                session,
+                who,
+                url=request.url,
+                events=list(request.events),
+                box=self._c.box,
+                allow_insecure=self._c.settings.insecure_webhook_urls_allowed,
+                now=_now(),
+            )
+            return pb.CreateWebhookResponse(webhook=webhook_message(webhook), secret=secret)
+
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, context: Context
+    ) -> pb.ListWebhooksResponse:
+        who = subscriptions.manager(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            rows, token = await subscriptions.list_webhooks(
+                session, who, requested_size=request.page_size, page_token=request.page_token
+            )
+            return pb.ListWebhooksResponse(
+                webhooks=[webhook_message(r) for r in rows], next_page_token=token
+            )
+
+    async def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, context: Context
+    ) -> pb.DeleteWebhookResponse:
+        who = subscriptions.manager(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            await subscriptions.delete(session, who, request.id)
+        return pb.DeleteWebhookResponse()
+
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, context: Context
+    ) -> pb.ListWebhookDeliveriesResponse:
+        who = subscriptions.manager(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            rows, token = await subscriptions.list_deliveries(
+                session,
+                who,
+                request.webhook_id,
+                requested_size=request.page_size,
+                page_token=request.page_token,
+            )
+            return pb.ListWebhookDeliveriesResponse(
+                deliveries=[delivery_message(r) for r in rows], next_page_token=token
+            )
+
+    async def ListParkedEvents(
+        self, request: pb.ListParkedEventsRequest, context: Context
+    ) -> pb.ListParkedEventsResponse:
+        require_operator(context, self._c.settings.operator_token_sha256)
+        rows, token = await list_parked_events(
+            self._c.database, limit=request.page_size, after=request.page_token
+        )
+        return pb.ListParkedEventsResponse(
+            events=[parked_message(r) for r in rows], next_page_token=token
+        )

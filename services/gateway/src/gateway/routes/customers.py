@@ -12,6 +12,7 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Customer, ErasedCustomer, RequestBody
 from gateway.dependencies import IfMatch, RequestId
+from gateway.etags import with_etag
 from gateway.identity_models import NAME, Name, Page, etag_matches
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -73,11 +74,6 @@ class Erasure(RequestBody):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-def _with_etag(response: Response, customer: Customer) -> Customer:
-    response.headers["ETag"] = customer.etag
-    return customer
-
-
 @router.get(
     "/v1/customers",
     summary="List customers, or find them by exact email or phone",
@@ -120,7 +116,7 @@ async def create_customer(
             area_id=body.area_id or "",
         ),
     )
-    return _with_etag(response, Customer.of(result.customer))
+    return with_etag(response, Customer.of(result.customer))
 
 
 @router.get(
@@ -132,7 +128,7 @@ async def get_customer(
     customer_id: str, vault: CustomerVaultForCaller, response: Response
 ) -> Customer:
     result = await vault.call(vault.stub.GetCustomer, pb.GetCustomerRequest(id=customer_id))
-    return _with_etag(response, Customer.of(result.customer))
+    return with_etag(response, Customer.of(result.customer))
 
 
 @router.patch(
@@ -154,7 +150,7 @@ async def update_customer(
         vault.stub.UpdateCustomer,
         pb.UpdateCustomerRequest(id=customer_id, etag=etag, **body.changes()),
     )
-    return _with_etag(response, Customer.of(result.customer))
+    return with_etag(response, Customer.of(result.customer))
 
 
 @router.get(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.dependencies import IfMatch
+from gateway.etags import with_etag
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Organization, Page
 from gateway.routes.areas import PageSize
@@ -55,11 +56,6 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day is not None else ""
 
 
-def _with_etag(response: Response, organization: Organization) -> Organization:
-    response.headers["ETag"] = organization.etag
-    return organization
-
-
 @router.get("/v1/organizations", summary="List organisations")
 async def list_organizations(
     identity: IdentityForCaller, page_size: PageSize = 50, page_token: str = ""
@@ -87,7 +83,7 @@ async def create_organization(
             dpa_expires_on=_iso(body.dpa_expires_on),
         ),
     )
-    return _with_etag(response, Organization.of(result.organization))
+    return with_etag(response, Organization.of(result.organization))
 
 
 @router.get("/v1/organizations/{organization_id}", summary="One organisation")
@@ -97,7 +93,7 @@ async def get_organization(
     result = await identity.call(
         identity.stub.GetOrganization, pb.GetOrganizationRequest(id=organization_id)
     )
-    return _with_etag(response, Organization.of(result.organization))
+    return with_etag(response, Organization.of(result.organization))
 
 
 @router.patch(
@@ -124,4 +120,4 @@ async def update_organization(
             etag=etag,
         ),
     )
-    return _with_etag(response, Organization.of(result.organization))
+    return with_etag(response, Organization.of(result.organization))

@@ -18,6 +18,7 @@ from gateway.customer_vault_models import (
     secret_kind,
 )
 from gateway.dependencies import IfMatch, RequestId
+from gateway.etags import with_etag
 from gateway.identity_models import NAME, Name, Page
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -88,11 +89,6 @@ class RevealRequest(RequestBody):
     break_glass: bool = False
 
 
-def _with_etag(response: Response, site: Site) -> Site:
-    response.headers["ETag"] = site.etag
-    return site
-
-
 @router.get("/v1/sites", summary="List sites")
 async def list_sites(
     vault: CustomerVaultForCaller,
@@ -124,13 +120,13 @@ async def create_site(body: SiteCreate, vault: CustomerVaultForCaller, response:
             access_instructions=body.access_instructions or "",
         ),
     )
-    return _with_etag(response, Site.of(result.site))
+    return with_etag(response, Site.of(result.site))
 
 
 @router.get("/v1/sites/{site_id}", summary="One site")
 async def get_site(site_id: str, vault: CustomerVaultForCaller, response: Response) -> Site:
     result = await vault.call(vault.stub.GetSite, pb.GetSiteRequest(id=site_id))
-    return _with_etag(response, Site.of(result.site))
+    return with_etag(response, Site.of(result.site))
 
 
 @router.patch(
@@ -148,7 +144,7 @@ async def update_site(
     result = await vault.call(
         vault.stub.UpdateSite, pb.UpdateSiteRequest(id=site_id, etag=etag, **body.changes())
     )
-    return _with_etag(response, Site.of(result.site))
+    return with_etag(response, Site.of(result.site))
 
 
 # --- secrets -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.dependencies import IfMatch
+from gateway.etags import with_etag
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Page, Role, User, etag_matches
 from gateway.problems import Problem
@@ -56,11 +57,6 @@ class UserList(Page):
     items: list[User]
 
 
-def _with_etag(response: Response, user: User) -> User:
-    response.headers["ETag"] = user.etag
-    return user
-
-
 @router.get("/v1/users", summary="List users")
 async def list_users(
     identity: IdentityForCaller, page_size: PageSize = 50, page_token: str = ""
@@ -89,13 +85,13 @@ async def create_user(body: UserCreate, identity: IdentityForCaller, response: R
             area_ids=body.area_ids,
         ),
     )
-    return _with_etag(response, User.of(result.user))
+    return with_etag(response, User.of(result.user))
 
 
 @router.get("/v1/users/{user_id}", summary="One user")
 async def get_user(user_id: str, identity: IdentityForCaller, response: Response) -> User:
     result = await identity.call(identity.stub.GetUser, pb.GetUserRequest(id=user_id))
-    return _with_etag(response, User.of(result.user))
+    return with_etag(response, User.of(result.user))
 
 
 @router.patch(
@@ -122,7 +118,7 @@ async def update_user(
             etag=etag,
         ),
     )
-    return _with_etag(response, User.of(result.user))
+    return with_etag(response, User.of(result.user))
 
 
 @router.post(
@@ -141,4 +137,4 @@ async def deactivate_user(
         if not etag_matches(etag, current.user.etag):
             raise precondition_failed()
     result = await identity.call(identity.stub.DeactivateUser, pb.DeactivateUserRequest(id=user_id))
-    return _with_etag(response, User.of(result.user))
+    return with_etag(response, User.of(result.user))

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
+from gateway.etags import with_etag
 from gateway.identity_models import Page
 from gateway.routes.areas import PageSize
 from gateway.work_order_client import WorkOrderForCaller
@@ -128,9 +129,7 @@ class HistoryList(Page):
 
 
 def _answer(response: Response, order: pb.WorkOrder) -> WorkOrder:
-    work_order = WorkOrder.of(order)
-    response.headers["ETag"] = work_order.etag
-    return work_order
+    return with_etag(response, WorkOrder.of(order))
 
 
 @router.post("/v1/work-orders", status_code=201, summary="File a work order for a site")

@@ -22,15 +22,66 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-fieldvault/notification/v1/notification.proto\x12\x1a\x66ieldvault.notification.v12\x15\n\x13NotificationServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-fieldvault/notification/v1/notification.proto\x12\x1a\x66ieldvault.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0c\n\x04\x62ody\x18\x04 \x01(\t\x12\x0c\n\x04link\x18\x05 \x01(\t\x12\x15\n\rwork_order_id\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tread_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"X\n\x1aListMyNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bunread_only\x18\x03 \x01(\x08\"w\n\x1bListMyNotificationsResponse\x12?\n\rnotifications\x18\x01 \x03(\x0b\x32(.fieldvault.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x1bMarkNotificationReadRequest\x12\n\n\x02id\x18\x01 \x01(\t\"^\n\x1cMarkNotificationReadResponse\x12>\n\x0cnotification\x18\x01 \x01(\x0b\x32(.fieldvault.notification.v1.Notification\"`\n\x0bPreferences\x12\r\n\x05\x65mail\x18\x01 \x01(\x08\x12\x0b\n\x03sms\x18\x02 \x01(\x08\x12\x12\n\nsms_number\x18\x03 \x01(\t\x12\x13\n\x0bmuted_types\x18\x04 \x03(\t\x12\x0c\n\x04\x65tag\x18\x05 \x01(\t\"\x19\n\x17GetMyPreferencesRequest\"X\n\x18GetMyPreferencesResponse\x12<\n\x0bpreferences\x18\x01 \x01(\x0b\x32\'.fieldvault.notification.v1.Preferences\"}\n\x1aUpdateMyPreferencesRequest\x12\x13\n\x0bupdate_mask\x18\x01 \x03(\t\x12<\n\x0bpreferences\x18\x02 \x01(\x0b\x32\'.fieldvault.notification.v1.Preferences\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"[\n\x1bUpdateMyPreferencesResponse\x12<\n\x0bpreferences\x18\x01 \x01(\x0b\x32\'.fieldvault.notification.v1.Preferences\"\xf2\x01\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x0e\n\x06\x65vents\x18\x04 \x03(\t\x12\x39\n\x06status\x18\x05 \x01(\x0e\x32).fieldvault.notification.v1.WebhookStatus\x12\r\n\x05owner\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64isable_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"3\n\x14\x43reateWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\"]\n\x15\x43reateWebhookResponse\x12\x34\n\x07webhook\x18\x01 \x01(\x0b\x32#.fieldvault.notification.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"<\n\x13ListWebhooksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"f\n\x14ListWebhooksResponse\x12\x35\n\x08webhooks\x18\x01 \x03(\x0b\x32#.fieldvault.notification.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x14\x44\x65leteWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"\xe0\x02\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nwebhook_id\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12:\n\x06status\x18\x05 \x01(\x0e\x32*.fieldvault.notification.v1.DeliveryStatus\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x1a\n\x12last_response_code\x18\x07 \x01(\x05\x12\x35\n\x11last_attempt_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11next_attempt_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x1cListWebhookDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"y\n\x1dListWebhookDeliveriesResponse\x12?\n\ndeliveries\x18\x01 \x03(\x0b\x32+.fieldvault.notification.v1.WebhookDelivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9d\x01\n\x0bParkedEvent\x12\x10\n\x08\x63onsumer\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x16\n\x0e\x64\x65livery_count\x18\x04 \x01(\x05\x12\x12\n\nerror_type\x18\x05 \x01(\t\x12-\n\tpark_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x17ListParkedEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"l\n\x18ListParkedEventsResponse\x12\x37\n\x06\x65vents\x18\x01 \x03(\x0b\x32\'.fieldvault.notification.v1.ParkedEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*g\n\rWebhookStatus\x12\x1e\n\x1aWEBHOOK_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15WEBHOOK_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17WEBHOOK_STATUS_DISABLED\x10\x02*\x89\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x02\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x03\x32\x9f\t\n\x13NotificationService\x12\x86\x01\n\x13ListMyNotifications\x12\x36.fieldvault.notification.v1.ListMyNotificationsRequest\x1a\x37.fieldvault.notification.v1.ListMyNotificationsResponse\x12\x89\x01\n\x14MarkNotificationRead\x12\x37.fieldvault.notification.v1.MarkNotificationReadRequest\x1a\x38.fieldvault.notification.v1.MarkNotificationReadResponse\x12}\n\x10GetMyPreferences\x12\x33.fieldvault.notification.v1.GetMyPreferencesRequest\x1a\x34.fieldvault.notification.v1.GetMyPreferencesResponse\x12\x86\x01\n\x13UpdateMyPreferences\x12\x36.fieldvault.notification.v1.UpdateMyPreferencesRequest\x1a\x37.fieldvault.notification.v1.UpdateMyPreferencesResponse\x12t\n\rCreateWebhook\x12\x30.fieldvault.notification.v1.CreateWebhookRequest\x1a\x31.fieldvault.notification.v1.CreateWebhookResponse\x12q\n\x0cListWebhooks\x12/.fieldvault.notification.v1.ListWebhooksRequest\x1a\x30.fieldvault.notification.v1.ListWebhooksResponse\x12t\n\rDeleteWebhook\x12\x30.fieldvault.notification.v1.DeleteWebhookRequest\x1a\x31.fieldvault.notification.v1.DeleteWebhookResponse\x12\x8c\x01\n\x15ListWebhookDeliveries\x12\x38.fieldvault.notification.v1.ListWebhookDeliveriesRequest\x1a\x39.fieldvault.notification.v1.ListWebhookDeliveriesResponse\x12}\n\x10ListParkedEvents\x12\x33.fieldvault.notification.v1.ListParkedEventsRequest\x1a\x34.fieldvault.notification.v1.ListParkedEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldvault.notification.v1.notification_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=77
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=98
+  _globals['_WEBHOOKSTATUS']._serialized_start=2627
+  _globals['_WEBHOOKSTATUS']._serialized_end=2730
+  _globals['_DELIVERYSTATUS']._serialized_start=2733
+  _globals['_DELIVERYSTATUS']._serialized_end=2870
+  _globals['_NOTIFICATION']._serialized_start=111
+  _globals['_NOTIFICATION']._serialized_end=315
+  _globals['_LISTMYNOTIFICATIONSREQUEST']._serialized_start=317
+  _globals['_LISTMYNOTIFICATIONSREQUEST']._serialized_end=405
+  _globals['_LISTMYNOTIFICATIONSRESPONSE']._serialized_start=407
+  _globals['_LISTMYNOTIFICATIONSRESPONSE']._serialized_end=526
+  _globals['_MARKNOTIFICATIONREADREQUEST']._serialized_start=528
+  _globals['_MARKNOTIFICATIONREADREQUEST']._serialized_end=569
+  _globals['_MARKNOTIFICATIONREADRESPONSE']._serialized_start=571
+  _globals['_MARKNOTIFICATIONREADRESPONSE']._serialized_end=665
+  _globals['_PREFERENCES']._serialized_start=667
+  _globals['_PREFERENCES']._serialized_end=763
+  _globals['_GETMYPREFERENCESREQUEST']._serialized_start=765
+  _globals['_GETMYPREFERENCESREQUEST']._serialized_end=790
+  _globals['_GETMYPREFERENCESRESPONSE']._serialized_start=792
+  _globals['_GETMYPREFERENCESRESPONSE']._serialized_end=880
+  _globals['_UPDATEMYPREFERENCESREQUEST']._serialized_start=882
+  _globals['_UPDATEMYPREFERENCESREQUEST']._serialized_end=1007
+  _globals['_UPDATEMYPREFERENCESRESPONSE']._serialized_start=1009
+  _globals['_UPDATEMYPREFERENCESRESPONSE']._serialized_end=1100
+  _globals['_WEBHOOK']._serialized_start=1103
+  _globals['_WEBHOOK']._serialized_end=1345
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=1347
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=1398
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=1400
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=1493
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1495
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1555
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1557
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1659
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1661
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1695
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1697
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1720
+  _globals['_WEBHOOKDELIVERY']._serialized_start=1723
+  _globals['_WEBHOOKDELIVERY']._serialized_end=2075
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=2077
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=2166
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=2168
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=2289
+  _globals['_PARKEDEVENT']._serialized_start=2292
+  _globals['_PARKEDEVENT']._serialized_end=2449
+  _globals['_LISTPARKEDEVENTSREQUEST']._serialized_start=2451
+  _globals['_LISTPARKEDEVENTSREQUEST']._serialized_end=2515
+  _globals['_LISTPARKEDEVENTSRESPONSE']._serialized_start=2517
+  _globals['_LISTPARKEDEVENTSRESPONSE']._serialized_end=2625
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=2873
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=4056
 # @@protoc_insertion_point(module_scope)

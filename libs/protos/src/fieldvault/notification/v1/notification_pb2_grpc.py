@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from fieldvault.notification.v1 import notification_pb2 as fieldvault_dot_notification_dot_v1_dot_notification__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -27,8 +28,11 @@ if _version_not_supported:
 class NotificationServiceStub:
     """Inbox, email, SMS and partner webhooks.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the notification issue defines its RPCs.
+    Every call carries "authorization: Bearer <token>" (audience notification):
+    a user's token exchanged by the gateway, or a partner client's. Another
+    tenant's object answers NOT_FOUND. Nothing here ever carries a secret, a
+    customer's contact data or free text typed about a job: messages hold ids,
+    status, priority and schedule, and link into the app.
     """
 
     def __init__(self, channel):
@@ -37,18 +41,171 @@ class NotificationServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.ListMyNotifications = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/ListMyNotifications',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListMyNotificationsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListMyNotificationsResponse.FromString,
+                _registered_method=True)
+        self.MarkNotificationRead = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/MarkNotificationRead',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.MarkNotificationReadRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.MarkNotificationReadResponse.FromString,
+                _registered_method=True)
+        self.GetMyPreferences = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/GetMyPreferences',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetMyPreferencesRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetMyPreferencesResponse.FromString,
+                _registered_method=True)
+        self.UpdateMyPreferences = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/UpdateMyPreferences',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.UpdateMyPreferencesRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.UpdateMyPreferencesResponse.FromString,
+                _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/CreateWebhook',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/ListWebhooks',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/DeleteWebhook',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/ListWebhookDeliveries',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ListParkedEvents = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/ListParkedEvents',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
     """Inbox, email, SMS and partner webhooks.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the notification issue defines its RPCs.
+    Every call carries "authorization: Bearer <token>" (audience notification):
+    a user's token exchanged by the gateway, or a partner client's. Another
+    tenant's object answers NOT_FOUND. Nothing here ever carries a secret, a
+    customer's contact data or free text typed about a job: messages hold ids,
+    status, priority and schedule, and link into the app.
     """
+
+    def ListMyNotifications(self, request, context):
+        """The caller's in-app inbox, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkNotificationRead(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMyPreferences(self, request, context):
+        """The caller's channel preferences (defaults until changed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMyPreferences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWebhook(self, request, context):
+        """Partner webhooks: admins, or partner clients with webhooks:manage (who see
+        only their own subscriptions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListParkedEvents(self, request, context):
+        """The platform operator: events a consumer gave up on after its bounded
+        redeliveries (parked, never dropped).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_NotificationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'ListMyNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyNotifications,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListMyNotificationsRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListMyNotificationsResponse.SerializeToString,
+            ),
+            'MarkNotificationRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkNotificationRead,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.MarkNotificationReadRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.MarkNotificationReadResponse.SerializeToString,
+            ),
+            'GetMyPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMyPreferences,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetMyPreferencesRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetMyPreferencesResponse.SerializeToString,
+            ),
+            'UpdateMyPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMyPreferences,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.UpdateMyPreferencesRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.UpdateMyPreferencesResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'ListParkedEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListParkedEvents,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'fieldvault.notification.v1.NotificationService', rpc_method_handlers)
@@ -60,6 +217,252 @@ def add_NotificationServiceServicer_to_server(servicer, server):
 class NotificationService:
     """Inbox, email, SMS and partner webhooks.
 
-    The platform foundation only serves the standard grpc.health.v1 service
-    beside this one; the notification issue defines its RPCs.
+    Every call carries "authorization: Bearer <token>" (audience notification):
+    a user's token exchanged by the gateway, or a partner client's. Another
+    tenant's object answers NOT_FOUND. Nothing here ever carries a secret, a
+    customer's contact data or free text typed about a job: messages hold ids,
+    status, priority and schedule, and link into the app.
     """
+
+    @staticmethod
+    def ListMyNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/ListMyNotifications',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListMyNotificationsRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListMyNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkNotificationRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/MarkNotificationRead',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.MarkNotificationReadRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.MarkNotificationReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMyPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/GetMyPreferences',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetMyPreferencesRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetMyPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMyPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/UpdateMyPreferences',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.UpdateMyPreferencesRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.UpdateMyPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/CreateWebhook',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.CreateWebhookRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/ListWebhooks',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhooksRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/DeleteWebhook',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/ListWebhookDeliveries',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListParkedEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/ListParkedEvents',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -1,0 +1,188 @@
+"""What notification hears: identity's invitations, work-order's lifecycle, the
+customer-vault's alerts for auditors, and its own disabled webhooks.
+
+Each is a durable JetStream consumer whose handler runs in the transaction
+that records the event as processed: inbox entries, queued messages and
+queued webhook deliveries commit together with it, so a redelivered event
+tells nobody twice, and a failing event is retried and finally parked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as vault_pb
+from fieldvault.identity.v1 import identity_events_pb2 as identity_pb
+from fieldvault.notification.v1 import notification_events_pb2 as notification_pb
+from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent
+from fieldvault_platform.db import Database
+from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
+from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
+from notification.content import SafeFacts, render
+from notification.directory import Directory
+from notification.inbox import current_traceparent, queue_message_once, tell
+from notification.webhooks.payloads import work_order_body
+from notification.webhooks.subscriptions import queue_deliveries
+
+#: Work-order events that people (not only webhooks) hear about.
+_TOLD = frozenset({"work_order.assigned", "work_order.scheduled", "work_order.cancelled"})
+
+
+def _time(stamp: object) -> datetime | None:
+    seconds = getattr(stamp, "seconds", 0)
+    return stamp.ToDatetime(tzinfo=UTC) if seconds else None  # type: ignore[attr-defined]
+
+
+class Handlers:
+    def __init__(self, directory: Directory, *, sms_available: bool) -> None:
+        self._directory = directory
+        self._sms_available = sms_available
+
+    async def work_order(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        order = WorkOrderEvent.FromString(event.payload)
+        now = datetime.now(UTC)
+        await queue_deliveries(
+            session,
+            tenant_id=order.tenant_id,
+            event_id=order.event_id,
+            event_type=order.type,
+            body=work_order_body(order),
+            traceparent=current_traceparent(),
+            now=now,
+        )
+        if order.type in _TOLD:
+            recipients = await self._work_order_recipients(order)
+            facts = SafeFacts.of(
+                work_order_id=order.work_order_id,
+                site_id=order.site_id,
+                status=order.status,
+                priority=order.priority,
+                scheduled_start=_time(order.scheduled_start),
+                scheduled_end=_time(order.scheduled_end),
+            )
+            await tell(
+                session,
+                tenant_id=order.tenant_id,
+                user_ids=recipients,
+                event_id=order.event_id,
+                message=render(order.type, facts),
+                work_order_id=order.work_order_id,
+                sms_available=self._sms_available,
+                now=now,
+            )
+
+    async def _work_order_recipients(self, order: WorkOrderEvent) -> list[str]:
+        """The assignee; for an organisation assigned as a whole, its managers."""
+        if order.assignee_user_id:
+            return [order.assignee_user_id]
+        if order.assignee_organization_id and order.type == "work_order.assigned":
+            return [
+                person.id
+                async for person in self._directory.people(
+                    order.tenant_id,
+                    role="subcontractor_manager",
+                    organization_id=order.assignee_organization_id,
+                )
+            ]
+        return []
+
+    async def identity(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        if event.event_type != identity_pb.UserInvited.DESCRIPTOR.full_name:
+            return
+        invited = identity_pb.UserInvited.FromString(event.payload)
+        await queue_message_once(
+            session,
+            tenant_id=invited.tenant_id,
+            user_id=invited.user_id,
+            event_id=invited.event_id,
+            channel="email",
+            invitation_id=invited.invitation_id,
+            now=datetime.now(UTC),
+        )
+
+    async def security(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """Break-glass reveals and reveal-rate alerts go to the tenant's auditors."""
+        if event.event_type == vault_pb.BreakGlassReveal.DESCRIPTOR.full_name:
+            reveal = vault_pb.BreakGlassReveal.FromString(event.payload)
+            tenant_id, event_id = reveal.tenant_id, reveal.event_id
+            message = render(
+                "security.break_glass_reveal",
+                SafeFacts.of(
+                    user_id=reveal.user_id, site_id=reveal.site_id, secret_kind=reveal.kind
+                ),
+            )
+        elif event.event_type == vault_pb.RevealRateExceeded.DESCRIPTOR.full_name:
+            alert = vault_pb.RevealRateExceeded.FromString(event.payload)
+            tenant_id, event_id = alert.tenant_id, alert.event_id
+            message = render(
+                "security.reveal_rate_exceeded",
+                SafeFacts.of(
+                    user_id=alert.user_id, limit=alert.limit, window_seconds=alert.window_seconds
+                ),
+            )
+        else:
+            return
+        auditors = [p.id async for p in self._directory.people(tenant_id, role="auditor")]
+        await tell(
+            session,
+            tenant_id=tenant_id,
+            user_ids=auditors,
+            event_id=event_id,
+            message=message,
+            sms_available=self._sms_available,
+            now=datetime.now(UTC),
+        )
+
+    async def own(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """A disabled webhook: its tenant's admins are told."""
+        if event.event_type != notification_pb.WebhookDisabled.DESCRIPTOR.full_name:
+            return
+        disabled = notification_pb.WebhookDisabled.FromString(event.payload)
+        admins = [p.id async for p in self._directory.people(disabled.tenant_id, role="admin")]
+        await tell(
+            session,
+            tenant_id=disabled.tenant_id,
+            user_ids=admins,
+            event_id=disabled.event_id,
+            message=render(
+                "webhook.disabled",
+                SafeFacts.of(
+                    webhook_id=disabled.webhook_id,
+                    consecutive_failures=disabled.consecutive_failures,
+                ),
+            ),
+            sms_available=self._sms_available,
+            now=datetime.now(UTC),
+        )
+
+
+def _subject(service: str, event: str) -> str:
+    return f"{SUBJECT_PREFIX}.*.{service}.{EVENT_VERSION}.{event}"
+
+
+def consumers(
+    database: Database, jetstream: JetStreamContext, handlers: Handlers, *, max_deliver: int
+) -> list[ConsumerRunner]:
+    """One durable consumer per stream and subject family it needs."""
+    wiring = [
+        ("identity", "user_invited", "notification-invitations", handlers.identity),
+        ("work_order", ">", "notification-work-orders", handlers.work_order),
+        ("customer_vault", "break_glass_reveal", "notification-break-glass", handlers.security),
+        ("customer_vault", "reveal_rate_exceeded", "notification-reveal-rate", handlers.security),
+        ("notification", "webhook_disabled", "notification-webhook-disabled", handlers.own),
+    ]
+    return [
+        ConsumerRunner(
+            database,
+            jetstream,
+            stream=stream_name(service),
+            durable=durable,
+            filter_subject=_subject(service, event),
+            handler=handler,
+            max_deliver=max_deliver,
+        )
+        for service, event, durable, handler in wiring
+    ]

@@ -1,0 +1,220 @@
+"""Telling people: an inbox entry each, and email or SMS as their preferences say.
+
+Runs inside the transaction that applies the event (and records it as
+processed), so a redelivered event tells nobody twice; email and SMS are only
+queued here and sent by ``sender.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault_platform.errors import NotFound
+from fieldvault_platform.events import inject_trace_context
+from notification.content import Message
+from notification.listing import page
+from notification.models import InboxEntry, MessageDelivery, Preference
+
+
+def current_traceparent() -> str:
+    """The W3C trace context now current, for work done later in the same trace."""
+    return inject_trace_context().get("traceparent", "")
+
+
+async def preferences_of(session: AsyncSession, tenant_id: str, user_id: str) -> Preference:
+    """The person's preferences (the defaults, unsaved, when they never set any)."""
+    saved = await session.get(Preference, (tenant_id, user_id))
+    if saved is not None:
+        return saved
+    # Version 0: etag "0" until the first change saves version 1.
+    return Preference(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        email=True,
+        sms=False,
+        sms_number="",
+        muted_types=[],
+        version=0,
+    )
+
+
+def queue_message(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    event_id: str,
+    channel: str,
+    now: datetime,
+    message: Message | None = None,
+    invitation_id: str | None = None,
+) -> None:
+    session.add(
+        MessageDelivery(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            user_id=user_id,
+            event_id=event_id,
+            channel=channel,
+            kind="invitation" if invitation_id else "notification",
+            invitation_id=invitation_id,
+            subject=message.subject if message else "",
+            body=message.body if message else "",
+            link=message.link if message else "",
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            traceparent=current_traceparent(),
+            created_at=now,
+        )
+    )
+
+
+async def _exists(session: AsyncSession, query: Select[tuple[str]]) -> bool:
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def queue_message_once(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    event_id: str,
+    channel: str,
+    now: datetime,
+    message: Message | None = None,
+    invitation_id: str | None = None,
+) -> None:
+    """Queue it unless this event already queued it for this person on this channel."""
+    if await _exists(
+        session,
+        select(MessageDelivery.id).where(
+            MessageDelivery.event_id == event_id,
+            MessageDelivery.user_id == user_id,
+            MessageDelivery.channel == channel,
+        ),
+    ):
+        return
+    queue_message(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        event_id=event_id,
+        channel=channel,
+        now=now,
+        message=message,
+        invitation_id=invitation_id,
+    )
+
+
+async def tell(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_ids: Iterable[str],
+    event_id: str,
+    message: Message,
+    work_order_id: str = "",
+    sms_available: bool,
+    now: datetime,
+) -> int:
+    """One inbox entry per person, plus their email/SMS; returns how many were told."""
+    told = 0
+    for user_id in dict.fromkeys(user_ids):  # each person once, in order
+        # The same event published again (a relay re-publishing after JetStream's
+        # duplicate window) carries the same event id: this person was told already.
+        if await _exists(
+            session,
+            select(InboxEntry.id).where(
+                InboxEntry.tenant_id == tenant_id,
+                InboxEntry.user_id == user_id,
+                InboxEntry.event_id == event_id,
+            ),
+        ):
+            continue
+        session.add(
+            InboxEntry(
+                id=str(uuid.uuid4()),
+                tenant_id=tenant_id,
+                user_id=user_id,
+                event_id=event_id,
+                type=message.type,
+                subject=message.subject,
+                body=message.body,
+                link=message.link,
+                work_order_id=work_order_id or None,
+                created_at=now,
+            )
+        )
+        preferences = await preferences_of(session, tenant_id, user_id)
+        if message.type not in preferences.muted_types:
+            if preferences.email:
+                queue_message(
+                    session,
+                    tenant_id=tenant_id,
+                    user_id=user_id,
+                    event_id=event_id,
+                    channel="email",
+                    message=message,
+                    now=now,
+                )
+            if preferences.sms and preferences.sms_number and sms_available:
+                queue_message(
+                    session,
+                    tenant_id=tenant_id,
+                    user_id=user_id,
+                    event_id=event_id,
+                    channel="sms",
+                    message=message,
+                    now=now,
+                )
+        told += 1
+    return told
+
+
+async def list_inbox(
+    session: AsyncSession,
+    tenant_id: str,
+    user_id: str,
+    *,
+    requested_size: int,
+    page_token: str,
+    unread_only: bool,
+) -> tuple[list[InboxEntry], str]:
+    """The person's inbox, newest first."""
+    query = select(InboxEntry).where(
+        InboxEntry.tenant_id == tenant_id, InboxEntry.user_id == user_id
+    )
+    if unread_only:
+        query = query.where(InboxEntry.read_at.is_(None))
+    return await page(
+        session,
+        query,
+        created=InboxEntry.created_at,
+        row_id=InboxEntry.id,
+        requested_size=requested_size,
+        page_token=page_token,
+        newest_first=True,
+    )
+
+
+async def mark_read(
+    session: AsyncSession, tenant_id: str, user_id: str, entry_id: str, now: datetime
+) -> InboxEntry:
+    entry = await session.scalar(
+        select(InboxEntry).where(
+            InboxEntry.id == entry_id,
+            InboxEntry.tenant_id == tenant_id,
+            InboxEntry.user_id == user_id,
+        )
+    )
+    if entry is None:
+        raise NotFound("notification not found")
+    if entry.read_at is None:
+        entry.read_at = now
+    return entry

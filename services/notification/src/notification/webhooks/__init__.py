@@ -1,0 +1,1 @@
+"""Partner webhooks: subscriptions, signed deliveries with retries, receiver URL rules."""

@@ -1,0 +1,175 @@
+"""Sends queued webhook deliveries: signed, retried with backoff, logged.
+
+Each attempt signs the stored body afresh (a new timestamp) and carries the
+same ``Fieldvault-Event-Id``, so a receiver deduplicates retries. A 2xx is
+delivered; anything else — an error status, a redirect (never followed), a
+timeout, a refused connection or a destination that now resolves into a
+private network — is retried until ``webhook_max_attempts``. A subscription
+whose deliveries fail for good ``webhook_disable_after_failures`` times in a
+row is disabled and ``webhook_disabled`` is published for its admins.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldvault.notification.v1 import notification_events_pb2 as events_pb
+from fieldvault_platform.db import Database, as_utc
+from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.events import add_event, event_subject, extract_trace_context
+from notification.models import Webhook, WebhookDelivery
+from notification.settings import Settings
+from notification.webhooks.secret_box import SecretBox
+from notification.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
+from notification.webhooks.urls import check_destination
+from notification.worker import backoff, claim
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("notification.webhooks")
+
+BATCH = 50
+USER_AGENT = "fieldvault-webhooks/1"
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        box: SecretBox,
+        client: httpx.AsyncClient,
+    ) -> None:
+        self._database = database
+        self._settings = settings
+        self._box = box
+        self._client = client
+
+    async def deliver_due(self) -> int:
+        """One pass: try every due delivery once; returns how many were tried."""
+        now = datetime.now(UTC)
+        async with self._database.unit_of_work() as session:
+            due = list(
+                (
+                    await session.scalars(
+                        select(WebhookDelivery.id)
+                        .where(
+                            WebhookDelivery.status == "pending",
+                            WebhookDelivery.next_attempt_at <= now,
+                        )
+                        .order_by(WebhookDelivery.next_attempt_at)
+                        .limit(BATCH)
+                    )
+                ).all()
+            )
+        tried = 0
+        for delivery_id in due:
+            async with self._database.unit_of_work() as session:
+                if not await claim(session, WebhookDelivery, delivery_id, now):
+                    continue
+            await self._attempt(delivery_id)
+            tried += 1
+        return tried
+
+    async def _attempt(self, delivery_id: str) -> None:
+        async with self._database.unit_of_work() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            webhook = await session.get(Webhook, delivery.webhook_id) if delivery else None
+            if delivery is None or webhook is None:
+                return
+            if webhook.status != "active":
+                delivery.status = "failed"  # deleted or disabled meanwhile: nobody to send to
+                return
+            url, secret = webhook.url, self._box.open(webhook.id, webhook.secret_ct)
+            body, event_id, traceparent = delivery.body, delivery.event_id, delivery.traceparent
+        with tracer.start_as_current_span(
+            "webhook deliver",
+            context=extract_trace_context({"traceparent": traceparent} if traceparent else {}),
+            kind=SpanKind.CLIENT,
+            attributes={"fieldvault.webhook_id": webhook.id, "messaging.message.id": event_id},
+        ) as span:
+            code = await self._post(url, secret, body, event_id)
+            span.set_attribute("http.response.status_code", code)
+        await self._record(delivery_id, code)
+
+    async def _post(self, url: str, secret: str, body: bytes, event_id: str) -> int:
+        """The receiver's status code; 0 when it could not be reached or was refused here."""
+        allow_insecure = self._settings.insecure_webhook_urls_allowed
+        try:
+            await check_destination(url, allow_insecure=allow_insecure)
+            response = await self._client.post(
+                url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    EVENT_ID_HEADER: event_id,
+                    SIGNATURE_HEADER: signature(secret, int(time.time()), body),
+                },
+                timeout=self._settings.webhook_timeout_seconds,
+                follow_redirects=False,
+            )
+        except (httpx.HTTPError, InvalidArgument) as exc:
+            log.info(
+                "webhook receiver unreachable",
+                extra={"event_id": event_id, "error_type": type(exc).__name__},
+            )
+            return 0
+        return response.status_code
+
+    async def _record(self, delivery_id: str, code: int) -> None:
+        now = datetime.now(UTC)
+        settings = self._settings
+        async with self._database.unit_of_work() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                return
+            webhook = await session.get(Webhook, delivery.webhook_id)
+            delivery.attempts += 1
+            delivery.last_response_code = code
+            delivery.last_attempt_at = now
+            if 200 <= code < 300:
+                delivery.status = "delivered"
+                if webhook is not None:
+                    webhook.consecutive_failures = 0
+                return
+            if delivery.attempts < settings.webhook_max_attempts:
+                delivery.next_attempt_at = now + backoff(
+                    delivery.attempts,
+                    settings.webhook_retry_seconds,
+                    settings.webhook_max_retry_seconds,
+                )
+                return
+            delivery.status = "failed"
+            if webhook is not None and webhook.status == "active":
+                webhook.consecutive_failures += 1
+                if webhook.consecutive_failures >= settings.webhook_disable_after_failures:
+                    _disable(session, webhook, now)
+
+
+def _disable(session: AsyncSession, webhook: Webhook, now: datetime) -> None:
+    webhook.status = "disabled"
+    webhook.disabled_at = now
+    event = events_pb.WebhookDisabled(
+        event_id=uuid.uuid4().hex,
+        tenant_id=webhook.tenant_id,
+        webhook_id=webhook.id,
+        consecutive_failures=webhook.consecutive_failures,
+    )
+    event.occurred_at.FromDatetime(as_utc(now))
+    add_event(
+        session,
+        subject=event_subject(webhook.tenant_id, "notification", "webhook_disabled"),
+        event_type=event.DESCRIPTOR.full_name,
+        payload=event.SerializeToString(),
+        event_id=event.event_id,
+    )
+    log.warning("webhook disabled after sustained failure", extra={"webhook_id": webhook.id})

@@ -1,0 +1,53 @@
+"""The body a receiver gets: ``{id, type, tenant_id, occurred_at, data}`` (API.md),
+``data`` holding the work-order event's ids and non-sensitive facts only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent
+
+#: Every event type a subscription may name (plus "*").
+EVENT_TYPES = frozenset(
+    {
+        "work_order.created",
+        "work_order.updated",
+        "work_order.scheduled",
+        "work_order.assigned",
+        "work_order.started",
+        "work_order.completed",
+        "work_order.cancelled",
+    }
+)
+
+
+def _time(event: WorkOrderEvent, field: str) -> str | None:
+    if not event.HasField(field):
+        return None
+    stamp: Timestamp = getattr(event, field)
+    return stamp.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def work_order_body(event: WorkOrderEvent) -> bytes:
+    data: dict[str, Any] = {
+        "work_order_id": event.work_order_id,
+        "site_id": event.site_id,
+        "area_id": event.area_id,
+        "status": event.status,
+        "priority": event.priority,
+        "scheduled_start": _time(event, "scheduled_start"),
+        "scheduled_end": _time(event, "scheduled_end"),
+        "assignee_user_id": event.assignee_user_id or None,
+        "assignee_organization_id": event.assignee_organization_id or None,
+    }
+    body = {
+        "id": event.event_id,
+        "type": event.type,
+        "tenant_id": event.tenant_id,
+        "occurred_at": _time(event, "occurred_at"),
+        "data": data,
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
