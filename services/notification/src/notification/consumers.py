@@ -23,7 +23,7 @@ from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_nam
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
 from notification.content import SafeFacts, render
 from notification.directory import Directory
-from notification.inbox import current_traceparent, queue_message_once, tell
+from notification.inbox import current_traceparent, queue_message, tell
 from notification.webhooks.payloads import work_order_body
 from notification.webhooks.subscriptions import queue_deliveries
 
@@ -93,7 +93,7 @@ class Handlers:
         if event.event_type != identity_pb.UserInvited.DESCRIPTOR.full_name:
             return
         invited = identity_pb.UserInvited.FromString(event.payload)
-        await queue_message_once(
+        await queue_message(
             session,
             tenant_id=invited.tenant_id,
             user_id=invited.user_id,

@@ -43,7 +43,11 @@ async def preferences_of(session: AsyncSession, tenant_id: str, user_id: str) ->
     )
 
 
-def queue_message(
+async def _exists(session: AsyncSession, query: Select[tuple[str]]) -> bool:
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def queue_message(
     session: AsyncSession,
     *,
     tenant_id: str,
@@ -54,6 +58,16 @@ def queue_message(
     message: Message | None = None,
     invitation_id: str | None = None,
 ) -> None:
+    """Queue an email or SMS, unless this event already queued it for this person there."""
+    if await _exists(
+        session,
+        select(MessageDelivery.id).where(
+            MessageDelivery.event_id == event_id,
+            MessageDelivery.user_id == user_id,
+            MessageDelivery.channel == channel,
+        ),
+    ):
+        return
     session.add(
         MessageDelivery(
             id=str(uuid.uuid4()),
@@ -75,41 +89,15 @@ def queue_message(
     )
 
 
-async def _exists(session: AsyncSession, query: Select[tuple[str]]) -> bool:
-    return (await session.scalar(query.limit(1))) is not None
-
-
-async def queue_message_once(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    user_id: str,
-    event_id: str,
-    channel: str,
-    now: datetime,
-    message: Message | None = None,
-    invitation_id: str | None = None,
-) -> None:
-    """Queue it unless this event already queued it for this person on this channel."""
-    if await _exists(
-        session,
-        select(MessageDelivery.id).where(
-            MessageDelivery.event_id == event_id,
-            MessageDelivery.user_id == user_id,
-            MessageDelivery.channel == channel,
-        ),
-    ):
-        return
-    queue_message(
-        session,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        event_id=event_id,
-        channel=channel,
-        now=now,
-        message=message,
-        invitation_id=invitation_id,
-    )
+def _channels(preferences: Preference, event_type: str, *, sms_available: bool) -> list[str]:
+    """Where besides the inbox this person hears about ``event_type``."""
+    if event_type in preferences.muted_types:
+        return []
+    wanted = {
+        "email": preferences.email,
+        "sms": preferences.sms and bool(preferences.sms_number) and sms_available,
+    }
+    return [channel for channel, on in wanted.items() if on]
 
 
 async def tell(
@@ -152,27 +140,16 @@ async def tell(
             )
         )
         preferences = await preferences_of(session, tenant_id, user_id)
-        if message.type not in preferences.muted_types:
-            if preferences.email:
-                queue_message(
-                    session,
-                    tenant_id=tenant_id,
-                    user_id=user_id,
-                    event_id=event_id,
-                    channel="email",
-                    message=message,
-                    now=now,
-                )
-            if preferences.sms and preferences.sms_number and sms_available:
-                queue_message(
-                    session,
-                    tenant_id=tenant_id,
-                    user_id=user_id,
-                    event_id=event_id,
-                    channel="sms",
-                    message=message,
-                    now=now,
-                )
+        for channel in _channels(preferences, message.type, sms_available=sms_available):
+            await queue_message(
+                session,
+                tenant_id=tenant_id,
+                user_id=user_id,
+                event_id=event_id,
+                channel=channel,
+                message=message,
+                now=now,
+            )
         told += 1
     return told
 

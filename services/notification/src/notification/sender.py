@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import select
 
 from fieldvault_platform.db import Database
 from fieldvault_platform.events import extract_trace_context
@@ -23,7 +22,7 @@ from notification.directory import Directory
 from notification.inbox import preferences_of
 from notification.models import MessageDelivery
 from notification.settings import Settings
-from notification.worker import backoff, claim
+from notification.worker import backoff, claim_due
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("notification.sender")
@@ -51,33 +50,16 @@ class MessageSender:
         self._sms = sms
 
     async def send_due(self) -> int:
-        now = datetime.now(UTC)
-        async with self._database.unit_of_work() as session:
-            due = list(
-                (
-                    await session.scalars(
-                        select(MessageDelivery.id)
-                        .where(
-                            MessageDelivery.status == "pending",
-                            MessageDelivery.next_attempt_at <= now,
-                        )
-                        .order_by(MessageDelivery.next_attempt_at)
-                        .limit(BATCH)
-                    )
-                ).all()
-            )
-        tried = 0
-        for delivery_id in due:
+        """One pass: try every due message once; returns how many were tried."""
+        claimed = await claim_due(self._database, MessageDelivery, batch=BATCH)
+        for delivery_id in claimed:
             async with self._database.unit_of_work() as session:
-                if not await claim(session, MessageDelivery, delivery_id, now):
-                    continue
                 delivery = await session.get(MessageDelivery, delivery_id)
                 if delivery is None:
                     continue
                 session.expunge(delivery)
             await self._attempt(delivery)
-            tried += 1
-        return tried
+        return len(claimed)
 
     async def _attempt(self, delivery: MessageDelivery) -> None:
         traceparent = delivery.traceparent

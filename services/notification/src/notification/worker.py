@@ -7,19 +7,40 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldvault_platform.db import Database
 from fieldvault_platform.events._waiting import wait_any
 
 log = logging.getLogger(__name__)
 
 #: How long a claimed row is left alone by other replicas while it is being sent.
 LEASE = timedelta(minutes=2)
+
+
+async def claim_due(database: Database, model: Any, *, batch: int) -> list[str]:
+    """The ids of up to ``batch`` due pending rows of ``model``, each claimed for this replica."""
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as session:
+        due = (
+            await session.scalars(
+                select(model.id)
+                .where(model.status == "pending", model.next_attempt_at <= now)
+                .order_by(model.next_attempt_at)
+                .limit(batch)
+            )
+        ).all()
+    claimed = []
+    for row_id in due:
+        async with database.unit_of_work() as session:
+            if await claim(session, model, row_id, now):
+                claimed.append(str(row_id))
+    return claimed
 
 
 async def claim(session: AsyncSession, model: Any, row_id: str, now: datetime) -> bool:

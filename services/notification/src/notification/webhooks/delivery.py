@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.notification.v1 import notification_events_pb2 as events_pb
@@ -31,7 +30,7 @@ from notification.settings import Settings
 from notification.webhooks.secret_box import SecretBox
 from notification.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
 from notification.webhooks.urls import check_destination
-from notification.worker import backoff, claim
+from notification.worker import backoff, claim_due
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("notification.webhooks")
@@ -55,29 +54,10 @@ class WebhookSender:
 
     async def deliver_due(self) -> int:
         """One pass: try every due delivery once; returns how many were tried."""
-        now = datetime.now(UTC)
-        async with self._database.unit_of_work() as session:
-            due = list(
-                (
-                    await session.scalars(
-                        select(WebhookDelivery.id)
-                        .where(
-                            WebhookDelivery.status == "pending",
-                            WebhookDelivery.next_attempt_at <= now,
-                        )
-                        .order_by(WebhookDelivery.next_attempt_at)
-                        .limit(BATCH)
-                    )
-                ).all()
-            )
-        tried = 0
-        for delivery_id in due:
-            async with self._database.unit_of_work() as session:
-                if not await claim(session, WebhookDelivery, delivery_id, now):
-                    continue
+        claimed = await claim_due(self._database, WebhookDelivery, batch=BATCH)
+        for delivery_id in claimed:
             await self._attempt(delivery_id)
-            tried += 1
-        return tried
+        return len(claimed)
 
     async def _attempt(self, delivery_id: str) -> None:
         async with self._database.unit_of_work() as session:
