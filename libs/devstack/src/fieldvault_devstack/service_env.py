@@ -35,6 +35,8 @@ class StackEndpoints:
     service_account_secrets: Mapping[str, str] = field(default_factory=dict)
     #: The key notification encrypts webhook signing secrets with.
     webhook_secret_key: str = ""
+    #: Service → database URL; a service not named uses SQLite in ``data_dir``.
+    database_urls: Mapping[str, str] = field(default_factory=dict)
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -81,7 +83,9 @@ def service_env(
     prefix = env_prefix(service)
     env[f"{prefix}GRPC_HOST"] = endpoints.host
     env[f"{prefix}GRPC_PORT"] = str(endpoints.grpc_ports[service])
-    env[f"{prefix}DATABASE_URL"] = database_url(endpoints.data_dir, service)
+    env[f"{prefix}DATABASE_URL"] = endpoints.database_urls.get(service) or database_url(
+        endpoints.data_dir, service
+    )
     env[f"{prefix}NATS_URL"] = endpoints.nats_url
     if service in VAULT_SERVICES:
         role_id, secret_id = endpoints.vault_credentials[service]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FIELDVAULT_DEV_"
@@ -34,6 +35,9 @@ class DevStackSettings(BaseSettings):
     work_order_grpc_port: int = 17003
     notification_grpc_port: int = 17004
     gateway_port: int = 8080
+    #: Service → database URL (``FIELDVAULT_DEV_DATABASE_URLS`` as JSON), e.g. PostgreSQL
+    #: databases; a service not named keeps its SQLite file in ``data_dir``.
+    database_urls: dict[str, str] = Field(default_factory=dict)
 
     def grpc_port(self, service: str) -> int:
         port: int = getattr(self, f"{service}_grpc_port")

@@ -110,6 +110,7 @@ class LocalStack:
                 for service in SERVICE_ACCOUNTS
             },
             webhook_secret_key=self._secret_file(self.data_dir / "webhook-secret-key"),
+            database_urls=self.settings.database_urls,
         )
         return self.endpoints
 
