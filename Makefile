@@ -4,6 +4,7 @@
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
 #   make bench  benchmarks: ratios against raw baselines measured in the same run
+#   make images one container image per service (needs a Docker engine)
 
 PYTHON ?= python3
 TOOLS  := .tools
@@ -12,7 +13,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test check proto bench lock clean
+.PHONY: install run test check proto bench images lock clean
 
 # uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
 $(UV):
@@ -43,6 +44,22 @@ proto: install
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
+
+# One image per service, built from the repository root (the uv workspace):
+# <IMAGE_PREFIX>fieldvault-<service>:<IMAGE_TAG>, e.g.
+#   make images IMAGE_PREFIX=registry.example.com/fieldvault/ IMAGE_TAG=1.4.0
+DOCKER       ?= docker
+IMAGE_PREFIX ?=
+IMAGE_TAG    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+IMAGE_SERVICES := $(patsubst services/%/Dockerfile,%,$(wildcard services/*/Dockerfile))
+
+images:
+	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "make images needs a Docker engine ('$(DOCKER)' not found)" >&2; exit 1; }
+	@for service in $(IMAGE_SERVICES); do \
+	    image="$(IMAGE_PREFIX)fieldvault-$$(echo $$service | tr _ -):$(IMAGE_TAG)"; \
+	    echo "== $$image"; \
+	    DOCKER_BUILDKIT=1 $(DOCKER) build --file services/$$service/Dockerfile --tag "$$image" . || exit 1; \
+	done
 
 lock: $(UV)
 	$(UV) lock

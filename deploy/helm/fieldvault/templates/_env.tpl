@@ -1,0 +1,117 @@
+{{/*
+Environment of one component (its server and its migration Job alike).
+Call with (dict "root" $ "name" "identity" "spec" <component spec> "values" <component values>).
+Secrets come only from existing Secrets (secretKeyRef); nothing secret is inlined.
+*/}}
+{{- define "fieldvault.env" -}}
+{{- $root := .root -}}
+{{- $g := $root.Values.global -}}
+{{- $v := .values -}}
+{{- $p := .spec.envPrefix -}}
+{{- $name := .name -}}
+- name: FIELDVAULT_ENVIRONMENT
+  value: {{ $g.environment | quote }}
+- name: {{ $p }}LOG_LEVEL
+  value: {{ $g.logLevel | quote }}
+- name: {{ $p }}TOKEN_ISSUER
+  value: {{ $g.tokenIssuer | quote }}
+{{- if $g.nats.credentialsSecret.name }}
+{{ include "fieldvault.secretEnv" (list (printf "%sNATS_URL" $p) $g.nats.credentialsSecret.name $g.nats.credentialsSecret.key) }}
+{{- else }}
+- name: {{ $p }}NATS_URL
+  value: {{ $g.nats.url | quote }}
+{{- end }}
+- name: OTEL_SERVICE_NAME
+  value: {{ $name | quote }}
+{{- if $g.otlp.endpoint }}
+- name: OTEL_TRACES_EXPORTER
+  value: otlp
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $g.otlp.endpoint | quote }}
+{{- else }}
+- name: OTEL_TRACES_EXPORTER
+  value: none
+{{- end }}
+{{- if eq .spec.protocol "grpc" }}
+- name: {{ $p }}GRPC_HOST
+  value: 0.0.0.0
+- name: {{ $p }}GRPC_PORT
+  value: {{ .spec.port | quote }}
+{{- else }}
+- name: {{ $p }}HTTP_HOST
+  value: 0.0.0.0
+- name: {{ $p }}HTTP_PORT
+  value: {{ .spec.port | quote }}
+{{- end }}
+{{- if .spec.database }}
+{{ include "fieldvault.secretEnv" (list (printf "%sDATABASE_URL" $p) (required (printf "%s.database.secretName is required" .spec.key) $v.database.secretName) $v.database.secretKey) }}
+{{- end }}
+{{- if .spec.vault }}
+- name: {{ $p }}VAULT_ADDR
+  value: {{ required "global.vault.addr is required" $g.vault.addr | quote }}
+- name: {{ $p }}VAULT_AUTH_METHOD
+  value: kubernetes
+- name: {{ $p }}VAULT_KUBERNETES_ROLE
+  value: {{ required (printf "%s.vault.role is required" .spec.key) $v.vault.role | quote }}
+- name: {{ $p }}VAULT_KUBERNETES_JWT_PATH
+  value: /var/run/secrets/kubernetes.io/serviceaccount/token
+{{- end }}
+{{- range $peer := .spec.calls }}
+{{- $peerSpec := index (fromYaml (include "fieldvault.components" $root)) $peer }}
+- name: {{ $p }}{{ $peerSpec.module | upper }}_ADDR
+  value: {{ printf "%s:%v" (include "fieldvault.componentName" (dict "root" $root "component" $peer)) $peerSpec.port | quote }}
+{{- end }}
+{{- if has $name (list "customer-vault" "work-order" "notification") }}
+{{ include "fieldvault.secretEnv" (list (printf "%sSERVICE_ACCOUNT_SECRET" $p) (required (printf "%s.serviceAccountSecret.secretName is required" .spec.key) $v.serviceAccountSecret.secretName) $v.serviceAccountSecret.secretKey) }}
+{{- end }}
+{{- if and (has $name (list "identity" "notification")) $g.operatorToken.sha256Secret.name }}
+{{ include "fieldvault.secretEnv" (list (printf "%sOPERATOR_TOKEN_SHA256" $p) $g.operatorToken.sha256Secret.name $g.operatorToken.sha256Secret.key) }}
+{{- end }}
+{{- if eq $name "identity" }}
+{{ include "fieldvault.secretEnv" (list (printf "%sSERVICE_ACCOUNT_SECRETS_SHA256" $p) (required "identity.serviceAccountSecretsSha256.secretName is required" $v.serviceAccountSecretsSha256.secretName) $v.serviceAccountSecretsSha256.secretKey) }}
+- name: {{ $p }}PUBLIC_BASE_URL
+  value: {{ $v.publicBaseUrl | quote }}
+{{- end }}
+{{- if eq $name "notification" }}
+{{ include "fieldvault.secretEnv" (list (printf "%sWEBHOOK_SECRET_KEY" $p) (required "notification.webhookSecretKey.secretName is required" $v.webhookSecretKey.secretName) $v.webhookSecretKey.secretKey) }}
+- name: {{ $p }}APP_BASE_URL
+  value: {{ $v.appBaseUrl | quote }}
+- name: {{ $p }}EMAIL_TRANSPORT
+  value: smtp
+- name: {{ $p }}SMTP_HOST
+  value: {{ $v.smtp.host | quote }}
+- name: {{ $p }}SMTP_PORT
+  value: {{ $v.smtp.port | quote }}
+- name: {{ $p }}SMTP_SECURITY
+  value: {{ $v.smtp.security | quote }}
+- name: {{ $p }}SMTP_USERNAME
+  value: {{ $v.smtp.username | quote }}
+- name: {{ $p }}MAIL_FROM
+  value: {{ $v.smtp.mailFrom | quote }}
+{{- if $v.smtp.passwordSecret.name }}
+{{ include "fieldvault.secretEnv" (list (printf "%sSMTP_PASSWORD" $p) $v.smtp.passwordSecret.name $v.smtp.passwordSecret.key) }}
+{{- end }}
+{{- if $v.sms.gatewayUrl }}
+- name: {{ $p }}SMS_GATEWAY_URL
+  value: {{ $v.sms.gatewayUrl | quote }}
+- name: {{ $p }}SMS_SENDER
+  value: {{ $v.sms.sender | quote }}
+{{- if $v.sms.tokenSecret.name }}
+{{ include "fieldvault.secretEnv" (list (printf "%sSMS_GATEWAY_TOKEN" $p) $v.sms.tokenSecret.name $v.sms.tokenSecret.key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if eq $name "gateway" }}
+{{- with $v.trustedProxies }}
+- name: {{ $p }}TRUSTED_PROXIES
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $v.corsOrigins }}
+- name: {{ $p }}CORS_ORIGINS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- end }}
+{{- with $v.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
