@@ -20,7 +20,6 @@ import pytest
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.recorders import (
     Mailbox,
@@ -103,16 +102,8 @@ async def test_nothing_planted_leaves_through_any_message_log_or_span(
 
 async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox) -> None:
     assert stack.endpoints is not None
-    host = stack.settings.host
-    identity_addr = f"{host}:{stack.settings.grpc_port('identity')}"
-    process = IdentityProcess(
-        addr=identity_addr,
-        operator_token=stack.operator_token(),
-        service_account_secrets=stack.endpoints.service_account_secrets,
-        nats_url=stack.nats.url,
-        log_file=Path(stack.service_log("identity")),
-    )
-    async with open_channel(identity_addr) as channel:
+    process = stack.identity_process()
+    async with open_channel(process.addr) as channel:
         people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await people.new_tenant()
         area = await people.new_area(tenant, "North")

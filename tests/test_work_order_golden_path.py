@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack
@@ -69,15 +67,8 @@ async def until_revealed(http: httpx.AsyncClient, site_id: str, who: Person) -> 
 async def test_a_job_from_filing_to_completion_over_rest(platform: LocalStack) -> None:
     assert platform.endpoints is not None
     host = platform.settings.host
-    identity_addr = f"{host}:{platform.settings.grpc_port('identity')}"
-    process = IdentityProcess(
-        addr=identity_addr,
-        operator_token=platform.operator_token(),
-        service_account_secrets=platform.endpoints.service_account_secrets,
-        nats_url=platform.nats.url,
-        log_file=Path(platform.service_log("identity")),
-    )
-    async with open_channel(identity_addr) as channel:
+    process = platform.identity_process()
+    async with open_channel(process.addr) as channel:
         people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await people.new_tenant()
         north = await people.new_area(tenant, "North")

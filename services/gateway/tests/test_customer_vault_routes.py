@@ -136,7 +136,7 @@ async def test_customer_patch_sends_only_present_fields_and_the_if_match_etag(
 
     response = await fake.client.patch(
         f"/v1/customers/{customer['id']}",
-        json={"email": "new@example.com", "phone": None, "notes": "", "id": "ignored"},
+        json={"email": "new@example.com", "phone": None, "notes": ""},
         headers=fake.bearer() | {"If-Match": customer["etag"]},
     )
 

@@ -216,7 +216,7 @@ async def test_users_carry_an_etag_header_and_patch_sends_only_present_fields(
 
     changed = await fake.client.patch(
         "/v1/users/user-1",
-        json={"roles": ["dispatcher"], "area_ids": None, "id": "ignored"},
+        json={"roles": ["dispatcher"], "area_ids": None},
         headers=headers | {"If-Match": read.headers["etag"]},
     )
     assert changed.status_code == 200, changed.text

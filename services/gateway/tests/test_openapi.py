@@ -278,3 +278,68 @@ async def test_openapi_document_describes_every_notification_route(gateway: Any)
     assert "412" in patch["responses"]
     assert "201" in paths["/v1/webhooks"]["post"]["responses"]
     assert "204" in paths["/v1/webhooks/{webhook_id}"]["delete"]["responses"]
+
+
+async def test_openapi_document_describes_the_edges_own_answers(gateway: Any) -> None:
+    async with gateway() as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+
+    creates = [
+        (path, operations["post"])
+        for path, operations in paths.items()
+        if "201" in operations.get("post", {}).get("responses", {})
+    ]
+    assert {"/v1/customers", "/v1/webhooks", "/v1/tenants", "/v1/api-clients"} <= {
+        path for path, _ in creates
+    }
+    for path, create in creates:
+        headers = {p["name"] for p in create["parameters"] if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, path
+        assert {"409", "422", "503"} <= set(create["responses"]), path
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if path not in ("/healthz", "/readyz"):
+                assert "429" in responses, (method, path)
+                assert "Retry-After" in responses["429"]["headers"], (method, path)
+            body = operation.get("requestBody")
+            if body is not None:
+                assert "413" in responses, (method, path)
+                if "application/json" in body["content"]:
+                    assert "415" in responses, (method, path)
+    assert "429" not in paths["/healthz"]["get"]["responses"]
+    login = paths["/v1/auth/login"]["post"]["responses"]
+    assert {"413", "415", "429"} <= set(login)
+
+
+async def test_every_operation_names_how_it_is_authenticated(gateway: Any) -> None:
+    async with gateway() as client:
+        document = (await client.get("/openapi.json")).json()
+
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    flow = schemes["partnerClientCredentials"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/v1/oauth/token" and "work_orders:write" in flow["scopes"]
+    public = set()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "security" in operation, (method, path)
+            if operation["security"] == []:
+                public.add((method, path))
+    expected_public = {
+        ("post", "/v1/auth/login"),
+        ("post", "/v1/auth/refresh"),
+        ("post", "/v1/oauth/token"),
+        ("get", "/.well-known/jwks.json"),
+        ("post", "/v1/invitations/accept"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/metrics"),
+    }
+    assert public == {op for op in expected_public if op[1] in document["paths"]}
+    assert ("post", "/v1/auth/login") in public
+    assert document["paths"]["/v1/work-orders"]["post"]["security"] == [
+        {"bearerAuth": []},
+        {"partnerClientCredentials": []},
+    ]
+    assert document["paths"]["/v1/tenants"]["post"]["security"] == [{"operatorToken": []}]

@@ -21,6 +21,7 @@ from pathlib import Path
 from fieldvault_devstack._process import log_tail, write_secret_file
 from fieldvault_devstack.demo import DemoSeed, seed_demo_tenant
 from fieldvault_devstack.health import grpc_serving, http_ready
+from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import ensure_port_free
@@ -113,6 +114,18 @@ class LocalStack:
             database_urls=self.settings.database_urls,
         )
         return self.endpoints
+
+    def identity_process(self) -> IdentityProcess:
+        """The running identity, described as tests drive it (``IdentityDriver``)."""
+        if self.endpoints is None:
+            raise StackError("the stack is not started")
+        return IdentityProcess(
+            addr=self.endpoints.grpc_address("identity"),
+            operator_token=self.operator_token(),
+            service_account_secrets=self.endpoints.service_account_secrets,
+            nats_url=self.nats.url,
+            log_file=self.service_log("identity"),
+        )
 
     def operator_token(self) -> str:
         """The platform operator's token (made on the first start); identity gets its hash."""

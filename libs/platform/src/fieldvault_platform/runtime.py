@@ -4,7 +4,9 @@ Every gRPC service runs through :func:`serve`: the gRPC server starts and
 reports SERVING, background jobs (outbox relay, consumers) run beside it; on
 SIGTERM/SIGINT health turns NOT_SERVING, background jobs are asked to stop,
 in-flight RPCs finish within the grace period, then resources close in the
-reverse order they were opened.
+reverse order they were opened. RPCs are counted and timed; with
+``METRICS_PORT`` set the counts are served for Prometheus
+(:mod:`fieldvault_platform.metrics`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from fieldvault_platform import telemetry
+from fieldvault_platform.grpc_metrics import MetricsInterceptor
 from fieldvault_platform.grpc_server import GrpcServer, Registrar, wait_for_shutdown_signal
+from fieldvault_platform.metrics import MetricsServer, serve_metrics
 from fieldvault_platform.settings import GrpcServerSettings
 
 log = logging.getLogger(__name__)
@@ -52,10 +56,14 @@ async def serve(runtime: ServiceRuntime, *, stop_signal: Awaitable[object] | Non
         service_names=runtime.service_names,
         reflection_enabled=settings.is_development,
         grace_seconds=settings.shutdown_grace_seconds,
+        interceptors=[MetricsInterceptor()],
     )
     stopping = asyncio.Event()
     jobs: list[asyncio.Task[None]] = []
+    metrics_server: MetricsServer | None = None
     try:
+        if settings.metrics_port is not None:
+            metrics_server = serve_metrics(settings.grpc_host, settings.metrics_port)
         await server.start()
         jobs = [asyncio.create_task(_supervised(job, stopping)) for job in runtime.background_jobs]
         await (stop_signal if stop_signal is not None else wait_for_shutdown_signal())
@@ -71,6 +79,8 @@ async def serve(runtime: ServiceRuntime, *, stop_signal: Awaitable[object] | Non
                     await task
         for cleanup in reversed(runtime.cleanups):
             await cleanup()
+        if metrics_server is not None:
+            metrics_server.stop()
         telemetry.shutdown()
 
 

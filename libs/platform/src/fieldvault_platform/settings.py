@@ -90,6 +90,8 @@ class GrpcServerSettings(ServiceSettings):
     grpc_port: int = Field(ge=1, le=65535)
     #: Seconds in-flight RPCs get to finish after SIGTERM.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    #: Prometheus metrics (RPCs, events) over HTTP on ``grpc_host``; unset: not served.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
 
 class DatabaseSettings(ServiceSettings):

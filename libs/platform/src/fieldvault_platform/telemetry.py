@@ -1,7 +1,8 @@
 """OpenTelemetry set-up, configured by the standard ``OTEL_*`` variables.
 
 ``OTEL_TRACES_EXPORTER`` chooses the exporter: ``otlp`` (to the collector at
-``OTEL_EXPORTER_OTLP_ENDPOINT``), ``console`` or ``none``. When it is unset we
+``OTEL_EXPORTER_OTLP_ENDPOINT``, over gRPC: ``OTEL_EXPORTER_OTLP_PROTOCOL``
+may be ``grpc`` or unset), ``console`` or ``none``. When it is unset we
 export over OTLP only if an endpoint is configured, so a service run on a
 laptop without a collector does not log export errors. Sampling follows
 ``OTEL_TRACES_SAMPLER``; resource attributes ``OTEL_RESOURCE_ATTRIBUTES``.
@@ -16,7 +17,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -40,6 +42,11 @@ def _exporter_from_env() -> SpanExporter | None:
     if choice == "console":
         return ConsoleSpanExporter()
     if choice == "otlp":
+        for variable in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+            protocol = os.environ.get(variable, "").strip().lower()
+            if protocol not in ("", "grpc"):
+                # Sending gRPC to an http/protobuf endpoint would fail on every export.
+                raise ValueError(f"{variable}={protocol!r} is not supported (use grpc)")
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter()
@@ -113,3 +120,20 @@ def current_trace_ids() -> tuple[str, str] | None:
     if not context.is_valid:
         return None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def current_traceparent() -> str:
+    """The W3C ``traceparent`` of the current span ("" outside a span).
+
+    For work that runs later, elsewhere (a queued row, a background job): keep
+    it with the work and hand it to :func:`context_of` when the work is done, so
+    its spans join the trace of the action that caused it.
+    """
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+def context_of(traceparent: str) -> Context:
+    """The context a stored ``traceparent`` names; an empty one (a new trace) if none."""
+    return propagate.extract({"traceparent": traceparent} if traceparent else {})

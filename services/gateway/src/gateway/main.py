@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from fieldvault_platform import telemetry
-from gateway import problems
+from fieldvault_platform import http_metrics, telemetry
+from gateway import openapi_security, problems
 from gateway.auth import feed_revocations, open_edge_auth
+from gateway.hardening import install_request_guards, install_security_headers
 from gateway.middleware import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.peers import open_peers
 from gateway.routes import (
@@ -115,7 +116,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     ):
         app.include_router(router)
 
+    openapi_security.install(app)
+    install_request_guards(app, settings)
     app.add_middleware(RequestIdMiddleware)
+    install_security_headers(app, settings)
     if settings.cors_origins:
         # Added last so it is outermost: its headers also reach error responses,
         # otherwise a browser hides the problem body from the web app.
@@ -135,5 +139,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             expose_headers=[REQUEST_ID_HEADER, "ETag", "Retry-After", "Location"],
         )
 
+    # Outermost of ours: counts every answer, other middleware's too. Serves /metrics.
+    http_metrics.instrument_app(app)
     telemetry.instrument_fastapi(app)
     return app

@@ -268,12 +268,18 @@ async def _on_validation_error(request: Request, exc: Exception) -> ProblemRespo
             "field": ".".join(str(part) for part in error.get("loc", ())),
             "message": error.get("msg", ""),
         }
+        if error.get("type") != "json_invalid"
+        # ``loc`` is ("body", <offset>): say where, as text, under the body.
+        else {"field": "body", "message": f"not valid JSON (at character {error['loc'][-1]})"}
         for error in exc.errors()
     ]
+    malformed = any(error.get("type") == "json_invalid" for error in exc.errors())
     return problem(
         status=422,
         code="validation_error",
-        detail="the request is not valid; see errors",
+        detail="the request body is not valid JSON"
+        if malformed
+        else "the request is not valid; see errors",
         request_id=_request_id(request),
         extra={"errors": errors},
     )

@@ -54,6 +54,33 @@ class GatewaySettings(NatsSettings):
     #: limit (the document travels in one message), like customer_vault's own limit.
     max_contract_bytes: int = Field(default=3 * MIB, ge=1, le=3 * MIB + MIB // 2)
 
+    #: Largest request body of any other route (JSON bodies, forms): a larger one is
+    #: refused with 413 ``payload_too_large`` — from ``Content-Length`` before it is read,
+    #: or while a chunked body streams in.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MIB)
+
+    #: Rate limits, requests per minute (token buckets: the budget is also the burst),
+    #: per gateway replica. The backends keep their own limits too (identity's login
+    #: throttle, customer_vault's reveal rate), so these only shed abuse early.
+    #: Every request counts against its client address and, with a verified bearer
+    #: token, against its user (or partner client).
+    rate_limit_client_per_minute: int = Field(default=1200, ge=1)
+    rate_limit_user_per_minute: int = Field(default=600, ge=1)
+    #: ``POST /v1/auth/login`` per client address, and per tenant + e-mail.
+    rate_limit_login_per_minute: int = Field(default=20, ge=1)
+    rate_limit_login_account_per_minute: int = Field(default=10, ge=1)
+    #: ``POST /v1/oauth/token`` and ``POST /v1/auth/refresh`` per client address.
+    rate_limit_token_per_minute: int = Field(default=60, ge=1)
+    #: ``POST /v1/sites/{id}/secrets/{kind}/reveal`` per user.
+    rate_limit_reveal_per_minute: int = Field(default=10, ge=1)
+    #: Buckets kept at most; idle ones (refilled to full) are dropped first.
+    rate_limit_max_keys: int = Field(default=100_000, ge=100)
+
+    #: JetStream key-value bucket remembering ``Idempotency-Key`` outcomes of creates,
+    #: shared by every replica, and for how long (the contract says at least 24 h).
+    idempotency_bucket: str = Field(default="gateway_idempotency", pattern=r"^[A-Za-z0-9_-]+$")
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=24 * 3600)
+
     #: Browser origins allowed to call the API cross-origin. Empty by default: the
     #: web app is served by the gateway itself (same origin) and partner systems
     #: are not browsers. ``NoDecode`` lets the variable be a plain comma-separated

@@ -21,9 +21,10 @@ from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent
 from fieldvault_platform.db import Database
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
+from fieldvault_platform.telemetry import current_traceparent
 from notification.content import SafeFacts, render
 from notification.directory import Directory
-from notification.inbox import current_traceparent, queue_message, tell
+from notification.inbox import queue_message, tell
 from notification.webhooks.payloads import work_order_body
 from notification.webhooks.subscriptions import queue_deliveries
 

@@ -15,15 +15,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import NotFound
-from fieldvault_platform.events import inject_trace_context
+from fieldvault_platform.telemetry import current_traceparent
 from notification.content import Message
 from notification.listing import page
 from notification.models import InboxEntry, MessageDelivery, Preference
-
-
-def current_traceparent() -> str:
-    """The W3C trace context now current, for work done later in the same trace."""
-    return inject_trace_context().get("traceparent", "")
 
 
 async def preferences_of(session: AsyncSession, tenant_id: str, user_id: str) -> Preference:

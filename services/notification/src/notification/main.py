@@ -11,6 +11,7 @@ from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.events import ensure_stream
 from fieldvault_platform.grpc_client import open_channel
+from fieldvault_platform.polling import Poller
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from notification.channels import SmsGateway, mailer
@@ -22,7 +23,6 @@ from notification.sender import MessageSender
 from notification.settings import Settings
 from notification.webhooks.delivery import WebhookSender
 from notification.webhooks.secret_box import SecretBox
-from notification.worker import Poller
 
 SERVICE = "notification"
 #: The services whose events notification consumes (their streams are ensured

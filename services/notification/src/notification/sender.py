@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from fieldvault_platform.db import Database
-from fieldvault_platform.events import extract_trace_context
+from fieldvault_platform.telemetry import context_of
 from notification.channels import Mailer, SmsGateway, email
 from notification.content import SafeFacts, invitation_email
 from notification.directory import Directory
@@ -65,7 +65,7 @@ class MessageSender:
         traceparent = delivery.traceparent
         with tracer.start_as_current_span(
             f"send {delivery.channel}",
-            context=extract_trace_context({"traceparent": traceparent} if traceparent else {}),
+            context=context_of(traceparent),
             kind=SpanKind.CLIENT,
             attributes={
                 "fieldvault.delivery_id": delivery.id,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from fieldvault_platform import etags
+from fieldvault_platform import etags, telemetry
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import FailedPrecondition
 from work_order import events
@@ -164,5 +164,6 @@ def _queue(
             payload=payload,
             attempts=0,
             next_attempt_at=now,
+            traceparent=telemetry.current_traceparent(),
         )
     )

@@ -7,16 +7,20 @@ grant per work order and grantee; revoking the revoked is a no-op), so a
 retry after a lost answer is harmless. Tasks of one work order go in order:
 a later task waits while an earlier one is failing. A refusal that retrying
 cannot fix (the site was erased, a bad request) is recorded and skipped.
+
+Each attempt is a span in the trace of the change that queued the task (its
+stored traceparent), so the assignment request's trace reaches customer-vault.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 from sqlalchemy import select
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
@@ -24,10 +28,13 @@ from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import Unavailable
+from fieldvault_platform.polling import Poller
+from fieldvault_platform.telemetry import context_of
 from work_order.models import GrantTask
 from work_order.settings import Settings
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("work_order.grant_sync")
 
 BATCH = 50
 CALL_TIMEOUT_SECONDS = 5.0
@@ -61,24 +68,10 @@ class GrantSync:
         self._tokens = tokens
         self._stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)  # type: ignore[no-untyped-call]
         self._settings = settings
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await self.deliver_due()
-            except Exception as exc:  # the database is down: try again shortly
-                log.warning("grant delivery pass failed", extra={"error_type": type(exc).__name__})
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (self._wake, stopping)]
-            await asyncio.wait(
-                waiters, timeout=self._settings.grant_retry_seconds, return_when="FIRST_COMPLETED"
-            )
-            for waiter in waiters:
-                waiter.cancel()
+        self._poller = Poller("grant tasks", self.deliver_due, settings.grant_retry_seconds)
+        #: Nudge after a commit that queued a task; run as a background job.
+        self.wake = self._poller.wake
+        self.run = self._poller.run
 
     async def deliver_due(self) -> int:
         """One pass over the due tasks; returns how many were delivered."""
@@ -102,7 +95,18 @@ class GrantSync:
             if task.next_attempt_at.replace(tzinfo=task.next_attempt_at.tzinfo or UTC) > now:
                 blocked.add(task.work_order_id)  # keep this work order's order
                 continue
-            outcome = await self._deliver(task)
+            with tracer.start_as_current_span(
+                f"deliver grant {task.kind}",
+                context=context_of(task.traceparent),
+                attributes={
+                    "fieldvault.work_order_id": task.work_order_id,
+                    "fieldvault.grant_task.attempt": task.attempts + 1,
+                },
+            ) as span:
+                outcome = await self._deliver(task)
+                if outcome is not None:
+                    # "retry" or the status name only: details may quote the request.
+                    span.set_status(Status(StatusCode.ERROR, outcome.split(":")[0]))
             async with self._database.unit_of_work() as session:
                 row = await session.get(GrantTask, task.sequence)
                 if row is None:

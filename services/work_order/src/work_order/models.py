@@ -115,6 +115,9 @@ class GrantTask(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Set when customer-vault refused for good (e.g. the site was erased).
     failed_reason: Mapped[str | None] = mapped_column(String(200))
+    #: W3C traceparent of the change that queued it ("" if untraced): the
+    #: delivery, however much later, is a span of that change's trace.
+    traceparent: Mapped[str] = mapped_column(String(128), default="")
 
     __table_args__ = (
         Index(

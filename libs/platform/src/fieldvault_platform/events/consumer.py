@@ -49,6 +49,7 @@ from fieldvault_platform.events._waiting import wait_any
 from fieldvault_platform.events.connection import ensure_pull_consumer
 from fieldvault_platform.events.outbox import EVENT_TYPE_HEADER, MSG_ID_HEADER
 from fieldvault_platform.events.tracing import extract_trace_context, tracer
+from fieldvault_platform.metrics import EVENTS_PROCESSED
 from fieldvault_platform.paging import (
     DEFAULT_PAGE_SIZE,
     decode_page_token,
@@ -232,6 +233,7 @@ class ConsumerRunner:
                 },
             )
             await message.term()
+            EVENTS_PROCESSED.labels(self._durable, "invalid").inc()
             return
         event = ReceivedEvent(
             event_id=event_id,
@@ -268,8 +270,10 @@ class ConsumerRunner:
                     async with self._database.unit_of_work() as session:
                         if await self._claim(session, event_id):
                             await self._handler(session, event)
+                            outcome = "applied"
                         else:
                             span.set_attribute("messaging.duplicate", True)
+                            outcome = "duplicate"
                     break
                 except Unavailable as exc:
                     # A dependency (database, Vault, a peer service) is down: the
@@ -298,6 +302,7 @@ class ConsumerRunner:
                     span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                     await self._retry_or_give_up(message, event, exc)
                     return
+            EVENTS_PROCESSED.labels(self._durable, outcome).inc()
             # Only now that the commit succeeded: a crash (or a lost ack)
             # before the server records this means a redelivery that _claim
             # recognises as a duplicate, so a failed ack is only logged.
@@ -324,6 +329,7 @@ class ConsumerRunner:
             await self._park(message, event, error_type)
             return
         delay = self._redelivery_delay(event.delivery_count)
+        EVENTS_PROCESSED.labels(self._durable, "retried").inc()
         logger.warning(
             "event handler failed; redelivering",
             extra={**self._facts(event, error_type), "retry_in": delay},
@@ -373,6 +379,7 @@ class ConsumerRunner:
             await _settle(message.ack, facts)
             return
         if parked:
+            EVENTS_PROCESSED.labels(self._durable, "parked").inc()
             logger.error("event handler failed for the last time; event parked", extra=facts)
         else:
             logger.warning("event already parked; terminating it", extra=facts)

@@ -32,6 +32,7 @@ from fieldvault_platform.events.tracing import (
     inject_trace_context,
     tracer,
 )
+from fieldvault_platform.metrics import EVENTS_PUBLISHED
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ class OutboxRelay:
                     },
                 )
                 raise
+            EVENTS_PUBLISHED.labels(row.event_type).inc()
             if ack.duplicate:
                 # Expected after a crash between publish and mark: not an error.
                 span.set_attribute("messaging.nats.duplicate", True)

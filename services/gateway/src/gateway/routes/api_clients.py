@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.customer_vault_models import RequestBody
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, ApiClient, Page
 from gateway.routes.areas import PageSize
@@ -20,7 +23,7 @@ PartnerScope = Literal[
 ]
 
 
-class ApiClientCreate(BaseModel):
+class ApiClientCreate(RequestBody):
     name: str = NAME
     scopes: list[PartnerScope] = Field(min_length=1)
 
@@ -48,7 +51,13 @@ async def list_api_clients(
     )
 
 
-@router.post("/v1/api-clients", status_code=201, summary="Create an API client")
+@router.post(
+    "/v1/api-clients",
+    status_code=201,
+    summary="Create an API client",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
+)
 async def create_api_client(
     body: ApiClientCreate, identity: IdentityForCaller, response: Response
 ) -> ApiClientCreated:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.customer_vault_models import RequestBody
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Area, Page
 
@@ -16,7 +18,7 @@ router = APIRouter(tags=["areas"])
 PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
-class AreaCreate(BaseModel):
+class AreaCreate(RequestBody):
     name: str = NAME
 
 
@@ -36,7 +38,13 @@ async def list_areas(
     )
 
 
-@router.post("/v1/areas", status_code=201, summary="Create an area")
+@router.post(
+    "/v1/areas",
+    status_code=201,
+    summary="Create an area",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
+)
 async def create_area(body: AreaCreate, identity: IdentityForCaller) -> Area:
     result = await identity.call(identity.stub.CreateArea, pb.CreateAreaRequest(name=body.name))
     return Area.of(result.area)

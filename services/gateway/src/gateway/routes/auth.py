@@ -13,10 +13,12 @@ from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.auth import Auth
-from gateway.dependencies import IdentityPeer
+from gateway.customer_vault_models import RequestBody
+from gateway.dependencies import AppSettings, IdentityPeer
 from gateway.identity_client import IdentityForCaller, SourceAddress, identity_stub
 from gateway.peers import PeerRpcError
 from gateway.problems import Problem, error_code
+from gateway.ratelimit import Limiter, check_login_account
 
 router = APIRouter(tags=["authentication"])
 
@@ -24,7 +26,7 @@ router = APIRouter(tags=["authentication"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestBody):
     tenant: str = Field(min_length=1, max_length=63)
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
@@ -41,7 +43,7 @@ class TokenPair(BaseModel):
     mfa_enrollment_required: bool = False
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestBody):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
@@ -54,8 +56,16 @@ class ClientToken(BaseModel):
 
 @router.post("/v1/auth/login", summary="Sign in with email and password (+ one-time code)")
 async def login(
-    body: LoginRequest, peer: IdentityPeer, source: SourceAddress, response: Response
+    body: LoginRequest,
+    peer: IdentityPeer,
+    source: SourceAddress,
+    response: Response,
+    limiter: Limiter,
+    settings: AppSettings,
 ) -> TokenPair:
+    # Per account here too, so a spray from many addresses is shed before identity
+    # (whose own throttle, per account and source, is the one that must hold).
+    check_login_account(limiter, settings, tenant=body.tenant, email=body.email)
     stub = identity_stub(peer)
     result = await peer.call(
         stub.Login,

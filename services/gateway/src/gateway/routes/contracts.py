@@ -21,6 +21,8 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Contract
 from gateway.dependencies import AppSettings, RequestId
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import Page
 from gateway.problems import Problem
 
@@ -108,7 +110,9 @@ async def read_upload(request: Request, limit: int) -> tuple[UploadFile, bytes]:
     status_code=201,
     summary="Upload a contract document (multipart, field `file`)",
     openapi_extra={"requestBody": UPLOAD_BODY},
+    dependencies=[IdempotencyKey],
     responses={
+        **CREATE_RESPONSES,
         413: {"description": "The document is larger than allowed (payload_too_large)"},
         410: {"description": "The customer was erased (erased)"},
     },

@@ -6,13 +6,15 @@ import json
 from typing import Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Customer, ErasedCustomer, RequestBody
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import NAME, Name, Page, etag_matches
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -40,10 +42,10 @@ class CustomerCreate(RequestBody):
     area_id: str | None = AREA_ID
 
 
-class CustomerPatch(BaseModel):
+class CustomerPatch(RequestBody):
     """Only the members present change; ``null`` or ``""`` clears an optional one. ``name``
-    cannot be null. Other members (e.g. ``id`` or ``etag`` of a copy read earlier) are
-    ignored."""
+    cannot be null. Any other member (e.g. ``id`` or ``etag`` of a copy read earlier) is
+    refused (422)."""
 
     name: Name | None = None
     email: str | None = EMAIL
@@ -101,7 +103,13 @@ async def list_customers(
     )
 
 
-@router.post("/v1/customers", status_code=201, summary="Create a customer")
+@router.post(
+    "/v1/customers",
+    status_code=201,
+    summary="Create a customer",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
+)
 async def create_customer(
     body: CustomerCreate, vault: CustomerVaultForCaller, response: Response
 ) -> Customer:

@@ -9,6 +9,8 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import DpaDocument
 from gateway.dependencies import AppSettings
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import Page
 from gateway.routes.contracts import UPLOAD_BODY, attachment, read_upload
 
@@ -24,7 +26,11 @@ class DpaDocumentList(Page):
     status_code=201,
     summary="Upload a subcontractor's signed DPA (multipart, field `file`)",
     openapi_extra={"requestBody": UPLOAD_BODY},
-    responses={413: {"description": "The document is larger than allowed (payload_too_large)"}},
+    dependencies=[IdempotencyKey],
+    responses={
+        **CREATE_RESPONSES,
+        413: {"description": "The document is larger than allowed (payload_too_large)"},
+    },
 )
 async def upload_dpa_document(
     organization_id: str, request: Request, vault: CustomerVaultForCaller, settings: AppSettings

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IdentityPeer
 from gateway.identity_client import identity_stub
 from gateway.identity_models import User
@@ -13,7 +14,7 @@ from gateway.identity_models import User
 router = APIRouter(tags=["invitations"])
 
 
-class InvitationAccept(BaseModel):
+class InvitationAccept(RequestBody):
     token: str = Field(min_length=10, max_length=256)
     password: str = Field(min_length=1, max_length=1024)
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.customer_vault_models import RequestBody
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import User
 from gateway.routes.auth import NO_STORE
@@ -24,7 +25,7 @@ class Me(BaseModel):
     mfa_enabled: bool
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestBody):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
@@ -34,7 +35,7 @@ class TotpEnrolment(BaseModel):
     otpauth_uri: str
 
 
-class TotpConfirmation(BaseModel):
+class TotpConfirmation(RequestBody):
     code: str = Field(min_length=6, max_length=8)
 
 

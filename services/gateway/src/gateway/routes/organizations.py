@@ -6,11 +6,14 @@ from datetime import date
 from typing import Literal, Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Organization, Page
 from gateway.routes.areas import PageSize
@@ -18,7 +21,7 @@ from gateway.routes.areas import PageSize
 router = APIRouter(tags=["organizations"])
 
 
-class OrganizationCreate(BaseModel):
+class OrganizationCreate(RequestBody):
     name: str = NAME
     #: Only subcontractors are created; the own organisation exists from the start.
     kind: Literal["subcontractor"] = "subcontractor"
@@ -26,10 +29,10 @@ class OrganizationCreate(BaseModel):
     dpa_expires_on: date | None = None
 
 
-class OrganizationPatch(BaseModel):
+class OrganizationPatch(RequestBody):
     """Only the fields present change; a DPA date set to ``null`` is cleared. ``name``
-    cannot be null. Other members (e.g. ``kind`` or ``etag`` of a copy read earlier)
-    are ignored."""
+    cannot be null. Any other member (e.g. ``kind`` or ``etag`` of a copy read
+    earlier) is refused (422)."""
 
     name: Name | None = None
     dpa_signed_on: date | None = None
@@ -70,7 +73,13 @@ async def list_organizations(
     )
 
 
-@router.post("/v1/organizations", status_code=201, summary="Add a subcontractor")
+@router.post(
+    "/v1/organizations",
+    status_code=201,
+    summary="Add a subcontractor",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
+)
 async def create_organization(
     body: OrganizationCreate, identity: IdentityForCaller, response: Response
 ) -> Organization:

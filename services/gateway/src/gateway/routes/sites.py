@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
@@ -19,6 +19,8 @@ from gateway.customer_vault_models import (
 )
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import NAME, Name, Page
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -41,10 +43,10 @@ class SiteCreate(RequestBody):
     access_instructions: str | None = ACCESS_INSTRUCTIONS
 
 
-class SitePatch(BaseModel):
+class SitePatch(RequestBody):
     """Only the members present change; ``access_instructions`` set to ``null`` or ``""``
-    is cleared; ``name``, ``address`` and ``area_id`` cannot be null. Other members (e.g.
-    ``id`` or ``etag`` of a copy read earlier) are ignored."""
+    is cleared; ``name``, ``address`` and ``area_id`` cannot be null. Any other member
+    (e.g. ``id`` or ``etag`` of a copy read earlier) is refused (422)."""
 
     name: Name | None = None
     address: str | None = Field(default=None, min_length=1, max_length=500)
@@ -108,7 +110,13 @@ async def list_sites(
     )
 
 
-@router.post("/v1/sites", status_code=201, summary="Create a site of a customer")
+@router.post(
+    "/v1/sites",
+    status_code=201,
+    summary="Create a site of a customer",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
+)
 async def create_site(body: SiteCreate, vault: CustomerVaultForCaller, response: Response) -> Site:
     result = await vault.call(
         vault.stub.CreateSite,

@@ -8,7 +8,10 @@ from pydantic import BaseModel, Field
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
+from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IdentityPeer
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import identity_stub
 from gateway.identity_models import NAME, Tenant, User
 from gateway.routes.auth import NO_STORE
@@ -16,7 +19,7 @@ from gateway.routes.auth import NO_STORE
 router = APIRouter(tags=["tenants"])
 
 
-class TenantCreate(BaseModel):
+class TenantCreate(RequestBody):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     name: str = NAME
     admin_email: str = Field(min_length=3, max_length=320)
@@ -34,6 +37,8 @@ class TenantCreated(BaseModel):
     "/v1/tenants",
     status_code=201,
     summary="Create a tenant (platform operator token)",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
 )
 async def create_tenant(
     body: TenantCreate, request: Request, peer: IdentityPeer, response: Response

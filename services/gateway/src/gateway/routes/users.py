@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Page, Role, User, etag_matches
 from gateway.problems import Problem
@@ -24,7 +27,7 @@ def precondition_failed() -> Problem:
     )
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     email: str = Field(min_length=3, max_length=320)
     name: str = NAME
     roles: list[Role] = Field(min_length=1)
@@ -33,10 +36,11 @@ class UserCreate(BaseModel):
     area_ids: list[str] = Field(default_factory=list)
 
 
-class UserPatch(BaseModel):
+class UserPatch(RequestBody):
     """Only the fields present change. ``organization_id: null`` moves the user to the
     own organisation, ``area_ids: null`` clears the areas; ``name`` and ``roles`` cannot
-    be null. Other members (e.g. ``id`` or ``etag`` of a copy read earlier) are ignored."""
+    be null. Any other member (e.g. ``id`` or ``etag`` of a copy read earlier) is refused
+    (422)."""
 
     name: Name | None = None
     roles: list[Role] | None = Field(default=None, min_length=1)
@@ -73,6 +77,8 @@ async def list_users(
     "/v1/users",
     status_code=201,
     summary="Create a user; they are invited to set their own password",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
 )
 async def create_user(body: UserCreate, identity: IdentityForCaller, response: Response) -> User:
     result = await identity.call(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from fieldvault.notification.v1 import notification_pb2 as pb
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.notification_client import NotificationForCaller
 from gateway.notification_models import (
     Webhook,
@@ -42,6 +44,8 @@ async def list_webhooks(
     "/v1/webhooks",
     status_code=201,
     summary="Subscribe a URL to events; the signing secret is shown once",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
 )
 async def create_webhook(
     body: WebhookCreate, notifications: NotificationForCaller, response: Response

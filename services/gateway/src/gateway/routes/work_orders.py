@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
+from gateway.idempotency import RESPONSES as CREATE_RESPONSES
+from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import Page
 from gateway.routes.areas import PageSize
 from gateway.work_order_client import WorkOrderForCaller
@@ -54,10 +56,10 @@ class WorkOrderCreate(RequestBody):
     scheduled_end: AwareDatetime | None = None
 
 
-class WorkOrderPatch(BaseModel):
+class WorkOrderPatch(RequestBody):
     """Only the members present change; ``description`` set to ``null`` or ``""`` is
-    cleared; the others cannot be null. Other members (e.g. ``id`` or ``etag`` of a copy
-    read earlier) are ignored."""
+    cleared; the others cannot be null. Any other member (e.g. ``id`` or ``etag`` of a
+    copy read earlier) is refused (422)."""
 
     title: Title | None = None
     description: str | None = DESCRIPTION
@@ -132,7 +134,13 @@ def _answer(response: Response, order: pb.WorkOrder) -> WorkOrder:
     return with_etag(response, WorkOrder.of(order))
 
 
-@router.post("/v1/work-orders", status_code=201, summary="File a work order for a site")
+@router.post(
+    "/v1/work-orders",
+    status_code=201,
+    summary="File a work order for a site",
+    dependencies=[IdempotencyKey],
+    responses=CREATE_RESPONSES,
+)
 async def create_work_order(
     body: WorkOrderCreate, work_orders: WorkOrderForCaller, response: Response
 ) -> WorkOrder:

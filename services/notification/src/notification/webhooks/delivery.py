@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault.notification.v1 import notification_events_pb2 as events_pb
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import InvalidArgument
-from fieldvault_platform.events import add_event, event_subject, extract_trace_context
+from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.telemetry import context_of
 from notification.models import Webhook, WebhookDelivery
 from notification.settings import Settings
 from notification.webhooks.secret_box import SecretBox
@@ -72,7 +73,7 @@ class WebhookSender:
             body, event_id, traceparent = delivery.body, delivery.event_id, delivery.traceparent
         with tracer.start_as_current_span(
             "webhook deliver",
-            context=extract_trace_context({"traceparent": traceparent} if traceparent else {}),
+            context=context_of(traceparent),
             kind=SpanKind.CLIENT,
             attributes={"fieldvault.webhook_id": webhook.id, "messaging.message.id": event_id},
         ) as span:
