@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +22,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.identity_service import IdentityProcess
 from fieldvault_devstack.otlp_receiver import OtlpReceiver, ReceivedSpan
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.settings import DevStackSettings
@@ -118,15 +116,8 @@ EXPECTED = {
 async def assign_a_work_order(stack: LocalStack) -> tuple[str, str, str]:
     """A dispatcher files a job and assigns it; (site id, work order id, technician id)."""
     assert stack.endpoints is not None
-    identity_addr = f"{stack.settings.host}:{stack.settings.grpc_port('identity')}"
-    process = IdentityProcess(
-        addr=identity_addr,
-        operator_token=stack.operator_token(),
-        service_account_secrets=stack.endpoints.service_account_secrets,
-        nats_url=stack.nats.url,
-        log_file=Path(stack.service_log("identity")),
-    )
-    async with open_channel(identity_addr) as channel:
+    process = stack.identity_process()
+    async with open_channel(process.addr) as channel:
         people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await people.new_tenant()
         north = await people.new_area(tenant, "North")

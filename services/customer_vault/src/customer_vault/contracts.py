@@ -12,12 +12,14 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from customer_vault import audit
 from customer_vault.access import Caller, Reach, active_grant_clause, load_customer
 from customer_vault.components import Components
+from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import Erased
 from customer_vault.models import Contract, Customer, Grant, Site
 from customer_vault.site_secrets import CONTRACTS
@@ -66,6 +68,33 @@ def check_content(content_type: str, content: bytes, limit: int) -> None:
             raise InvalidArgument("a text/plain document must be UTF-8") from None
 
 
+def check_document(filename: str, content_type: str, content: bytes, limit: int) -> tuple[str, str]:
+    """The checked filename and bare content type of an upload, or InvalidArgument."""
+    name = check_filename(filename)
+    content_type = content_type.split(";")[0].strip().lower()
+    check_content(content_type, content, limit)
+    return name, content_type
+
+
+def sealed_document(
+    cipher: CustomerCipher,
+    table: str,
+    document_id: str,
+    *,
+    name: str,
+    content_type: str,
+    content: bytes,
+) -> dict[str, Any]:
+    """A document row's stored fields: name and content sealed to that row, size, SHA-256."""
+    return {
+        "filename_ct": cipher.seal(table, document_id, "filename", name),
+        "content_type": content_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "content_ct": cipher.seal(table, document_id, "content", content),
+    }
+
+
 async def upload_contract(
     c: Components,
     caller: Caller,
@@ -77,9 +106,9 @@ async def upload_contract(
     request_id: str,
     now: datetime,
 ) -> ContractView:
-    name = check_filename(filename)
-    content_type = content_type.split(";")[0].strip().lower()
-    check_content(content_type, content, c.settings.max_contract_bytes)
+    name, content_type = check_document(
+        filename, content_type, content, c.settings.max_contract_bytes
+    )
     async with c.database.unit_of_work() as session:
         customer = await load_customer(session, caller, customer_id)
     cipher = await c.keys.cipher(customer)
@@ -88,11 +117,9 @@ async def upload_contract(
         id=contract_id,
         tenant_id=caller.tenant_id,
         customer_id=customer.id,
-        filename_ct=cipher.seal(TABLE, contract_id, "filename", name),
-        content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_ct=cipher.seal(TABLE, contract_id, "content", content),
+        **sealed_document(
+            cipher, TABLE, contract_id, name=name, content_type=content_type, content=content
+        ),
         uploaded_by=caller.name,
         created_at=now,
     )

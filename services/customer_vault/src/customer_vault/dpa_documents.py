@@ -8,7 +8,6 @@ upload and read them; every upload and download is audited.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from customer_vault import audit
 from customer_vault.access import Caller
 from customer_vault.components import Components
-from customer_vault.contracts import check_content, check_filename
+from customer_vault.contracts import check_document, sealed_document
 from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import wrapped_version
 from customer_vault.models import DpaDocument, OrganizationKey
@@ -72,9 +71,9 @@ async def upload(
     request_id: str,
     now: datetime,
 ) -> DpaDocumentView:
-    name = check_filename(filename)
-    content_type = content_type.split(";")[0].strip().lower()
-    check_content(content_type, content, c.settings.max_contract_bytes)
+    name, content_type = check_document(
+        filename, content_type, content, c.settings.max_contract_bytes
+    )
     if not organization_id or not await c.dpa.is_subcontractor(caller.tenant_id, organization_id):
         raise NotFound("subcontractor organisation not found")
     cipher = await _organization_cipher(c, caller, organization_id, create=True, now=now)
@@ -83,11 +82,9 @@ async def upload(
         id=document_id,
         tenant_id=caller.tenant_id,
         organization_id=organization_id,
-        filename_ct=cipher.seal(TABLE, document_id, "filename", name),
-        content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_ct=cipher.seal(TABLE, document_id, "content", content),
+        **sealed_document(
+            cipher, TABLE, document_id, name=name, content_type=content_type, content=content
+        ),
         uploaded_by=caller.name,
         created_at=now,
     )
