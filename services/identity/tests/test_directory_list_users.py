@@ -283,3 +283,43 @@ async def test_notification_finds_recipients_with_its_service_token(
     assert [(user.id, user.organization_id, user.status) for user in listed] == [
         (manager, sub, pb.USER_STATUS_ACTIVE)
     ]
+
+
+async def test_a_subcontractor_manager_sees_only_their_own_organisations_people(
+    identity: RunningIdentity,
+) -> None:
+    from identity_testkit import for_identity, login, seed_user
+    from sqlalchemy import update
+
+    from identity.models import Organization
+
+    manager = await seed_user(identity, roles=["subcontractor_manager"], mfa_required_roles=[])
+    now = datetime.now(UTC)
+    subcontractor = str(uuid.uuid4())
+    async with identity.database.unit_of_work() as session:
+        session.add(
+            Organization(
+                id=subcontractor,
+                tenant_id=manager.tenant_id,
+                name="Fast Fixers",
+                kind="subcontractor",
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+        )
+        await session.flush()
+        await session.execute(
+            update(User).where(User.id == manager.user_id).values(organization_id=subcontractor)
+        )
+    theirs = await _person(identity, manager, ["technician"], organization_id=subcontractor)
+    staff = await _person(identity, manager, ["technician"])  # the company's own
+
+    metadata = await for_identity(identity, (await login(identity, manager)).access_token)
+    listed = [u.id for page in await _pages(identity, metadata) for u in page]
+    assert sorted(listed) == sorted([manager.user_id, theirs])
+    seen = await identity.stub.GetUser(pb.GetUserRequest(id=theirs), metadata=metadata)
+    assert seen.user.id == theirs
+    with pytest.raises(grpc.aio.AioRpcError) as hidden:
+        await identity.stub.GetUser(pb.GetUserRequest(id=staff), metadata=metadata)
+    assert hidden.value.code() == grpc.StatusCode.NOT_FOUND

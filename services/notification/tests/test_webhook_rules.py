@@ -34,6 +34,8 @@ def test_a_signature_verifies_for_its_body_secret_and_time_only() -> None:
         "ftp://partner.example/hook",
         "https:///nohost",
         "https://partner.example/hook#frag",
+        "https://par\u202etner.example/hooks",  # a bidi override disguising the host
+        "https://pärtner.example/hook",  # an IDN goes in its punycode form
         "https://" + "a" * 2050 + ".example/",
     ],
 )

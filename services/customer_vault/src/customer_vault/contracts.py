@@ -9,6 +9,7 @@ document was stored.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,10 @@ def check_filename(filename: str) -> str:
     name = required_text("filename", filename, 255)
     if name in {".", ".."} or _UNSAFE_FILENAME_CHARACTERS & set(name):
         raise InvalidArgument('filename must not contain path separators or any of *?"<>|:')
+    # Control and invisible format characters (a right-to-left override shows
+    # "\u202egpj.exe" as "exe.jpg") have no place in a name shown to people.
+    if any(unicodedata.category(char) in {"Cc", "Cf"} for char in name):
+        raise InvalidArgument("filename must not contain control or invisible characters")
     return name
 
 

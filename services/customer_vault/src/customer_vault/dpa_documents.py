@@ -109,6 +109,8 @@ async def upload(
 async def list_documents(
     c: Components, caller: Caller, *, organization_id: str, now: datetime
 ) -> list[DpaDocumentView]:
+    if not organization_id or not await c.dpa.is_subcontractor(caller.tenant_id, organization_id):
+        raise NotFound("subcontractor organisation not found")
     async with c.database.unit_of_work() as session:
         rows = (
             await session.scalars(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
@@ -58,12 +59,19 @@ def unauthenticated(detail: str) -> Problem:
     return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+#: RFC 6750's b64token, bounded: anything else (control bytes, non-ASCII) is not a
+#: token of ours and must never be forwarded as gRPC metadata.
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]{1,8192}=*")
+
+
 def bearer_from(request: Request) -> str:
     """The request's bearer token, or 401 (``WWW-Authenticate: Bearer``)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("a bearer token is required")
+    if not _BEARER_TOKEN.fullmatch(token.strip()):
+        raise unauthenticated("the bearer token is malformed")
     return token.strip()
 
 

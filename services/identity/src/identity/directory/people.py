@@ -25,6 +25,7 @@ from sqlalchemy import String, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
+from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import decode_page_token, page_of, page_size
@@ -33,7 +34,7 @@ from identity.auth.tokens import user_area_ids
 from identity.directory.access import Actor, flush_unique
 from identity.models import Area, Invitation, Organization, Tenant, User, UserArea
 from identity.revocation import revoke_user_sessions
-from identity.scopes import ROLES
+from identity.scopes import ROLE_SCOPES, ROLES
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 SUBCONTRACTOR_ROLES = frozenset({"technician", "subcontractor_manager"})
@@ -188,11 +189,32 @@ async def create_user(
     return user
 
 
+def _organization_reach(actor: Actor) -> str | None:
+    """The one organisation whose people the caller may see, or None for all of them.
+
+    A subcontractor manager reads people to assign their organisation's jobs:
+    their own organisation's, not the company's staff or another subcontractor's.
+    """
+    principal = actor.principal
+    if principal.kind is not PrincipalKind.USER:
+        return None
+    tenant_wide = any(
+        "users:read" in ROLE_SCOPES.get(role, frozenset())
+        for role in principal.roles - {"subcontractor_manager"}
+    )
+    if tenant_wide or "subcontractor_manager" not in principal.roles:
+        return None
+    return principal.organization_id or ""
+
+
 async def get_user(session: AsyncSession, actor: Actor, user_id: str) -> User:
     # Re-read even if the session holds the row (the caller may be the target):
     # updates decide on it after the tenant lock, so it must be current.
     user = await session.get(User, user_id, populate_existing=True)
     if user is None or user.tenant_id != actor.tenant_id:
+        raise NotFound("user not found")
+    reach = _organization_reach(actor)
+    if reach is not None and user.organization_id != reach and user.id != actor.name:
         raise NotFound("user not found")
     return user
 
@@ -220,6 +242,9 @@ async def list_users(
     size = page_size(requested_size)
     after = decode_page_token(page_token)
     query = select(User).where(User.tenant_id == actor.tenant_id)
+    reach = _organization_reach(actor)
+    if reach is not None:
+        query = query.where(User.organization_id == reach)
     if role:
         # Roles are a JSON list of names: match the quoted name in its text,
         # which works alike on SQLite and PostgreSQL. The name is a known role

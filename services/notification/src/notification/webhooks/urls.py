@@ -23,8 +23,12 @@ def check_form(url: str, *, allow_insecure: bool) -> tuple[str, str, int]:
     """The URL's scheme, host and port, or InvalidArgument saying what is wrong."""
     if not url or len(url) > MAX_URL_LENGTH:
         raise InvalidArgument(f"url must be 1-{MAX_URL_LENGTH} characters")
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
-        raise InvalidArgument("url must not contain spaces or control characters")
+    if any(ord(char) < 0x21 or ord(char) >= 0x7F for char in url):
+        # Non-ASCII too: an international host name goes in its punycode form, and
+        # invisible or bidi characters cannot disguise where deliveries go.
+        raise InvalidArgument(
+            "url must be ASCII without spaces or control characters (punycode for IDNs)"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
