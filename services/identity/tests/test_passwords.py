@@ -234,6 +234,21 @@ _COMMON_LONG = [
 ]
 
 
+def _wording() -> str:
+    """The fixed text of every kind of rejection (probes that break each rule)."""
+    texts = []
+    for probe in ("short", "password" * 2, "qwertyuiopasdfgh", "a" * 16):
+        for second_factor in (False, True):
+            try:
+                check(probe, has_second_factor=second_factor)
+            except InvalidArgument as rejected:
+                texts.append(rejected.message.casefold())
+    return "\n".join(texts)
+
+
+_WORDING = _wording()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
@@ -246,6 +261,9 @@ _COMMON_LONG = [
 )
 def test_a_rejection_never_repeats_the_password(password: str, has_second_factor: bool) -> None:
     assume(len(password) >= 6)
+    # A password that is itself a piece of the messages' own wording ("passwo" in
+    # "the password must ...") is found in any message; that is not an echo.
+    assume(password.casefold() not in _WORDING)
     try:
         check(password, has_second_factor=has_second_factor)
     except InvalidArgument as rejected:
