@@ -76,11 +76,22 @@ def test_every_object_carries_the_standard_labels_and_the_release_namespace(
 def test_each_service_is_a_deployment_service_account_service_pdb_and_network_policy(
     rendered: Rendered,
 ) -> None:
+    kinds = ["Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"]
+    if rendered.merged["networkPolicy"]["enabled"]:
+        kinds.append("NetworkPolicy")
     for component in COMPONENTS:
-        for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
-            rendered.component(kind, component)
-        if rendered.merged["networkPolicy"]["enabled"]:
-            rendered.component("NetworkPolicy", component)
+        for kind in kinds:
+            obj = rendered.component(kind, component)
+            labels = obj["metadata"]["labels"]
+            assert labels["app.kubernetes.io/component"] == component, (kind, component)
+        # Each of them selects that component's pods and no other's.
+        deployment = rendered.component("Deployment", component)
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert selector["app.kubernetes.io/component"] == component
+        assert rendered.component("Service", component)["spec"]["selector"] == selector
+        pdb = rendered.component("PodDisruptionBudget", component)
+        assert pdb["spec"]["selector"]["matchLabels"] == selector
+    assert len(rendered.of_kind("Deployment")) == len(COMPONENTS)
 
 
 def test_autoscaling_replaces_fixed_replicas_only_where_enabled(rendered: Rendered) -> None:

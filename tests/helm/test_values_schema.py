@@ -33,8 +33,14 @@ def schema_error(values: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("path", CI_VALUES, ids=lambda path: path.stem)
 def test_every_ci_value_set_satisfies_the_schema(path: Any) -> None:
+    values = load_values(path)
     with helm.Chart.load(str(CHART)) as chart:
-        chart.validate_schema(load_values(path))
+        try:
+            chart.validate_schema(values)
+        except helm.HelmValuesError as refused:
+            pytest.fail(f"{path.name} is refused by values.schema.json: {refused}")
+        manifests = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    assert manifests, f"{path.name} renders nothing"
 
 
 def test_a_typo_in_a_top_level_key_is_rejected() -> None:
