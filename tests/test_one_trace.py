@@ -7,8 +7,9 @@ work-order (the RPC), customer-vault (the grant, created later by work-order's
 background delivery), and notification (the event consumed from NATS and the
 email sent later still) — one trace id, every span's parent in it.
 
-The gateway's ``/metrics`` and work-order's metrics port then count that
-request under its route template and RPC method, and no id appears in either.
+The gateway's and work-order's metrics ports then count that request under its
+route template and RPC method, and no id appears in either; the gateway's public
+port serves no ``/metrics``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         data_dir=tmp_path_factory.mktemp("one-trace") / "dev",
         **ports,  # type: ignore[arg-type]
     )
-    metrics_ports = {service: free_port() for service in ("work_order", "notification")}
+    metrics_ports = {service: free_port() for service in ("gateway", "work_order", "notification")}
     with OtlpReceiver() as receiver, pytest.MonkeyPatch.context() as env:
         for name, value in receiver.env().items():
             env.setenv(name, value)
@@ -201,9 +202,11 @@ async def test_requests_and_rpcs_are_counted_by_template_and_method_never_by_id(
     site_id, order_id, technician_id = await assign_a_work_order(stack)
 
     async with httpx.AsyncClient(timeout=10) as http:
-        gateway = await http.get(f"{stack.endpoints.gateway_url}/metrics")
+        public = await http.get(f"{stack.endpoints.gateway_url}/metrics")
+        gateway = await http.get(platform.metrics_url("gateway"))
         work_order = await http.get(platform.metrics_url("work_order"))
         notification = await http.get(platform.metrics_url("notification"))
+    assert public.status_code == 404
     assert gateway.status_code == 200 and gateway.headers["content-type"].startswith("text/plain")
     assert work_order.status_code == 200 and notification.status_code == 200
 

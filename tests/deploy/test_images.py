@@ -10,6 +10,7 @@ function returning the problems it finds; the real files must have none, and
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import json
 import re
 import shlex
@@ -22,22 +23,37 @@ from pathlib import Path
 import pytest
 from pydantic_settings import BaseSettings
 
-from customer_vault.settings import Settings as CustomerVaultSettings
-from gateway.settings import GatewaySettings
-from identity.settings import Settings as IdentitySettings
-from notification.settings import Settings as NotificationSettings
-from work_order.settings import Settings as WorkOrderSettings
-
 ROOT = Path(__file__).resolve().parents[2]
 
-#: service -> (settings class, the field holding the port it serves on)
-SERVICES: dict[str, tuple[type[BaseSettings], str]] = {
-    "identity": (IdentitySettings, "grpc_port"),
-    "customer_vault": (CustomerVaultSettings, "grpc_port"),
-    "work_order": (WorkOrderSettings, "grpc_port"),
-    "notification": (NotificationSettings, "grpc_port"),
-    "gateway": (GatewaySettings, "http_port"),
+#: service -> (its settings class as ``module:Class``, the field holding the port it
+#: serves on; the listen address is the field of the same name ending in ``host``)
+SERVICES: dict[str, tuple[str, str]] = {
+    "identity": ("identity.settings:Settings", "grpc_port"),
+    "customer_vault": ("customer_vault.settings:Settings", "grpc_port"),
+    "work_order": ("work_order.settings:Settings", "grpc_port"),
+    "notification": ("notification.settings:Settings", "grpc_port"),
+    "gateway": ("gateway.settings:GatewaySettings", "http_port"),
+    "web": ("web.settings:WebSettings", "port"),
 }
+#: Services whose image was added on a branch of its own, before the service's
+#: package (services/<name>/pyproject.toml and src) was merged: their checks that
+#: need the package are skipped until it is there, and run in full from then on.
+#: Empty this set once the package is merged.
+AWAITING_PACKAGE = {"web"}
+
+
+def package_missing(service: str) -> bool:
+    return (
+        service in AWAITING_PACKAGE
+        and not (ROOT / "services" / service / "pyproject.toml").is_file()
+    )
+
+
+def settings_class(service: str) -> type[BaseSettings]:
+    module, _, name = SERVICES[service][0].partition(":")
+    settings: type[BaseSettings] = getattr(importlib.import_module(module), name)
+    return settings
+
 
 PATCH_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-_.][A-Za-z0-9_.-]+)?$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -404,19 +420,21 @@ def check_runs_the_service_module(dockerfile: Dockerfile, service: str) -> list[
 
 
 def check_exposed_port(dockerfile: Dockerfile, service: str) -> list[str]:
-    settings, port_field = SERVICES[service]
+    settings, port_field = settings_class(service), SERVICES[service][1]
     default = settings.model_fields[port_field].default
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    # The port it serves on: the image's own setting, or else the settings default.
+    served = dockerfile.final.env().get(f"{prefix}{port_field}".upper(), str(default))
     exposed = [
         port for expose in dockerfile.final.all("EXPOSE") for port in expose.arguments.split()
     ]
     problems = []
-    if exposed != [str(default)]:
-        problems.append(f"EXPOSE {exposed} != {settings.__name__}.{port_field} default {default}")
-    prefix = str(settings.model_config.get("env_prefix", ""))
-    override = dockerfile.final.env().get(f"{prefix}{port_field}".upper())
-    if override is not None and override != str(default):
-        problems.append(f"the image serves on {override}, EXPOSE says {default}")
-    host_variable = f"{prefix}{port_field.replace('_port', '_host')}".upper()
+    if exposed != [served]:
+        problems.append(
+            f"EXPOSE {exposed} != {served}, the port it serves on "
+            f"({settings.__name__}.{port_field}, default {default})"
+        )
+    host_variable = f"{prefix}{port_field.removesuffix('port')}host".upper()
     if dockerfile.final.env().get(host_variable) != "0.0.0.0":
         problems.append(f"{host_variable} is not 0.0.0.0: unreachable from outside the pod")
     return problems
@@ -478,12 +496,15 @@ CHECKS: list[Callable[[Dockerfile, str], list[str]]] = [
 def test_every_service_has_a_dockerfile() -> None:
     with_manifest = {p.parent.name for p in ROOT.glob("services/*/pyproject.toml")}
     with_dockerfile = {p.parent.name for p in ROOT.glob("services/*/Dockerfile")}
-    assert with_manifest == with_dockerfile == set(SERVICES)
+    assert with_dockerfile == set(SERVICES)
+    assert with_manifest == {service for service in SERVICES if not package_missing(service)}
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_service_image(service: str, check: Callable[[Dockerfile, str], list[str]]) -> None:
+    if package_missing(service):
+        pytest.skip(f"services/{service} (its package) is not merged on this branch yet")
     assert check(load(service), service) == []
 
 

@@ -21,17 +21,22 @@ CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
 RELEASE = "fv"
 NAMESPACE = "fieldvault"
 
-#: The five components as the chart names them, with their values key and port.
+#: The six components as the chart names them, with their values key and port.
 COMPONENTS = {
     "identity": ("identity", 17001),
     "customer-vault": ("customerVault", 17002),
     "work-order": ("workOrder", 17003),
     "notification": ("notification", 17004),
     "gateway": ("gateway", 8080),
+    "web": ("web", 8080),
 }
-GRPC_COMPONENTS = [name for name in COMPONENTS if name != "gateway"]
+#: The components that serve HTTP; the ingress controller may reach them.
+PUBLIC_COMPONENTS = ["gateway", "web"]
+GRPC_COMPONENTS = [name for name in COMPONENTS if name not in PUBLIC_COMPONENTS]
 DATABASE_OWNERS = GRPC_COMPONENTS
 VAULT_USERS = {"identity", "customer-vault"}
+#: Components serving Prometheus metrics on global.metrics.port (web serves none yet).
+METRICS_COMPONENTS = [name for name in COMPONENTS if name != "web"]
 
 
 @dataclass

@@ -113,29 +113,6 @@ def test_autoscaling_replaces_fixed_replicas_only_where_enabled(rendered: Render
             assert hpas == []
 
 
-def test_only_the_chosen_way_in_for_the_gateway_is_rendered(rendered: Rendered) -> None:
-    expose = rendered.merged["gateway"]["expose"]
-    ingresses = rendered.of_kind("Ingress")
-    routes = rendered.of_kind("HTTPRoute")
-    gateway = f"{RELEASE}-fieldvault-gateway"
-    if expose == "ingress":
-        assert routes == []
-        (ingress,) = ingresses
-        (rule,) = ingress["spec"]["rules"]
-        assert rule["host"] == rendered.merged["gateway"]["ingress"]["host"]
-        backend = rule["http"]["paths"][0]["backend"]["service"]
-        assert backend == {"name": gateway, "port": {"name": "http"}}
-    elif expose == "httpRoute":
-        assert ingresses == []
-        (route,) = routes
-        assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
-        assert route["spec"]["parentRefs"] == rendered.merged["gateway"]["httpRoute"]["parentRefs"]
-        (rule,) = route["spec"]["rules"]
-        assert rule["backendRefs"] == [{"name": gateway, "port": 8080}]
-    else:
-        assert ingresses == [] and routes == []
-
-
 def test_peer_addresses_name_the_peers_services_and_ports(rendered: Rendered) -> None:
     services = {svc["metadata"]["name"]: svc for svc in rendered.of_kind("Service")}
     expected_peers = {
@@ -144,6 +121,8 @@ def test_peer_addresses_name_the_peers_services_and_ports(rendered: Rendered) ->
         "customer-vault": ["identity"],
         "notification": ["identity"],
         "identity": [],
+        # The web app calls the gateway over HTTP: FIELDVAULT_WEB_GATEWAY_URL, no *_ADDR.
+        "web": [],
     }
     for component, peers in expected_peers.items():
         env = env_of(main_container(rendered, component))
@@ -220,11 +199,38 @@ def test_nats_and_otlp_come_from_values(rendered: Rendered) -> None:
             )
         else:
             assert nats_url["value"] == nats["url"]
-        if otlp:
+        if component == "web":
+            # It exports no traces, and its NetworkPolicy lets it reach no collector.
+            assert not [name for name in env if name.startswith("OTEL_")]
+        elif otlp:
             assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == otlp
             assert env["OTEL_TRACES_EXPORTER"]["value"] == "otlp"
         else:
             assert env["OTEL_TRACES_EXPORTER"]["value"] == "none"
+
+
+def test_the_web_app_calls_the_gateway_service_and_keeps_sessions_in_nats(
+    rendered: Rendered,
+) -> None:
+    container = main_container(rendered, "web")
+    assert container["command"] == ["python", "-m", "web"]
+    env = env_of(container)
+    gateway = rendered.component("Service", "gateway")
+    (port,) = gateway["spec"]["ports"]
+    assert env["FIELDVAULT_WEB_GATEWAY_URL"]["value"] == (
+        f"http://{gateway['metadata']['name']}:{port['port']}"
+    )
+    assert env["FIELDVAULT_WEB_HOST"]["value"] == "0.0.0.0"
+    assert env["FIELDVAULT_WEB_PORT"]["value"] == str(COMPONENTS["web"][1])
+    session = rendered.merged["web"]["session"]
+    assert env["FIELDVAULT_WEB_SESSION_IDLE_MINUTES"]["value"] == str(session["idleMinutes"])
+    assert env["FIELDVAULT_WEB_SESSION_ABSOLUTE_HOURS"]["value"] == str(session["absoluteHours"])
+    # Nothing but the gateway and NATS: no database, Vault, service account or peers.
+    names = [
+        name.removeprefix("FIELDVAULT_WEB_") for name in env if name != "FIELDVAULT_ENVIRONMENT"
+    ]
+    for absent in ("DATABASE_URL", "VAULT_", "SERVICE_ACCOUNT", "_ADDR", "OPERATOR_TOKEN"):
+        assert not [name for name in names if absent in name], absent
 
 
 def test_migrations_run_as_pre_install_and_pre_upgrade_hook_jobs(rendered: Rendered) -> None:
@@ -253,11 +259,15 @@ def test_helm_test_pod_checks_every_backend_through_the_gateway_readiness(
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     (container,) = pod["spec"]["containers"]
     assert container["image"] == main_container(rendered, "gateway")["image"]
-    assert container["command"][-1] == f"http://{RELEASE}-fieldvault-gateway:8080/readyz"
+    assert container["command"][-2:] == [
+        f"http://{RELEASE}-fieldvault-gateway:8080/readyz",
+        f"http://{RELEASE}-fieldvault-web:8080/readyz",
+    ]
 
 
 def test_notes_tell_how_to_reach_and_test_the_release(rendered: Rendered) -> None:
     assert f"{RELEASE}-fieldvault-gateway" in rendered.notes
+    assert f"{RELEASE}-fieldvault-web" in rendered.notes
     assert ("helm test" in rendered.notes) == rendered.merged["tests"]["enabled"]
 
 

@@ -15,15 +15,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from chart_rendering import COMPONENTS, NAMESPACE, VAULT_USERS, Rendered
+from chart_rendering import (
+    COMPONENTS,
+    DATABASE_OWNERS,
+    METRICS_COMPONENTS,
+    NAMESPACE,
+    PUBLIC_COMPONENTS,
+    VAULT_USERS,
+    Rendered,
+)
 
-#: Who calls whom (gRPC), from DESIGN and the services' settings.
+#: Who calls whom (gRPC; the web app calls the gateway's REST API), from DESIGN and
+#: the services' settings.
 CALLS = {
     "gateway": {"identity", "customer-vault", "work-order", "notification"},
     "work-order": {"identity", "customer-vault"},
     "customer-vault": {"identity"},
     "notification": {"identity"},
     "identity": set(),
+    "web": {"gateway"},
 }
 PUBLIC_HOST = "203.0.113.10"  # documentation range: a stand-in for the internet
 PRIVATE_HOST = "10.99.0.7"
@@ -222,18 +232,40 @@ def test_only_identity_and_customer_vault_reach_vault(topology: Topology) -> Non
     assert reaching == VAULT_USERS
 
 
-def test_only_the_gateway_accepts_traffic_from_outside_the_namespace(topology: Topology) -> None:
+def every_port(topology: Topology) -> set[int]:
+    """Every port a pod of the release listens on."""
+    ports = {port for _, port in COMPONENTS.values()}
+    if topology.values["global"]["metrics"]["enabled"]:
+        ports.add(topology.values["global"]["metrics"]["port"])
+    return ports
+
+
+def scraper(topology: Topology) -> Endpoint | None:
+    """Where networkPolicy.metricsScrapeFrom says Prometheus is; None: nowhere."""
+    peers = topology.values["networkPolicy"]["metricsScrapeFrom"]
+    return endpoint_from_peer("prometheus", peers[0], "10.244.8.8") if peers else None
+
+
+def test_only_the_gateway_and_the_web_app_accept_the_ingress_controller(
+    topology: Topology,
+) -> None:
+    scrape_peers = topology.values["networkPolicy"]["metricsScrapeFrom"]
+    metrics_port = topology.values["global"]["metrics"]["port"]
     for policy in topology.network.policies:
         selected = [
             pod
             for pod in topology.pods.values()
             if selector_matches(policy["spec"]["podSelector"], pod.pod_labels)
         ]
-        if {pod.name for pod in selected} <= {"gateway"} and selected:
+        if selected and {pod.name for pod in selected} <= set(PUBLIC_COMPONENTS):
             continue
         for rule in policy["spec"].get("ingress") or []:
             peers = rule.get("from") or []
             assert peers, f"{policy['metadata']['name']} admits everyone"
+            if peers == scrape_peers:
+                # The scraper, on the metrics port only.
+                assert rule["ports"] == [{"protocol": "TCP", "port": metrics_port}]
+                continue
             for peer in peers:
                 assert set(peer) == {"podSelector"}, f"{policy['metadata']['name']}: {peer}"
     controller = endpoint_from_peer(
@@ -242,33 +274,81 @@ def test_only_the_gateway_accepts_traffic_from_outside_the_namespace(topology: T
     stranger = Endpoint("stranger", "elsewhere", {"kubernetes.io/metadata.name": "elsewhere"})
     internet = Endpoint("internet", None, ip=PUBLIC_HOST)
     for name, pod in topology.pods.items():
-        for port in {component_port for _, component_port in COMPONENTS.values()}:
-            assert topology.network.can_reach(controller, pod, port) is (
-                name == "gateway" and port == COMPONENTS["gateway"][1]
-            ), f"controller -> {name}:{port}"
+        for port in every_port(topology):
+            public = name in PUBLIC_COMPONENTS and port == COMPONENTS[name][1]
+            assert topology.network.can_reach(controller, pod, port) is public, (
+                f"controller -> {name}:{port}"
+            )
             assert not topology.network.can_reach(stranger, pod, port), f"stranger -> {name}"
             assert not topology.network.can_reach(internet, pod, port), f"internet -> {name}"
 
 
-def test_every_service_reaches_nats_the_collector_and_dns(topology: Topology) -> None:
+def test_only_the_configured_scraper_reaches_the_metrics_ports_and_nothing_else(
+    topology: Topology,
+) -> None:
+    metrics = topology.values["global"]["metrics"]
+    prometheus = scraper(topology)
+    controller = endpoint_from_peer(
+        "controller", topology.values["networkPolicy"]["gatewayIngressFrom"][0], "10.244.9.9"
+    )
+    for name, pod in topology.pods.items():
+        # Not even the ingress controller, nor a peer of the release.
+        assert not topology.network.can_reach(controller, pod, metrics["port"]), name
+        for other in topology.pods.values():
+            assert not topology.network.can_reach(other, pod, metrics["port"]), (other.name, name)
+        if prometheus is None:
+            continue
+        serves = metrics["enabled"] and name in METRICS_COMPONENTS
+        assert topology.network.can_reach(prometheus, pod, metrics["port"]) is serves, name
+        for _, port in COMPONENTS.values():
+            assert not topology.network.can_reach(prometheus, pod, port), (name, port)
+
+
+def test_the_web_app_reaches_only_the_gateway_and_nats(topology: Topology) -> None:
+    web = topology.pods["web"]
+    nats, nats_port = topology.dependency("nats")
+    gateway = topology.pods["gateway"]
+    assert topology.network.can_reach(web, gateway, COMPONENTS["gateway"][1])
+    assert topology.network.can_reach(web, nats, nats_port)
+    dns, _ = topology.dependency("dns")
+    assert topology.network.egress_allows(web, dns, 53)
+    elsewhere = [
+        topology.dependency("vault"),
+        topology.dependency("otlp"),
+        topology.database_of("identity"),
+        (Endpoint("internet", None, ip=PUBLIC_HOST), 443),
+        (Endpoint("private", None, ip=PRIVATE_HOST), 443),
+        (Endpoint("metadata", None, ip="169.254.169.254"), 80),
+    ]
+    for endpoint, port in elsewhere:
+        assert not topology.network.can_reach(web, endpoint, port), endpoint.name
+    for name, pod in topology.pods.items():
+        for port in every_port(topology):
+            allowed = name == "gateway" and port == COMPONENTS["gateway"][1]
+            assert topology.network.can_reach(web, pod, port) is allowed, f"web -> {name}:{port}"
+        assert not topology.network.can_reach(web, pod, nats_port), name
+
+
+def test_every_service_reaches_nats_and_dns_and_all_but_the_web_app_the_collector(
+    topology: Topology,
+) -> None:
     nats, nats_port = topology.dependency("nats")
     collector, collector_port = topology.dependency("otlp")
     dns, _ = topology.dependency("dns")
     for name in COMPONENTS:
         pod = topology.pods[name]
         assert topology.network.can_reach(pod, nats, nats_port), name
-        assert topology.network.can_reach(pod, collector, collector_port), name
+        assert topology.network.can_reach(pod, collector, collector_port) is (name != "web"), name
         assert topology.network.egress_allows(pod, dns, 53), name
 
 
-def test_each_database_owner_reaches_its_own_database_and_the_gateway_none(
+def test_each_database_owner_reaches_its_own_database_and_no_other_component_does(
     topology: Topology,
 ) -> None:
-    owners = [name for name in COMPONENTS if name != "gateway"]
-    for owner in owners:
+    for owner in DATABASE_OWNERS:
         database, port = topology.database_of(owner)
         for name in COMPONENTS:
-            shares = name != "gateway" and topology.database_of(name)[0] == database
+            shares = name in DATABASE_OWNERS and topology.database_of(name)[0] == database
             allowed = topology.network.can_reach(topology.pods[name], database, port)
             assert allowed is (name == owner or shares), f"{name} -> {owner}'s database"
         migrate = topology.pods[f"{owner}-migrate"]
@@ -305,7 +385,7 @@ def test_only_notification_reaches_the_internet_and_never_private_ranges(
         assert not topology.network.can_reach(pod, internet, 80), name
 
 
-def test_the_helm_test_pod_reaches_only_the_gateway(topology: Topology) -> None:
+def test_the_helm_test_pod_reaches_only_the_gateway_and_the_web_app(topology: Topology) -> None:
     if "test" not in topology.pods:
         # No test pod, so no policy for one either.
         names = [policy["metadata"]["name"] for policy in topology.network.policies]
@@ -314,8 +394,8 @@ def test_the_helm_test_pod_reaches_only_the_gateway(topology: Topology) -> None:
     test_pod = topology.pods["test"]
     for name, (_, port) in COMPONENTS.items():
         assert topology.network.can_reach(test_pod, topology.pods[name], port) is (
-            name == "gateway"
-        )
+            name in PUBLIC_COMPONENTS
+        ), name
 
 
 def test_the_model_sees_an_open_policy_as_open() -> None:

@@ -70,6 +70,13 @@ def test_replicas_as_a_word_is_rejected() -> None:
         ({"notification": {"smtp": {"port": "587"}}}, "/notification/smtp/port"),
         ({"gateway": {"corsOrigins": ["*"]}}, "/gateway/corsOrigins/0"),
         ({"global": {"vault": {"addr": "vault:8200"}}}, "/global/vault/addr"),
+        ({"global": {"metrics": {"port": 8080}}}, "/global/metrics/port"),
+        ({"global": {"metrics": {"port": 80}}}, "/global/metrics/port"),
+        ({"web": {"session": {"idleMinutes": 0}}}, "/web/session/idleMinutes"),
+        (
+            {"networkPolicy": {"metricsScrapeFrom": [{"namespace": "monitoring"}]}},
+            "/networkPolicy/metricsScrapeFrom/0",
+        ),
     ],
     ids=[
         "expose",
@@ -80,6 +87,10 @@ def test_replicas_as_a_word_is_rejected() -> None:
         "smtp-port",
         "cors",
         "vault-addr",
+        "metrics-on-a-serving-port",
+        "metrics-on-a-privileged-port",
+        "session-idle",
+        "scrape-peer",
     ],
 )
 def test_wrong_values_are_rejected_naming_the_value(overrides: dict[str, Any], where: str) -> None:

@@ -117,15 +117,22 @@ def thing_app() -> FastAPI:
 
 
 async def test_requests_are_counted_by_route_template_method_and_status_never_by_path() -> None:
+    metrics = serve_metrics("127.0.0.1", 0)
     transport = httpx.ASGITransport(app=thing_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        before = samples((await http.get("/metrics")).text, "http_server_requests_total")
-        assert (await http.get(f"/v1/things/{THING_ID}")).status_code == 200
-        assert (await http.delete(f"/v1/things/{THING_ID}")).status_code == 405
-        assert (await http.get(f"/v1/unknown/{THING_ID}")).status_code == 404
-        assert (await http.request("BREW", f"/v1/things/{THING_ID}")).status_code == 405
-        assert (await http.get("/v1/broken")).status_code == 500
-        exposed = await http.get("/metrics")
+    try:
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics.port}") as scraper,
+        ):
+            before = samples((await scraper.get("/metrics")).text, "http_server_requests_total")
+            assert (await http.get(f"/v1/things/{THING_ID}")).status_code == 200
+            assert (await http.delete(f"/v1/things/{THING_ID}")).status_code == 405
+            assert (await http.get(f"/v1/unknown/{THING_ID}")).status_code == 404
+            assert (await http.request("BREW", f"/v1/things/{THING_ID}")).status_code == 405
+            assert (await http.get("/v1/broken")).status_code == 500
+            exposed = await scraper.get("/metrics")
+    finally:
+        metrics.stop()
     assert exposed.headers["content-type"].startswith("text/plain")
     after = samples(exposed.text, "http_server_requests_total")
 
@@ -141,5 +148,11 @@ async def test_requests_are_counted_by_route_template_method_and_status_never_by
     durations = samples(exposed.text, "http_server_request_duration_seconds_count")
     assert durations[expected[0]] == after[expected[0]]
     assert THING_ID not in exposed.text and "BREW" not in exposed.text
-    # Scrapes are not requests of the API.
-    assert not any(dict(key)["route"] == http_metrics.METRICS_PATH for key in after)
+
+
+async def test_an_instrumented_app_serves_no_metrics_on_its_own_port() -> None:
+    transport = httpx.ASGITransport(app=thing_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.get("/metrics")
+    assert answer.status_code == 404
+    assert "http_server_requests" not in answer.text

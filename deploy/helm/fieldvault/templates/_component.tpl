@@ -12,6 +12,7 @@ Call with (dict "root" $ "name" "identity").
 {{- $ctx := dict "root" $root "component" $name -}}
 {{- $fullname := include "fieldvault.componentName" $ctx -}}
 {{- $np := $root.Values.networkPolicy -}}
+{{- $metrics := and $spec.metrics $root.Values.global.metrics.enabled -}}
 apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -84,11 +85,18 @@ spec:
         - name: {{ $name }}
           image: {{ include "fieldvault.image" (dict "root" $root "image" $v.image) | quote }}
           imagePullPolicy: {{ $root.Values.global.image.pullPolicy }}
-          command: [python, -m, {{ $spec.module }}, serve]
+          command: [python, -m, {{ $spec.module }}{{ with $spec.subcommand }}, {{ . }}{{ end }}]
           ports:
             - name: {{ $spec.protocol }}
               containerPort: {{ $spec.port }}
               protocol: TCP
+            {{- if $metrics }}
+            {{- /* Scraped from the pod (a PodMonitor, port `metrics`): no Service,
+            Ingress or HTTPRoute exposes it. */}}
+            - name: metrics
+              containerPort: {{ $root.Values.global.metrics.port }}
+              protocol: TCP
+            {{- end }}
           env:
             {{- include "fieldvault.env" (dict "root" $root "name" $name "spec" $spec "values" $v) | nindent 12 }}
           {{- if eq $spec.protocol "grpc" }}
@@ -212,15 +220,24 @@ spec:
     {{- $callers = append $callers $other }}
     {{- end }}
     {{- end }}
-    {{- if eq $name "gateway" }}
+    {{- if $spec.public }}
     {{- if $root.Values.tests.enabled }}
     {{- $callers = append $callers "test" }}
     {{- end }}
+    {{- /* The ingress controller (or Gateway API implementation) routes to the public components. */}}
     {{- with $np.gatewayIngressFrom }}
     - from:
         {{- toYaml . | nindent 8 }}
       ports:
         {{- include "fieldvault.tcpPorts" (list $spec.port) | nindent 8 }}
+    {{- end }}
+    {{- end }}
+    {{- if $metrics }}
+    {{- with $np.metricsScrapeFrom }}
+    - from:
+        {{- toYaml . | nindent 8 }}
+      ports:
+        {{- include "fieldvault.tcpPorts" (list $root.Values.global.metrics.port) | nindent 8 }}
     {{- end }}
     {{- end }}
     {{- range $caller := $callers }}
@@ -241,7 +258,9 @@ spec:
         {{- include "fieldvault.tcpPorts" (list (index $components $peer).port) | nindent 8 }}
     {{- end }}
     {{- include "fieldvault.egressRule" $np.nats }}
+    {{- if $spec.traces }}
     {{- include "fieldvault.egressRule" $np.otlp }}
+    {{- end }}
     {{- if $spec.database }}
     {{- include "fieldvault.egressRule" (dict "to" ($v.database.networkPolicyTo | default $np.postgresql.to) "ports" $np.postgresql.ports) }}
     {{- end }}

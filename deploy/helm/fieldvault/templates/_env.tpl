@@ -4,6 +4,56 @@ Call with (dict "root" $ "name" "identity" "spec" <component spec> "values" <com
 Secrets come only from existing Secrets (secretKeyRef); nothing secret is inlined.
 */}}
 {{- define "fieldvault.env" -}}
+{{- if eq .name "web" -}}
+{{ include "fieldvault.webEnv" . }}
+{{- else -}}
+{{ include "fieldvault.serviceEnv" . }}
+{{- end -}}
+{{- with .values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* NATS_URL of a component: the URL, or the Secret holding it with credentials. */}}
+{{- define "fieldvault.natsEnv" -}}
+{{- $nats := .root.Values.global.nats -}}
+{{- if $nats.credentialsSecret.name -}}
+{{ include "fieldvault.secretEnv" (list (printf "%sNATS_URL" .spec.envPrefix) $nats.credentialsSecret.name $nats.credentialsSecret.key) }}
+{{- else -}}
+- name: {{ .spec.envPrefix }}NATS_URL
+  value: {{ $nats.url | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The field app's environment: where it listens, the gateway it calls (its
+in-cluster Service, over the same REST API as any client), NATS for the
+session bucket and the session lifetimes. No token issuer, database or Vault.
+*/}}
+{{- define "fieldvault.webEnv" -}}
+{{- $root := .root -}}
+{{- $v := .values -}}
+{{- $p := .spec.envPrefix -}}
+{{- $gateway := index (fromYaml (include "fieldvault.components" $root)) "gateway" -}}
+- name: FIELDVAULT_ENVIRONMENT
+  value: {{ $root.Values.global.environment | quote }}
+- name: {{ $p }}LOG_LEVEL
+  value: {{ $root.Values.global.logLevel | quote }}
+- name: {{ $p }}HOST
+  value: 0.0.0.0
+- name: {{ $p }}PORT
+  value: {{ .spec.port | quote }}
+- name: {{ $p }}GATEWAY_URL
+  value: {{ printf "http://%s:%v" (include "fieldvault.componentName" (dict "root" $root "component" "gateway")) $gateway.port | quote }}
+{{ include "fieldvault.natsEnv" . }}
+- name: {{ $p }}SESSION_IDLE_MINUTES
+  value: {{ $v.session.idleMinutes | quote }}
+- name: {{ $p }}SESSION_ABSOLUTE_HOURS
+  value: {{ $v.session.absoluteHours | quote }}
+{{- end -}}
+
+{{/* The environment of the five backend services (gateway included). */}}
+{{- define "fieldvault.serviceEnv" -}}
 {{- $root := .root -}}
 {{- $g := $root.Values.global -}}
 {{- $v := .values -}}
@@ -15,12 +65,7 @@ Secrets come only from existing Secrets (secretKeyRef); nothing secret is inline
   value: {{ $g.logLevel | quote }}
 - name: {{ $p }}TOKEN_ISSUER
   value: {{ $g.tokenIssuer | quote }}
-{{- if $g.nats.credentialsSecret.name }}
-{{ include "fieldvault.secretEnv" (list (printf "%sNATS_URL" $p) $g.nats.credentialsSecret.name $g.nats.credentialsSecret.key) }}
-{{- else }}
-- name: {{ $p }}NATS_URL
-  value: {{ $g.nats.url | quote }}
-{{- end }}
+{{ include "fieldvault.natsEnv" . }}
 - name: OTEL_SERVICE_NAME
   value: {{ $name | quote }}
 {{- if $g.otlp.endpoint }}
@@ -42,6 +87,10 @@ Secrets come only from existing Secrets (secretKeyRef); nothing secret is inline
   value: 0.0.0.0
 - name: {{ $p }}HTTP_PORT
   value: {{ .spec.port | quote }}
+{{- end }}
+{{- if and .spec.metrics $g.metrics.enabled }}
+- name: {{ $p }}METRICS_PORT
+  value: {{ $g.metrics.port | quote }}
 {{- end }}
 {{- if .spec.database }}
 {{ include "fieldvault.secretEnv" (list (printf "%sDATABASE_URL" $p) (required (printf "%s.database.secretName is required" .spec.key) $v.database.secretName) $v.database.secretKey) }}
@@ -110,8 +159,5 @@ Secrets come only from existing Secrets (secretKeyRef); nothing secret is inline
 - name: {{ $p }}CORS_ORIGINS
   value: {{ join "," . | quote }}
 {{- end }}
-{{- end }}
-{{- with $v.extraEnv }}
-{{ toYaml . }}
 {{- end }}
 {{- end -}}

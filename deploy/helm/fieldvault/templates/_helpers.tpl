@@ -44,56 +44,93 @@ app.kubernetes.io/part-of: fieldvault
 {{- end -}}
 
 {{/*
-What the chart knows about each component: values key, Python module, env
-prefix, port, protocol, whether it owns a database or uses Vault, and whom it
-calls (which fixes who may call it: NetworkPolicy ingress is the inverse).
+What the chart knows about each component: values key, Python module and the
+subcommand that serves (none: `python -m <module>` serves), env prefix, port,
+protocol, whether it owns a database or uses Vault, whether it serves metrics
+on global.metrics.port and exports traces, whether it is public (the ingress
+controller may reach it: networkPolicy.gatewayIngressFrom), and whom it calls
+(which fixes who may call it: NetworkPolicy ingress is the inverse).
 */}}
 {{- define "fieldvault.components" -}}
 identity:
   key: identity
   module: identity
   envPrefix: FIELDVAULT_IDENTITY_
+  subcommand: serve
   protocol: grpc
   port: 17001
   database: true
   vault: true
+  metrics: true
+  traces: true
+  public: false
   calls: []
 customer-vault:
   key: customerVault
   module: customer_vault
   envPrefix: FIELDVAULT_CUSTOMER_VAULT_
+  subcommand: serve
   protocol: grpc
   port: 17002
   database: true
   vault: true
+  metrics: true
+  traces: true
+  public: false
   calls: [identity]
 work-order:
   key: workOrder
   module: work_order
   envPrefix: FIELDVAULT_WORK_ORDER_
+  subcommand: serve
   protocol: grpc
   port: 17003
   database: true
   vault: false
+  metrics: true
+  traces: true
+  public: false
   calls: [identity, customer-vault]
 notification:
   key: notification
   module: notification
   envPrefix: FIELDVAULT_NOTIFICATION_
+  subcommand: serve
   protocol: grpc
   port: 17004
   database: true
   vault: false
+  metrics: true
+  traces: true
+  public: false
   calls: [identity]
 gateway:
   key: gateway
   module: gateway
+  subcommand: serve
   envPrefix: FIELDVAULT_GATEWAY_
   protocol: http
   port: 8080
   database: false
   vault: false
+  metrics: true
+  traces: true
+  public: true
   calls: [identity, customer-vault, work-order, notification]
+{{- /* The field app: pages over the gateway's REST API, sessions in NATS. It
+serves no metrics and exports no traces (yet), and reaches nothing else. */}}
+web:
+  key: web
+  module: web
+  envPrefix: FIELDVAULT_WEB_
+  protocol: http
+  port: 8080
+  database: false
+  vault: false
+  metrics: false
+  traces: false
+  public: true
+  calls: [gateway]
 {{- end -}}
 
 {{/* Image reference. Call with (dict "root" $ "image" .Values.identity.image). */}}
@@ -147,4 +184,19 @@ seccompProfile:
 - protocol: TCP
   port: {{ $port }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The gateway's public paths (the REST API, its keys, its description, its
+probes); every other path is the web app's. `prefix`: the path and everything
+under it (/v1 matches /v1/… but not /v10), otherwise exactly the path.
+*/}}
+{{- define "fieldvault.gatewayPaths" -}}
+- {path: /v1, prefix: true}
+- {path: /.well-known, prefix: true}
+- {path: /openapi.json, prefix: false}
+- {path: /docs, prefix: true}
+- {path: /redoc, prefix: false}
+- {path: /healthz, prefix: false}
+- {path: /readyz, prefix: false}
 {{- end -}}

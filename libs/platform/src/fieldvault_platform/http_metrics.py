@@ -1,10 +1,15 @@
 """Request counts and latencies of an ASGI app by method, route template and status.
 
-:func:`instrument_app` adds the measuring middleware and ``GET /metrics``.
-The route is the template the router matched (``/v1/work-orders/{work_order_id}``),
-read after routing, so ids in paths never become label values; a path no
-route knows is ``unmatched``. Methods outside the standard set are
-``other``: both labels have a fixed set of values whatever callers send.
+:func:`instrument_app` adds the measuring middleware, and only that: the
+counts are served on a listener of their own (``METRICS_PORT``, through
+:func:`fieldvault_platform.metrics.serve_metrics`), never on the app's public
+port, where ``/metrics`` is a path like any unknown one (404).
+
+The route is the template the router matched
+(``/v1/work-orders/{work_order_id}``), read after routing, so ids in paths
+never become label values; a path no route knows is ``unmatched``. Methods
+outside the standard set are ``other``: both labels have a fixed set of values
+whatever callers send.
 """
 
 from __future__ import annotations
@@ -12,14 +17,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fieldvault_platform.metrics import CONTENT_TYPE, HTTP_DURATION, HTTP_REQUESTS, exposition
+from fieldvault_platform.metrics import HTTP_DURATION, HTTP_REQUESTS
 
-METRICS_PATH = "/metrics"
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -43,7 +45,7 @@ class MetricsMiddleware:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == METRICS_PATH:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -64,15 +66,10 @@ class MetricsMiddleware:
             HTTP_DURATION.labels(*labels).observe(time.perf_counter() - started)
 
 
-async def metrics_endpoint(_: Request) -> Response:
-    return Response(exposition(), media_type=CONTENT_TYPE)
-
-
 def instrument_app(app: Any) -> None:
-    """Measure every request of a FastAPI/Starlette ``app`` and serve ``GET /metrics``.
+    """Measure every request of a FastAPI/Starlette ``app``; it serves no ``/metrics``.
 
     Call after the app's other middleware is added: added last, it is outermost
     and sees every answer, those of other middleware (429, CORS) included.
     """
-    app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, routes=app.router.routes)

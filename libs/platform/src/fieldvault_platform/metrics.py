@@ -7,10 +7,12 @@ names. Tenant ids, user ids and subjects (which carry the tenant) never
 become labels, so the output holds nothing sensitive and its size does not
 grow with the data.
 
-The gateway serves ``GET /metrics`` (:mod:`fieldvault_platform.http_metrics`);
-a gRPC service serves the same text format on ``METRICS_PORT``
-(``FIELDVAULT_<SERVICE>_METRICS_PORT``, off when unset) through
-:func:`serve_metrics`, started by :func:`fieldvault_platform.runtime.serve`.
+Every service serves them on a port of its own, ``METRICS_PORT``
+(``FIELDVAULT_<SERVICE>_METRICS_PORT``, off when unset), through
+:func:`serve_metrics`: a gRPC service from :func:`fieldvault_platform.runtime.serve`,
+the gateway from its app's lifespan. Never on a public port: an ingress routes
+the public one, and scrapes need no route there
+(:mod:`fieldvault_platform.http_metrics` only counts).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from fieldvault_platform import http_metrics, telemetry
+from fieldvault_platform.metrics import MetricsServer, serve_metrics
 from gateway import openapi_security, problems
 from gateway.auth import feed_revocations, open_edge_auth
 from gateway.hardening import install_request_guards, install_security_headers
@@ -61,6 +62,11 @@ the `request_id` (also sent as the `X-Request-Id` header) to quote to support.
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: GatewaySettings = app.state.settings
+    # Prometheus scrapes a listener of its own, never the public port.
+    metrics_server: MetricsServer | None = None
+    if settings.metrics_port is not None:
+        metrics_server = serve_metrics(settings.http_host, settings.metrics_port)
+    app.state.metrics_server = metrics_server
     peers = open_peers(settings)
     app.state.peers = peers
     edge_auth = open_edge_auth(identity=peers.identity, issuer=settings.token_issuer)
@@ -77,6 +83,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.warning("revocation feed did not stop in time; cancelled")
             revocations.cancel()
         await peers.close()
+        if metrics_server is not None:
+            metrics_server.stop()
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -139,7 +147,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             expose_headers=[REQUEST_ID_HEADER, "ETag", "Retry-After", "Location"],
         )
 
-    # Outermost of ours: counts every answer, other middleware's too. Serves /metrics.
+    # Outermost of ours: counts every answer, other middleware's too. It serves no
+    # /metrics here: the lifespan does, on METRICS_PORT.
     http_metrics.instrument_app(app)
     telemetry.instrument_fastapi(app)
     return app

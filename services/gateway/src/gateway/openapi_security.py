@@ -24,7 +24,6 @@ PUBLIC = frozenset(
         ("post", "/v1/invitations/accept"),
         ("get", "/healthz"),
         ("get", "/readyz"),
-        ("get", "/metrics"),
     }
 )
 OPERATOR = frozenset({("post", "/v1/tenants"), ("get", "/v1/operator/parked-events")})

@@ -36,7 +36,7 @@ from gateway.problems import Problem
 from gateway.settings import GatewaySettings
 
 #: Probes are never limited: a throttled kubelet would restart a healthy gateway.
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 LOGIN_PATH = "/v1/auth/login"
 TOKEN_PATHS = frozenset({"/v1/oauth/token", "/v1/auth/refresh"})
 _REVEAL_PATH = re.compile(r"/v1/sites/[^/]+/secrets/[^/]+/reveal")

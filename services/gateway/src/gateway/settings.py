@@ -29,6 +29,10 @@ class GatewaySettings(NatsSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    #: Prometheus metrics over HTTP on ``http_host``, a listener of its own that the
+    #: public ingress never routes; unset: not served (``/metrics`` on ``http_port``
+    #: is a 404 either way).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     identity_addr: PeerAddress = "127.0.0.1:17001"
     customer_vault_addr: PeerAddress = "127.0.0.1:17002"
@@ -115,6 +119,16 @@ class GatewaySettings(NatsSettings):
 
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         return self._trusted_networks
+
+    @model_validator(mode="after")
+    def _metrics_on_a_port_of_their_own(self) -> Self:
+        # On the public port the ingress would route them to the internet.
+        if self.metrics_port is not None and self.metrics_port == self.http_port:
+            raise ValueError(
+                "FIELDVAULT_GATEWAY_METRICS_PORT must differ from FIELDVAULT_GATEWAY_HTTP_PORT: "
+                "metrics are never served on the public port"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_wildcard_origin_outside_development(self) -> Self:
