@@ -13,10 +13,11 @@ from typing import Any
 import nats
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from nats.js.kv import KeyValue
 
 from fieldvault_devstack.nats import NatsServer
-from gateway.idempotency import IN_FLIGHT, body_hash, entry_key
+from gateway.idempotency import IN_FLIGHT, body_hash, entry_key, idempotent_create
 
 from .fake_customer_vault import VaultGateway, fake_vault_gateway
 from .fake_identity import OPERATOR_TOKEN, TENANT, USER, fake_gateway
@@ -94,6 +95,95 @@ async def test_a_retried_create_answers_the_first_answer_and_creates_once(
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert len(fake.vault.requests("CreateCustomer")) == 1
+    # Read again for the replay, not kept: with the caller's own exchanged token.
+    [reread] = fake.vault.requests("GetCustomer")
+    assert reread.id == first.json()["id"]
+
+
+async def test_the_bucket_keeps_no_field_of_the_created_resource_only_its_id(
+    fake: VaultGateway, kv: Any
+) -> None:
+    canary = {"name": "CANARY Virtanen", "email": "canary.virtanen@example.com"}
+    created = await fake.client.post("/v1/customers", json=canary, headers=keyed(fake, "k-8"))
+
+    assert created.status_code == 201, created.text
+    [value] = await stored_values(kv)
+    assert b"CANARY" not in value.upper() and b"canary" not in value
+    entry = json.loads(value)
+    assert entry.keys() == {"state", "body", "status", "id", "headers"}
+    assert entry["id"] == created.json()["id"]
+    assert entry["headers"] == {"etag": created.headers["etag"]}
+
+
+async def test_a_replay_shows_the_resource_as_it_is_now(fake: VaultGateway) -> None:
+    first = await fake.client.post("/v1/customers", json=CUSTOMER, headers=keyed(fake, "k-9"))
+    renamed = await fake.client.patch(
+        f"/v1/customers/{first.json()['id']}", json={"name": "Renamed Oy"}, headers=fake.bearer()
+    )
+    again = await fake.client.post("/v1/customers", json=CUSTOMER, headers=keyed(fake, "k-9"))
+
+    assert renamed.status_code == 200, renamed.text
+    assert again.status_code == 201
+    assert again.json()["name"] == "Renamed Oy"
+    assert again.headers["etag"] == renamed.headers["etag"] != first.headers["etag"]
+    assert len(fake.vault.requests("CreateCustomer")) == 1
+
+
+async def test_a_replay_after_the_customer_was_erased_is_410_with_nothing_personal(
+    fake: VaultGateway,
+) -> None:
+    first = await fake.client.post("/v1/customers", json=CUSTOMER, headers=keyed(fake, "k-10"))
+    fake.vault.erased.add(first.json()["id"])
+
+    again = await fake.client.post("/v1/customers", json=CUSTOMER, headers=keyed(fake, "k-10"))
+
+    assert again.status_code == 410
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["code"] == "erased"
+    assert again.headers["idempotent-replayed"] == "true"
+    assert CUSTOMER["name"] not in again.text and CUSTOMER["email"] not in again.text
+    assert len(fake.vault.requests("CreateCustomer")) == 1
+
+
+async def test_an_uploaded_contract_is_replayed_from_its_customers_list(
+    fake: VaultGateway,
+) -> None:
+    customer = await fake.client.post("/v1/customers", json=CUSTOMER, headers=fake.bearer())
+    path = f"/v1/customers/{customer.json()['id']}/contracts"
+    # A retry sends the same bytes, multipart boundary included.
+    upload = (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="contract.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.4 signed\r\n--b0undary--\r\n"
+    )
+    headers = keyed(fake, "k-11") | {"Content-Type": "multipart/form-data; boundary=b0undary"}
+
+    first = await fake.client.post(path, content=upload, headers=headers)
+    again = await fake.client.post(path, content=upload, headers=headers)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(fake.vault.requests("UploadContract")) == 1
+
+
+def test_every_create_route_says_how_its_replay_reads_the_resource(fake: VaultGateway) -> None:
+    creates = {
+        context.path: idempotent_create(context.original_route)
+        for context in iter_route_contexts(fake.app.routes)
+        if isinstance(context.original_route, APIRoute)
+        and context.original_route.status_code == 201
+    }
+
+    assert len(creates) == 11 and all(d is not None for d in creates.values()), creates
+    # Only the creates whose answer holds a secret shown once read nothing again.
+    shown_once = {path for path, d in creates.items() if d is not None and d.reread is None}
+    assert shown_once == {
+        "/v1/tenants",
+        "/v1/api-clients",
+        "/v1/webhooks",
+    }
 
 
 async def test_without_a_key_every_create_creates(fake: VaultGateway) -> None:

@@ -480,6 +480,45 @@ async def test_partner_clients_get_tokens_by_form_and_by_basic_auth(
     )
 
 
+async def test_a_revoked_partner_client_is_refused_at_the_edge_within_a_second(
+    platform: Platform,
+) -> None:
+    client = platform.client
+    admin = await _tenant_with_admin(platform, "revoked-partner")
+    created = await client.post(
+        "/v1/api-clients",
+        json={"name": "ERP", "scopes": ["work_orders:read"]},
+        headers=bearer(admin["access_token"]),
+    )
+    assert created.status_code == 201, created.text
+    client_id = created.json()["client_id"]
+    issued = await client.post(
+        "/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": created.json()["client_secret"],
+        },
+    )
+    partner = issued.json()["access_token"]
+    # Its call to identity leaves an exchanged token in the gateway's cache.
+    assert (await client.get("/v1/users", headers=bearer(partner))).status_code == 403
+    subject = f"client:{client_id}"
+    assert [e for e in platform.edge_auth._cache.values() if e.owner[1] == subject]
+
+    deleted = await client.delete(
+        f"/v1/api-clients/{created.json()['id']}", headers=bearer(admin["access_token"])
+    )
+    assert deleted.status_code == 204
+
+    await _until_refused(platform, partner, "the client's revocation")
+    assert not [e for e in platform.edge_auth._cache.values() if e.owner[1] == subject]
+    refused = await client.get("/v1/users", headers=bearer(partner))
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+    # The admin's own token is untouched.
+    assert (await client.get("/v1/users", headers=bearer(admin["access_token"]))).status_code == 200
+
+
 async def test_forged_and_misaddressed_tokens_are_refused_at_the_edge(platform: Platform) -> None:
     client = platform.client
     admin = await _tenant_with_admin(platform, "forgery")

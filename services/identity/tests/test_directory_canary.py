@@ -11,6 +11,7 @@ from identity_testkit import RunningIdentity, admin_metadata
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 
+from fieldvault.identity.v1 import identity_events_pb2 as events_pb
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.events import OutboxEvent
 from identity.models import ApiClient, AuditRecord
@@ -62,3 +63,36 @@ async def test_an_api_client_secret_leaves_no_trace_and_other_tenants_cannot_del
     assert secret not in span_text
     assert secret.encode() not in payloads
     assert secret not in stored
+
+
+async def test_revoking_an_api_client_announces_it_once_with_ids_only(
+    identity: RunningIdentity,
+) -> None:
+    admin, metadata = await admin_metadata(identity)
+    tenant_id = admin.tenant_id
+    created = await identity.stub.CreateApiClient(
+        pb.CreateApiClientRequest(name="ERP", scopes=["webhooks:manage"]), metadata=metadata
+    )
+
+    for _ in range(2):  # a repeated DELETE announces nothing new
+        await identity.stub.DeleteApiClient(
+            pb.DeleteApiClientRequest(id=created.api_client.id), metadata=metadata
+        )
+
+    async with identity.database.unit_of_work() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.subject == f"fieldvault.{tenant_id}.identity.v1.api_client_revoked"
+                )
+            )
+        ).all()
+    assert len(rows) == 1
+    event = events_pb.ApiClientRevoked.FromString(rows[0].payload)
+    assert (event.tenant_id, event.api_client_id, event.client_id) == (
+        tenant_id,
+        created.api_client.id,
+        created.api_client.client_id,
+    )
+    assert event.occurred_at.seconds > 0
+    assert created.client_secret.encode() not in rows[0].payload

@@ -8,6 +8,7 @@ from notification_fixtures import Notification
 from notification_testkit import eventually, partner, publish
 from test_delivery import assignment
 
+from fieldvault.identity.v1 import identity_pb2
 from fieldvault.notification.v1 import notification_pb2 as pb
 from fieldvault_platform.auth import bearer_metadata
 
@@ -115,3 +116,60 @@ async def test_a_webhook_failing_for_good_is_disabled_and_the_admins_are_told(
 
     await eventually(alive_got_it)
     assert len(n.receiver.at("/down")) == 6
+
+
+async def test_revoking_a_partners_api_client_disables_its_webhooks_and_tells_the_admins(
+    notification: Notification,
+) -> None:
+    n = notification
+    tenant = await n.people.new_tenant()
+    admin = await n.people.new_person(tenant, roles=["admin"])
+    office = bearer_metadata(await n.people.exchange(admin.gateway_token, "notification"))
+    client = await n.people.stub.CreateApiClient(
+        identity_pb2.CreateApiClientRequest(
+            name="Facility portal", scopes=["webhooks:manage", "work_orders:read"]
+        ),
+        metadata=bearer_metadata(tenant.admin_identity_token),
+    )
+    issued = await n.people.stub.IssueClientToken(
+        identity_pb2.IssueClientTokenRequest(
+            client_id=client.api_client.client_id, client_secret=client.client_secret
+        )
+    )
+    portal = bearer_metadata(await n.people.exchange(issued.access_token, "notification"))
+    for path, metadata in (("/portal", portal), ("/portal-too", portal), ("/office", office)):
+        await n.stub.CreateWebhook(
+            pb.CreateWebhookRequest(url=n.receiver.url(path), events=["*"]), metadata=metadata
+        )
+
+    await n.people.stub.DeleteApiClient(
+        identity_pb2.DeleteApiClientRequest(id=client.api_client.id),
+        metadata=bearer_metadata(tenant.admin_identity_token),
+    )
+
+    async def admins_told() -> bool:
+        listed = await n.stub.ListMyNotifications(pb.ListMyNotificationsRequest(), metadata=office)
+        return sum(x.type == "webhook.disabled_client_revoked" for x in listed.notifications) == 2
+
+    await eventually(admins_told, timeout=20)
+    hooks = (await n.stub.ListWebhooks(pb.ListWebhooksRequest(), metadata=office)).webhooks
+    status = {hook.url.rsplit("/", 1)[1]: hook.status for hook in hooks}
+    assert status == {
+        "portal": pb.WEBHOOK_STATUS_DISABLED,
+        "portal-too": pb.WEBHOOK_STATUS_DISABLED,
+        "office": pb.WEBHOOK_STATUS_ACTIVE,
+    }
+    # The client's own token is refused here too (notification's deny list).
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await n.stub.ListWebhooks(pb.ListWebhooksRequest(), metadata=portal)
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    await publish(
+        n.js, "work_order", "created", assignment(tenant.id, "", event_type="work_order.created")
+    )
+
+    async def office_got_it() -> bool:
+        return bool(n.receiver.at("/office"))
+
+    await eventually(office_got_it)
+    assert n.receiver.at("/portal") == n.receiver.at("/portal-too") == []

@@ -80,6 +80,21 @@ def test_a_later_revocation_of_the_same_user_widens_an_earlier_one(denied: DenyL
     assert not denied.is_revoked(principal(issued_at=T0 + 9))
 
 
+def test_a_revoked_api_client_refuses_its_tokens_for_every_service_but_no_other_subject(
+    denied: DenyList,
+) -> None:
+    denied.revoke_client("tenant-a", "fvc_1", revoked_at=T0 + 5)
+
+    def client(**claims: Any) -> Principal:
+        return principal(**{"sub": "client:fvc_1", "sid": None} | claims)
+
+    assert denied.is_revoked(client())
+    assert denied.is_revoked(client(aud="customer_vault", jti="jti-exchanged"))
+    assert not denied.is_revoked(client(sub="client:fvc_2"))
+    assert not denied.is_revoked(client(tid="tenant-b"))
+    assert not denied.is_revoked(principal(sub="fvc_1"))
+
+
 def test_revoked_token_id_refuses_only_that_token(denied: DenyList) -> None:
     denied.revoke_token("jti-1", expires_at=T0 + 300)
 

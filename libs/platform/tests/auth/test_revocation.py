@@ -17,6 +17,7 @@ from opentelemetry import trace
 
 from fieldvault.identity.v1.identity_events_pb2 import (
     SESSION_REVOKED_REASON_LOGOUT,
+    ApiClientRevoked,
     SessionRevoked,
     UserDeactivated,
 )
@@ -139,6 +140,36 @@ async def test_deactivating_a_user_refuses_their_earlier_token_within_a_second(
         await verifier.verify(bystander)
         # Reactivated and logged in again after the deactivation: accepted.
         await verifier.verify(issuer.mint(tid=tenant, sub="user-1", sid="session-2"))
+
+
+async def test_revoking_an_api_client_refuses_every_token_of_it_within_a_second(
+    js: JetStreamContext, tenant: str, issuer: Any, verifier: TokenVerifier, deny_list: DenyList
+) -> None:
+    now = int(time.time())
+    partner = {"tid": tenant, "sub": "client:fvc_partner", "sid": None, "roles": []}
+    tokens = [issuer.mint(**partner, iat=now - age, nbf=now - age) for age in (1, 120)]
+    other_client = issuer.mint(**partner | {"sub": "client:fvc_other"})
+    # A user whose id happened to equal the client id is another subject.
+    user = issuer.mint(tid=tenant, sub="fvc_partner")
+    told: list[tuple[str, str]] = []
+    listener = RevocationListener(
+        js, deny_list, on_client_revoked=lambda *revoked: told.append(revoked)
+    )
+    async with running(listener):
+        event = ApiClientRevoked(
+            event_id=uuid.uuid4().hex,
+            tenant_id=tenant,
+            api_client_id=str(uuid.uuid4()),
+            client_id="fvc_partner",
+        )
+        event.occurred_at.FromNanoseconds(int(now * 1e9))
+        await publish(js, tenant, "api_client_revoked", event)
+
+        assert await refused_within(verifier, tokens[0], 5.0) < 1.0
+        await refused_within(verifier, tokens[1], 0.1)
+        await verifier.verify(other_client)
+        await verifier.verify(user)
+        assert told == [(tenant, "fvc_partner")]
 
 
 async def test_a_listener_started_after_the_events_still_applies_them(

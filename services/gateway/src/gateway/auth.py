@@ -10,9 +10,11 @@ gateway presents the caller's token exchanged by identity for that backend
 (same caller, same rights, never outliving the original). Exchanged tokens
 are cached per (token id, audience) until shortly before they expire, and
 concurrent requests wait for one exchange in flight: a busy client costs one
-exchange per token lifetime and backend. The cache needs no invalidation on
-revocation because the caller's own token is checked against the deny list
-first, on every request.
+exchange per token lifetime and backend. The caller's own token is checked
+against the deny list first, on every request, so a revoked token never
+reaches the cache; still, a revoked partner client's exchanged tokens are
+dropped the moment ``api_client_revoked`` arrives, so nothing usable of it is
+kept here.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from fieldvault_platform.auth import (
     TokenVerifier,
     bearer_metadata,
 )
-from fieldvault_platform.auth.contract import AUDIENCES
+from fieldvault_platform.auth.contract import AUDIENCES, CLIENT_SUBJECT_PREFIX
 from fieldvault_platform.auth.wiring import jwks_from_identity
 from fieldvault_platform.errors import Unauthenticated, Unavailable
 from fieldvault_platform.events import connect
@@ -91,6 +93,8 @@ class Caller:
 class _Exchanged:
     token: str = field(repr=False)
     renew_at: float = 0.0
+    #: Whose token it is (tenant, ``sub``), to drop a revoked client's at once.
+    owner: tuple[str, str] = ("", "")
 
 
 _Key = tuple[str, str]
@@ -137,14 +141,17 @@ class EdgeAuth:
             del self._cache[key]
         exchange = self._in_flight.get(key)
         if exchange is None:
-            exchange = asyncio.create_task(self._exchange(key, caller.token, audience))
+            owner = (caller.principal.tenant_id or "", caller.principal.subject)
+            exchange = asyncio.create_task(self._exchange(key, caller.token, audience, owner))
             self._in_flight[key] = exchange
             exchange.add_done_callback(lambda done: self._exchange_done(key, done))
         # Shielded: a request that is cancelled (client gone) must not cancel the
         # exchange other requests are waiting for.
         return (await asyncio.shield(exchange)).token
 
-    async def _exchange(self, key: _Key, token: str, audience: str) -> _Exchanged:
+    async def _exchange(
+        self, key: _Key, token: str, audience: str, owner: tuple[str, str]
+    ) -> _Exchanged:
         stub = identity_pb2_grpc.IdentityServiceStub(self.identity.channel)  # type: ignore[no-untyped-call]
         response = await self.identity.call(
             stub.ExchangeToken,
@@ -155,6 +162,7 @@ class EdgeAuth:
         exchanged = _Exchanged(
             response.access_token,
             self.clock() + lifetime - min(EXCHANGE_MARGIN_SECONDS, lifetime / 2),
+            owner,
         )
         self._cache[key] = exchanged
         while len(self._cache) > self.cache_size:
@@ -182,6 +190,13 @@ class EdgeAuth:
             )
         for audience in AUDIENCES:
             self._cache.pop((principal.token_id, audience), None)
+
+    def drop_client(self, tenant_id: str, client_id: str) -> None:
+        """Forget every token exchanged for this revoked partner client (its deny-list
+        entry is made by the revocation listener before this is called)."""
+        owner = (tenant_id, CLIENT_SUBJECT_PREFIX + client_id)
+        for key in [key for key, entry in self._cache.items() if entry.owner == owner]:
+            del self._cache[key]
 
     def revocations_status(self) -> HealthStatus:
         """``/readyz``: whether revocations reach this instance's deny list."""
@@ -248,7 +263,9 @@ async def feed_revocations(auth: EdgeAuth, nats_url: str, stop: asyncio.Event) -
         if client is None:
             return
         auth.nats = client
-        listener = RevocationListener(client.jetstream(), auth.deny_list)
+        listener = RevocationListener(
+            client.jetstream(), auth.deny_list, on_client_revoked=auth.drop_client
+        )
 
         async def mark_current() -> None:
             await listener.caught_up.wait()

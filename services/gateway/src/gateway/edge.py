@@ -58,11 +58,18 @@ def _route_table(app: Any) -> RouteTable:
 
 def matched_route(scope: Scope) -> APIRoute | None:
     """The API route that will serve this request (path and method), if any."""
+    matched = matched_route_and_parameters(scope)
+    return matched[0] if matched is not None else None
+
+
+def matched_route_and_parameters(scope: Scope) -> tuple[APIRoute, dict[str, str]] | None:
+    """The API route that will serve this request and its path parameters (as sent)."""
     path: str = scope.get("path", "")
     method = scope.get("method")
     for regex, route in _route_table(scope["app"]):
-        if method in (route.methods or ()) and regex.match(path):
-            return route
+        match = regex.match(path) if method in (route.methods or ()) else None
+        if match is not None:
+            return route, match.groupdict()
     return None
 
 

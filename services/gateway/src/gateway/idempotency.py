@@ -1,24 +1,31 @@
-"""``Idempotency-Key`` on creates: the same key and body get the same answer, once made.
+"""``Idempotency-Key`` on creates: the same key and body get the same resource, once made.
 
 Applies to every ``POST`` route that creates (answers 201). The outcome is kept in
 a JetStream key-value bucket, so every replica sees it, for
 ``idempotency_ttl_seconds`` (24 h by default). The entry's key is the SHA-256 of
 the caller (verified subject and tenant, or a hash of a non-JWT bearer such as the
 operator token), method, path and the header's value; the entry holds a hash of
-the body and, once the create succeeded, its status, ``Location`` / ``ETag`` /
-``Content-Type`` and body.
+the body and, once the create succeeded, only what a replay needs: its status,
+``Location`` / ``ETag`` and the created resource's id. Never the answer itself:
+it holds decrypted personal data (a customer's contacts, a site's address, a
+person's name), which must not sit in a bucket every service can read, nor
+outlive an erasure there.
 
 * First request: an ``in_flight`` entry is created atomically (only one of
   concurrent duplicates wins; the others get 409 ``idempotency_key_in_use``),
-  the request runs, and a 2xx answer is stored. Any other answer removes the
+  the request runs, and a 2xx outcome is stored. Any other answer removes the
   entry, so a retry runs again.
-* Same key, same body afterwards: the stored answer, with
-  ``Idempotent-Replayed: true``; the backend is not called again.
+* Same key, same body afterwards: the resource is read again, with the
+  caller's own token, through the route the create declared
+  (:func:`replayed_by_reading`), and answered with the create's status and
+  ``Idempotent-Replayed: true``; the create is not run again. An erased
+  customer's resource answers what reading it answers (410 ``erased``), one
+  deleted or no longer visible to the caller its 404.
 * Same key, another body: 422 ``idempotency_key_reused``.
 * An answer the route marked ``Cache-Control: no-store`` carries a secret shown
   once (an API client's secret, a webhook's signing secret, an invitation URL):
-  only a marker is stored, never the answer, and a replay is 409
-  ``idempotency_key_reused`` saying so.
+  only a marker is stored, and a replay is 409 ``idempotency_key_reused``
+  saying so. So is a create whose route declared no way to read it again.
 * Without NATS the guarantee cannot be kept: a request with the header is 503
   ``unavailable`` (one without it is served as usual).
 """
@@ -26,15 +33,16 @@ the body and, once the create succeeded, its status, ``Location`` / ``ETag`` /
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Header
+from fastapi.routing import APIRoute
 from nats.aio.client import Client as NatsClient
 from nats.js.errors import (
     BucketNotFoundError,
@@ -47,15 +55,27 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.edge import answer_problem, app_state, bearer_token, matched_route, verified_principal
+from gateway.edge import (
+    answer_problem,
+    app_state,
+    bearer_token,
+    matched_route_and_parameters,
+    verified_principal,
+)
 
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-#: Headers of a stored answer that a replay repeats.
-KEPT_HEADERS = ("location", "etag", "content-type")
+#: Headers of a create's answer kept for its replay (never its body).
+KEPT_HEADERS = ("location", "etag")
+#: Headers of the re-read a replay passes on (an error's too).
+REREAD_HEADERS = ("content-type", "etag", "retry-after", "www-authenticate")
+#: Page size when a replay finds its resource in a list.
+REREAD_PAGE_SIZE = 200
+#: Pages a replay reads at most looking for its resource in a list.
+REREAD_MAX_PAGES = 50
 #: A request in flight for longer than this is taken to have died with its replica.
 ABANDONED_AFTER_SECONDS = 120.0
 KV_TIMEOUT_SECONDS = 2.0
@@ -65,30 +85,64 @@ DONE = "done"
 SHOWN_ONCE = "shown_once"
 
 
-def idempotency_key(
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            min_length=1,
-            max_length=MAX_KEY_LENGTH,
-            description=(
-                "A unique value per intended create (e.g. a UUID). Retrying with the same "
-                "key and body answers the first answer again for 24 h without creating "
-                "twice; another body with the key is 422 `idempotency_key_reused`; a retry "
-                "while the first is still running is 409 `idempotency_key_in_use`. A create "
-                "whose answer holds a secret shown once is not repeated: 409 "
-                "`idempotency_key_reused`."
-            ),
-        ),
-    ] = None,
-) -> str | None:
-    """Documents the header; :class:`IdempotencyMiddleware` does the work."""
-    return idempotency_key
+DESCRIPTION = (
+    "A unique value per intended create (e.g. a UUID). Retrying with the same key and "
+    "body answers the created resource again (read anew, as it is now) for 24 h without "
+    "creating twice; another body with the key is 422 `idempotency_key_reused`; a retry "
+    "while the first is still running is 409 `idempotency_key_in_use`. A create whose "
+    "answer holds a secret shown once is not repeated: 409 `idempotency_key_reused`."
+)
 
 
-#: For a create route's ``dependencies=[...]``.
-IdempotencyKey = Depends(idempotency_key)
+@dataclass(frozen=True)
+class Reread:
+    """How a replay reads the created resource again: a ``GET`` of ``path``, as the caller.
+
+    ``path`` names the created resource's id as ``{id}`` and may name the create
+    path's own parameters (``/v1/customers/{customer_id}/contracts``). ``listed``:
+    the path answers a page of items (``items``, ``next_page_token``) and the
+    replay is the item with the id.
+    """
+
+    path: str
+    listed: bool = False
+
+
+class IdempotentCreate:
+    """The ``Idempotency-Key`` header of a create route (documented in OpenAPI), and how
+    its replay reads the resource; :class:`IdempotencyMiddleware` does the work."""
+
+    def __init__(self, reread: Reread | None) -> None:
+        self.reread = reread
+
+    def __call__(
+        self,
+        idempotency_key: Annotated[
+            str | None,
+            Header(alias=HEADER, min_length=1, max_length=MAX_KEY_LENGTH, description=DESCRIPTION),
+        ] = None,
+    ) -> str | None:
+        return idempotency_key
+
+
+def replayed_by_reading(path: str, *, listed: bool = False) -> Any:
+    """For a create route's ``dependencies=[...]``: honours ``Idempotency-Key``, a replay
+    answering the resource read again from ``path`` (see :class:`Reread`)."""
+    return Depends(IdempotentCreate(Reread(path, listed)))
+
+
+#: For a create route whose answer holds a secret shown once (``no-store``): its
+#: replay cannot repeat the answer and reads nothing.
+IdempotencyKey = Depends(IdempotentCreate(None))
+
+
+def idempotent_create(route: APIRoute) -> IdempotentCreate | None:
+    """The route's ``Idempotency-Key`` declaration, if it has one."""
+    for dependency in route.dependencies:
+        if isinstance(dependency.dependency, IdempotentCreate):
+            return dependency.dependency
+    return None
+
 
 #: OpenAPI responses of a create route that honours the header.
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -176,10 +230,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = Headers(scope=scope).get(HEADER)
-        route = matched_route(scope) if key is not None else None
-        if key is None or route is None or route.status_code != 201:
+        matched = matched_route_and_parameters(scope) if key is not None else None
+        if key is None or matched is None or matched[0].status_code != 201:
             await self.app(scope, receive, send)
             return
+        route, parameters = matched
+        declared = idempotent_create(route)
+        reread = declared.reread if declared is not None else None
 
         async def refuse(status: int, code: str, detail: str, **headers: str) -> None:
             await answer_problem(
@@ -216,19 +273,21 @@ class IdempotencyMiddleware:
             )
             return
         if isinstance(claimed, dict):
-            await self._answer_existing(claimed, digest, scope, receive, send, refuse)
+            await self._answer_existing(claimed, digest, scope, send, refuse, reread, parameters)
             return
-        await self._run(kv, name, digest, body, scope, receive, send)
+        await self._run(kv, name, digest, body, scope, receive, send, reread)
 
     async def _answer_existing(
         self,
         entry: dict[str, Any],
         digest: str,
         scope: Scope,
-        receive: Receive,
         send: Send,
         refuse: Any,
+        reread: Reread | None,
+        parameters: dict[str, str],
     ) -> None:
+        resource_id = _stored_id(entry)
         if entry.get("body") != digest:
             await refuse(
                 422,
@@ -242,7 +301,7 @@ class IdempotencyMiddleware:
                 f"a request with this {HEADER} is still being processed; retry later",
                 **{"Retry-After": "1"},
             )
-        elif entry.get("state") == SHOWN_ONCE:
+        elif entry.get("state") == SHOWN_ONCE or reread is None or resource_id is None:
             await refuse(
                 409,
                 "idempotency_key_reused",
@@ -250,14 +309,7 @@ class IdempotencyMiddleware:
                 "only once and cannot be repeated",
             )
         else:
-            content = base64.b64decode(entry["content"])
-            headers = [(k.encode(), v.encode()) for k, v in entry.get("headers", {}).items()]
-            headers.append((b"content-length", str(len(content)).encode()))
-            headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
-            await send(
-                {"type": "http.response.start", "status": entry["status"], "headers": headers}
-            )
-            await send({"type": "http.response.body", "body": content})
+            await _replay(self.app, scope, send, entry, reread, resource_id, parameters)
 
     async def _run(
         self,
@@ -268,6 +320,7 @@ class IdempotencyMiddleware:
         scope: Scope,
         receive: Receive,
         send: Send,
+        reread: Reread | None,
     ) -> None:
         replayed = False
 
@@ -288,6 +341,7 @@ class IdempotencyMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
+                # Kept only until the id is read from it below; never stored.
                 chunks.append(message.get("body", b""))
             await send(message)
 
@@ -300,20 +354,151 @@ class IdempotencyMiddleware:
             await _forget(kv, name)
             return
         response_headers = MutableHeaders(raw=headers)
-        if "no-store" in response_headers.get("cache-control", "").lower():
+        resource_id = _resource_id(b"".join(chunks))
+        shown_once = "no-store" in response_headers.get("cache-control", "").lower()
+        if shown_once or reread is None or resource_id is None:
             entry: dict[str, Any] = {"state": SHOWN_ONCE, "body": digest}
         else:
             entry = {
                 "state": DONE,
                 "body": digest,
                 "status": status,
+                "id": resource_id,
                 "headers": {k: response_headers[k] for k in KEPT_HEADERS if k in response_headers},
-                "content": base64.b64encode(b"".join(chunks)).decode(),
             }
         try:
             await asyncio.wait_for(kv.put(name, json.dumps(entry).encode()), KV_TIMEOUT_SECONDS)
         except Exception as exc:
             log.warning("idempotent answer not stored", extra={"error_type": type(exc).__name__})
+
+
+def _resource_id(content: bytes) -> str | None:
+    """The created resource's ``id`` from the create's JSON answer, if it is a usable one."""
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return None
+    found = value.get("id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) and _sane(found) and "/" not in found else None
+
+
+def _stored_id(entry: dict[str, Any]) -> str | None:
+    found = entry.get("id")
+    return found if isinstance(found, str) and _sane(found) and "/" not in found else None
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: Headers
+    content: bytes
+
+
+async def _read_again(app: ASGIApp, scope: Scope, path: str, query: dict[str, str]) -> _Answer:
+    """``GET path`` through the routes, with the caller's own headers (their token)."""
+    kept = [
+        (name, value)
+        for name, value in scope.get("headers", ())
+        if name not in (b"content-type", b"content-length", HEADER.lower().encode())
+    ]
+    raw_path = quote(path).encode()
+    get_scope = dict(
+        scope,
+        method="GET",
+        path=path,
+        raw_path=raw_path,
+        query_string=urlencode(query).encode(),
+        headers=kept,
+    )
+    status = 0
+    raw_headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+
+    async def no_body() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def capture(message: Message) -> None:
+        nonlocal status, raw_headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            raw_headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(get_scope, no_body, capture)
+    return _Answer(status, Headers(raw=raw_headers), b"".join(chunks))
+
+
+async def _reread(
+    app: ASGIApp, scope: Scope, reread: Reread, resource_id: str, parameters: dict[str, str]
+) -> _Answer | None:
+    """The resource as the caller may see it now; None when a list no longer holds it."""
+    path = reread.path.format(id=resource_id, **parameters)
+    if not reread.listed:
+        return await _read_again(app, scope, path, {})
+    page_token = ""
+    for _ in range(REREAD_MAX_PAGES):
+        query = {"page_size": str(REREAD_PAGE_SIZE)} | (
+            {"page_token": page_token} if page_token else {}
+        )
+        answer = await _read_again(app, scope, path, query)
+        if answer.status != 200:
+            return answer
+        page = json.loads(answer.content)
+        for item in page.get("items", []):
+            if isinstance(item, dict) and item.get("id") == resource_id:
+                headers = MutableHeaders(raw=list(answer.headers.raw))
+                del headers["etag"]
+                if isinstance(item.get("etag"), str):
+                    headers["etag"] = item["etag"]
+                return _Answer(200, headers, json.dumps(item, separators=(",", ":")).encode())
+        page_token = page.get("next_page_token") or ""
+        if not page_token:
+            break
+    return None
+
+
+async def _replay(
+    app: ASGIApp,
+    scope: Scope,
+    send: Send,
+    entry: dict[str, Any],
+    reread: Reread,
+    resource_id: str,
+    parameters: dict[str, str],
+) -> None:
+    """The create's status with the resource as it is now, or why it cannot be had."""
+    answer = await _reread(app, scope, reread, resource_id, parameters)
+    if answer is None:
+        await answer_problem(
+            scope,
+            _never_receives,
+            send,
+            status=404,
+            code="not_found",
+            detail="the resource this request created no longer exists",
+            headers={REPLAYED_HEADER: "true"},
+        )
+        return
+    headers = [
+        (name.encode(), value.encode())
+        for name in REREAD_HEADERS
+        if (value := answer.headers.get(name)) is not None
+    ]
+    status = answer.status
+    if status == 200:
+        status = int(entry.get("status", 201))
+        location = entry.get("headers", {}).get("location")
+        if isinstance(location, str):
+            headers.append((b"location", location.encode()))
+    headers.append((b"content-length", str(len(answer.content)).encode()))
+    headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.content})
+
+
+async def _never_receives() -> Message:
+    return {"type": "http.disconnect"}
 
 
 async def _read_body(receive: Receive) -> bytes:

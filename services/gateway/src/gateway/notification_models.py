@@ -155,7 +155,8 @@ class Webhook(BaseModel):
     url: str
     #: Event types, or ``*`` (every type the owner's scopes allow).
     events: list[str]
-    #: ``disabled`` after sustained delivery failure (the tenant's admins are told).
+    #: ``disabled`` after sustained delivery failure or when the partner client that
+    #: created it was revoked (the tenant's admins are told either way).
     status: WebhookStatusName
     #: Who created it: a user id, or ``client:<id>`` for a partner system.
     owner: str

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as pb
 from fieldvault_platform.auth.contract import (
+    API_CLIENT_REVOKED_EVENT,
     IDENTITY_SERVICE,
     SESSION_REVOKED_EVENT,
     USER_DEACTIVATED_EVENT,
@@ -105,6 +106,19 @@ def session_revoked(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SESSION_REVOKED_EVENT, message=message)
+
+
+def api_client_revoked(
+    session: AsyncSession, *, tenant_id: str, api_client_id: str, client_id: str, at: datetime
+) -> str:
+    message = pb.ApiClientRevoked(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        api_client_id=api_client_id,
+        client_id=client_id,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=API_CLIENT_REVOKED_EVENT, message=message)
 
 
 def organization_dpa_updated(

@@ -359,6 +359,8 @@ class DirectoryRpcs:
         async with self._components.database.unit_of_work() as session:
             actor = await authorize(session, principal, scope="api_clients:manage")
             await api_clients.delete_api_client(session, actor, request.id, now=_now())
+        # The client's tokens must be refused everywhere within a second: publish now.
+        self._components.wake_relay()
         return pb.DeleteApiClientResponse()
 
     # --- audit -------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""What notification hears: identity's invitations, work-order's lifecycle, the
-customer-vault's alerts for auditors, and its own disabled webhooks.
+"""What notification hears: identity's invitations and revoked API clients,
+work-order's lifecycle, the customer-vault's alerts for auditors, and its own
+disabled webhooks.
 
 Each is a durable JetStream consumer whose handler runs in the transaction
 that records the event as processed: inbox entries, queued messages and
@@ -26,7 +27,11 @@ from notification.content import SafeFacts, render
 from notification.directory import Directory
 from notification.inbox import queue_message, tell
 from notification.webhooks.payloads import work_order_body
-from notification.webhooks.subscriptions import queue_deliveries
+from notification.webhooks.subscriptions import (
+    API_CLIENT_REVOKED,
+    disable_for_revoked_client,
+    queue_deliveries,
+)
 
 #: Work-order events that people (not only webhooks) hear about.
 _TOLD = frozenset({"work_order.assigned", "work_order.scheduled", "work_order.cancelled"})
@@ -104,6 +109,18 @@ class Handlers:
             now=datetime.now(UTC),
         )
 
+    async def api_client_revoked(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """A revoked partner client's webhooks stop at once (``webhook_disabled`` follows)."""
+        if event.event_type != identity_pb.ApiClientRevoked.DESCRIPTOR.full_name:
+            return
+        revoked = identity_pb.ApiClientRevoked.FromString(event.payload)
+        await disable_for_revoked_client(
+            session,
+            tenant_id=revoked.tenant_id,
+            client_id=revoked.client_id,
+            now=datetime.now(UTC),
+        )
+
     async def security(self, session: AsyncSession, event: ReceivedEvent) -> None:
         """Break-glass reveals and reveal-rate alerts go to the tenant's auditors."""
         if event.event_type == vault_pb.BreakGlassReveal.DESCRIPTOR.full_name:
@@ -142,6 +159,11 @@ class Handlers:
         if event.event_type != notification_pb.WebhookDisabled.DESCRIPTOR.full_name:
             return
         disabled = notification_pb.WebhookDisabled.FromString(event.payload)
+        template = (
+            "webhook.disabled_client_revoked"
+            if disabled.reason == API_CLIENT_REVOKED
+            else "webhook.disabled"
+        )
         admins = [p.id async for p in self._directory.people(disabled.tenant_id, role="admin")]
         await tell(
             session,
@@ -149,7 +171,7 @@ class Handlers:
             user_ids=admins,
             event_id=disabled.event_id,
             message=render(
-                "webhook.disabled",
+                template,
                 SafeFacts.of(
                     webhook_id=disabled.webhook_id,
                     consecutive_failures=disabled.consecutive_failures,
@@ -170,6 +192,12 @@ def consumers(
     """One durable consumer per stream and subject family it needs."""
     wiring = [
         ("identity", "user_invited", "notification-invitations", handlers.identity),
+        (
+            "identity",
+            "api_client_revoked",
+            "notification-api-client-revoked",
+            handlers.api_client_revoked,
+        ),
         ("work_order", ">", "notification-work-orders", handlers.work_order),
         ("customer_vault", "break_glass_reveal", "notification-break-glass", handlers.security),
         ("customer_vault", "reveal_rate_exceeded", "notification-reveal-rate", handlers.security),

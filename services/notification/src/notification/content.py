@@ -167,6 +167,14 @@ TEMPLATES: Final[dict[str, Template]] = {
         ),
         link="/webhooks/${webhook_id}",
     ),
+    "webhook.disabled_client_revoked": Template(
+        subject="A partner's webhook was disabled",
+        body=(
+            "Webhook ${webhook_id} was disabled because the API client that created it "
+            "was revoked. Nothing more is sent to it."
+        ),
+        link="/webhooks/${webhook_id}",
+    ),
 }
 
 

@@ -80,11 +80,13 @@ ever obtained from identity, verification raises
 :class:`~fieldvault_platform.errors.Unavailable` instead of refusing.
 
 **Revocation.** Identity publishes ``user_deactivated`` (tokens of that user,
-or acting for them, issued at or before ``occurred_at`` are refused) and
-``session_revoked`` (tokens of that session are refused) on
+or acting for them, issued at or before ``occurred_at`` are refused),
+``session_revoked`` (tokens of that session are refused) and
+``api_client_revoked`` (tokens of that partner client, ``sub`` =
+``client:<client_id>``, issued at or before ``occurred_at`` are refused) on
 ``fieldvault.<tenant>.identity.v1.<event>``, as ``fieldvault.identity.v1``
-``UserDeactivated`` / ``SessionRevoked`` messages. :class:`RevocationListener`
-applies them to the process's :class:`DenyList`.
+``UserDeactivated`` / ``SessionRevoked`` / ``ApiClientRevoked`` messages.
+:class:`RevocationListener` applies them to the process's :class:`DenyList`.
 
 Wiring, in a service's composition root::
 

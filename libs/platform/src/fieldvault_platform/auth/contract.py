@@ -41,6 +41,7 @@ SERVICE_SUBJECT_PREFIX: Final = "service:"
 IDENTITY_SERVICE: Final = "identity"
 USER_DEACTIVATED_EVENT: Final = "user_deactivated"
 SESSION_REVOKED_EVENT: Final = "session_revoked"
+API_CLIENT_REVOKED_EVENT: Final = "api_client_revoked"
 
 #: Refusal reasons. They are the whole message of the Unauthenticated error a
 #: caller sees, so they say what is wrong in general terms and never quote the

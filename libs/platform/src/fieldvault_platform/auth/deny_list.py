@@ -12,6 +12,9 @@ list, fed by identity's revocation events, and refuses what it covers:
   resolution, so a token issued in the same second as T is refused too —
   failing closed for at most a second. On-behalf-of tokens are checked
   against their actor as well;
+* a partner's **API client** (``tid`` + ``client:<client_id>``) at a time T:
+  every token issued to it at or before T, the same rule as a user's (a
+  revoked client gets no new tokens, so in effect all of them);
 * a single **token** (``jti``).
 
 Nothing needs remembering longer than the longest a token can be accepted:
@@ -35,7 +38,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from fieldvault_platform.auth.contract import DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LIFETIME
+from fieldvault_platform.auth.contract import (
+    CLIENT_SUBJECT_PREFIX,
+    DEFAULT_LEEWAY,
+    DEFAULT_MAX_TOKEN_LIFETIME,
+)
 from fieldvault_platform.auth.principal import Principal
 
 logger = logging.getLogger(__name__)
@@ -87,6 +94,13 @@ class DenyList:
     ) -> None:
         """Refuse tokens of (or acting for) this user issued at or before ``revoked_at``."""
         self._add("user", (tenant_id or "", user_id), revoked_at)
+
+    def revoke_client(
+        self, tenant_id: str | None, client_id: str, *, revoked_at: float | None = None
+    ) -> None:
+        """Refuse tokens of this partner client (``sub`` = ``client:<client_id>``) issued
+        at or before ``revoked_at``; kept beside users, whose ids never hold a ``:``."""
+        self._add("user", (tenant_id or "", CLIENT_SUBJECT_PREFIX + client_id), revoked_at)
 
     def revoke_session(
         self, tenant_id: str | None, session_id: str, *, revoked_at: float | None = None

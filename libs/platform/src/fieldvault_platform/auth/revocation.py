@@ -2,8 +2,9 @@
 
 Every process needs every revocation, so this is deliberately *not* a shared
 durable consumer (which would hand each event to one instance only): each
-process creates its own ephemeral pull consumer, filtered to the two
-revocation subjects, without acks. It starts ``lookback`` ago — as long as a
+process creates its own ephemeral pull consumer, filtered to the
+revocation subjects (a user deactivated, a session revoked, a partner's API
+client revoked), without acks. It starts ``lookback`` ago — as long as a
 revoked token could still be accepted — so a process that (re)starts catches
 up on revocations of tokens that are still valid. If the consumer is lost
 (NATS restart, a disconnect longer than its inactivity threshold), a new one
@@ -21,7 +22,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,8 +36,13 @@ from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from fieldvault.identity.v1.identity_events_pb2 import SessionRevoked, UserDeactivated
+from fieldvault.identity.v1.identity_events_pb2 import (
+    ApiClientRevoked,
+    SessionRevoked,
+    UserDeactivated,
+)
 from fieldvault_platform.auth.contract import (
+    API_CLIENT_REVOKED_EVENT,
     IDENTITY_SERVICE,
     SESSION_REVOKED_EVENT,
     USER_DEACTIVATED_EVENT,
@@ -53,12 +59,20 @@ tracer = trace.get_tracer("fieldvault_platform.auth")
 #: Every tenant's revocation events (the tenant is the second subject token).
 REVOCATION_SUBJECTS = [
     f"{SUBJECT_PREFIX}.*.{IDENTITY_SERVICE}.{EVENT_VERSION}.{event}"
-    for event in (USER_DEACTIVATED_EVENT, SESSION_REVOKED_EVENT)
+    for event in (USER_DEACTIVATED_EVENT, SESSION_REVOKED_EVENT, API_CLIENT_REVOKED_EVENT)
 ]
+
+#: Told (tenant id, client id) after a partner client's revocation is applied.
+ClientRevoked = Callable[[str, str], None]
 
 
 class RevocationListener:
-    """Applies identity's ``user_deactivated`` and ``session_revoked`` events to a deny list."""
+    """Applies identity's ``user_deactivated``, ``session_revoked`` and ``api_client_revoked``
+    events to a deny list.
+
+    ``on_client_revoked`` lets a process drop what it keeps for a revoked partner
+    client beyond its tokens (the gateway: the tokens it exchanged for it).
+    """
 
     def __init__(
         self,
@@ -72,8 +86,10 @@ class RevocationListener:
         inactive_threshold: float = 60.0,
         retry_delay: float = 0.5,
         max_retry_delay: float = 30.0,
+        on_client_revoked: ClientRevoked | None = None,
     ) -> None:
         self._js = js
+        self._on_client_revoked = on_client_revoked
         self._deny_list = deny_list
         # Default: as far back as a revoked token could still be accepted.
         self._lookback = deny_list.retention if lookback is None else lookback
@@ -211,6 +227,14 @@ class RevocationListener:
                 self._deny_list.revoke_session(
                     revoked.tenant_id, revoked.session_id, revoked_at=_seconds(revoked.occurred_at)
                 )
+            elif event == API_CLIENT_REVOKED_EVENT:
+                client = ApiClientRevoked.FromString(payload)
+                self._check(subject_tenant, client.tenant_id, client.client_id, event)
+                self._deny_list.revoke_client(
+                    client.tenant_id, client.client_id, revoked_at=_seconds(client.occurred_at)
+                )
+                if self._on_client_revoked is not None:
+                    self._on_client_revoked(client.tenant_id, client.client_id)
         except (DecodeError, ValueError) as exc:
             # Redelivery would not make it readable: log and move on.
             logger.error(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.customer_vault_models import RequestBody
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Area, Page
 
@@ -42,7 +42,7 @@ async def list_areas(
     "/v1/areas",
     status_code=201,
     summary="Create an area",
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/areas", listed=True)],
     responses=CREATE_RESPONSES,
 )
 async def create_area(body: AreaCreate, identity: IdentityForCaller) -> Area:

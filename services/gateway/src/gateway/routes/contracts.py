@@ -22,7 +22,7 @@ from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Contract
 from gateway.dependencies import AppSettings, RequestId
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import Page
 from gateway.problems import Problem
 
@@ -110,7 +110,7 @@ async def read_upload(request: Request, limit: int) -> tuple[UploadFile, bytes]:
     status_code=201,
     summary="Upload a contract document (multipart, field `file`)",
     openapi_extra={"requestBody": UPLOAD_BODY},
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/customers/{customer_id}/contracts", listed=True)],
     responses={
         **CREATE_RESPONSES,
         413: {"description": "The document is larger than allowed (payload_too_large)"},

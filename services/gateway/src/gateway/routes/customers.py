@@ -14,7 +14,7 @@ from gateway.customer_vault_models import Customer, ErasedCustomer, RequestBody
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import NAME, Name, Page, etag_matches
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -107,7 +107,7 @@ async def list_customers(
     "/v1/customers",
     status_code=201,
     summary="Create a customer",
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/customers/{id}")],
     responses=CREATE_RESPONSES,
 )
 async def create_customer(

@@ -10,7 +10,7 @@ from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import DpaDocument
 from gateway.dependencies import AppSettings
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import Page
 from gateway.routes.contracts import UPLOAD_BODY, attachment, read_upload
 
@@ -26,7 +26,9 @@ class DpaDocumentList(Page):
     status_code=201,
     summary="Upload a subcontractor's signed DPA (multipart, field `file`)",
     openapi_extra={"requestBody": UPLOAD_BODY},
-    dependencies=[IdempotencyKey],
+    dependencies=[
+        replayed_by_reading("/v1/organizations/{organization_id}/dpa-documents", listed=True)
+    ],
     responses={
         **CREATE_RESPONSES,
         413: {"description": "The document is larger than allowed (payload_too_large)"},

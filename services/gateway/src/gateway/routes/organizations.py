@@ -13,7 +13,7 @@ from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Organization, Page
 from gateway.routes.areas import PageSize
@@ -77,7 +77,7 @@ async def list_organizations(
     "/v1/organizations",
     status_code=201,
     summary="Add a subcontractor",
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/organizations/{id}")],
     responses=CREATE_RESPONSES,
 )
 async def create_organization(

@@ -20,7 +20,7 @@ from gateway.customer_vault_models import (
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import NAME, Name, Page
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -114,7 +114,7 @@ async def list_sites(
     "/v1/sites",
     status_code=201,
     summary="Create a site of a customer",
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/sites/{id}")],
     responses=CREATE_RESPONSES,
 )
 async def create_site(body: SiteCreate, vault: CustomerVaultForCaller, response: Response) -> Site:

@@ -12,7 +12,7 @@ from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Page, Role, User, etag_matches
 from gateway.problems import Problem
@@ -77,7 +77,7 @@ async def list_users(
     "/v1/users",
     status_code=201,
     summary="Create a user; they are invited to set their own password",
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/users/{id}")],
     responses=CREATE_RESPONSES,
 )
 async def create_user(body: UserCreate, identity: IdentityForCaller, response: Response) -> User:

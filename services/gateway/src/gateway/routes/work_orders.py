@@ -13,7 +13,7 @@ from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
-from gateway.idempotency import IdempotencyKey
+from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import Page
 from gateway.routes.areas import PageSize
 from gateway.work_order_client import WorkOrderForCaller
@@ -138,7 +138,7 @@ def _answer(response: Response, order: pb.WorkOrder) -> WorkOrder:
     "/v1/work-orders",
     status_code=201,
     summary="File a work order for a site",
-    dependencies=[IdempotencyKey],
+    dependencies=[replayed_by_reading("/v1/work-orders/{id}")],
     responses=CREATE_RESPONSES,
 )
 async def create_work_order(

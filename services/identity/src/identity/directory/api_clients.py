@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import InvalidArgument, NotFound
 from fieldvault_platform.paging import decode_page_token, page_of, page_size
-from identity import audit
+from identity import audit, events
 from identity.directory.access import Actor
 from identity.directory.people import validate_name
 from identity.models import ApiClient
@@ -84,7 +84,8 @@ async def list_api_clients(
 async def delete_api_client(
     session: AsyncSession, actor: Actor, client_row_id: str, *, now: datetime
 ) -> None:
-    """Revoke the client (idempotent): it gets no new tokens; issued ones run out."""
+    """Revoke the client (idempotent): it gets no new tokens, and ``api_client_revoked``
+    tells every service to refuse the ones it holds and to stop its webhooks."""
     client = await session.get(ApiClient, client_row_id)
     if client is None or client.tenant_id != actor.tenant_id:
         raise NotFound("API client not found")
@@ -98,5 +99,12 @@ async def delete_api_client(
                 action="api_client.delete",
                 target_id=client.id,
             ),
+            at=now,
+        )
+        events.api_client_revoked(
+            session,
+            tenant_id=client.tenant_id,
+            api_client_id=client.id,
+            client_id=client.client_id,
             at=now,
         )

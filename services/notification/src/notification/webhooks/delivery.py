@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from datetime import UTC, datetime
 
 import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldvault.notification.v1 import notification_events_pb2 as events_pb
-from fieldvault_platform.db import Database, as_utc
+from fieldvault_platform.db import Database
 from fieldvault_platform.errors import InvalidArgument
-from fieldvault_platform.events import add_event, event_subject
 from fieldvault_platform.telemetry import context_of
 from notification.models import Webhook, WebhookDelivery
 from notification.settings import Settings
 from notification.webhooks.secret_box import SecretBox
 from notification.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
+from notification.webhooks.subscriptions import DELIVERY_FAILURES, disable
 from notification.webhooks.urls import check_destination
 from notification.worker import backoff, claim_due
 
@@ -133,24 +130,4 @@ class WebhookSender:
             if webhook is not None and webhook.status == "active":
                 webhook.consecutive_failures += 1
                 if webhook.consecutive_failures >= settings.webhook_disable_after_failures:
-                    _disable(session, webhook, now)
-
-
-def _disable(session: AsyncSession, webhook: Webhook, now: datetime) -> None:
-    webhook.status = "disabled"
-    webhook.disabled_at = now
-    event = events_pb.WebhookDisabled(
-        event_id=uuid.uuid4().hex,
-        tenant_id=webhook.tenant_id,
-        webhook_id=webhook.id,
-        consecutive_failures=webhook.consecutive_failures,
-    )
-    event.occurred_at.FromDatetime(as_utc(now))
-    add_event(
-        session,
-        subject=event_subject(webhook.tenant_id, "notification", "webhook_disabled"),
-        event_type=event.DESCRIPTOR.full_name,
-        payload=event.SerializeToString(),
-        event_id=event.event_id,
-    )
-    log.warning("webhook disabled after sustained failure", extra={"webhook_id": webhook.id})
+                    disable(session, webhook, reason=DELIVERY_FAILURES, now=now)

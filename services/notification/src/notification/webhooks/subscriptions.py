@@ -4,11 +4,14 @@ Admins manage all of their tenant's subscriptions; a partner client with
 ``webhooks:manage`` manages its own. Work-order events reach a partner's
 subscription only if the partner may read work orders (``work_orders:read``
 or ``work_orders:write``): a subscription never shows more than its owner's
-scopes do.
+scopes do, and a partner's subscriptions end with its API client: when
+identity revokes the client they are disabled (and the admins told), so its
+data stops flowing at once.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +20,12 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldvault.notification.v1 import notification_events_pb2 as events_pb
+from fieldvault_platform.auth.contract import CLIENT_SUBJECT_PREFIX
 from fieldvault_platform.auth.principal import Principal, PrincipalKind
+from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
+from fieldvault_platform.events import add_event, event_subject
 from notification.listing import page
 from notification.models import Webhook, WebhookDelivery
 from notification.webhooks.payloads import EVENT_TYPES
@@ -26,9 +33,16 @@ from notification.webhooks.secret_box import SecretBox
 from notification.webhooks.signing import new_secret
 from notification.webhooks.urls import check_destination
 
+log = logging.getLogger(__name__)
+
 MANAGE = "webhooks:manage"
 MAX_SUBSCRIPTIONS_PER_TENANT = 100
 _WORK_ORDER_READERS = frozenset({"work_orders:read", "work_orders:write"})
+
+#: Why a subscription was disabled (``webhook_disabled``'s reason).
+DisabledReason = events_pb.WebhookDisabledReason
+DELIVERY_FAILURES = events_pb.WEBHOOK_DISABLED_REASON_DELIVERY_FAILURES
+API_CLIENT_REVOKED = events_pb.WEBHOOK_DISABLED_REASON_API_CLIENT_REVOKED
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,53 @@ async def delete(session: AsyncSession, who: Manager, webhook_id: str) -> None:
     """Deleted subscriptions get nothing more; their delivery log stays for the record."""
     webhook = await get(session, who, webhook_id)
     webhook.status = "deleted"
+
+
+def disable(
+    session: AsyncSession, webhook: Webhook, *, reason: DisabledReason, now: datetime
+) -> None:
+    """Turn the subscription off and publish ``webhook_disabled`` (its admins are told)."""
+    webhook.status = "disabled"
+    webhook.disabled_at = now
+    event = events_pb.WebhookDisabled(
+        event_id=uuid.uuid4().hex,
+        tenant_id=webhook.tenant_id,
+        webhook_id=webhook.id,
+        consecutive_failures=webhook.consecutive_failures,
+        reason=reason,
+    )
+    event.occurred_at.FromDatetime(as_utc(now))
+    add_event(
+        session,
+        subject=event_subject(webhook.tenant_id, "notification", "webhook_disabled"),
+        event_type=event.DESCRIPTOR.full_name,
+        payload=event.SerializeToString(),
+        event_id=event.event_id,
+    )
+    log.warning(
+        "webhook disabled",
+        extra={"webhook_id": webhook.id, "reason": events_pb.WebhookDisabledReason.Name(reason)},
+    )
+
+
+async def disable_for_revoked_client(
+    session: AsyncSession, *, tenant_id: str, client_id: str, now: datetime
+) -> int:
+    """Disable every active subscription the revoked partner client made; how many.
+
+    A second ``api_client_revoked`` finds none active and announces nothing.
+    """
+    owned = await session.scalars(
+        select(Webhook).where(
+            Webhook.tenant_id == tenant_id,
+            Webhook.owner == CLIENT_SUBJECT_PREFIX + client_id,
+            Webhook.status == "active",
+        )
+    )
+    webhooks = owned.all()
+    for webhook in webhooks:
+        disable(session, webhook, reason=API_CLIENT_REVOKED, now=now)
+    return len(webhooks)
 
 
 async def list_deliveries(

@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4fieldvault/notification/v1/notification_events.proto\x12\x1a\x66ieldvault.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\x0fWebhookDisabled\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nwebhook_id\x18\x03 \x01(\t\x12\x1c\n\x14\x63onsecutive_failures\x18\x04 \x01(\x05\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4fieldvault/notification/v1/notification_events.proto\x12\x1a\x66ieldvault.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x01\n\x0fWebhookDisabled\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nwebhook_id\x18\x03 \x01(\t\x12\x1c\n\x14\x63onsecutive_failures\x18\x04 \x01(\x05\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x41\n\x06reason\x18\x06 \x01(\x0e\x32\x31.fieldvault.notification.v1.WebhookDisabledReason*\x9f\x01\n\x15WebhookDisabledReason\x12\'\n#WEBHOOK_DISABLED_REASON_UNSPECIFIED\x10\x00\x12-\n)WEBHOOK_DISABLED_REASON_DELIVERY_FAILURES\x10\x01\x12.\n*WEBHOOK_DISABLED_REASON_API_CLIENT_REVOKED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldvault.notification.v1.notification_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_WEBHOOKDISABLEDREASON']._serialized_start=341
+  _globals['_WEBHOOKDISABLEDREASON']._serialized_end=500
   _globals['_WEBHOOKDISABLED']._serialized_start=118
-  _globals['_WEBHOOKDISABLED']._serialized_end=271
+  _globals['_WEBHOOKDISABLED']._serialized_end=338
 # @@protoc_insertion_point(module_scope)
