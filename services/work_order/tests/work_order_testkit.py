@@ -107,14 +107,17 @@ def stamp(moment: datetime) -> object:
     return value
 
 
-async def new_work_order(stack: Stack, c: Company, *, scheduled: bool = True) -> pb.WorkOrder:
-    now = datetime.now(UTC)
+async def new_work_order(
+    stack: Stack, c: Company, *, scheduled: bool = True, starts_in: timedelta = timedelta(0)
+) -> pb.WorkOrder:
+    """A high-priority job at the company's site, two hours long from ``starts_in`` from now."""
+    start = datetime.now(UTC) + starts_in
     request = pb.CreateWorkOrderRequest(
         site_id=c.site_id, title="Lift stuck on 3rd floor", priority=pb.PRIORITY_HIGH
     )
     if scheduled:
-        request.scheduled_start.CopyFrom(stamp(now))  # type: ignore[arg-type]
-        request.scheduled_end.CopyFrom(stamp(now + timedelta(hours=2)))  # type: ignore[arg-type]
+        request.scheduled_start.CopyFrom(stamp(start))  # type: ignore[arg-type]
+        request.scheduled_end.CopyFrom(stamp(start + timedelta(hours=2)))  # type: ignore[arg-type]
     response = await stack.work_order.CreateWorkOrder(
         request, metadata=c.dispatcher.work_order, timeout=TIMEOUT
     )

@@ -75,10 +75,16 @@ def record(
 
 
 def grant_window(order: WorkOrder, settings: Settings, now: datetime) -> tuple[datetime, datetime]:
-    """The assignee's grant: the schedule plus margins, or a fixed time from now."""
+    """The assignee's grant: the schedule plus margins, or a fixed time from now.
+
+    A scheduled job's grant opens ``GRANT_MARGIN_MINUTES`` before its start (or
+    now, if that is later), not at the assignment: a job assigned weeks ahead
+    must not let anyone reveal the codes in between. The job stays listed for
+    the assignee at once; the reveal waits for the window.
+    """
     margin = timedelta(minutes=settings.grant_margin_minutes)
     if order.scheduled_start is not None and order.scheduled_end is not None:
-        start = min(now, as_utc(order.scheduled_start) - margin)
+        start = max(now, as_utc(order.scheduled_start) - margin)
         end = max(as_utc(order.scheduled_end) + margin, now + margin)
     else:
         start, end = (
