@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import grpc
-from work_order_fixtures import Stack
+from work_order_fixtures import Stack, VaultOnly
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as cv
 from fieldvault.work_order.v1 import work_order_pb2 as pb
@@ -77,7 +77,7 @@ async def company(stack: Stack) -> Company:
     return Company(tenant, area, other_area, dispatcher, technician, site_id)
 
 
-async def new_site(stack: Stack, dispatcher: Member, area: str) -> str:
+async def new_site(stack: Stack | VaultOnly, dispatcher: Member, area: str) -> str:
     customer = await stack.customer_vault.CreateCustomer(
         cv.CreateCustomerRequest(area_id=area, name="Mrs Hudson"),
         metadata=dispatcher.customer_vault,
