@@ -56,6 +56,7 @@ def record(
     event: str | None,
     from_status: str | None,
     fields: Sequence[str] = (),
+    reason: str | None = None,
     now: datetime,
 ) -> None:
     session.add(
@@ -68,6 +69,7 @@ def record(
             from_status=from_status,
             to_status=order.status,
             fields=list(fields),
+            reason=reason,
         )
     )
     if event is not None:
@@ -111,7 +113,7 @@ def queue_grant(
             "fields": GRANT_FIELDS,
             "valid_from": valid_from.isoformat(),
             "valid_until": valid_until.isoformat(),
-            "acting_user_id": "" if actor.is_client else actor.id,
+            "acting_user_id": actor.principal.acting_user_id or "",
         },
         now,
     )
@@ -136,7 +138,7 @@ def queue_revocation(
             "user_id": "" if whole_organization else user_id or "",
             "organization_id": (organization_id or "") if whole_organization else "",
             "reason": reason,
-            "acting_user_id": "" if actor.is_client else actor.id,
+            "acting_user_id": actor.principal.acting_user_id or "",
         },
         now,
     )
