@@ -141,6 +141,13 @@ async def test_a_subcontractor_whose_dpa_lapses_gives_the_job_back_and_the_offic
 
             assert await until(back_in_the_office)
             assert not await revealed()
+            history = await http.get(f"/v1/work-orders/{order_id}/history", headers=office)
+            last = history.json()["items"][-1]
+            assert (last["action"], last["reason"], last["to_status"]) == (
+                "returned",
+                "dpa_inactive",
+                "scheduled",
+            )
 
             async def told() -> list[dict[str, object]]:
                 inbox = await http.get("/v1/me/notifications", headers=office)
