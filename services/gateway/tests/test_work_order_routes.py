@@ -427,6 +427,7 @@ async def test_a_job_runs_through_start_and_complete_with_its_notes_and_history(
         ("completed", "in_progress", "completed"),
     ]
     assert entries[0]["actor_id"] == USER and entries[1]["fields"] == ["status"]
+    assert [e["reason"] for e in entries] == [None] * 4  # people's changes give none
     assert datetime.fromisoformat(entries[0]["occurred_at"]).tzinfo is not None
     (request,) = fake.work_orders.requests("ListWorkOrderHistory")
     assert request.id == order["id"]

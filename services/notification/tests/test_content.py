@@ -47,7 +47,7 @@ def test_an_id_field_refuses_anything_but_an_id(field: str, value: str) -> None:
     assert value not in str(refused.value)
 
 
-@pytest.mark.parametrize("field", ["status", "priority", "secret_kind"])
+@pytest.mark.parametrize("field", ["status", "priority", "secret_kind", "reason"])
 def test_a_vocabulary_field_refuses_free_text(field: str) -> None:
     with pytest.raises(UnsafeFact):
         SafeFacts.of(**{field: "door code is 4711#"})  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from test_delivery import assignment
 
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as vault_pb
 from fieldvault.notification.v1 import notification_pb2 as pb
+from fieldvault.work_order.v1 import work_order_events_pb2 as work_order_pb
 from fieldvault_devstack.identity_driver import Person
 from fieldvault_platform.auth import bearer_metadata
 from notification.models import InboxEntry
@@ -103,6 +104,46 @@ async def test_an_organisation_assigned_as_a_whole_is_told_through_its_managers(
     await eventually(mailed)
     assert [e.work_order_id for e in await inbox(n, manager)] == [event.work_order_id]
     assert await inbox(n, their_technician) == []
+
+
+async def test_a_job_back_in_the_office_queue_reaches_the_dispatchers_of_its_area_once(
+    notification: Notification,
+) -> None:
+    n = notification
+    tenant = await n.people.new_tenant()
+    north, south = (
+        await n.people.new_area(tenant, "North"),
+        await n.people.new_area(tenant, "South"),
+    )
+    north_dispatcher = await n.people.new_person(tenant, roles=["dispatcher"], area_ids=[north])
+    south_dispatcher = await n.people.new_person(tenant, roles=["dispatcher"], area_ids=[south])
+    technician = await n.people.new_person(tenant, roles=["technician"], area_ids=[north])
+    returned = work_order_pb.WorkOrderReturned(
+        event_id=uuid.uuid4().hex,
+        tenant_id=tenant.id,
+        work_order_id=str(uuid.uuid4()),
+        site_id=str(uuid.uuid4()),
+        area_id=north,
+        status="scheduled",
+        previous_assignee_user_id=technician.id,
+        previous_assignee_organization_id=str(uuid.uuid4()),
+        reason="dpa_inactive",
+    )
+    for _ in range(2):  # the same event twice tells nobody twice
+        await publish(n.js, "work_order", "returned", returned)
+
+    async def mailed() -> bool:
+        return bool(n.mailbox.to(north_dispatcher.email))
+
+    await eventually(mailed)
+    [entry] = await inbox(n, north_dispatcher)
+    assert entry.type == "work_order.returned"
+    assert entry.work_order_id == returned.work_order_id
+    assert "back in the office queue" in entry.subject
+    assert "dpa_inactive" in entry.body and "scheduled" in entry.body
+    assert await inbox(n, south_dispatcher) == []
+    assert await inbox(n, technician) == []
+    assert len(n.mailbox.to(north_dispatcher.email)) == 1
 
 
 async def test_sms_and_muting_follow_the_persons_preferences(notification: Notification) -> None:

@@ -10,4 +10,4 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The fixtures live in a module of a unique name (test helpers of every service share
 # one import namespace); importing them here makes them this directory's fixtures.
-from work_order_fixtures import partner_token, stack  # noqa: F401
+from work_order_fixtures import partner_token, stack, vault_only  # noqa: F401

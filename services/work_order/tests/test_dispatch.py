@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -16,6 +17,7 @@ from work_order_testkit import (
     member,
     new_work_order,
     reveal,
+    stamp,
 )
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as cv
@@ -92,6 +94,57 @@ async def test_the_job_grants_the_code_while_active_and_completion_ends_it(stack
             timeout=TIMEOUT,
         )
     ) == (grpc.StatusCode.FAILED_PRECONDITION, "invalid_transition")
+
+
+async def test_a_job_days_ahead_is_listed_at_once_but_opens_the_codes_only_shortly_before_it(
+    stack: Stack,
+) -> None:
+    c = await company(stack)
+    order = await new_work_order(stack, c, starts_in=timedelta(days=5))
+    assigned = await stack.work_order.AssignWorkOrder(
+        pb.AssignWorkOrderRequest(id=order.id, etag=order.etag, assignee_user_id=c.technician.id),
+        metadata=c.dispatcher.work_order,
+        timeout=TIMEOUT,
+    )
+    mine = await stack.work_order.ListMyWorkOrders(
+        pb.ListMyWorkOrdersRequest(), metadata=c.technician.work_order, timeout=TIMEOUT
+    )
+    assert [o.id for o in mine.work_orders] == [order.id]
+
+    async def opening() -> datetime | None:
+        grants = await stack.customer_vault.ListGrants(
+            cv.ListGrantsRequest(work_order_id=order.id),
+            metadata=c.dispatcher.customer_vault,
+            timeout=TIMEOUT,
+        )
+        return grants.grants[0].valid_from.ToDatetime(tzinfo=UTC) if grants.grants else None
+
+    # The grant reached customer-vault, and opens an hour (the margin) before the start.
+    async def granted() -> bool:
+        return await opening() is not None
+
+    await eventually(granted, True)
+    valid_from = await opening()
+    expected = order.scheduled_start.ToDatetime(tzinfo=UTC) - timedelta(
+        minutes=stack.work_order_settings.grant_margin_minutes
+    )
+    assert valid_from is not None and abs(valid_from - expected) < timedelta(seconds=1)
+    assert await reveal(stack, c.site_id, c.technician) == "no_active_grant"
+
+    # The job is brought forward to now: the grant moves with it.
+    now = datetime.now(UTC)
+    await stack.work_order.UpdateWorkOrder(
+        pb.UpdateWorkOrderRequest(
+            id=order.id,
+            etag=assigned.work_order.etag,
+            scheduled_start=stamp(now),  # type: ignore[arg-type]
+            scheduled_end=stamp(now + timedelta(hours=2)),  # type: ignore[arg-type]
+        ),
+        metadata=c.dispatcher.work_order,
+        timeout=TIMEOUT,
+    )
+    value, waited = await eventually(lambda: reveal(stack, c.site_id, c.technician), DOOR_CODE)
+    assert value == DOOR_CODE and waited < 1.0
 
 
 async def test_reassigning_moves_the_reveal_to_the_new_technician(stack: Stack) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import pytest
 
 from customer_vault.main import build_runtime as build_customer_vault
@@ -128,6 +129,60 @@ async def stack(
                 yield stack
             finally:
                 await stack.stop_customer_vault()
+
+
+@dataclass
+class VaultOnly:
+    """customer-vault and identity running, work-order's database migrated, no work-order
+    service: a test runs work-order's parts (say, two grant relays) against them itself."""
+
+    customer_vault: customer_vault_pb2_grpc.CustomerVaultServiceStub
+    identity: IdentityDriver
+    identity_channel: grpc.aio.Channel
+    customer_vault_target: str
+    work_order_settings: WorkOrderSettings
+
+
+@pytest.fixture
+async def vault_only(
+    database_url: str,
+    tmp_path: Path,
+    identity_service: IdentityProcess,
+    openbao: OpenBaoServer,
+    openbao_credentials: Mapping[str, tuple[str, str]],
+) -> AsyncIterator[VaultOnly]:
+    with second_database(tmp_path) as vault_database:  # type: ignore[attr-defined]
+        await asyncio.to_thread(upgrade, SERVICES / "work_order" / "migrations", database_url)
+        await asyncio.to_thread(upgrade, SERVICES / "customer_vault" / "migrations", vault_database)
+        vault_settings = customer_vault_settings(
+            identity_service, openbao, openbao_credentials, vault_database, free_port()
+        )
+        vault_target = f"{vault_settings.grpc_host}:{vault_settings.grpc_port}"
+        settings = WorkOrderSettings(  # type: ignore[call-arg]
+            environment="development",
+            grpc_port=free_port(),
+            database_url=database_url,
+            nats_url=identity_service.nats_url,
+            identity_addr=identity_service.addr,
+            customer_vault_addr=vault_target,
+            service_account_secret=identity_service.service_account_secrets["work_order"],
+            grant_retry_seconds=0.2,
+            grant_max_retry_seconds=0.5,
+        )
+        async with (
+            serving(await build_customer_vault(vault_settings)),
+            open_channel(vault_target) as vault_channel,
+            open_channel(identity_service.addr) as identity_channel,
+        ):
+            yield VaultOnly(
+                customer_vault_pb2_grpc.CustomerVaultServiceStub(vault_channel),
+                IdentityDriver(
+                    identity_service, identity_pb2_grpc.IdentityServiceStub(identity_channel)
+                ),
+                identity_channel,
+                vault_target,
+                settings,
+            )
 
 
 @pytest.fixture

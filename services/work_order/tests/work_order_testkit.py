@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import grpc
-from work_order_fixtures import Stack
+from work_order_fixtures import Stack, VaultOnly
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as cv
 from fieldvault.work_order.v1 import work_order_pb2 as pb
@@ -77,7 +77,7 @@ async def company(stack: Stack) -> Company:
     return Company(tenant, area, other_area, dispatcher, technician, site_id)
 
 
-async def new_site(stack: Stack, dispatcher: Member, area: str) -> str:
+async def new_site(stack: Stack | VaultOnly, dispatcher: Member, area: str) -> str:
     customer = await stack.customer_vault.CreateCustomer(
         cv.CreateCustomerRequest(area_id=area, name="Mrs Hudson"),
         metadata=dispatcher.customer_vault,
@@ -107,14 +107,17 @@ def stamp(moment: datetime) -> object:
     return value
 
 
-async def new_work_order(stack: Stack, c: Company, *, scheduled: bool = True) -> pb.WorkOrder:
-    now = datetime.now(UTC)
+async def new_work_order(
+    stack: Stack, c: Company, *, scheduled: bool = True, starts_in: timedelta = timedelta(0)
+) -> pb.WorkOrder:
+    """A high-priority job at the company's site, two hours long from ``starts_in`` from now."""
+    start = datetime.now(UTC) + starts_in
     request = pb.CreateWorkOrderRequest(
         site_id=c.site_id, title="Lift stuck on 3rd floor", priority=pb.PRIORITY_HIGH
     )
     if scheduled:
-        request.scheduled_start.CopyFrom(stamp(now))  # type: ignore[arg-type]
-        request.scheduled_end.CopyFrom(stamp(now + timedelta(hours=2)))  # type: ignore[arg-type]
+        request.scheduled_start.CopyFrom(stamp(start))  # type: ignore[arg-type]
+        request.scheduled_end.CopyFrom(stamp(start + timedelta(hours=2)))  # type: ignore[arg-type]
     response = await stack.work_order.CreateWorkOrder(
         request, metadata=c.dispatcher.work_order, timeout=TIMEOUT
     )

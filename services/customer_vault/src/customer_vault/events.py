@@ -27,6 +27,7 @@ AUDIT_RECORDED = "audit_recorded"
 BREAK_GLASS_REVEAL = "break_glass_reveal"
 REVEAL_RATE_EXCEEDED = "reveal_rate_exceeded"
 CUSTOMER_ERASED = "customer_erased"
+SITE_AREA_CHANGED = "site_area_changed"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -133,3 +134,23 @@ def customer_erased(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=CUSTOMER_ERASED, message=message)
+
+
+def site_area_changed(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    site_id: str,
+    previous_area_id: str,
+    area_id: str,
+    at: datetime,
+) -> str:
+    message = pb.SiteAreaChanged(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        site_id=site_id,
+        previous_area_id=previous_area_id,
+        area_id=area_id,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=SITE_AREA_CHANGED, message=message)

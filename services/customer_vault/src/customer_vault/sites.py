@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_
 
-from customer_vault import audit
+from customer_vault import audit, events
 from customer_vault.access import Caller, load_customer, load_site, require_area, visible_sites
 from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
@@ -182,8 +182,18 @@ async def update_site(
                 setattr(
                     site, f"{field}_ct", cipher.seal_optional(TABLE, site.id, field, changes[field])
                 )
-        if "area_id" in changes:
+        moved_from = site.area_id if changes.get("area_id", site.area_id) != site.area_id else None
+        if moved_from is not None:
             site.area_id = changes["area_id"]
+            # Work-order moves the site's open work orders along (and re-checks their grants).
+            events.site_area_changed(
+                session,
+                tenant_id=caller.tenant_id,
+                site_id=site.id,
+                previous_area_id=moved_from,
+                area_id=site.area_id,
+                at=now,
+            )
         site.version += 1
         site.updated_at = now
         await audit.record(
@@ -201,6 +211,8 @@ async def update_site(
             ),
             now=now,
         )
+    if moved_from is not None:
+        c.wake_relay()
     return _view(site, cipher)
 
 

@@ -121,13 +121,17 @@ class HistoryEntry(BaseModel):
     occurred_at: datetime | None
     actor_id: str
     #: ``created``, ``updated``, ``scheduled``, ``assigned``, ``started``, ``completed``,
-    #: ``cancelled``.
+    #: ``cancelled``; the service's own ``returned``, ``moved``, ``anonymised``.
     action: str
     #: Null for the entry that created the work order.
     from_status: StatusName | None
     to_status: StatusName
     #: Names of the fields the change touched.
     fields: list[str]
+    #: Why the service itself made the change (``user_deactivated``, ``dpa_inactive``,
+    #: ``assignee_not_in_area``, ``site_moved``, ``customer_erased``); null for a
+    #: person's or a partner's change.
+    reason: str | None = None
 
     @classmethod
     def of(cls, entry: pb.HistoryEntry) -> HistoryEntry:
@@ -143,6 +147,7 @@ class HistoryEntry(BaseModel):
             ),
             to_status=status_name(entry.to_status),
             fields=list(entry.fields),
+            reason=entry.reason or None,
         )
 
 

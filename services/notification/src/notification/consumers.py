@@ -1,6 +1,6 @@
 """What notification hears: identity's invitations and revoked API clients,
-work-order's lifecycle, the customer-vault's alerts for auditors, and its own
-disabled webhooks.
+work-order's lifecycle and the jobs it gives back to the office, the
+customer-vault's alerts for auditors, and its own disabled webhooks.
 
 Each is a durable JetStream consumer whose handler runs in the transaction
 that records the event as processed: inbox entries, queued messages and
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as vault_pb
 from fieldvault.identity.v1 import identity_events_pb2 as identity_pb
 from fieldvault.notification.v1 import notification_events_pb2 as notification_pb
-from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent
+from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent, WorkOrderReturned
 from fieldvault_platform.db import Database
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
@@ -48,6 +48,8 @@ class Handlers:
         self._sms_available = sms_available
 
     async def work_order(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        if event.event_type == WorkOrderReturned.DESCRIPTOR.full_name:
+            return  # not a lifecycle event: the office hears of it (``returned``)
         order = WorkOrderEvent.FromString(event.payload)
         now = datetime.now(UTC)
         await queue_deliveries(
@@ -94,6 +96,33 @@ class Handlers:
                 )
             ]
         return []
+
+    async def returned(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """A job back in the office queue: the dispatchers of its area are told."""
+        returned = WorkOrderReturned.FromString(event.payload)
+        dispatchers = [
+            person.id
+            async for person in self._directory.people(returned.tenant_id, role="dispatcher")
+            if returned.area_id in person.area_ids
+        ]
+        await tell(
+            session,
+            tenant_id=returned.tenant_id,
+            user_ids=dispatchers,
+            event_id=returned.event_id,
+            message=render(
+                "work_order.returned",
+                SafeFacts.of(
+                    work_order_id=returned.work_order_id,
+                    site_id=returned.site_id,
+                    status=returned.status,
+                    reason=returned.reason,
+                ),
+            ),
+            work_order_id=returned.work_order_id,
+            sms_available=self._sms_available,
+            now=datetime.now(UTC),
+        )
 
     async def identity(self, session: AsyncSession, event: ReceivedEvent) -> None:
         if event.event_type != identity_pb.UserInvited.DESCRIPTOR.full_name:
@@ -199,6 +228,7 @@ def consumers(
             handlers.api_client_revoked,
         ),
         ("work_order", ">", "notification-work-orders", handlers.work_order),
+        ("work_order", "returned", "notification-work-order-returns", handlers.returned),
         ("customer_vault", "break_glass_reveal", "notification-break-glass", handlers.security),
         ("customer_vault", "reveal_rate_exceeded", "notification-reveal-rate", handlers.security),
         ("notification", "webhook_disabled", "notification-webhook-disabled", handlers.own),

@@ -24,6 +24,10 @@ STATUSES: Final = frozenset(
 )
 PRIORITIES: Final = frozenset({"low", "normal", "high", "urgent", ""})
 SECRET_KINDS: Final = frozenset({"door_code", "alarm_code", "key_safe_code", ""})
+#: Why work-order gave a job back to the office (``WorkOrderReturned.reason``).
+RETURN_REASONS: Final = frozenset(
+    {"user_deactivated", "dpa_inactive", "assignee_not_in_area", "invalid_assignee", ""}
+)
 
 
 class UnsafeFact(ValueError):
@@ -66,6 +70,7 @@ class SafeFacts:
     consecutive_failures: str = ""
     webhook_id: str = ""
     expires: str = ""
+    reason: str = ""
 
     @classmethod
     def of(
@@ -84,6 +89,7 @@ class SafeFacts:
         consecutive_failures: int = 0,
         webhook_id: str = "",
         expires: datetime | None = None,
+        reason: str = "",
     ) -> SafeFacts:
         return cls(
             work_order_id=_id("work_order_id", work_order_id),
@@ -99,6 +105,7 @@ class SafeFacts:
             consecutive_failures=str(int(consecutive_failures)),
             webhook_id=_id("webhook_id", webhook_id),
             expires=_when(expires),
+            reason=_one_of("reason", reason, RETURN_REASONS),
         )
 
     @property
@@ -141,6 +148,14 @@ TEMPLATES: Final[dict[str, Template]] = {
     "work_order.cancelled": Template(
         subject="Work order ${reference} cancelled",
         body="Work order ${reference} was cancelled. You no longer need to attend.",
+        link="/work-orders/${work_order_id}",
+    ),
+    "work_order.returned": Template(
+        subject="Work order ${reference} is back in the office queue",
+        body=(
+            "Work order ${reference} was taken from its assignee (${reason}) and is "
+            "${status} again, unassigned.\nAssign it to someone else in fieldvault."
+        ),
         link="/work-orders/${work_order_id}",
     ),
     "security.break_glass_reveal": Template(

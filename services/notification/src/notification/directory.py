@@ -27,6 +27,7 @@ class Person:
     id: str
     email: str
     active: bool
+    area_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -112,5 +113,8 @@ class Directory:
 
 def _person(user: identity_pb2.User) -> Person:
     return Person(
-        id=user.id, email=user.email, active=user.status == identity_pb2.USER_STATUS_ACTIVE
+        id=user.id,
+        email=user.email,
+        active=user.status == identity_pb2.USER_STATUS_ACTIVE,
+        area_ids=frozenset(user.area_ids),
     )

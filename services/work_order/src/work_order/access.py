@@ -10,11 +10,13 @@ simply not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.auth.contract import SERVICE_SUBJECT_PREFIX
 from fieldvault_platform.errors import NotFound, PermissionDenied
 from work_order.models import WorkOrder
 
@@ -52,6 +54,27 @@ class Actor:
 
     def is_assignee(self, order: WorkOrder) -> bool:
         return self.principal.kind is PrincipalKind.USER and order.assignee_user_id == self.id
+
+
+def system_actor(tenant_id: str) -> Actor:
+    """work-order itself, acting on an event (a deactivation, a lapsed DPA, a moved site):
+    its history entries name ``service:work_order`` and its grant changes act for nobody."""
+    never = datetime.fromtimestamp(0, UTC)
+    principal = Principal(
+        subject=f"{SERVICE_SUBJECT_PREFIX}work_order",
+        kind=PrincipalKind.SERVICE,
+        tenant_id=tenant_id,
+        organization_id=None,
+        roles=frozenset(),
+        area_ids=frozenset(),
+        scopes=frozenset(),
+        session_id=None,
+        token_id="",
+        audience="work_order",
+        issued_at=never,
+        expires_at=never,
+    )
+    return Actor(principal, tenant_id)
 
 
 def actor_of(principal: Principal, *any_of_scopes: str) -> Actor:

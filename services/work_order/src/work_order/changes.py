@@ -56,6 +56,7 @@ def record(
     event: str | None,
     from_status: str | None,
     fields: Sequence[str] = (),
+    reason: str | None = None,
     now: datetime,
 ) -> None:
     session.add(
@@ -68,6 +69,7 @@ def record(
             from_status=from_status,
             to_status=order.status,
             fields=list(fields),
+            reason=reason,
         )
     )
     if event is not None:
@@ -75,10 +77,16 @@ def record(
 
 
 def grant_window(order: WorkOrder, settings: Settings, now: datetime) -> tuple[datetime, datetime]:
-    """The assignee's grant: the schedule plus margins, or a fixed time from now."""
+    """The assignee's grant: the schedule plus margins, or a fixed time from now.
+
+    A scheduled job's grant opens ``GRANT_MARGIN_MINUTES`` before its start (or
+    now, if that is later), not at the assignment: a job assigned weeks ahead
+    must not let anyone reveal the codes in between. The job stays listed for
+    the assignee at once; the reveal waits for the window.
+    """
     margin = timedelta(minutes=settings.grant_margin_minutes)
     if order.scheduled_start is not None and order.scheduled_end is not None:
-        start = min(now, as_utc(order.scheduled_start) - margin)
+        start = max(now, as_utc(order.scheduled_start) - margin)
         end = max(as_utc(order.scheduled_end) + margin, now + margin)
     else:
         start, end = (
@@ -105,7 +113,7 @@ def queue_grant(
             "fields": GRANT_FIELDS,
             "valid_from": valid_from.isoformat(),
             "valid_until": valid_until.isoformat(),
-            "acting_user_id": "" if actor.is_client else actor.id,
+            "acting_user_id": actor.principal.acting_user_id or "",
         },
         now,
     )
@@ -130,7 +138,7 @@ def queue_revocation(
             "user_id": "" if whole_organization else user_id or "",
             "organization_id": (organization_id or "") if whole_organization else "",
             "reason": reason,
-            "acting_user_id": "" if actor.is_client else actor.id,
+            "acting_user_id": actor.principal.acting_user_id or "",
         },
         now,
     )

@@ -55,3 +55,34 @@ def work_order_event(
         payload=message.SerializeToString(),
         event_id=message.event_id,
     )
+
+
+def work_order_returned(
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    previous_user_id: str | None,
+    previous_organization_id: str | None,
+    reason: str,
+    at: datetime,
+) -> str:
+    """The job went back to the office queue (``order`` as it is now, unassigned)."""
+    message = pb.WorkOrderReturned(
+        event_id=uuid.uuid4().hex,
+        tenant_id=order.tenant_id,
+        work_order_id=order.id,
+        site_id=order.site_id,
+        area_id=order.area_id,
+        status=order.status,
+        previous_assignee_user_id=previous_user_id or "",
+        previous_assignee_organization_id=previous_organization_id or "",
+        reason=reason,
+        occurred_at=_timestamp(at),
+    )
+    return add_event(
+        session,
+        subject=event_subject(order.tenant_id, SERVICE, "returned"),
+        event_type=message.DESCRIPTOR.full_name,
+        payload=message.SerializeToString(),
+        event_id=message.event_id,
+    )

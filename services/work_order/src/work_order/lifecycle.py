@@ -7,12 +7,15 @@
      └──────assign────────┼──┼─────────────────┘  │ └──reassign──────┘
                           │  └─schedule (move)    └─schedule (move), assign (reassign)
     new, scheduled, assigned, in_progress ──cancel──▶ cancelled
+    assigned, in_progress ──return──▶ new (──schedule──▶ scheduled, if it has a schedule)
 
 Scheduling may come before or after assignment: a schedule set on a *new*
 work order makes it *scheduled*; on an assigned or started one it only moves
 the window (and the grant with it). Reassigning a started job sends it back
 to *assigned* for the new assignee to start. *completed* and *cancelled* are
-final. Anything else is refused as ``invalid_transition``.
+final. *Return* is the service's own: an assignee who may no longer do the
+job (deactivated, DPA lapsed, not in the job's new area) gives it back to the
+office, unassigned. Anything else is refused as ``invalid_transition``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Event(StrEnum):
     START = "start"
     COMPLETE = "complete"
     CANCEL = "cancel"
+    RETURN = "return"
 
 
 TRANSITIONS: Final[dict[tuple[Status, Event], Status]] = {
@@ -55,6 +59,8 @@ TRANSITIONS: Final[dict[tuple[Status, Event], Status]] = {
     (Status.IN_PROGRESS, Event.ASSIGN): Status.ASSIGNED,
     (Status.IN_PROGRESS, Event.COMPLETE): Status.COMPLETED,
     (Status.IN_PROGRESS, Event.CANCEL): Status.CANCELLED,
+    (Status.ASSIGNED, Event.RETURN): Status.NEW,
+    (Status.IN_PROGRESS, Event.RETURN): Status.NEW,
 }
 
 #: Statuses in which the assignee may reveal the site's secrets (a grant exists).

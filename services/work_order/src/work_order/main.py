@@ -7,10 +7,12 @@ from functools import partial
 from fieldvault.work_order.v1 import work_order_pb2_grpc
 from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
+from fieldvault_platform.events import ensure_stream
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from work_order.components import Components
+from work_order.consumers import SOURCES, Handlers, consumers
 from work_order.directory import Directory
 from work_order.grant_sync import GrantSync
 from work_order.grpc_api import SERVICE_NAME, WorkOrderServicer
@@ -21,6 +23,9 @@ SERVICE = "work_order"
 
 async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
+    for source in SOURCES:
+        # The streams it consumes, whether or not their producers started yet.
+        await ensure_stream(plumbing.backbone.jetstream, source)
     # Both peers are reached lazily: work-order starts (and reports health)
     # whether they are up or not, and grant changes wait for customer-vault.
     identity_channel = open_channel(settings.identity_addr)
@@ -35,6 +40,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         service=SERVICE, secret=settings.service_account_secret_value, channel=identity_channel
     )
     grant_sync = GrantSync(plumbing.database, tokens, vault_channel, settings)
+    directory = Directory(tokens, identity_channel, vault_channel)
     components = Components(
         settings=settings,
         database=plumbing.database,
@@ -43,7 +49,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
             revocations_current=verification.listener.caught_up,
             catch_up_timeout=settings.revocations_catch_up_seconds,
         ),
-        directory=Directory(tokens, identity_channel, vault_channel),
+        directory=directory,
         grant_sync=grant_sync,
         wake_relay=plumbing.backbone.relay.wake,
     )
@@ -57,7 +63,11 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         ],
         service_names=[SERVICE_NAME],
     )
-    runtime.background_jobs.extend([verification.listener.run, grant_sync.run])
+    handlers = Handlers(directory, settings)
+    listeners = consumers(plumbing.database, plumbing.backbone.jetstream, handlers)
+    runtime.background_jobs.extend(
+        [verification.listener.run, grant_sync.run, *(listener.run for listener in listeners)]
+    )
     runtime.cleanups.extend([identity_channel.close, vault_channel.close])
     return runtime
 

@@ -97,4 +97,5 @@ def history_message(entry: HistoryEntry) -> pb.HistoryEntry:
         ),
         to_status=STATUSES[entry.to_status],
         fields=list(entry.fields),
+        reason=entry.reason or "",
     )

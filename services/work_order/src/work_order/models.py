@@ -90,6 +90,9 @@ class HistoryEntry(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     fields: Mapped[list[str]] = mapped_column(JSON)
+    #: Why the service itself changed the job (a machine code such as
+    #: "user_deactivated"); None for a person's or a partner's change.
+    reason: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_work_order_history_order", "work_order_id", "sequence"),)
 
@@ -127,6 +130,22 @@ class GrantTask(Base):
             sqlite_where=text("done_at IS NULL"),
         ),
     )
+
+
+class GrantLease(Base):
+    """Which replica delivers a work order's grant tasks, and until when.
+
+    Two replicas delivering the same work order's tasks could land a stale
+    "create" at customer-vault after the "revoke" and resurrect a grant nobody
+    revokes; the lease makes one replica at a time deliver them, in order.
+    """
+
+    __tablename__ = "grant_leases"
+
+    work_order_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    #: The GrantSync instance (one per process) that holds it.
+    holder: Mapped[str] = mapped_column(String(64))
+    leased_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.

@@ -35,3 +35,6 @@ class Settings(GrpcServerSettings, DatabaseSettings, NatsSettings, IdentityClien
     #: Grant changes waiting for customer-vault are retried with this backoff.
     grant_retry_seconds: float = Field(default=0.5, gt=0)
     grant_max_retry_seconds: float = Field(default=30.0, gt=0)
+    #: How long one replica holds a work order's grant tasks while delivering
+    #: them (renewed before each call; longer than a call's 5 s timeout).
+    grant_lease_seconds: float = Field(default=30.0, ge=10)

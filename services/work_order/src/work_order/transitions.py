@@ -4,26 +4,21 @@ Each transition goes through :mod:`work_order.lifecycle`, records history and
 an event, and queues the grant changes that follow the job, all in one
 transaction. The assignee is checked with identity first (outside the
 transaction): a person of this tenant who is active and a technician, and —
-for a subcontractor — an organisation whose DPA is active.
+for a subcontractor — an organisation whose DPA is active; one of the own
+company's technicians must also work in the job's area (:mod:`work_order.assignees`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from work_order import changes
+from fieldvault_platform.errors import InvalidArgument, PermissionDenied
+from work_order import assignees, changes
 from work_order.access import Actor, load
 from work_order.components import Components
 from work_order.directory import Organization, Person
 from work_order.lifecycle import Event, Status, next_status
 from work_order.models import WorkOrder
-
-
-def _dpa_inactive() -> FailedPrecondition:
-    return FailedPrecondition(
-        "the subcontractor has no active data-processing agreement", code="dpa_inactive"
-    )
 
 
 async def _assignee(
@@ -34,16 +29,13 @@ async def _assignee(
     person = None
     if assignee_user_id:
         person = await c.directory.person(actor.tenant_id, assignee_user_id)
-        if not person.active or "technician" not in person.roles:
-            raise FailedPrecondition(
-                "the assignee must be an active technician", code="invalid_assignee"
-            )
         organization_id = person.organization_id
     organization = await c.directory.organization(actor.tenant_id, organization_id)
     if person is None and not organization.subcontractor:
         raise InvalidArgument("assign the own organisation's work to a person")
-    if organization.subcontractor and not organization.dpa_active:
-        raise _dpa_inactive()
+    refused = assignees.refusal(person, organization, area_id=None)
+    if refused is not None:
+        raise refused
     return person, organization
 
 
@@ -66,6 +58,9 @@ async def assign(
                 raise PermissionDenied("assign only to people of your own organisation")
         elif not actor.dispatches(order):
             raise PermissionDenied("only the dispatcher of the work order's area assigns it")
+        refused = assignees.refusal(person, organization, order.area_id)
+        if refused is not None:
+            raise refused
         changes.check_etag(etag, order)
         before = order.status
         order.status = next_status(Status(order.status), Event.ASSIGN).value

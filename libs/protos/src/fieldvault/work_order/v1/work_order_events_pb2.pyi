@@ -39,3 +39,27 @@ class WorkOrderEvent(_message.Message):
     actor_id: str
     occurred_at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., type: _Optional[str] = ..., work_order_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., priority: _Optional[str] = ..., scheduled_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignee_user_id: _Optional[str] = ..., assignee_organization_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class WorkOrderReturned(_message.Message):
+    __slots__ = ("event_id", "tenant_id", "work_order_id", "site_id", "area_id", "status", "previous_assignee_user_id", "previous_assignee_organization_id", "reason", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ASSIGNEE_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ASSIGNEE_ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    tenant_id: str
+    work_order_id: str
+    site_id: str
+    area_id: str
+    status: str
+    previous_assignee_user_id: str
+    previous_assignee_organization_id: str
+    reason: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., work_order_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., previous_assignee_user_id: _Optional[str] = ..., previous_assignee_organization_id: _Optional[str] = ..., reason: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

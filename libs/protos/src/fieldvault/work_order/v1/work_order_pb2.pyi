@@ -247,7 +247,7 @@ class ListMyWorkOrdersResponse(_message.Message):
     def __init__(self, work_orders: _Optional[_Iterable[_Union[WorkOrder, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class HistoryEntry(_message.Message):
-    __slots__ = ("id", "occur_time", "actor_id", "action", "from_status", "to_status", "fields")
+    __slots__ = ("id", "occur_time", "actor_id", "action", "from_status", "to_status", "fields", "reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     OCCUR_TIME_FIELD_NUMBER: _ClassVar[int]
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +255,7 @@ class HistoryEntry(_message.Message):
     FROM_STATUS_FIELD_NUMBER: _ClassVar[int]
     TO_STATUS_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     occur_time: _timestamp_pb2.Timestamp
     actor_id: str
@@ -262,7 +263,8 @@ class HistoryEntry(_message.Message):
     from_status: WorkOrderStatus
     to_status: WorkOrderStatus
     fields: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., action: _Optional[str] = ..., from_status: _Optional[_Union[WorkOrderStatus, str]] = ..., to_status: _Optional[_Union[WorkOrderStatus, str]] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., action: _Optional[str] = ..., from_status: _Optional[_Union[WorkOrderStatus, str]] = ..., to_status: _Optional[_Union[WorkOrderStatus, str]] = ..., fields: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ListWorkOrderHistoryRequest(_message.Message):
     __slots__ = ("id",)
