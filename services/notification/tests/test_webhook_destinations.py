@@ -10,6 +10,7 @@ DNS server that rebinds a name between check and connect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import secrets
 import socket
@@ -184,10 +185,13 @@ async def test_the_request_is_addressed_to_the_checked_address_with_the_name_as_
         allow_insecure=False,
         resolve=scripted(["2606:4700:4700::1111"]),
     )
-    assert destination.address == "2606:4700:4700::1111"
-    assert str(pinned_url(destination)) == "https://[2606:4700:4700::1111]:8443/in?x=1"
+    assert destination.addresses == ("2606:4700:4700::1111",)
+    assert (
+        str(pinned_url(destination, "2606:4700:4700::1111"))
+        == "https://[2606:4700:4700::1111]:8443/in?x=1"
+    )
     assert host_header(destination) == "hooks.partner.example:8443"
-    plain = Destination("https://a.example/", "https", "a.example", 443, "8.8.8.8")
+    plain = Destination("https://a.example/", "https", "a.example", 443, ("8.8.8.8",))
     assert host_header(plain) == "a.example"
 
 
@@ -241,7 +245,7 @@ async def test_tls_is_checked_against_the_subscribed_name_not_the_pinned_address
     async with server, pinned_client(verify=trusting) as client:
         response = await post(
             client,
-            Destination(f"https://{name}:{port}/in", "https", name, port, "127.0.0.1"),
+            Destination(f"https://{name}:{port}/in", "https", name, port, ("127.0.0.1",)),
             content=b"{}",
             headers={},
             timeout=5,
@@ -252,7 +256,11 @@ async def test_tls_is_checked_against_the_subscribed_name_not_the_pinned_address
             await post(
                 client,
                 Destination(
-                    f"https://other.example:{port}/in", "https", "other.example", port, "127.0.0.1"
+                    f"https://other.example:{port}/in",
+                    "https",
+                    "other.example",
+                    port,
+                    ("127.0.0.1",),
                 ),
                 content=b"{}",
                 headers={},
@@ -281,6 +289,8 @@ async def local_server() -> AsyncIterator[LocalServer]:
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         server_state.connections.append(str(writer.get_extra_info("peername")))
+        with contextlib.suppress(Exception):  # a TLS hello or nothing at all: answer anyway
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
         await writer.drain()
         writer.close()
@@ -367,6 +377,23 @@ async def queue_delivery(database: Database, box: SecretBox, url: str) -> str:
             )
         )
     return delivery_id
+
+
+async def test_when_a_checked_address_refuses_the_connection_the_next_checked_one_is_tried(
+    local_server: LocalServer,
+) -> None:
+    port = local_server.port
+    destination = Destination(
+        f"http://hooks.partner.example:{port}/in",
+        "http",
+        "hooks.partner.example",
+        port,
+        ("127.0.0.2", "127.0.0.1"),  # the server listens on the second only
+    )
+    async with pinned_client() as client:
+        response = await post(client, destination, content=b"{}", headers={}, timeout=5)
+    assert response.status_code == 200
+    assert len(local_server.connections) == 1
 
 
 async def test_a_name_rebound_to_loopback_after_the_check_cannot_reach_a_local_server(

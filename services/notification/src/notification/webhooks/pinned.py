@@ -23,6 +23,8 @@ import httpx
 from notification.webhooks.urls import Destination
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
+#: Checked addresses tried in turn when connecting fails, at most (each with the full timeout).
+MAX_ADDRESSES_TRIED = 3
 
 
 def pinned_client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
@@ -32,9 +34,9 @@ def pinned_client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     )
 
 
-def pinned_url(destination: Destination) -> httpx.URL:
-    """The subscribed URL with its host replaced by the checked address."""
-    return httpx.URL(destination.url).copy_with(host=destination.address)
+def pinned_url(destination: Destination, address: str) -> httpx.URL:
+    """The subscribed URL with its host replaced by one of the checked addresses."""
+    return httpx.URL(destination.url).copy_with(host=address)
 
 
 def host_header(destination: Destination) -> str:
@@ -52,13 +54,25 @@ async def post(
     headers: Mapping[str, str],
     timeout: float,
 ) -> httpx.Response:
-    """POST to the destination's checked address; redirects are never followed."""
+    """POST to the destination's checked addresses; redirects are never followed.
+
+    The next checked address is tried only when a connection could not be made
+    (say, an IPv6 address from a host without IPv6), as httpx itself would;
+    once a request was sent, its outcome is the attempt's.
+    """
     extensions = {"sni_hostname": destination.host} if destination.scheme == "https" else {}
-    return await client.post(
-        pinned_url(destination),
-        content=content,
-        headers={**headers, "Host": host_header(destination)},
-        timeout=timeout,
-        follow_redirects=False,
-        extensions=extensions,
-    )
+    candidates = destination.addresses[:MAX_ADDRESSES_TRIED]
+    for index, address in enumerate(candidates):
+        try:
+            return await client.post(
+                pinned_url(destination, address),
+                content=content,
+                headers={**headers, "Host": host_header(destination)},
+                timeout=timeout,
+                follow_redirects=False,
+                extensions=extensions,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            if index == len(candidates) - 1:
+                raise
+    raise httpx.ConnectError("no address to connect to")

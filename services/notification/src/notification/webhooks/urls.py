@@ -61,8 +61,9 @@ class Destination:
     scheme: str
     host: str
     port: int
-    #: The IP address the delivery connects to; the name is not resolved again.
-    address: str
+    #: The IP addresses that passed the check, in the resolver's order: the
+    #: delivery connects to these and nothing else (the name is not resolved again).
+    addresses: tuple[str, ...]
 
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -77,7 +78,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
 async def resolve_destination(
     url: str, *, allow_insecure: bool, resolve: Resolver = system_resolver
 ) -> Destination:
-    """Resolve the URL's host once and pick the address to connect to.
+    """Resolve the URL's host once: the addresses a delivery may connect to.
 
     Every address the name resolves to must be allowed (:mod:`.addresses`), so
     a name that answers with a public and a private address cannot be used to
@@ -95,7 +96,7 @@ async def resolve_destination(
         not allow_insecure and any(addresses.is_refused(address) for address in resolved)
     ):
         raise InvalidArgument(REFUSED_DESTINATION)
-    return Destination(url, scheme, host, port, str(resolved[0]))
+    return Destination(url, scheme, host, port, tuple(dict.fromkeys(map(str, resolved))))
 
 
 async def check_destination(url: str, *, allow_insecure: bool) -> None:
