@@ -43,6 +43,7 @@ class AccessRpcs:
             reason=request.reason,
             request_id=request_id(context, request.request_id),
             now=_now(),
+            step_up_token=request.step_up_token,
         )
         return pb.RevealSecretResponse(
             kind=SECRET_KINDS[revealed.kind],

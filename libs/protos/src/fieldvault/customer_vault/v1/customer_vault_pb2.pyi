@@ -316,18 +316,20 @@ class ListSecretsResponse(_message.Message):
     def __init__(self, secrets: _Optional[_Iterable[_Union[SecretMetadata, _Mapping]]] = ...) -> None: ...
 
 class RevealSecretRequest(_message.Message):
-    __slots__ = ("site_id", "kind", "break_glass", "reason", "request_id")
+    __slots__ = ("site_id", "kind", "break_glass", "reason", "request_id", "step_up_token")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     BREAK_GLASS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_UP_TOKEN_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     kind: SecretKind
     break_glass: bool
     reason: str
     request_id: str
-    def __init__(self, site_id: _Optional[str] = ..., kind: _Optional[_Union[SecretKind, str]] = ..., break_glass: _Optional[bool] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    step_up_token: str
+    def __init__(self, site_id: _Optional[str] = ..., kind: _Optional[_Union[SecretKind, str]] = ..., break_glass: _Optional[bool] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., step_up_token: _Optional[str] = ...) -> None: ...
 
 class RevealSecretResponse(_message.Message):
     __slots__ = ("kind", "value", "audit_event_id", "hide_after_seconds")
