@@ -6,6 +6,8 @@ point where the window was: after Vault hands out the new data key, before it is
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import hvac
 import pytest
@@ -15,6 +17,7 @@ from vault_testkit import TIMEOUT, RunningVault, new_place, new_tenant_id
 from customer_vault.keys import TenantKeys, tenant_key_name
 from customer_vault.models import Customer, TenantKeyState
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.db import Database
 from fieldvault_platform.vault import DataKey
 
 pytestmark = pytest.mark.integration
@@ -72,3 +75,64 @@ async def test_a_customer_created_during_an_erasure_keeps_a_data_key_of_a_live_v
         )
     assert stored is not None and stored.key_version == 2
     assert state is not None and state.retired_below == 2
+
+
+async def test_a_key_stored_after_the_last_rewrap_pass_is_rewrapped_before_versions_go(
+    customer_vault: RunningVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = new_tenant_id()
+    leaving = await new_place(customer_vault, tenant)
+    dpo = await customer_vault.mint.user(tenant, roles=["dpo"])
+    root = hvac.Client(url=customer_vault.openbao.addr, token=customer_vault.openbao.root_token)
+    # A creation that got its data key before the erasure rotated the tenant key…
+    handed_out = await asyncio.to_thread(
+        root.secrets.transit.generate_data_key, name=tenant_key_name(tenant), key_type="plaintext"
+    )
+    wrapped_v1 = handed_out["data"]["ciphertext"]
+    late_id = str(uuid.uuid4())
+    original = TenantKeys._rewrap_below
+    stored: list[str] = []
+    empty_passes: list[int] = []
+
+    async def store_when_nothing_is_left(
+        self: TenantKeys, database: Database, tenant_id: str, version: int
+    ) -> int:
+        rewrapped = await original(self, database, tenant_id, version)
+        empty_passes.extend([version] if rewrapped == 0 else [])
+        # The rotation's own pass finds nothing (the erased key is gone), then the
+        # erasure's pass before destroying versions finds nothing either…
+        if len(empty_passes) == 2 and not stored:
+            # …and right then the creation commits.
+            now = datetime.now(UTC)
+            async with database.unit_of_work() as session:
+                session.add(
+                    Customer(
+                        id=late_id,
+                        tenant_id=tenant,
+                        wrapped_key=wrapped_v1,
+                        key_version=1,
+                        version=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            stored.append(late_id)
+        return rewrapped
+
+    monkeypatch.setattr(TenantKeys, "_rewrap_below", store_when_nothing_is_left)
+    await customer_vault.stub.EraseCustomer(
+        pb.EraseCustomerRequest(id=leaving.customer.id, reason="Art. 17 request"),
+        metadata=dpo,
+        timeout=TIMEOUT,
+    )
+    monkeypatch.undo()
+    assert stored, "the late customer was stored during the erasure"
+
+    async with customer_vault.database.unit_of_work() as session:
+        late = await session.get(Customer, late_id)
+    assert late is not None and late.key_version == 2
+    # Its data key can still be unwrapped: nothing it encrypted is lost.
+    unwrapped = await asyncio.to_thread(
+        root.secrets.transit.decrypt_data, name=tenant_key_name(tenant), ciphertext=late.wrapped_key
+    )
+    assert unwrapped["data"]["plaintext"] == handed_out["data"]["plaintext"]
