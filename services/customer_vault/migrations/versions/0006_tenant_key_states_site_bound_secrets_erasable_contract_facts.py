@@ -42,6 +42,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Codes re-sealed with their site (aad_version 2) cannot be read by code older than
+    # this revision: downgrade only together with a restore, or before any re-seal.
     # An erased contract has no size or hash left: the stub keeps zero and an empty hash.
     op.execute("UPDATE contracts SET size = 0 WHERE size IS NULL")
     op.execute("UPDATE contracts SET sha256 = '' WHERE sha256 IS NULL")
