@@ -23,7 +23,7 @@ from customer_vault.access import Caller, active_grant_clause, caller, grantee_c
 from customer_vault.components import Components
 from customer_vault.keys import Erased
 from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
-from customer_vault.site_secrets import TABLE, check_kind, latest_secret
+from customer_vault.site_secrets import check_kind, latest_secret, open_secret
 from customer_vault.step_up import (
     STEP_UP_REQUIRED,
     STEP_UP_REQUIRED_MESSAGE,
@@ -190,7 +190,7 @@ async def reveal(
         if secret is None or secret.value_ct is None:
             raise NotFound(f"no {kind} is stored for this site")
         cipher = await c.keys.cipher(decision.customer)
-        value = cipher.open(TABLE, secret.id, kind, secret.value_ct)
+        value = open_secret(cipher, secret)
 
     purpose = (
         BREAK_GLASS_PURPOSE if break_glass else (grant.work_order_id if grant else decision.purpose)

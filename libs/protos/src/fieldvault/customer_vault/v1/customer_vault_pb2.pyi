@@ -676,12 +676,16 @@ class VerifyAuditTrailResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., checked: _Optional[int] = ..., first_broken_event_id: _Optional[str] = ..., problem: _Optional[str] = ...) -> None: ...
 
 class ExportCustomerRequest(_message.Message):
-    __slots__ = ("id", "request_id")
+    __slots__ = ("id", "request_id", "include_secret_values", "reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SECRET_VALUES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    include_secret_values: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., include_secret_values: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ExportCustomerResponse(_message.Message):
     __slots__ = ("document",)
