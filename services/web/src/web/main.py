@@ -12,7 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from web.auth import SignInRequired, clear_session_cookie
-from web.gateway import GatewayClient, GatewayUnavailable
+from web.gateway import GatewayClient, GatewayRefused, GatewayUnavailable
+from web.i18n import Formatter, language_of, translations
+from web.problems import explain
 from web.rendering import page
 from web.routes import health, inbox, invitations, jobs, me, pwa, signin, today
 from web.security import SecurityHeadersMiddleware
@@ -62,6 +64,16 @@ def create_app(settings: WebSettings) -> FastAPI:
         response = RedirectResponse(target, status_code=303)
         clear_session_cookie(response)
         return response
+
+    @app.exception_handler(GatewayRefused)
+    async def _refused(request: Request, exc: GatewayRefused) -> Response:
+        # A refusal no route explained itself: said in words, with its status.
+        language = language_of(request)
+        message = explain(
+            exc, translations(language).gettext, Formatter(language, settings.zone).time
+        )
+        status = exc.status if 400 <= exc.status < 600 else 400
+        return page(request, "message.html", {"message": message}, status_code=status)
 
     @app.exception_handler(GatewayUnavailable)
     @app.exception_handler(SessionStoreUnavailable)

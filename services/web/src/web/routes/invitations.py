@@ -20,7 +20,7 @@ router = APIRouter()
 
 @router.get("/invitations/accept")
 async def accept_page(request: Request) -> Response:
-    return page(request, "accept.html", {"error": "", "token_error": ""})
+    return page(request, "accept.html", {"error": "", "token_error": "", "token": ""})
 
 
 @router.post("/invitations/accept")
@@ -33,7 +33,7 @@ async def accept(request: Request, _csrf: CsrfChecked) -> Response:
         return page(
             request,
             "accept.html",
-            {"error": _("The two passwords are not the same."), "token_error": ""},
+            {"error": _("The two passwords are not the same."), "token_error": "", "token": token},
             status_code=400,
         )
     gateway: GatewayClient = request.app.state.gateway
@@ -45,8 +45,12 @@ async def accept(request: Request, _csrf: CsrfChecked) -> Response:
         if refused.status in (400, 422) and "password" in refused.detail.lower():
             # The policy's own words, next to the field.
             error = _("The password does not meet the policy:") + " " + refused.detail
+            # The token stays in the form (a no-store page) so only the password is typed again.
             return page(
-                request, "accept.html", {"error": error, "token_error": ""}, status_code=400
+                request,
+                "accept.html",
+                {"error": error, "token_error": "", "token": token},
+                status_code=400,
             )
         token_error = _(
             "This invitation link is not valid any more (used, expired or mistyped). "
@@ -55,7 +59,7 @@ async def accept(request: Request, _csrf: CsrfChecked) -> Response:
         return page(
             request,
             "accept.html",
-            {"error": "", "token_error": token_error},
+            {"error": "", "token_error": token_error, "token": ""},
             status_code=refused.status,
         )
     return RedirectResponse("/signin?accepted=1", status_code=303)
