@@ -1,6 +1,6 @@
 """The whole stack (every service its own process, the web app among them), a tenant
 with a dispatcher and technicians, a job for today with a door code, and a phone-sized
-headless Chromium. One stack for the module's tests: they use people of their own.
+headless Chromium. One stack for the whole session: each test uses people of its own.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fieldvault_platform.grpc_client import open_channel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import CHROMIUM_ARGS, PHONE, SCREENSHOTS, chromium_path  # noqa: E402
+from browser import CHROMIUM_ARGS, PHONE, SCREENSHOTS, chromium_path
 
 DOOR_CODE = "WEBCANARY-DOOR-73914"
 CUSTOMER = {
@@ -134,7 +134,7 @@ class World:
         return Job(id=order_id, site_id=site_id, title=title)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     chromium_path()  # skip before starting anything when there is no browser
     with pytest.MonkeyPatch.context() as env:
@@ -144,7 +144,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             yield started
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def world(stack: LocalStack) -> World:
     process = identity_process(stack)
     async with open_channel(process.addr) as channel:
@@ -164,7 +164,7 @@ async def world(stack: LocalStack) -> World:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def chromium(stack: LocalStack) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(

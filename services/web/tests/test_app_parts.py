@@ -77,7 +77,9 @@ def test_refusals_are_said_in_words_never_as_codes() -> None:
 async def test_a_session_is_sealed_in_the_bucket_and_ends_when_idle(
     nats_server: NatsServer,
 ) -> None:
-    store = SessionStore(nats_server.url, "web_sessions_test", idle_seconds=60, absolute_seconds=3600)
+    store = SessionStore(
+        nats_server.url, "web_sessions_test", idle_seconds=60, absolute_seconds=3600
+    )
     token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ0ZWNoIn0.c2lnbmF0dXJl"
     try:
         session = store.new("signed_in", tenant="harbour-lifts", access_token=token)

@@ -57,9 +57,11 @@ async def test_a_technicians_day_on_a_phone(
     csp_answers: list[str | None] = []
     page.on(
         "response",
-        lambda r: csp_answers.append(r.headers.get("content-security-policy"))
-        if r.request.resource_type == "document"
-        else None,
+        lambda r: (
+            csp_answers.append(r.headers.get("content-security-policy"))
+            if r.request.resource_type == "document"
+            else None
+        ),
     )
 
     # Sign in.

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from nats.aio.client import Client as NatsClient
+from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError, KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 PENDING_SECONDS = 300
 #: ``last_seen`` is written back at most this often, so reading pages is not a write each.
 TOUCH_EVERY_SECONDS = 30
-KV_TIMEOUT_SECONDS = 2.0
+KV_TIMEOUT_SECONDS = 2
 
 
 class SessionStoreUnavailable(Exception):
@@ -128,8 +129,6 @@ class SessionStore:
             try:
                 self._kv = await js.key_value(self.bucket)
             except BucketNotFoundError:
-                from nats.js.api import KeyValueConfig
-
                 # The bucket's age limit is the absolute lifetime: nothing outlives it.
                 self._kv = await js.create_key_value(
                     KeyValueConfig(bucket=self.bucket, history=1, ttl=self.absolute_seconds)

@@ -67,7 +67,7 @@ def window(start: datetime | None, end: datetime | None, fmt: Formatter) -> str:
     text = fmt.day_and_time(start)
     if end is not None:
         same_day = fmt.local(start).date() == fmt.local(end).date()
-        text += f"–{fmt.time(end) if same_day else fmt.day_and_time(end)}"
+        text += f"\u2013{fmt.time(end) if same_day else fmt.day_and_time(end)}"
     return text
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from web.auth import Caller, signed_in
 from web.forms import CsrfChecked
-from web.nav import navigation
+from web.nav import forget_unread, navigation
 from web.rendering import page
 from web.views import moment
 
@@ -19,7 +19,7 @@ router = APIRouter()
 @router.get("/inbox")
 async def inbox(request: Request, caller: Annotated[Caller, Depends(signed_in)]) -> Response:
     listing = await caller.api("GET", "/v1/me/notifications", params={"page_size": 50})
-    nav = await navigation(caller)
+    nav = await navigation(caller, fresh=True)
     messages = [
         {
             "id": item["id"],
@@ -41,4 +41,5 @@ async def mark_read(
     _csrf: CsrfChecked,
 ) -> Response:
     await caller.api("POST", f"/v1/me/notifications/{notification_id[:64]}/read")
+    forget_unread(caller)
     return RedirectResponse("/inbox", status_code=303)

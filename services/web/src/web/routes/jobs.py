@@ -45,6 +45,8 @@ async def _site_and_codes(caller: Caller, site_id: str) -> tuple[dict[str, Any] 
         return None, []
     site_call = caller.api("GET", f"/v1/sites/{site_id}")
     codes_call = caller.api("GET", f"/v1/sites/{site_id}/secrets")
+    site: Any
+    codes: Any
     site, codes = await asyncio.gather(site_call, codes_call, return_exceptions=True)
     for outcome in (site, codes):
         if isinstance(outcome, BaseException) and not isinstance(outcome, GatewayRefused):

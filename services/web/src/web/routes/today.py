@@ -23,17 +23,19 @@ router = APIRouter()
 async def today(request: Request, caller: Annotated[Caller, Depends(signed_in)]) -> Response:
     settings = request.app.state.settings
     fmt = Formatter(language_of(request), settings.zone)
-    orders, nav = await asyncio.gather(
+    listing: Any
+    nav: Any
+    listing, nav = await asyncio.gather(
         caller.api("GET", "/v1/me/work-orders", params={"page_size": 100}),
         navigation(caller),
         return_exceptions=True,
     )
     if isinstance(nav, BaseException):
         raise nav
-    if isinstance(orders, GatewayRefused) and orders.status == 403:
-        orders = {"items": []}  # someone who is given no jobs (an admin, an auditor)
-    elif isinstance(orders, BaseException):
-        raise orders
-    items: list[dict[str, Any]] = orders["items"]
+    if isinstance(listing, GatewayRefused) and listing.status == 403:
+        listing = {"items": []}  # someone who is given no jobs (an admin, an auditor)
+    elif isinstance(listing, BaseException):
+        raise listing
+    items: list[dict[str, Any]] = listing["items"]
     day = plan_of_day(items, fmt, datetime.now(settings.zone).date())
     return page(request, "today.html", {"day": day, "nav": nav, "current": "today"})
