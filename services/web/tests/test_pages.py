@@ -221,3 +221,27 @@ async def test_a_deactivated_technician_is_thrown_out_on_the_next_page_load(
     await expect(page).to_have_url(re.compile(r"/signin"))
     await expect(page.get_by_role("status")).to_have_text("Your session has ended. Sign in again.")
     assert "__Host-fv-session" not in {c["name"] for c in await phone.cookies()}
+
+
+async def test_signing_out_everywhere_throws_out_a_lost_phone_on_its_next_page_load(
+    world: World, phone: BrowserContext
+) -> None:
+    technician = await world.person()
+    lost = await phone.new_page()
+    await sign_in(lost, world, technician.email)
+    await expect(lost).to_have_url(re.compile(r"/$"))
+    desk_context = await phone.browser.new_context(base_url=world.web_url)  # type: ignore[union-attr]
+    try:
+        desk = await desk_context.new_page()
+        await sign_in(desk, world, technician.email)
+        await desk.goto("/me")
+        await desk.get_by_role("button", name="Sign out everywhere").click()
+        await expect(desk.get_by_role("status")).to_have_text(
+            "You have signed out on every device."
+        )
+    finally:
+        await desk_context.close()
+    await asyncio.sleep(DEACTIVATION_SECONDS)
+    await lost.goto("/")
+    await expect(lost).to_have_url(re.compile(r"/signin"))
+    await expect(lost.get_by_role("status")).to_have_text("Your session has ended. Sign in again.")

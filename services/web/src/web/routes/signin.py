@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from web.auth import (
     SESSION_COOKIE,
+    Caller,
     SignInRequired,
     clear_session_cookie,
     client_address,
@@ -73,6 +74,8 @@ async def sign_in_page(request: Request) -> Response:
         notice = _("Second factor set up. Sign in with a code from your app.")
     elif request.query_params.get("accepted"):
         notice = _("Your password is set. Sign in.")
+    elif request.query_params.get("signed_out") == "everywhere":
+        notice = _("You have signed out on every device.")
     elif request.query_params.get("signed_out"):
         notice = _("You have signed out.")
     return _sign_in_form(request, notice=notice)
@@ -241,6 +244,22 @@ async def sign_out(request: Request, _csrf: CsrfChecked) -> Response:
         store: SessionStore = request.app.state.sessions
         await store.delete(session_id)
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@router.post("/signout-everywhere")
+async def sign_out_everywhere(request: Request, _csrf: CsrfChecked) -> Response:
+    """A lost phone: every session of the account ends, this one too."""
+    found = await current_session(request)
+    if found is None or found[1].state != "signed_in":
+        raise SignInRequired("none")
+    session_id, session = found
+    caller = Caller(request, session_id, session)
+    await caller.api("POST", "/v1/auth/logout-everywhere")
+    store: SessionStore = request.app.state.sessions
+    await store.delete(session_id)
+    response = RedirectResponse("/signin?signed_out=everywhere", status_code=303)
     clear_session_cookie(response)
     return response
 
