@@ -245,3 +245,61 @@ async def test_signing_out_everywhere_throws_out_a_lost_phone_on_its_next_page_l
     await lost.goto("/")
     await expect(lost).to_have_url(re.compile(r"/signin"))
     await expect(lost.get_by_role("status")).to_have_text("Your session has ended. Sign in again.")
+
+
+async def test_too_many_wrong_passwords_are_explained_in_plain_words(
+    world: World, phone: BrowserContext
+) -> None:
+    technician = await world.person()
+    page = await phone.new_page()
+    await page.goto("/signin")
+    alert = page.get_by_role("alert")
+    for _ in range(20):
+        await page.get_by_label("Organisation").fill(world.tenant.slug)
+        await page.get_by_label("E-mail").fill(technician.email)
+        await page.get_by_label("Password").fill("a wrong password, again and again")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(alert).to_be_visible()
+        if "Too many attempts" in (await alert.text_content() or ""):
+            break
+    await expect(alert).to_have_text(
+        re.compile(r"^Too many attempts\. Try again in \d+ seconds\.$")
+    )
+
+
+async def test_the_app_installs_and_its_service_worker_caches_only_static_files(
+    world: World, phone: BrowserContext
+) -> None:
+    technician = await world.person()
+    job = await world.job_for(technician, unique("Fire door"))
+    page = await phone.new_page()
+    manifest = await (await page.request.get("/manifest.webmanifest")).json()
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert (await page.request.get(icon["src"])).status == 200
+    await sign_in(page, world, technician.email)
+    await expect(page).to_have_url(re.compile(r"/$"))
+    assert await page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
+    # Keyboard only: from the job page's top, Tab to Show and press Enter.
+    await page.goto(f"/jobs/{job.id}")
+    show = page.locator("[data-code=door_code] button")
+    for _ in range(30):
+        await page.keyboard.press("Tab")
+        if await show.evaluate("button => button === document.activeElement"):
+            break
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".revealed .secret-value")).to_be_visible()
+    await page.goto("/inbox")
+    await page.goto("/")
+    cached = await page.evaluate(
+        """async () => {
+            const urls = [];
+            for (const name of await caches.keys()) {
+                const cache = await caches.open(name);
+                for (const request of await cache.keys()) urls.push(request.url);
+            }
+            return urls;
+        }"""
+    )
+    assert cached, "the service worker cached nothing"
+    assert all(f"{world.web_url}/static/" in url for url in cached), cached
