@@ -21,7 +21,8 @@ from fieldvault_devstack.identity_driver import PASSWORD, totp
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.grpc_client import open_channel
 
-pytestmark = pytest.mark.stack
+# The first test also starts the whole stack, which takes minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
 
 #: The contract: a deactivated person's sessions end within a second.
 DEACTIVATION_SECONDS = 1.0

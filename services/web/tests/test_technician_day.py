@@ -14,7 +14,8 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from fieldvault_devstack.identity_driver import PASSWORD
 
-pytestmark = pytest.mark.stack
+# The first test also starts the whole stack, which takes minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
 
 RECORDED_CODE = "WEBCANARY-RECORDED-55241"
 SESSION_COOKIE = "__Host-fv-session"
@@ -164,7 +165,7 @@ async def test_a_technicians_day_on_a_phone(
     ), csp_answers
 
     # Sign out: the session ends; Back shows no data.
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await expect(page).to_have_url(re.compile(r"/signin"))
     await page.goto("/")
     await expect(page).to_have_url(re.compile(r"/signin"))
