@@ -35,20 +35,6 @@ SERVICES: dict[str, tuple[str, str]] = {
     "gateway": ("gateway.settings:GatewaySettings", "http_port"),
     "web": ("web.settings:WebSettings", "port"),
 }
-#: Services whose image was added on a branch of its own, before the service's
-#: package (services/<name>/pyproject.toml and src) was merged: their checks that
-#: need the package are skipped until it is there, and run in full from then on.
-#: Empty this set once the package is merged.
-AWAITING_PACKAGE = {"web"}
-
-
-def package_missing(service: str) -> bool:
-    return (
-        service in AWAITING_PACKAGE
-        and not (ROOT / "services" / service / "pyproject.toml").is_file()
-    )
-
-
 def settings_class(service: str) -> type[BaseSettings]:
     module, _, name = SERVICES[service][0].partition(":")
     settings: type[BaseSettings] = getattr(importlib.import_module(module), name)
@@ -497,14 +483,12 @@ def test_every_service_has_a_dockerfile() -> None:
     with_manifest = {p.parent.name for p in ROOT.glob("services/*/pyproject.toml")}
     with_dockerfile = {p.parent.name for p in ROOT.glob("services/*/Dockerfile")}
     assert with_dockerfile == set(SERVICES)
-    assert with_manifest == {service for service in SERVICES if not package_missing(service)}
+    assert with_manifest == set(SERVICES)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_service_image(service: str, check: Callable[[Dockerfile, str], list[str]]) -> None:
-    if package_missing(service):
-        pytest.skip(f"services/{service} (its package) is not merged on this branch yet")
     assert check(load(service), service) == []
 
 
