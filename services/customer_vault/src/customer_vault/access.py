@@ -10,7 +10,7 @@ them the data decides:
   they hold an active grant for it — that is, while they have a job there.
 
 Every query is filtered by the caller's tenant, so another tenant's object is
-simply not found (API.md: 404, never 403).
+simply not found (docs/security-model.md#tenancy: 404, never 403).
 """
 
 from __future__ import annotations
