@@ -236,3 +236,61 @@ async def test_an_admin_files_a_subcontractors_signed_dpa_and_the_organisation_r
         headers=office,
     )
     assert not_a_subcontractor.status_code == 404, not_a_subcontractor.text
+
+
+async def test_a_dpo_exports_codes_by_kind_and_their_values_only_with_a_reason(
+    stack: tuple[httpx.AsyncClient, IdentityDriver, str],
+) -> None:
+    client, identity, _ = stack
+    tenant = await identity.new_tenant()
+    area = await identity.new_area(tenant, f"South {uuid.uuid4().hex[:4]}")
+    dispatcher = await identity.new_person(tenant, roles=["dispatcher"], area_ids=[area])
+    dpo = await identity.new_person(tenant, roles=["dpo"])
+    auditor = await identity.new_person(tenant, roles=["auditor"])
+    office = bearer(dispatcher.gateway_token)
+    customer = await client.post(
+        "/v1/customers", json={"name": "Mr Holmes", "area_id": area}, headers=office
+    )
+    site = await client.post(
+        "/v1/sites",
+        json={
+            "customer_id": customer.json()["id"],
+            "area_id": area,
+            "name": "221B",
+            "address": "221B Baker Street",
+        },
+        headers=office,
+    )
+    assert site.status_code == 201, site.text
+    site_id = site.json()["id"]
+    written = await client.put(
+        f"/v1/sites/{site_id}/secrets/door_code", json={"value": DOOR_CODE}, headers=office
+    )
+    assert written.status_code == 204, written.text
+    url = f"/v1/customers/{customer.json()['id']}/export"
+    privacy = bearer(dpo.gateway_token)
+
+    plain = await client.get(url, headers=privacy)
+    assert plain.status_code == 200, plain.text
+    assert DOOR_CODE not in plain.text
+    [code] = plain.json()["sites"][0]["secrets"]
+    assert (code["kind"], code["version"]) == ("door_code", 1) and "value" not in code
+
+    no_reason = await client.get(url, params={"include_secret_values": "true"}, headers=privacy)
+    assert no_reason.status_code == 422 and no_reason.json()["code"] == "validation_error"
+    reason = "Data subject request DSR-2026-118"
+    with_values = await client.get(
+        url, params={"include_secret_values": "true", "reason": reason}, headers=privacy
+    )
+    assert with_values.status_code == 200, with_values.text
+    assert with_values.json()["sites"][0]["secrets"][0]["value"] == DOOR_CODE
+
+    trail = await client.get(
+        "/v1/audit-events",
+        params={"action": "customer.export"},
+        headers=bearer(auditor.gateway_token),
+    )
+    assert trail.status_code == 200, trail.text
+    exports = {(tuple(e["fields"]), e["reason"]) for e in trail.json()["items"]}
+    assert exports == {((), None), (("door_code",), reason)}
+    assert DOOR_CODE not in trail.text

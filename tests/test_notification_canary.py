@@ -1,8 +1,9 @@
 """Nothing sensitive leaves through notification: a site with a planted door code and a
 customer with a planted email and phone go through filing, assignment and completion with
 every service as its own process; the technician gets an inbox entry, an email and an SMS,
-a partner gets signed webhooks — and none of those, no log line and no span of any
-service holds a planted value.
+a partner gets signed webhooks, the auditor hears of the DPO's export with code values —
+and none of those, no log line and no span of any service holds a planted value (nor the
+DPO's stated reason).
 
 Spans are exported to each service's log (``OTEL_TRACES_EXPORTER=console``), so reading
 the logs reads the spans too.
@@ -41,6 +42,8 @@ CANARIES = {
     "phone": "+358 40 555 0199",
     "name": "Cassandra Canaryfield",
     "address": "99 Canary Row",
+    # A DPO's stated reason for exporting code values: kept in the audit trail only.
+    "export_reason": "Canary reason Wendlebury 4417",
 }
 SMS_PATH = "/sms"
 HOOK_PATH = "/partner/hooks"
@@ -110,6 +113,8 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
         admin = await people.new_person(tenant, roles=["admin"])
         dispatcher = await people.new_person(tenant, roles=["dispatcher"], area_ids=[area])
         technician = await people.new_person(tenant, roles=["technician"], area_ids=[area])
+        dpo = await people.new_person(tenant, roles=["dpo"])
+        auditor = await people.new_person(tenant, roles=["auditor"])
 
     async with httpx.AsyncClient(base_url=stack.endpoints.gateway_url, timeout=20) as http:
         hook = await http.post(
@@ -177,6 +182,17 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
             assert loop.time() < deadline, shown.text
             await asyncio.sleep(0.05)
         assert shown.json()["value"] == CANARIES["door_code"]  # the one place it may appear
+        export = f"/v1/customers/{customer.json()['id']}/export"
+        plain = await http.get(export, headers=bearer(dpo))
+        assert plain.status_code == 200, plain.text
+        assert CANARIES["door_code"] not in plain.text  # listed by kind and date only
+        # The DPO asks for the values, with a reason: the auditors are told, without either.
+        with_values = await http.get(
+            export,
+            params={"include_secret_values": "true", "reason": CANARIES["export_reason"]},
+            headers=bearer(dpo),
+        )
+        assert with_values.status_code == 200, with_values.text
         for step in ("start", "complete"):
             moved = await http.post(
                 f"/v1/work-orders/{order_id}/{step}", json={}, headers=bearer(technician)
@@ -189,18 +205,23 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
                 {"work_order.created", "work_order.assigned", "work_order.completed"} <= types
                 and bool(mailbox.to(technician.email))
                 and bool(receiver.at(SMS_PATH))
+                and bool(mailbox.to(auditor.email))
             )
 
         await eventually(everything_arrived, timeout=20)
         inbox = await http.get("/v1/me/notifications", headers=bearer(technician))
         assert inbox.status_code == 200, inbox.text
         assert [n["work_order_id"] for n in inbox.json()["items"]] == [order_id]
+        alerts = await http.get("/v1/me/notifications", headers=bearer(auditor))
+        assert alerts.status_code == 200, alerts.text
+        assert [n["type"] for n in alerts.json()["items"]] == ["security.secret_values_exported"]
 
     told = {
         "emails": b"".join(mailbox.raw).decode(errors="replace"),
         "sms": "".join(r.body.decode() for r in receiver.at(SMS_PATH)),
         "webhooks": "".join(r.body.decode() for r in receiver.at(HOOK_PATH)),
         "inbox": inbox.text,
+        "auditor's inbox": alerts.text,
     }
     assert order_id in told["webhooks"] and order_id.split("-")[0].upper() in told["sms"]
     for channel, text in told.items():

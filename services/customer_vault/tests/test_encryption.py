@@ -267,7 +267,9 @@ async def test_operators_rotate_a_tenant_key_from_the_command_line(
         timeout=60,
     )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip() == "tenant key now at version 2; 1 data keys re-wrapped"
+    assert completed.stdout.strip() == (
+        "tenant key now at version 2; 1 data keys re-wrapped; 0 codes re-sealed to their site"
+    )
     await grant(customer_vault, place, user_id="tech-1")
     technician = await customer_vault.mint.user(tenant, roles=["technician"], user_id="tech-1")
     assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"

@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
@@ -30,8 +29,10 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_platform.errors import (
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
 )
 
 from .fake_common import Call, bearer_claims, now, record
@@ -39,6 +40,9 @@ from .fake_identity import TENANT, FakeIdentity
 
 AUDIENCE = "customer_vault"
 HIDE_AFTER_SECONDS = 30
+#: Exports with code values a caller may make (the service's limit, in small).
+EXPORT_VALUES_LIMIT = 2
+EXPORT_VALUES_WINDOW_SECONDS = 86400
 _KIND_NAMES = {
     pb.SECRET_KIND_DOOR_CODE: "door_code",
     pb.SECRET_KIND_ALARM_CODE: "alarm_code",
@@ -61,6 +65,7 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         self.grants: list[pb.Grant] = []
         self.events: list[pb.AuditEvent] = []
         self.erased: set[str] = set()
+        self.value_exports: dict[str, int] = defaultdict(int)
         #: What every list answers as its next page token.
         self.next_page_token = ""
         self.verification = pb.VerifyAuditTrailResponse(ok=True, checked=0)
@@ -297,10 +302,57 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         return self.verification
 
     async def ExportCustomer(self, request: Any, context: Any) -> pb.ExportCustomerResponse:
-        self._begin("ExportCustomer", request, context)
+        caller = self._begin("ExportCustomer", request, context)
         customer = self._customer(request.id)
-        document = {"customer": MessageToDict(customer), "access": []}
-        return pb.ExportCustomerResponse(document=json.dumps(document).encode())
+        if request.include_secret_values:
+            if not request.reason.strip():
+                raise InvalidArgument("exporting the values of codes needs a reason")
+            self.value_exports[caller] += 1
+            if self.value_exports[caller] > EXPORT_VALUES_LIMIT:
+                raise ResourceExhausted(
+                    "too many exports with code values; try again later",
+                    retry_after_seconds=EXPORT_VALUES_WINDOW_SECONDS,
+                )
+        return pb.ExportCustomerResponse(
+            document=json.dumps(self._export(customer, request.include_secret_values)).encode()
+        )
+
+    def _export(self, customer: pb.Customer, with_values: bool) -> dict[str, Any]:
+        sites = [site for site in self.sites.values() if site.customer_id == customer.id]
+        return {
+            "format": "fieldvault.customer_export.v1",
+            "exported_at": "2026-12-04T10:00:00+00:00",
+            "tenant_id": customer.tenant_id,
+            "secret_values_included": with_values,
+            "customer": {
+                **{k: getattr(customer, k) for k in ("id", "name", "email", "phone")},
+                **{"address": customer.address, "notes": customer.notes},
+                **{"area_id": customer.area_id or None},
+                **{"created_at": None, "updated_at": None},
+            },
+            "sites": [
+                {
+                    **{"id": site.id, "area_id": site.area_id, "name": site.name},
+                    **{"address": site.address, "access_instructions": ""},
+                    "created_at": None,
+                    "secrets": [
+                        {
+                            "kind": _KIND_NAMES[kind],
+                            "version": 1,
+                            "written_by": "someone",
+                            "written_at": None,
+                            **({"value": value} if with_values else {}),
+                        }
+                        for (site_id, kind), (value, _) in self.secrets.items()
+                        if site_id == site.id
+                    ],
+                }
+                for site in sites
+            ],
+            "contracts": [],
+            "grants": [],
+            "access_history": [],
+        }
 
     async def EraseCustomer(self, request: Any, context: Any) -> pb.EraseCustomerResponse:
         self._begin("EraseCustomer", request, context)

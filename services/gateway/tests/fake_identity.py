@@ -36,6 +36,7 @@ from fieldvault_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     Unauthenticated,
 )
 
@@ -48,6 +49,8 @@ ORGANIZATION = "org-own"
 CLIENT_ID = "fvc_partner"
 CLIENT_SECRET = "CANARY-client-secret+/=9f2"
 OPERATOR_TOKEN = "CANARY-operator-token-77aa"
+#: The one-time code the fake's step-up accepts.
+STEP_UP_CODE = "246810"
 #: The gateway-audience tokens the gateway presents for exchange.
 AUDIENCE = "gateway"
 #: Who the caller is and what they may do: an exchanged token keeps these (a claim the
@@ -228,6 +231,19 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             token_type="Bearer",
             expires_in=300,
             scope="work_orders:read",
+        )
+
+    async def IssueStepUpToken(
+        self, request: pb.IssueStepUpTokenRequest, context: Any
+    ) -> pb.IssueStepUpTokenResponse:
+        """The tenant's policy asks for a code; this fake accepts only ``STEP_UP_CODE``."""
+        self._record("IssueStepUpToken", request, context)
+        if not request.otp:
+            raise PermissionDenied("break-glass needs a code", code="step_up_required")
+        if request.otp != STEP_UP_CODE:
+            raise PermissionDenied("the code is not valid", code="invalid_otp")
+        return pb.IssueStepUpTokenResponse(
+            step_up_token=f"step-up-for-{request.site_id}-{request.secret_kind}", expires_in=60
         )
 
     async def GetMe(self, request: pb.GetMeRequest, context: Any) -> pb.GetMeResponse:

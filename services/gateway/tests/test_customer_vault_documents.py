@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
@@ -194,6 +195,71 @@ async def test_the_export_is_the_vaults_json_document_uncached(fake: VaultGatewa
     assert fake.vault.requests("ExportCustomer")[0].request_id == "req-export-1"
 
 
+async def test_code_values_are_exported_only_when_asked_for_with_a_reason(
+    fake: VaultGateway,
+) -> None:
+    customer_id = await a_customer(fake)
+    fake.vault.sites["s-1"] = pb.Site(id="s-1", customer_id=customer_id, area_id="a-1")
+    fake.vault.secrets[("s-1", pb.SECRET_KIND_DOOR_CODE)] = ("C0DE-4711", pb.SecretMetadata())
+    url = f"/v1/customers/{customer_id}/export"
+
+    plain = await fake.client.get(url, headers=fake.bearer())
+    assert plain.status_code == 200, plain.text
+    assert "C0DE-4711" not in plain.text
+    assert plain.json()["sites"][0]["secrets"][0]["kind"] == "door_code"
+
+    for params in (
+        {"include_secret_values": "true"},
+        {"include_secret_values": "true", "reason": " "},
+    ):
+        refused = await fake.client.get(url, params=params, headers=fake.bearer())
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "validation_error"
+        assert refused.json()["errors"][0]["field"] == "query.reason"
+    assert len(fake.vault.requests("ExportCustomer")) == 1, "refused before the vault is asked"
+
+    reason = "Art. 15 request of 2026-12-04"
+    with_values = await fake.client.get(
+        url, params={"include_secret_values": "true", "reason": reason}, headers=fake.bearer()
+    )
+    assert with_values.status_code == 200, with_values.text
+    assert with_values.json()["sites"][0]["secrets"][0]["value"] == "C0DE-4711"
+    assert with_values.headers["cache-control"] == "no-store"
+    forwarded = fake.vault.requests("ExportCustomer")[-1]
+    assert (forwarded.include_secret_values, forwarded.reason) == (True, reason)
+
+
+async def test_too_many_exports_with_code_values_is_429_with_retry_after(
+    fake: VaultGateway,
+) -> None:
+    customer_id = await a_customer(fake)
+    params = {"include_secret_values": "true", "reason": "Art. 15 request of 2026-12-04"}
+    url = f"/v1/customers/{customer_id}/export"
+    for _ in range(2):  # the fake's limit
+        assert (await fake.client.get(url, params=params, headers=fake.bearer())).status_code == 200
+
+    response = await fake.client.get(url, params=params, headers=fake.bearer())
+
+    assert response.status_code == 429, response.text
+    assert response.json()["code"] == "rate_limited"
+    assert response.headers["retry-after"] == "86400"
+
+
+async def test_an_export_with_code_values_nobody_asked_for_never_leaves(
+    fake: VaultGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer_id = await a_customer(fake)
+    fake.vault.sites["s-1"] = pb.Site(id="s-1", customer_id=customer_id, area_id="a-1")
+    fake.vault.secrets[("s-1", pb.SECRET_KIND_DOOR_CODE)] = ("C0DE-4711", pb.SecretMetadata())
+    exporting = fake.vault._export
+    monkeypatch.setattr(fake.vault, "_export", lambda customer, _: exporting(customer, True))
+
+    response = await fake.client.get(f"/v1/customers/{customer_id}/export", headers=fake.bearer())
+
+    assert response.status_code == 500
+    assert "C0DE-4711" not in response.text
+
+
 async def test_an_erased_customers_export_is_410(fake: VaultGateway) -> None:
     customer_id = await a_customer(fake)
     fake.vault.erased.add(customer_id)
@@ -342,3 +408,23 @@ async def test_audit_verification_names_the_first_broken_record(
 
     assert response.status_code == 200, response.text
     assert response.json() == expected
+
+
+async def test_the_stated_reason_is_in_no_span(
+    fake: VaultGateway, spans: InMemorySpanExporter
+) -> None:
+    customer_id = await a_customer(fake)
+    reason = "Canary reason Marrowfield 7731"
+
+    response = await fake.client.get(
+        f"/v1/customers/{customer_id}/export",
+        params={"include_secret_values": "true", "reason": reason},
+        headers=fake.bearer(),
+    )
+
+    assert response.status_code == 200, response.text
+    finished = spans.get_finished_spans()
+    assert finished, "the request must have produced spans"
+    for span in finished:
+        texts = [span.name, *(str(value) for value in (span.attributes or {}).values())]
+        assert not [text for text in texts if "Marrowfield" in text], span.name

@@ -15,7 +15,7 @@ import pytest
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
 from .fake_customer_vault import VaultGateway, fake_vault_gateway
-from .fake_identity import USER
+from .fake_identity import STEP_UP_CODE, USER
 
 CANARY = "CANARY-door-4711"
 FULL_CUSTOMER = {
@@ -340,19 +340,59 @@ async def test_a_granted_reveal_is_uncacheable_and_correlated_with_the_request(
     )
 
 
-async def test_break_glass_is_passed_on_with_its_reason(fake: VaultGateway) -> None:
+async def test_break_glass_is_passed_on_with_its_reason_and_identitys_step_up(
+    fake: VaultGateway,
+) -> None:
     site_id = await site_with_door_code(fake)
 
     response = await fake.client.post(
         f"/v1/sites/{site_id}/secrets/door_code/reveal",
-        json={"break_glass": True, "reason": "fire alarm, no technician"},
+        json={"break_glass": True, "reason": "fire alarm, no technician", "otp": STEP_UP_CODE},
         headers=fake.bearer(),
     )
 
     assert response.status_code == 200, response.text
+    (step_up,) = fake.identity.requests("IssueStepUpToken")
+    assert (step_up.purpose, step_up.otp, step_up.site_id, step_up.secret_kind) == (
+        "break_glass",
+        STEP_UP_CODE,
+        site_id,
+        "door_code",
+    )
     (reveal,) = fake.vault.requests("RevealSecret")
     assert reveal.break_glass is True and reveal.reason == "fire alarm, no technician"
+    assert reveal.step_up_token == f"step-up-for-{site_id}-door_code"
     assert reveal.request_id == response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(("otp", "code"), [(None, "step_up_required"), ("135790", "invalid_otp")])
+async def test_break_glass_refused_by_identity_never_reaches_the_vault(
+    fake: VaultGateway, otp: str | None, code: str
+) -> None:
+    site_id = await site_with_door_code(fake)
+
+    response = await fake.client.post(
+        f"/v1/sites/{site_id}/secrets/door_code/reveal",
+        json={"break_glass": True, "reason": "fire alarm, no technician", "otp": otp},
+        headers=fake.bearer(),
+    )
+
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == code
+    assert fake.vault.requests("RevealSecret") == []
+    assert "135790" not in response.text
+
+
+async def test_a_reveal_with_a_grant_does_not_ask_identity_for_a_step_up(
+    fake: VaultGateway,
+) -> None:
+    site_id = await site_with_door_code(fake)
+    await fake.client.post(
+        f"/v1/sites/{site_id}/secrets/door_code/reveal",
+        json={"reason": "stuck at the gate"},
+        headers=fake.bearer(),
+    )
+    assert fake.identity.requests("IssueStepUpToken") == []
 
 
 async def test_a_reveal_without_a_grant_is_403_no_active_grant(fake: VaultGateway) -> None:

@@ -118,6 +118,7 @@ async def _tenant_with_admin(platform: Platform, slug: str) -> dict[str, str]:
         headers=bearer(OPERATOR_TOKEN),
     )
     assert created.status_code == 201, created.text
+    assert created.json()["tenant"]["break_glass_step_up_required"] is True  # on by default
     token = created.json()["admin_invitation_url"].split("#token=", 1)[1]
     accepted = await client.post(
         "/v1/invitations/accept", json={"token": token, "password": PASSWORD}

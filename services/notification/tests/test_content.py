@@ -39,7 +39,9 @@ def test_every_template_uses_only_safe_fields(event_type: str) -> None:
     assert used <= SAFE_FIELDS, used - SAFE_FIELDS
 
 
-@pytest.mark.parametrize("field", ["work_order_id", "site_id", "user_id", "webhook_id"])
+@pytest.mark.parametrize(
+    "field", ["work_order_id", "site_id", "user_id", "customer_id", "webhook_id"]
+)
 @pytest.mark.parametrize("value", CANARIES)
 def test_an_id_field_refuses_anything_but_an_id(field: str, value: str) -> None:
     with pytest.raises(UnsafeFact) as refused:
@@ -51,6 +53,14 @@ def test_an_id_field_refuses_anything_but_an_id(field: str, value: str) -> None:
 def test_a_vocabulary_field_refuses_free_text(field: str) -> None:
     with pytest.raises(UnsafeFact):
         SafeFacts.of(**{field: "door code is 4711#"})  # type: ignore[arg-type]
+
+
+def test_a_list_of_code_kinds_refuses_free_text() -> None:
+    with pytest.raises(UnsafeFact):
+        SafeFacts.of(secret_kinds=["door_code", "door code is 4711#"])
+    assert SafeFacts.of(secret_kinds=["alarm_code", "door_code"]).secret_kinds == (
+        "alarm_code, door_code"
+    )
 
 
 def test_rendering_refuses_anything_but_safe_facts() -> None:

@@ -59,6 +59,35 @@ async def test_a_break_glass_reveal_reaches_every_auditor_and_nobody_else(
     assert not n.mailbox.to(dispatcher.email)
 
 
+async def test_an_export_with_code_values_reaches_every_auditor_naming_the_kinds_only(
+    notification: Notification,
+) -> None:
+    n = notification
+    tenant = await n.people.new_tenant()
+    auditors = [await n.people.new_person(tenant, roles=["auditor"]) for _ in range(2)]
+    dpo = await n.people.new_person(tenant, roles=["dpo"])
+    export = vault_pb.SecretValuesExported(
+        event_id=uuid.uuid4().hex,
+        tenant_id=tenant.id,
+        audit_event_id=str(uuid.uuid4()),
+        user_id=dpo.id,
+        customer_id=str(uuid.uuid4()),
+        kinds=["alarm_code", "door_code"],
+    )
+    await publish(n.js, "customer_vault", "secret_values_exported", export)
+
+    async def everyone_mailed() -> bool:
+        return all(n.mailbox.to(a.email) for a in auditors)
+
+    await eventually(everyone_mailed)
+    for auditor in auditors:
+        [entry] = await inbox(n, auditor)
+        assert entry.type == "security.secret_values_exported"
+        assert dpo.id in entry.body and export.customer_id in entry.body
+        assert "alarm_code, door_code" in entry.body
+    assert await inbox(n, dpo) == []
+
+
 async def test_a_reveal_rate_alert_reaches_the_auditors(notification: Notification) -> None:
     n = notification
     tenant = await n.people.new_tenant()

@@ -101,11 +101,30 @@ def instrument_engine(engine: AsyncEngine) -> None:
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
 
 
+#: Span attributes that hold a request's URL or target with its query string.
+_URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+
+
+def _drop_query(span: Any, scope: dict[str, Any]) -> None:
+    """Keep query strings out of spans: they can carry personal data (``?email=``) or a
+    stated reason (a GDPR export's ``reason``)."""
+    if span is None or not span.is_recording() or not scope.get("query_string"):
+        return
+    recorded = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        if key in recorded:
+            span.set_attribute(key, str(recorded[key]).split("?", 1)[0])
+    if "url.query" in recorded:
+        span.set_attribute("url.query", "")
+
+
 def instrument_fastapi(app: Any) -> None:
     """Trace every request of a FastAPI app (route templates, not raw paths with ids)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz", server_request_hook=_drop_query
+    )
 
 
 def shutdown() -> None:

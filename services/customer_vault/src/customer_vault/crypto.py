@@ -1,8 +1,10 @@
 """Field encryption with a customer's data key: AES-256-GCM, bound to where it is stored.
 
-The associated data names tenant, customer, table, record and field, so a
-ciphertext copied into another row, another field or another customer's
-record fails authentication instead of decrypting there. Every stored value
+The associated data names tenant, customer, table, record and field — and,
+for a record that belongs to something inside the customer (a code to its
+site), that owner too — so a ciphertext copied into another row, another
+field, another site or another customer's record fails authentication
+instead of decrypting there. Every stored value
 is ``version byte || 96-bit random nonce || ciphertext+tag``.
 
 Data keys are cached in memory (bounded, short-lived) so that a technician's
@@ -51,9 +53,14 @@ class FieldLocation:
     table: str
     record_id: str
     field: str
+    #: What the record belongs to within the customer (``site:<id>``); None for
+    #: the original layout, which names the record alone.
+    owner: str | None = None
 
     def associated_data(self) -> bytes:
-        parts = ("fieldvault/v1", self.tenant_id, self.customer_id, self.table)
+        parts: tuple[str, ...] = ("fieldvault/v1", self.tenant_id, self.customer_id, self.table)
+        if self.owner is not None:
+            parts = ("fieldvault/v2", self.tenant_id, self.customer_id, self.table, self.owner)
         return _SEPARATOR.join((*parts, self.record_id, self.field)).encode()
 
 
@@ -65,35 +72,53 @@ class CustomerCipher:
         self._customer_id = customer_id
         self._aead = AESGCM(key)
 
-    def _location(self, table: str, record_id: str, field: str) -> bytes:
+    def _location(self, table: str, record_id: str, field: str, owner: str | None) -> bytes:
         return FieldLocation(
-            self._tenant_id, self._customer_id, table, record_id, field
+            self._tenant_id, self._customer_id, table, record_id, field, owner
         ).associated_data()
 
-    def seal(self, table: str, record_id: str, field: str, value: str | bytes) -> bytes:
+    def seal(
+        self,
+        table: str,
+        record_id: str,
+        field: str,
+        value: str | bytes,
+        *,
+        owner: str | None = None,
+    ) -> bytes:
         plaintext = value.encode() if isinstance(value, str) else value
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext, self._location(table, record_id, field))
-        return _FORMAT_V1 + nonce + sealed
+        location = self._location(table, record_id, field, owner)
+        return _FORMAT_V1 + nonce + self._aead.encrypt(nonce, plaintext, location)
 
     def seal_optional(self, table: str, record_id: str, field: str, value: str) -> bytes | None:
         """Ciphertext of a non-empty value; None stores "not given" (an empty field)."""
         return self.seal(table, record_id, field, value) if value else None
 
-    def open_bytes(self, table: str, record_id: str, field: str, stored: bytes) -> bytes:
+    def open_bytes(
+        self, table: str, record_id: str, field: str, stored: bytes, *, owner: str | None = None
+    ) -> bytes:
         if len(stored) < 1 + _NONCE_BYTES + 16 or stored[:1] != _FORMAT_V1:
             raise CannotDecrypt()
         nonce, sealed = stored[1 : 1 + _NONCE_BYTES], stored[1 + _NONCE_BYTES :]
         try:
-            return self._aead.decrypt(nonce, sealed, self._location(table, record_id, field))
+            return self._aead.decrypt(nonce, sealed, self._location(table, record_id, field, owner))
         except InvalidTag:
             raise CannotDecrypt() from None
 
-    def open(self, table: str, record_id: str, field: str, stored: bytes | None) -> str:
+    def open(
+        self,
+        table: str,
+        record_id: str,
+        field: str,
+        stored: bytes | None,
+        *,
+        owner: str | None = None,
+    ) -> str:
         """The plaintext of a stored field; "" for a field never given."""
         if stored is None:
             return ""
-        return self.open_bytes(table, record_id, field, stored).decode()
+        return self.open_bytes(table, record_id, field, stored, owner=owner).decode()
 
 
 @dataclass

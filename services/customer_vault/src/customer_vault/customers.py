@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
 from customer_vault.access import Caller, Reach, load_customer, require_area, visible_customers
@@ -30,6 +31,7 @@ from fieldvault_platform.paging import (
     time_id_cursor,
     time_id_position,
 )
+from fieldvault_platform.vault import DataKey
 
 TABLE = "customers"
 PERSONAL_FIELDS = ("name", "email", "phone", "address", "notes")
@@ -94,26 +96,26 @@ async def create_customer(
         c.blind_index.email(caller.tenant_id, values["email"]),
         c.blind_index.phone(caller.tenant_id, values["phone"]),
     )
-    data_key = await c.keys.new_data_key(caller.tenant_id)
     customer_id = str(uuid.uuid4())
-    cipher = c.keys.cipher_from_new_key(caller.tenant_id, customer_id, data_key)
-    row = Customer(
-        id=customer_id,
-        tenant_id=caller.tenant_id,
-        area_id=area,
-        wrapped_key=data_key.wrapped,
-        key_version=wrapped_version(data_key.wrapped),
-        email_index=email_index,
-        phone_index=phone_index,
-        version=1,
-        created_at=now,
-        updated_at=now,
-        **{
-            f"{field}_ct": cipher.seal_optional(TABLE, customer_id, field, value)
-            for field, value in values.items()
-        },
-    )
-    async with c.database.unit_of_work() as session:
+
+    async def store(session: AsyncSession, data_key: DataKey) -> tuple[Customer, CustomerCipher]:
+        cipher = c.keys.cipher_from_new_key(caller.tenant_id, customer_id, data_key)
+        row = Customer(
+            id=customer_id,
+            tenant_id=caller.tenant_id,
+            area_id=area,
+            wrapped_key=data_key.wrapped,
+            key_version=wrapped_version(data_key.wrapped),
+            email_index=email_index,
+            phone_index=phone_index,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            **{
+                f"{field}_ct": cipher.seal_optional(TABLE, customer_id, field, value)
+                for field, value in values.items()
+            },
+        )
         session.add(row)
         await audit.record(
             session,
@@ -129,6 +131,9 @@ async def create_customer(
             ),
             now=now,
         )
+        return row, cipher
+
+    row, cipher = await c.keys.store_with_new_data_key(c.database, caller.tenant_id, store)
     return _view(row, cipher)
 
 

@@ -9,11 +9,13 @@ upload and read them; every upload and download is audited.
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
 from customer_vault.access import Caller
@@ -23,6 +25,7 @@ from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import wrapped_version
 from customer_vault.models import DpaDocument, OrganizationKey
 from fieldvault_platform.errors import NotFound
+from fieldvault_platform.vault import DataKey
 
 TABLE = "dpa_documents"
 
@@ -39,20 +42,20 @@ async def _organization_cipher(
     async with c.database.unit_of_work() as session:
         holder = await session.get(OrganizationKey, (caller.tenant_id, organization_id))
     if holder is None and create:
-        data_key = await c.keys.new_data_key(caller.tenant_id)
-        try:
-            async with c.database.unit_of_work() as session:
-                session.add(
-                    OrganizationKey(
-                        tenant_id=caller.tenant_id,
-                        organization_id=organization_id,
-                        wrapped_key=data_key.wrapped,
-                        key_version=wrapped_version(data_key.wrapped),
-                        created_at=now,
-                    )
+
+        async def store(session: AsyncSession, data_key: DataKey) -> None:
+            session.add(
+                OrganizationKey(
+                    tenant_id=caller.tenant_id,
+                    organization_id=organization_id,
+                    wrapped_key=data_key.wrapped,
+                    key_version=wrapped_version(data_key.wrapped),
+                    created_at=now,
                 )
-        except IntegrityError:
-            pass  # a concurrent first upload made it: use that one
+            )
+
+        with suppress(IntegrityError):  # a concurrent first upload made it: use that one
+            await c.keys.store_with_new_data_key(c.database, caller.tenant_id, store)
         async with c.database.unit_of_work() as session:
             holder = await session.get(OrganizationKey, (caller.tenant_id, organization_id))
     if holder is None:

@@ -29,6 +29,7 @@ BREAK_GLASS_REVEAL = "break_glass_reveal"
 REVEAL_RATE_EXCEEDED = "reveal_rate_exceeded"
 CUSTOMER_ERASED = "customer_erased"
 SITE_AREA_CHANGED = "site_area_changed"
+SECRET_VALUES_EXPORTED = "secret_values_exported"  # noqa: S105 (an event name)
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -155,3 +156,25 @@ def site_area_changed(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SITE_AREA_CHANGED, message=message)
+
+
+def secret_values_exported(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit_event_id: str,
+    user_id: str,
+    customer_id: str,
+    kinds: Sequence[str],
+    at: datetime,
+) -> str:
+    message = pb.SecretValuesExported(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        audit_event_id=audit_event_id,
+        user_id=user_id,
+        customer_id=customer_id,
+        kinds=list(kinds),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=SECRET_VALUES_EXPORTED, message=message)

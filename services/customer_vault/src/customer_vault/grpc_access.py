@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import audit, audit_queries, gdpr, grants, reveal, service
+from customer_vault import audit, audit_queries, gdpr, gdpr_export, grants, reveal, service
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
@@ -43,6 +43,7 @@ class AccessRpcs:
             reason=request.reason,
             request_id=request_id(context, request.request_id),
             now=_now(),
+            step_up_token=request.step_up_token,
         )
         return pb.RevealSecretResponse(
             kind=SECRET_KINDS[revealed.kind],
@@ -146,10 +147,12 @@ class AccessRpcs:
         self, request: pb.ExportCustomerRequest, context: Context
     ) -> pb.ExportCustomerResponse:
         who = caller(await self._components.callers.principal(context), "customers:export")
-        document = await gdpr.export_customer(
+        document = await gdpr_export.export_customer(
             self._components,
             who,
             customer_id=request.id,
+            include_secret_values=request.include_secret_values,
+            reason=request.reason,
             request_id=request_id(context, request.request_id),
             now=_now(),
         )

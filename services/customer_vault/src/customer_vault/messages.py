@@ -106,8 +106,9 @@ def contract_message(view: ContractView) -> pb.Contract:
         customer_id=row.customer_id,
         filename=view.filename,
         content_type=row.content_type,
-        size=row.size,
-        sha256=row.sha256,
+        # An erased customer's contracts keep no size or hash (they are never listed then).
+        size=row.size or 0,
+        sha256=row.sha256 or "",
         create_time=timestamp(row.created_at),
         uploaded_by=row.uploaded_by,
     )
@@ -177,8 +178,9 @@ def dpa_document_message(view: DpaDocumentView) -> pb.DpaDocument:
         organization_id=row.organization_id,
         filename=view.filename,
         content_type=row.content_type,
-        size=row.size,
-        sha256=row.sha256,
+        # An erased customer's contracts keep no size or hash (they are never listed then).
+        size=row.size or 0,
+        sha256=row.sha256 or "",
         create_time=timestamp(row.created_at),
         uploaded_by=row.uploaded_by,
     )

@@ -110,6 +110,11 @@ class SiteSecret(Base):
     version: Mapped[int] = mapped_column(Integer)
     #: None once the customer is erased.
     value_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Which associated data ``value_ct`` is sealed with: 1 (rows written before
+    #: 0006) names the record and kind; 2 also names the site, so a row moved to
+    #: another site of the same customer no longer decrypts. Key rotation and
+    #: the site's next code write re-seal version 1 rows.
+    aad_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     written_by: Mapped[str] = mapped_column(String(100))
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -124,8 +129,10 @@ class Contract(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     filename_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    #: Size and SHA-256 of the plaintext: None once the customer is erased (a
+    #: hash of a known document would still prove what it said).
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
     content_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -248,6 +255,21 @@ class AuditRecord(Base):
         Index("ix_audit_records_customer", "tenant_id", "customer_id"),
         Index("ix_audit_records_time", "tenant_id", "occurred_at"),
     )
+
+
+class TenantKeyState(Base):
+    """Per tenant: which Transit key versions are destroyed (or about to be).
+
+    Storing a new wrapped data key and deciding to destroy old key versions
+    both lock this row, so a data key handed out under a version that is then
+    destroyed can never be stored (see :mod:`customer_vault.keys`).
+    """
+
+    __tablename__ = "tenant_key_states"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    #: Data keys wrapped with a version below this are refused: it is retired.
+    retired_below: Mapped[int] = mapped_column(Integer)
 
 
 class AuditChainHead(Base):

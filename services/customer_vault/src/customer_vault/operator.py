@@ -3,7 +3,8 @@
 ``python -m customer_vault rotate-tenant-key TENANT_ID`` adds a version to the
 tenant's key-encryption key in Vault Transit and re-wraps every data key of
 that tenant with it, while the service keeps serving (records are not
-re-encrypted). It prints counts only, never key material.
+re-encrypted, except codes sealed before their site was bound into the
+associated data, which are re-sealed). It prints counts only, never key material.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
+from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.db import Database
 from fieldvault_platform.vault import VaultClient
 
@@ -25,10 +27,12 @@ async def rotate_tenant_key(arguments: list[str]) -> None:
     try:
         keys = TenantKeys(VaultClient(settings), DataKeyCache(max_entries=0, ttl_seconds=0))
         result = await keys.rotate(database, arguments[0])
+        resealed = await reseal_site_unbound(keys, database, arguments[0])
     finally:
         await database.dispose()
     print(  # noqa: T201 (a command's answer to the operator)
-        f"tenant key now at version {result.key_version}; {result.rewrapped} data keys re-wrapped"
+        f"tenant key now at version {result.key_version}; {result.rewrapped} data keys "
+        f"re-wrapped; {resealed} codes re-sealed to their site"
     )
 
 

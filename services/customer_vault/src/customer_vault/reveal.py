@@ -1,7 +1,8 @@
 """Reveal: the one way a secret value leaves the service.
 
 A user's token + an active grant naming this site and kind (or a
-dispatcher's break-glass with a reason, in their own area) + not over the
+dispatcher's break-glass with a reason, in their own area, with identity's
+step-up token for it — :mod:`customer_vault.step_up`) + not over the
 reveal rate + (subcontractor) an active DPA. The value is decrypted first,
 then the audit record is committed, and only then is the value returned: if
 the audit write fails nothing is revealed, and if Vault fails nothing is
@@ -22,7 +23,12 @@ from customer_vault.access import Caller, active_grant_clause, caller, grantee_c
 from customer_vault.components import Components
 from customer_vault.keys import Erased
 from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
-from customer_vault.site_secrets import TABLE, check_kind, latest_secret
+from customer_vault.site_secrets import check_kind, latest_secret, open_secret
+from customer_vault.step_up import (
+    STEP_UP_REQUIRED,
+    STEP_UP_REQUIRED_MESSAGE,
+    break_glass_stepped_up,
+)
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import (
     InvalidArgument,
@@ -61,7 +67,14 @@ class _Decision:
 
 
 async def _decide(
-    c: Components, who: Caller, *, site_id: str, kind: str, break_glass: bool, now: datetime
+    c: Components,
+    who: Caller,
+    *,
+    site_id: str,
+    kind: str,
+    break_glass: bool,
+    stepped_up: bool,
+    now: datetime,
 ) -> _Decision:
     settings = c.settings
     window_start = now - timedelta(seconds=settings.reveal_rate_window_seconds)
@@ -92,6 +105,8 @@ async def _decide(
         elif break_glass:
             if site.area_id not in who.area_ids:
                 decision.denial = "not_in_your_areas"
+            elif not stepped_up:
+                decision.denial = STEP_UP_REQUIRED
         else:
             grants = (
                 await session.scalars(
@@ -135,6 +150,7 @@ async def reveal(
     reason: str,
     request_id: str,
     now: datetime,
+    step_up_token: str = "",
 ) -> Revealed:
     check_kind(kind)
     who = caller(principal)
@@ -149,7 +165,18 @@ async def reveal(
     if len(reason) > 500:
         raise InvalidArgument("reason must be at most 500 characters")
 
-    decision = await _decide(c, who, site_id=site_id, kind=kind, break_glass=break_glass, now=now)
+    stepped_up = break_glass and await break_glass_stepped_up(
+        c, principal, step_up_token=step_up_token, site_id=site_id, kind=kind
+    )
+    decision = await _decide(
+        c,
+        who,
+        site_id=site_id,
+        kind=kind,
+        break_glass=break_glass,
+        stepped_up=stepped_up,
+        now=now,
+    )
     if decision.denial is None and not break_glass:
         decision.grant = await _usable_grant(c, who.tenant_id, decision.candidates)
         if decision.grant is None:
@@ -163,7 +190,7 @@ async def reveal(
         if secret is None or secret.value_ct is None:
             raise NotFound(f"no {kind} is stored for this site")
         cipher = await c.keys.cipher(decision.customer)
-        value = cipher.open(TABLE, secret.id, kind, secret.value_ct)
+        value = open_secret(cipher, secret)
 
     purpose = (
         BREAK_GLASS_PURPOSE if break_glass else (grant.work_order_id if grant else decision.purpose)
@@ -229,4 +256,5 @@ _DENIAL_MESSAGES = {
     "not_permitted": "your role does not reveal secrets",
     "not_in_your_areas": "break-glass is limited to sites in your areas",
     "dpa_inactive": "your organisation has no active data-processing agreement",
+    STEP_UP_REQUIRED: STEP_UP_REQUIRED_MESSAGE,
 }

@@ -7,6 +7,7 @@ from typing import Final
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.keys import RotationResult, TenantKeys, tenant_key_name
+from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import PermissionDenied
 from fieldvault_platform.vault import TransitKey
@@ -46,8 +47,14 @@ async def ensure_tenant_key(
 
 
 async def rotate_tenant_key(c: Components, principal: Principal, tenant_id: str) -> RotationResult:
-    """An admin rotates their own tenant's key; every data key is re-wrapped online."""
+    """An admin rotates their own tenant's key; every data key is re-wrapped online.
+
+    Codes still sealed without their site in the associated data are re-sealed
+    with it on the way (:func:`customer_vault.site_secrets.reseal_site_unbound`).
+    """
     who = caller(principal, TENANT_MANAGE)
     if principal.kind is not PrincipalKind.USER or (tenant_id and tenant_id != who.tenant_id):
         raise PermissionDenied("an admin rotates only their own tenant's key")
-    return await c.keys.rotate(c.database, who.tenant_id)
+    result = await c.keys.rotate(c.database, who.tenant_id)
+    await reseal_site_unbound(c.keys, c.database, who.tenant_id)
+    return result

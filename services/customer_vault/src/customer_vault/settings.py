@@ -37,8 +37,13 @@ class Settings(
     reveal_rate_window_seconds: int = Field(default=3600, ge=1)
     #: What the client is told: hide a revealed value after this many seconds.
     reveal_hide_after_seconds: int = Field(default=30, ge=1)
-    #: A break-glass reveal must say why in at least this many characters.
+    #: A break-glass reveal, or an export with code values, must say why in at
+    #: least this many characters.
     break_glass_min_reason_length: int = Field(default=10, ge=1)
+    #: GDPR exports carrying code values a DPO may make per window; the next one
+    #: is refused (429) and audited.
+    export_values_rate_limit: int = Field(default=3, ge=1)
+    export_values_rate_window_seconds: int = Field(default=86400, ge=1)
 
     #: How long a subcontractor's DPA status read from identity is trusted.
     #: A lapse also revokes the organisation's grants through identity's event.

@@ -320,3 +320,98 @@ class RequestBody(BaseModel):
     misspelt ``break_glass`` or ``emial`` never silently does something else."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# --- GDPR export document (GET /v1/customers/{id}/export) ------------------------------
+
+
+class ExportedCode(BaseModel):
+    """One version of a code. ``value`` is present only in an export the DPO asked values
+    for (``include_secret_values=true`` with a ``reason``)."""
+
+    kind: SecretKindName
+    version: int
+    written_by: str
+    written_at: datetime | None
+    value: str | None = None
+
+
+class ExportedSite(BaseModel):
+    id: str
+    area_id: str | None
+    name: str
+    address: str
+    access_instructions: str
+    created_at: datetime | None
+    secrets: list[ExportedCode]
+
+
+class ExportedPerson(BaseModel):
+    id: str
+    area_id: str | None
+    name: str
+    email: str
+    phone: str
+    address: str
+    notes: str
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class ExportedContract(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int | None
+    sha256: str | None
+    uploaded_by: str
+    created_at: datetime | None
+
+
+class ExportedGrant(BaseModel):
+    id: str
+    site_id: str
+    user_id: str | None
+    organization_id: str
+    fields: list[str]
+    work_order_id: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+    revoked_at: datetime | None
+
+
+class ExportedAccess(BaseModel):
+    """One audit record about the customer: who did what, when, why."""
+
+    id: str
+    occurred_at: datetime | None
+    actor_kind: str
+    actor_id: str
+    actor_organization_id: str | None
+    on_behalf_of: str | None
+    action: str
+    resource_type: str
+    resource_id: str | None
+    site_id: str | None
+    fields: list[str]
+    purpose: str | None
+    outcome: str
+    reason: str | None
+
+
+class CustomerExport(BaseModel):
+    """Everything held about a customer (GDPR Art. 15/20), including who accessed it."""
+
+    format: str
+    exported_at: datetime | None
+    tenant_id: str
+    #: False unless the DPO asked for the codes' values, with a reason.
+    secret_values_included: bool
+    customer: ExportedPerson
+    sites: list[ExportedSite]
+    contracts: list[ExportedContract]
+    grants: list[ExportedGrant]
+    access_history: list[ExportedAccess]
+
+    def carries_code_values(self) -> bool:
+        return any(code.value is not None for site in self.sites for code in site.secrets)

@@ -106,6 +106,8 @@ class Tenant(BaseModel):
     slug: str
     name: str
     mfa_required_roles: list[str]
+    #: A dispatcher's break-glass reveal needs the authenticator's current code.
+    break_glass_step_up_required: bool
     created_at: datetime
 
     @classmethod
@@ -115,6 +117,7 @@ class Tenant(BaseModel):
             slug=tenant.slug,
             name=tenant.name,
             mfa_required_roles=list(tenant.mfa_required_roles),
+            break_glass_step_up_required=tenant.break_glass_step_up_required,
             created_at=rfc3339(tenant.create_time),
         )
 

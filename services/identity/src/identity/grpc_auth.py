@@ -8,7 +8,7 @@ from typing import TypeAlias
 import grpc
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from identity.auth import account, delegation
+from identity.auth import account, delegation, step_up
 from identity.auth.login import login, refresh
 from identity.auth.tokens import BEARER
 from identity.components import Components
@@ -95,6 +95,21 @@ class AuthRpcs:
             self._components, subject_token=request.subject_token, audience=request.audience
         )
         return pb.ExchangeTokenResponse(access_token=issued.token, expires_in=issued.expires_in)
+
+    async def IssueStepUpToken(
+        self, request: pb.IssueStepUpTokenRequest, context: Context
+    ) -> pb.IssueStepUpTokenResponse:
+        principal = await self._components.callers.principal(context)
+        issued = await step_up.issue_step_up_token(
+            self._components,
+            principal,
+            purpose=request.purpose,
+            otp=request.otp,
+            site_id=request.site_id,
+            secret_kind=request.secret_kind,
+            source_address=request.source_address,
+        )
+        return pb.IssueStepUpTokenResponse(step_up_token=issued.token, expires_in=issued.expires_in)
 
     async def GetJwks(self, request: pb.GetJwksRequest, context: Context) -> pb.GetJwksResponse:
         return pb.GetJwksResponse(jwks_json=json.dumps(await self._components.signer.jwks()))

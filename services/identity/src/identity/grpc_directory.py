@@ -87,6 +87,11 @@ class DirectoryRpcs:
                 session,
                 actor,
                 mfa_required_roles=list(request.mfa_required_roles),
+                break_glass_step_up_required=(
+                    request.break_glass_step_up_required
+                    if request.HasField("break_glass_step_up_required")
+                    else None
+                ),
                 etag=request.etag,
                 now=_now(),
             )

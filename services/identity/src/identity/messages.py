@@ -49,6 +49,7 @@ def tenant_message(tenant: Tenant) -> pb.Tenant:
         slug=tenant.slug,
         name=tenant.name,
         mfa_required_roles=list(tenant.mfa_required_roles),
+        break_glass_step_up_required=tenant.break_glass_step_up_required,
         create_time=timestamp(tenant.created_at),
         etag=etag_of(tenant.version),
     )

@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,6 +51,10 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: Roles whose users must have a confirmed second factor.
     mfa_required_roles: Mapped[list[str]] = mapped_column(JSON)
+    #: A dispatcher's break-glass reveal needs a fresh TOTP code (step-up).
+    break_glass_step_up_required: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -169,16 +169,18 @@ class TokenSigner:
             now=self._wall_clock(), activation_delay=self._activation_delay
         )
 
-    async def sign(self, claims: Mapping[str, Any]) -> str:
+    async def sign(self, claims: Mapping[str, Any], *, token_type: str = TOKEN_TYPE) -> str:
         """A compact JWS over ``claims`` (``iss`` set to this signer's issuer).
 
         Claims are not interpreted here beyond ``iss``: building them is the
-        token contract's job. Raises Unavailable when Vault cannot be reached.
+        token contract's job. ``token_type`` is the JOSE ``typ``: an access
+        token unless said otherwise (a step-up token must never pass as one).
+        Raises Unavailable when Vault cannot be reached.
         """
         if claims.get("iss", self.issuer) != self.issuer:
             raise ValueError("claims name a different issuer than this signer")
         version = await self._signing_version()
-        header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": kid_for(self.key_name, version)}
+        header = {"alg": ALGORITHM, "typ": token_type, "kid": kid_for(self.key_name, version)}
         payload = {**claims, "iss": self.issuer}
         signing_input = f"{b64url(_canonical_json(header))}.{b64url(_canonical_json(payload))}"
         signature = await self._transit_sign(signing_input.encode("ascii"), version)

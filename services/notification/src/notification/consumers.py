@@ -1,6 +1,7 @@
 """What notification hears: identity's invitations and revoked API clients,
 work-order's lifecycle and the jobs it gives back to the office, the
-customer-vault's alerts for auditors, and its own disabled webhooks.
+customer-vault's alerts for auditors (break-glass, reveal rate, exports with
+code values), and its own disabled webhooks.
 
 Each is a durable JetStream consumer whose handler runs in the transaction
 that records the event as processed: inbox entries, queued messages and
@@ -151,7 +152,8 @@ class Handlers:
         )
 
     async def security(self, session: AsyncSession, event: ReceivedEvent) -> None:
-        """Break-glass reveals and reveal-rate alerts go to the tenant's auditors."""
+        """Break-glass reveals, reveal-rate alerts and exports with code values go to the
+        tenant's auditors."""
         if event.event_type == vault_pb.BreakGlassReveal.DESCRIPTOR.full_name:
             reveal = vault_pb.BreakGlassReveal.FromString(event.payload)
             tenant_id, event_id = reveal.tenant_id, reveal.event_id
@@ -168,6 +170,17 @@ class Handlers:
                 "security.reveal_rate_exceeded",
                 SafeFacts.of(
                     user_id=alert.user_id, limit=alert.limit, window_seconds=alert.window_seconds
+                ),
+            )
+        elif event.event_type == vault_pb.SecretValuesExported.DESCRIPTOR.full_name:
+            export = vault_pb.SecretValuesExported.FromString(event.payload)
+            tenant_id, event_id = export.tenant_id, export.event_id
+            message = render(
+                "security.secret_values_exported",
+                SafeFacts.of(
+                    user_id=export.user_id,
+                    customer_id=export.customer_id,
+                    secret_kinds=list(export.kinds),
                 ),
             )
         else:
@@ -231,6 +244,12 @@ def consumers(
         ("work_order", "returned", "notification-work-order-returns", handlers.returned),
         ("customer_vault", "break_glass_reveal", "notification-break-glass", handlers.security),
         ("customer_vault", "reveal_rate_exceeded", "notification-reveal-rate", handlers.security),
+        (
+            "customer_vault",
+            "secret_values_exported",
+            "notification-secret-values-exported",
+            handlers.security,
+        ),
         ("notification", "webhook_disabled", "notification-webhook-disabled", handlers.own),
     ]
     return [

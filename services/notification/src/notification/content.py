@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import string
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Final
@@ -60,9 +61,12 @@ class SafeFacts:
     work_order_id: str = ""
     site_id: str = ""
     user_id: str = ""
+    customer_id: str = ""
     status: str = ""
     priority: str = ""
     secret_kind: str = ""
+    #: Several kinds, e.g. "alarm_code, door_code".
+    secret_kinds: str = ""
     scheduled_start: str = ""
     scheduled_end: str = ""
     limit: str = ""
@@ -79,9 +83,11 @@ class SafeFacts:
         work_order_id: str = "",
         site_id: str = "",
         user_id: str = "",
+        customer_id: str = "",
         status: str = "",
         priority: str = "",
         secret_kind: str = "",
+        secret_kinds: Sequence[str] = (),
         scheduled_start: datetime | None = None,
         scheduled_end: datetime | None = None,
         limit: int = 0,
@@ -95,9 +101,13 @@ class SafeFacts:
             work_order_id=_id("work_order_id", work_order_id),
             site_id=_id("site_id", site_id),
             user_id=_id("user_id", user_id),
+            customer_id=_id("customer_id", customer_id),
             status=_one_of("status", status, STATUSES),
             priority=_one_of("priority", priority, PRIORITIES),
             secret_kind=_one_of("secret_kind", secret_kind, SECRET_KINDS),
+            secret_kinds=", ".join(
+                _one_of("secret_kinds", kind, SECRET_KINDS - {""}) for kind in secret_kinds
+            ),
             scheduled_start=_when(scheduled_start),
             scheduled_end=_when(scheduled_end),
             limit=str(int(limit)),
@@ -163,6 +173,14 @@ TEMPLATES: Final[dict[str, Template]] = {
         body=(
             "User ${user_id} used break-glass to reveal a ${secret_kind} of site ${site_id}.\n"
             "Review the reason in the audit trail."
+        ),
+        link="/audit",
+    ),
+    "security.secret_values_exported": Template(
+        subject="Customer export with code values",
+        body=(
+            "User ${user_id} exported customer ${customer_id} with the values of its "
+            "codes (${secret_kinds}).\nReview the reason in the audit trail."
         ),
         link="/audit",
     ),

@@ -22,6 +22,7 @@ from notification.grpc_api import SERVICE_NAME, NotificationServicer
 from notification.sender import MessageSender
 from notification.settings import Settings
 from notification.webhooks.delivery import WebhookSender
+from notification.webhooks.pinned import pinned_client
 from notification.webhooks.secret_box import SecretBox
 
 SERVICE = "notification"
@@ -69,7 +70,8 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         sms_available=sms is not None,
     )
     messages = MessageSender(plumbing.database, settings, directory, mailer(settings), sms)
-    webhooks = WebhookSender(plumbing.database, settings, box, http)
+    webhook_http = pinned_client()
+    webhooks = WebhookSender(plumbing.database, settings, box, webhook_http)
     runtime = plumbing.runtime(
         settings,
         registrars=[
@@ -97,7 +99,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
             Poller("webhooks", webhooks.deliver_due, settings.delivery_poll_seconds).run,
         ]
     )
-    runtime.cleanups.extend([identity_channel.close, http.aclose])
+    runtime.cleanups.extend([identity_channel.close, http.aclose, webhook_http.aclose])
     return runtime
 
 

@@ -88,6 +88,11 @@ or acting for them, issued at or before ``occurred_at`` are refused),
 ``UserDeactivated`` / ``SessionRevoked`` / ``ApiClientRevoked`` messages.
 :class:`RevocationListener` applies them to the process's :class:`DenyList`.
 
+**Step-up tokens** (:mod:`fieldvault_platform.auth.step_up`): identity's
+short-lived proof that a user just passed a second factor for one action
+(``typ`` ``step-up+jwt``, never an access token), checked with
+``TokenVerifier.verify_step_up``.
+
 Wiring, in a service's composition root::
 
     jwks = JwksCache(fetch_jwks_from_identity)
@@ -112,16 +117,20 @@ from fieldvault_platform.auth.deny_list import DenyList
 from fieldvault_platform.auth.jwks import JwksCache, JwksFetch, VerificationKey, parse_jwks
 from fieldvault_platform.auth.principal import Actor, Principal, PrincipalKind
 from fieldvault_platform.auth.revocation import REVOCATION_SUBJECTS, RevocationListener
+from fieldvault_platform.auth.step_up import BREAK_GLASS, STEP_UP_TOKEN_TYPE, STEP_UP_TTL_SECONDS
 from fieldvault_platform.auth.verifier import TokenVerifier
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "AUDIENCES",
     "AUTHORIZATION_KEY",
+    "BREAK_GLASS",
     "DEFAULT_ISSUER",
     "DEFAULT_LEEWAY",
     "DEFAULT_MAX_TOKEN_LIFETIME",
     "REVOCATION_SUBJECTS",
+    "STEP_UP_TOKEN_TYPE",
+    "STEP_UP_TTL_SECONDS",
     "TOKEN_TYPE",
     "Actor",
     "DenyList",

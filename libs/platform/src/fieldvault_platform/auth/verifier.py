@@ -37,6 +37,7 @@ from fieldvault_platform.auth.contract import (
 from fieldvault_platform.auth.deny_list import DenyList
 from fieldvault_platform.auth.jwks import JwksCache
 from fieldvault_platform.auth.principal import InvalidClaims, Principal, principal_from_claims
+from fieldvault_platform.auth.step_up import verify_step_up
 from fieldvault_platform.errors import Unauthenticated
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,22 @@ class TokenVerifier:
         if self._deny_list.is_revoked(principal):
             _refuse(REASON_REVOKED, "revoked", kid=kid, jti=jti)
         return principal
+
+    async def verify_step_up(
+        self, token: str, *, principal: Principal, purpose: str, target: Mapping[str, str]
+    ) -> bool:
+        """Whether ``token`` is identity's step-up for ``principal`` (already verified here),
+        ``purpose`` and ``target`` (:mod:`fieldvault_platform.auth.step_up`)."""
+        return await verify_step_up(
+            self._jwks,
+            token,
+            issuer=self._issuer,
+            audience=self.audience,
+            principal=principal,
+            purpose=purpose,
+            target=target,
+            leeway=self._leeway,
+        )
 
     def _verified_claims(
         self, token: str, public_key: Any, algorithm: str, kid: str

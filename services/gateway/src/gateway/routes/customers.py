@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from typing import Self
+from typing import Annotated, Self
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import Field, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
-from gateway.customer_vault_models import Customer, ErasedCustomer, RequestBody
+from gateway.customer_vault_models import Customer, CustomerExport, ErasedCustomer, RequestBody
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import NAME, Name, Page, etag_matches
+from gateway.problems import Problem
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
 from gateway.routes.users import precondition_failed
@@ -164,24 +165,59 @@ async def update_customer(
 @router.get(
     "/v1/customers/{customer_id}/export",
     summary="Everything held about a customer, with who accessed it and when (GDPR Art. 15/20)",
+    description=(
+        "Codes are listed by kind, version, author and date without their values. With "
+        "`include_secret_values=true` and a `reason` the values are included: that export is "
+        "audited with the kinds it revealed, the tenant's auditors are told, and each DPO "
+        "may make only a few per day (429 `rate_limited` with Retry-After beyond that)."
+    ),
     response_class=Response,
     responses={
         200: {
             "description": "The export document",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "model": CustomerExport,
+            "content": {"application/json": {}},
         },
         410: {"description": "The customer was erased (erased)"},
+        422: {"description": "Values asked for without a reason (validation_error)"},
+        429: {"description": "Too many exports with code values (rate_limited)"},
     },
 )
 async def export_customer(
-    customer_id: str, vault: CustomerVaultForCaller, request_id: RequestId
+    customer_id: str,
+    vault: CustomerVaultForCaller,
+    request_id: RequestId,
+    include_secret_values: Annotated[
+        bool, Query(description="Include the codes' values (needs a reason)")
+    ] = False,
+    reason: Annotated[
+        str | None, Query(max_length=500, description="Why the values are needed (audited)")
+    ] = None,
 ) -> Response:
+    if include_secret_values and not (reason or "").strip():
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing",
+                    "loc": ("query", "reason"),
+                    "msg": "a reason is required when include_secret_values is true",
+                }
+            ]
+        )
     result = await vault.call(
         vault.stub.ExportCustomer,
-        pb.ExportCustomerRequest(id=customer_id, request_id=request_id),
+        pb.ExportCustomerRequest(
+            id=customer_id,
+            request_id=request_id,
+            include_secret_values=include_secret_values,
+            reason=reason or "",
+        ),
     )
-    # Only well-formed JSON leaves here; a malformed document is a 500, not a download.
-    json.loads(result.document)
+    # Only a well-formed document leaves here (a malformed one is a 500, not a download),
+    # and never one with code values that were not asked for.
+    document = CustomerExport.model_validate_json(result.document)
+    if document.carries_code_values() and not include_secret_values:
+        raise Problem(500, "internal", "the export could not be produced")
     return Response(content=result.document, media_type="application/json", headers=NO_STORE)
 
 

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Response
 from pydantic import Field, SecretStr, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault.identity.v1 import identity_pb2 as identity_pb
+from gateway.as_caller import as_caller
+from gateway.auth import Auth, CurrentCaller
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import (
     RequestBody,
@@ -17,10 +20,11 @@ from gateway.customer_vault_models import (
     Site,
     secret_kind,
 )
-from gateway.dependencies import IfMatch, RequestId
+from gateway.dependencies import IdentityPeer, IfMatch, RequestId
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
+from gateway.identity_client import SourceAddress, identity_stub
 from gateway.identity_models import NAME, Name, Page
 from gateway.routes.areas import PageSize
 from gateway.routes.auth import NO_STORE
@@ -89,6 +93,10 @@ class RevealRequest(RequestBody):
     reason: str | None = Field(default=None, max_length=1000)
     #: A dispatcher's emergency access without a grant: flagged and alerted.
     break_glass: bool = False
+    #: With ``break_glass``: the current code of the dispatcher's authenticator
+    #: app, where the tenant's policy asks for one (the default). Masked in any
+    #: ``repr``; passed to identity only.
+    otp: SecretStr | None = Field(default=None, max_length=16)
 
 
 @router.get("/v1/sites", summary="List sites")
@@ -191,20 +199,53 @@ async def list_secrets(site_id: str, vault: CustomerVaultForCaller) -> SecretLis
     tags=["secrets"],
     summary="Reveal a secret: with an active grant, or break-glass with a reason; audited",
     responses={
-        403: {"description": "No active grant for this site and secret (no_active_grant)"},
+        403: {
+            "description": (
+                "No active grant for this site and secret (no_active_grant); break-glass "
+                "without the current one-time code the tenant's policy asks for "
+                "(step_up_required), with a wrong or reused one (invalid_otp), or by someone "
+                "without a second factor to give one (mfa_not_enrolled)"
+            )
+        },
         410: {"description": "The customer was erased (erased)"},
-        429: {"description": "Too many reveals; see Retry-After"},
+        429: {"description": "Too many reveals or one-time code attempts; see Retry-After"},
     },
 )
 async def reveal_secret(
     site_id: str,
     kind: SecretKindName,
     vault: CustomerVaultForCaller,
+    caller: CurrentCaller,
+    auth: Auth,
+    identity_peer: IdentityPeer,
+    source_address: SourceAddress,
     request_id: RequestId,
     response: Response,
     body: RevealRequest | None = None,
 ) -> RevealedSecret:
     body = body or RevealRequest()
+    step_up_token = ""
+    if body.break_glass:
+        # Identity applies the tenant's step-up policy and checks the code; the
+        # vault accepts a break-glass only with identity's token for it.
+        identity = await as_caller(
+            caller=caller,
+            auth=auth,
+            peer=identity_peer,
+            audience="identity",
+            stub=identity_stub(identity_peer),
+        )
+        step_up = await identity.call(
+            identity.stub.IssueStepUpToken,
+            identity_pb.IssueStepUpTokenRequest(
+                purpose="break_glass",
+                otp=body.otp.get_secret_value() if body.otp is not None else "",
+                site_id=site_id,
+                secret_kind=kind,
+                source_address=source_address,
+            ),
+        )
+        step_up_token = step_up.step_up_token
     result = await vault.call(
         vault.stub.RevealSecret,
         pb.RevealSecretRequest(
@@ -214,6 +255,7 @@ async def reveal_secret(
             reason=body.reason or "",
             # The audit record names the request the caller (and our logs) know.
             request_id=request_id,
+            step_up_token=step_up_token,
         ),
     )
     response.headers.update(NO_STORE)

@@ -17,7 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldvault_platform.auth.contract import CLIENT_SUBJECT_PREFIX, SERVICE_SUBJECT_PREFIX
+from fieldvault_platform.auth.contract import (
+    CLIENT_SUBJECT_PREFIX,
+    SERVICE_SUBJECT_PREFIX,
+    TOKEN_TYPE,
+)
 from identity.models import User, UserArea
 from identity.signing import TokenSigner
 
@@ -44,11 +48,12 @@ async def mint(
     ttl_seconds: int,
     now: datetime,
     not_after: int | None = None,
+    token_type: str = TOKEN_TYPE,
 ) -> IssuedToken:
     """Sign ``claims`` for ``audience``, valid from now for ``ttl_seconds``.
 
     ``not_after`` caps the expiry (a token derived from another one never
-    outlives it).
+    outlives it); ``token_type`` is the JOSE ``typ`` (an access token by default).
     """
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds
@@ -62,7 +67,8 @@ async def mint(
             "nbf": issued_at,
             "exp": expires_at,
             "jti": uuid.uuid4().hex,
-        }
+        },
+        token_type=token_type,
     )
     return IssuedToken(token, max(expires_at - issued_at, 0), expires_at, claims.get("scope", ""))
 

@@ -55,6 +55,7 @@ async def create_tenant(
             slug=slug,
             name=name,
             mfa_required_roles=list(DEFAULT_MFA_REQUIRED_ROLES),
+            break_glass_step_up_required=True,
             created_at=now,
             version=1,
         )
@@ -111,8 +112,15 @@ async def get_tenant(session: AsyncSession, actor: Actor) -> Tenant:
 
 
 async def update_policy(
-    session: AsyncSession, actor: Actor, *, mfa_required_roles: list[str], etag: str, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    mfa_required_roles: list[str],
+    break_glass_step_up_required: bool | None = None,
+    etag: str,
+    now: datetime,
 ) -> Tenant:
+    """Set the tenant's second-factor policy; ``break_glass_step_up_required`` None: unchanged."""
     unknown = sorted(set(mfa_required_roles) - set(ROLES))
     if unknown:
         raise InvalidArgument(f"unknown roles: {', '.join(unknown)}; roles are {', '.join(ROLES)}")
@@ -121,7 +129,15 @@ async def update_policy(
     result = await session.execute(
         update(Tenant)
         .where(Tenant.id == tenant.id, Tenant.version == tenant.version)
-        .values(mfa_required_roles=sorted(set(mfa_required_roles)), version=Tenant.version + 1)
+        .values(
+            mfa_required_roles=sorted(set(mfa_required_roles)),
+            break_glass_step_up_required=(
+                tenant.break_glass_step_up_required
+                if break_glass_step_up_required is None
+                else break_glass_step_up_required
+            ),
+            version=Tenant.version + 1,
+        )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise stale()

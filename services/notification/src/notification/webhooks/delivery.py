@@ -4,7 +4,8 @@ Each attempt signs the stored body afresh (a new timestamp) and carries the
 same ``Fieldvault-Event-Id``, so a receiver deduplicates retries. A 2xx is
 delivered; anything else — an error status, a redirect (never followed), a
 timeout, a refused connection or a destination that now resolves into a
-private network — is retried until ``webhook_max_attempts``. A subscription
+private network — is retried until ``webhook_max_attempts``. The request goes
+to the very address the destination check approved (:mod:`.pinned`). A subscription
 whose deliveries fail for good ``webhook_disable_after_failures`` times in a
 row is disabled and ``webhook_disabled`` is published for its admins.
 """
@@ -24,10 +25,11 @@ from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.telemetry import context_of
 from notification.models import Webhook, WebhookDelivery
 from notification.settings import Settings
+from notification.webhooks import pinned
 from notification.webhooks.secret_box import SecretBox
 from notification.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
 from notification.webhooks.subscriptions import DELIVERY_FAILURES, disable
-from notification.webhooks.urls import check_destination
+from notification.webhooks.urls import Resolver, resolve_destination, system_resolver
 from notification.worker import backoff, claim_due
 
 log = logging.getLogger(__name__)
@@ -44,11 +46,15 @@ class WebhookSender:
         settings: Settings,
         box: SecretBox,
         client: httpx.AsyncClient,
+        *,
+        resolve: Resolver = system_resolver,
     ) -> None:
+        """``client`` should come from :func:`pinned.pinned_client` (no kept connections)."""
         self._database = database
         self._settings = settings
         self._box = box
         self._client = client
+        self._resolve = resolve
 
     async def deliver_due(self) -> int:
         """One pass: try every due delivery once; returns how many were tried."""
@@ -79,12 +85,21 @@ class WebhookSender:
         await self._record(delivery_id, code)
 
     async def _post(self, url: str, secret: str, body: bytes, event_id: str) -> int:
-        """The receiver's status code; 0 when it could not be reached or was refused here."""
-        allow_insecure = self._settings.insecure_webhook_urls_allowed
+        """The receiver's status code; 0 when it could not be reached or was refused here.
+
+        A refused destination and an unreachable receiver look the same (0) in
+        the delivery log, and only the checked address is ever connected to, so
+        a subscription learns no status code from inside the platform's network.
+        """
         try:
-            await check_destination(url, allow_insecure=allow_insecure)
-            response = await self._client.post(
+            destination = await resolve_destination(
                 url,
+                allow_insecure=self._settings.insecure_webhook_urls_allowed,
+                resolve=self._resolve,
+            )
+            response = await pinned.post(
+                self._client,
+                destination,
                 content=body,
                 headers={
                     "Content-Type": "application/json",
@@ -93,7 +108,6 @@ class WebhookSender:
                     SIGNATURE_HEADER: signature(secret, int(time.time()), body),
                 },
                 timeout=self._settings.webhook_timeout_seconds,
-                follow_redirects=False,
             )
         except (httpx.HTTPError, InvalidArgument) as exc:
             log.info(

@@ -4,19 +4,26 @@ Outside development a receiver must be https and must not resolve to a
 loopback, link-local (including the cloud metadata address), private,
 unspecified, multicast or otherwise reserved address: a subscription must not
 turn the platform into a proxy into its own network. The check runs when the
-subscription is made and again before every delivery (DNS may change).
+subscription is made and again before every delivery (DNS may change), and
+the delivery connects to exactly the address that passed it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fieldvault_platform.errors import InvalidArgument
+from notification.webhooks import addresses
 
 MAX_URL_LENGTH = 2048
+REFUSED_DESTINATION = (
+    "url's host must resolve, and only to public addresses "
+    "(not loopback, link-local, private or reserved ones)"
+)
 
 
 def check_form(url: str, *, allow_insecure: bool) -> tuple[str, str, int]:
@@ -46,23 +53,54 @@ def check_form(url: str, *, allow_insecure: bool) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def _refused(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where one delivery goes: the subscribed URL, and the address that passed the check."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    #: The IP addresses that passed the check, in the resolver's order: the
+    #: delivery connects to these and nothing else (the name is not resolved again).
+    addresses: tuple[str, ...]
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for ``host``, in its order."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def resolve_destination(
+    url: str, *, allow_insecure: bool, resolve: Resolver = system_resolver
+) -> Destination:
+    """Resolve the URL's host once: the addresses a delivery may connect to.
+
+    Every address the name resolves to must be allowed (:mod:`.addresses`), so
+    a name that answers with a public and a private address cannot be used to
+    reach the private one later. The caller connects to the returned address
+    and nothing else: a second resolution could give another answer (DNS
+    rebinding). One refusal covers "does not resolve" and "resolves into a
+    private network", so a subscription cannot map which internal names exist.
+    """
+    scheme, host, port = check_form(url, allow_insecure=allow_insecure)
+    try:
+        resolved = [addresses.parse(address) for address in await resolve(host, port)]
+    except (OSError, ValueError):
+        resolved = []
+    if not resolved or (
+        not allow_insecure and any(addresses.is_refused(address) for address in resolved)
+    ):
+        raise InvalidArgument(REFUSED_DESTINATION)
+    return Destination(url, scheme, host, port, tuple(dict.fromkeys(map(str, resolved))))
 
 
 async def check_destination(url: str, *, allow_insecure: bool) -> None:
     """Refuse a URL whose host resolves to an address inside any private network."""
-    _, host, port = check_form(url, allow_insecure=allow_insecure)
-    if allow_insecure:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise InvalidArgument("url's host does not resolve") from None
-    if not infos or any(_refused(str(info[4][0])) for info in infos):
-        raise InvalidArgument(
-            "url must not point at a loopback, link-local, private or reserved address"
-        )
+    check_form(url, allow_insecure=allow_insecure)
+    if not allow_insecure:
+        await resolve_destination(url, allow_insecure=False)

@@ -316,18 +316,20 @@ class ListSecretsResponse(_message.Message):
     def __init__(self, secrets: _Optional[_Iterable[_Union[SecretMetadata, _Mapping]]] = ...) -> None: ...
 
 class RevealSecretRequest(_message.Message):
-    __slots__ = ("site_id", "kind", "break_glass", "reason", "request_id")
+    __slots__ = ("site_id", "kind", "break_glass", "reason", "request_id", "step_up_token")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     BREAK_GLASS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_UP_TOKEN_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     kind: SecretKind
     break_glass: bool
     reason: str
     request_id: str
-    def __init__(self, site_id: _Optional[str] = ..., kind: _Optional[_Union[SecretKind, str]] = ..., break_glass: _Optional[bool] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    step_up_token: str
+    def __init__(self, site_id: _Optional[str] = ..., kind: _Optional[_Union[SecretKind, str]] = ..., break_glass: _Optional[bool] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., step_up_token: _Optional[str] = ...) -> None: ...
 
 class RevealSecretResponse(_message.Message):
     __slots__ = ("kind", "value", "audit_event_id", "hide_after_seconds")
@@ -674,12 +676,16 @@ class VerifyAuditTrailResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., checked: _Optional[int] = ..., first_broken_event_id: _Optional[str] = ..., problem: _Optional[str] = ...) -> None: ...
 
 class ExportCustomerRequest(_message.Message):
-    __slots__ = ("id", "request_id")
+    __slots__ = ("id", "request_id", "include_secret_values", "reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SECRET_VALUES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     request_id: str
-    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    include_secret_values: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., include_secret_values: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ExportCustomerResponse(_message.Message):
     __slots__ = ("document",)

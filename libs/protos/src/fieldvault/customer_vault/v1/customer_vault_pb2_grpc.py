@@ -361,7 +361,8 @@ class CustomerVaultServiceServicer:
 
     def ExportCustomer(self, request, context):
         """GDPR Art. 15/20: everything held about the customer, decrypted, with its
-        access history, as one JSON document.
+        access history, as one JSON document; codes without their values unless
+        asked for with a reason (then RESOURCE_EXHAUSTED beyond the DPO's limit).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

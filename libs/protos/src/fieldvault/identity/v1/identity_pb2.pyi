@@ -31,20 +31,22 @@ USER_STATUS_ACTIVE: UserStatus
 USER_STATUS_DEACTIVATED: UserStatus
 
 class Tenant(_message.Message):
-    __slots__ = ("id", "slug", "name", "mfa_required_roles", "create_time", "etag")
+    __slots__ = ("id", "slug", "name", "mfa_required_roles", "create_time", "etag", "break_glass_step_up_required")
     ID_FIELD_NUMBER: _ClassVar[int]
     SLUG_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     MFA_REQUIRED_ROLES_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    BREAK_GLASS_STEP_UP_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     id: str
     slug: str
     name: str
     mfa_required_roles: _containers.RepeatedScalarFieldContainer[str]
     create_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., name: _Optional[str] = ..., mfa_required_roles: _Optional[_Iterable[str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    break_glass_step_up_required: bool
+    def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., name: _Optional[str] = ..., mfa_required_roles: _Optional[_Iterable[str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., break_glass_step_up_required: _Optional[bool] = ...) -> None: ...
 
 class Organization(_message.Message):
     __slots__ = ("id", "tenant_id", "name", "kind", "dpa_signed_on", "dpa_expires_on", "dpa_active", "create_time", "update_time", "etag", "dpa_document_id")
@@ -234,6 +236,28 @@ class IssueServiceTokenResponse(_message.Message):
     scope: str
     def __init__(self, access_token: _Optional[str] = ..., expires_in: _Optional[int] = ..., scope: _Optional[str] = ...) -> None: ...
 
+class IssueStepUpTokenRequest(_message.Message):
+    __slots__ = ("purpose", "otp", "site_id", "secret_kind", "source_address")
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    OTP_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SECRET_KIND_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    purpose: str
+    otp: str
+    site_id: str
+    secret_kind: str
+    source_address: str
+    def __init__(self, purpose: _Optional[str] = ..., otp: _Optional[str] = ..., site_id: _Optional[str] = ..., secret_kind: _Optional[str] = ..., source_address: _Optional[str] = ...) -> None: ...
+
+class IssueStepUpTokenResponse(_message.Message):
+    __slots__ = ("step_up_token", "expires_in")
+    STEP_UP_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_FIELD_NUMBER: _ClassVar[int]
+    step_up_token: str
+    expires_in: int
+    def __init__(self, step_up_token: _Optional[str] = ..., expires_in: _Optional[int] = ...) -> None: ...
+
 class ExchangeTokenRequest(_message.Message):
     __slots__ = ("subject_token", "audience")
     SUBJECT_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -371,12 +395,14 @@ class GetTenantResponse(_message.Message):
     def __init__(self, tenant: _Optional[_Union[Tenant, _Mapping]] = ...) -> None: ...
 
 class UpdateTenantPolicyRequest(_message.Message):
-    __slots__ = ("mfa_required_roles", "etag")
+    __slots__ = ("mfa_required_roles", "etag", "break_glass_step_up_required")
     MFA_REQUIRED_ROLES_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    BREAK_GLASS_STEP_UP_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     mfa_required_roles: _containers.RepeatedScalarFieldContainer[str]
     etag: str
-    def __init__(self, mfa_required_roles: _Optional[_Iterable[str]] = ..., etag: _Optional[str] = ...) -> None: ...
+    break_glass_step_up_required: bool
+    def __init__(self, mfa_required_roles: _Optional[_Iterable[str]] = ..., etag: _Optional[str] = ..., break_glass_step_up_required: _Optional[bool] = ...) -> None: ...
 
 class UpdateTenantPolicyResponse(_message.Message):
     __slots__ = ("tenant",)

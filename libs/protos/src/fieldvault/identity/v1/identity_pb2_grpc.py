@@ -73,6 +73,11 @@ class IdentityServiceStub:
                 request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenResponse.FromString,
                 _registered_method=True)
+        self.IssueStepUpToken = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/IssueStepUpToken',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueStepUpTokenRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueStepUpTokenResponse.FromString,
+                _registered_method=True)
         self.GetJwks = channel.unary_unary(
                 '/fieldvault.identity.v1.IdentityService/GetJwks',
                 request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetJwksRequest.SerializeToString,
@@ -249,6 +254,15 @@ class IdentityServiceServicer:
 
     def ExchangeToken(self, request, context):
         """Re-issues a gateway token for one backend service (same caller, narrower audience).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueStepUpToken(self, request, context):
+        """A short-lived step-up token (JOSE typ "step-up+jwt") for one sensitive
+        action of the caller, today a dispatcher's break-glass reveal: after a
+        fresh TOTP code where the tenant's policy asks for one. Throttled like Login.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -448,6 +462,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ExchangeToken,
                     request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenRequest.FromString,
                     response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenResponse.SerializeToString,
+            ),
+            'IssueStepUpToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueStepUpToken,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueStepUpTokenRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueStepUpTokenResponse.SerializeToString,
             ),
             'GetJwks': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJwks,
@@ -746,6 +765,33 @@ class IdentityService:
             '/fieldvault.identity.v1.IdentityService/ExchangeToken',
             fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenRequest.SerializeToString,
             fieldvault_dot_identity_dot_v1_dot_identity__pb2.ExchangeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueStepUpToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/IssueStepUpToken',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueStepUpTokenRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.IssueStepUpTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,
