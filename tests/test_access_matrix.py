@@ -15,7 +15,8 @@ valid, so a 409 or 422 still shows the caller got past the access check); ``DENY
 The whole stack runs as processes (real nats-server, OpenBao, SQLite); the objects the
 paths name are made once by :func:`fieldvault_devstack.population.populate`. Calls that
 change state run the refused callers first and the allowed ones last, on objects of their
-own (an erasable customer, a cancellable work order, ...); logout runs last of all.
+own (an erasable customer, a cancellable work order, ...); logout runs last of all, then
+logout-everywhere with the sessions it ended.
 """
 
 from __future__ import annotations
@@ -300,6 +301,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         allow("admin"), ids={"user_id": "victim_user_id"}
     ),
     ("POST", "/v1/auth/logout"): Row(allow(*USERS, other_tenant=ALLOW)),
+    # After the row above every person's session has ended, so here they are 401 too;
+    # what this row shows is that a partner's token cannot end anyone's sessions. The
+    # allowed call is in identity's and the web app's tests (a lost phone).
+    ("POST", "/v1/auth/logout-everywhere"): Row(
+        who(DENY, other_tenant=UNAUTH, **dict.fromkeys(USERS, UNAUTH))
+    ),
 }
 
 

@@ -294,3 +294,64 @@ async def test_a_dpo_exports_codes_by_kind_and_their_values_only_with_a_reason(
     exports = {(tuple(e["fields"]), e["reason"]) for e in trail.json()["items"]}
     assert exports == {((), None), (("door_code",), reason)}
     assert DOOR_CODE not in trail.text
+
+
+async def test_a_reveal_before_the_jobs_grant_opens_is_a_403_that_says_when_it_opens(
+    stack: tuple[httpx.AsyncClient, IdentityDriver, str],
+) -> None:
+    client, identity, vault_target = stack
+    tenant = await identity.new_tenant()
+    area = await identity.new_area(tenant, f"South {uuid.uuid4().hex[:4]}")
+    dispatcher = await identity.new_person(tenant, roles=["dispatcher"], area_ids=[area])
+    technician = await identity.new_person(tenant, roles=["technician"], area_ids=[area])
+    office = bearer(dispatcher.gateway_token)
+    customer = await client.post(
+        "/v1/customers", json={"name": "Mr Holmes", "area_id": area}, headers=office
+    )
+    site = await client.post(
+        "/v1/sites",
+        json={
+            "customer_id": customer.json()["id"],
+            "area_id": area,
+            "name": "221B",
+            "address": "x",
+        },
+        headers=office,
+    )
+    site_id = site.json()["id"]
+    await client.put(
+        f"/v1/sites/{site_id}/secrets/door_code", json={"value": DOOR_CODE}, headers=office
+    )
+    # work-order grants the job a margin before it starts: the grant opens later.
+    opens = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    work_order_token = await identity.service_token(
+        "work_order", audience="customer_vault", scope="grants:write", tenant_id=tenant.id
+    )
+    async with open_channel(vault_target) as channel:
+        await customer_vault_pb2_grpc.CustomerVaultServiceStub(channel).CreateGrant(
+            pb.CreateGrantRequest(
+                site_id=site_id,
+                user_id=technician.id,
+                organization_id=str(
+                    (await me(client, technician.gateway_token))["organization_id"]
+                ),
+                fields=["door_code"],
+                work_order_id="wo-later",
+                valid_from=stamp(opens),
+                valid_until=stamp(opens + timedelta(hours=2)),
+                acting_user_id=dispatcher.id,
+            ),
+            metadata=bearer_metadata(work_order_token),
+            timeout=10,
+        )
+    refused = await client.post(
+        f"/v1/sites/{site_id}/secrets/door_code/reveal",
+        json={},
+        headers=bearer(technician.gateway_token),
+    )
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["code"] == "no_active_grant"
+    assert opens.isoformat().replace("+00:00", "Z") in problem["detail"]
+    assert DOOR_CODE not in refused.text

@@ -419,8 +419,8 @@ def test_the_demo_tenants_admin_accepts_the_invitation_and_signs_in_through_the_
     invitation_file = stack.data_dir / INVITATION_URL_FILE
     assert stat.S_IMODE(invitation_file.stat().st_mode) == 0o600
     url = invitation_file.read_text().strip()
-    gateway = _gateway_url(stack, "")
-    assert url.startswith(f"{gateway}/invitations/accept#token="), "the link must open the gateway"
+    web = f"http://{stack.settings.host}:{stack.settings.web_port}"
+    assert url.startswith(f"{web}/invitations/accept#token="), "the link must open the field app"
 
     accept = {"token": _invitation_token(url), "password": DEMO_PASSWORD}
     accepted = httpx.post(_gateway_url(stack, "/v1/invitations/accept"), json=accept, timeout=15)

@@ -13,5 +13,11 @@ path "transit/keys/fv-tenant-*"        { capabilities = ["create", "read", "upda
 path "transit/hmac/fv-blind-index-*"   { capabilities = ["update"] }
 path "transit/keys/fv-blind-index-*"   { capabilities = ["create", "read", "update"] }
 
+# Audit chain anchor: each tenant's chain head is MAC'd (and checked) with a key
+# the database owner does not hold, so a rewound or deleted head is detected.
+path "transit/hmac/fv-audit-chain-*"   { capabilities = ["update"] }
+path "transit/verify/fv-audit-chain-*" { capabilities = ["update"] }
+path "transit/keys/fv-audit-chain-*"   { capabilities = ["create", "read", "update"] }
+
 path "kv/data/customer_vault/*"        { capabilities = ["create", "read", "update", "delete"] }
 path "kv/metadata/customer_vault/*"    { capabilities = ["read", "list", "delete"] }

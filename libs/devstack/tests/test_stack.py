@@ -120,8 +120,9 @@ def test_each_service_gets_its_own_service_account_and_identity_only_their_hashe
     assert json.loads(identity["FIELDVAULT_IDENTITY_SERVICE_ACCOUNT_SECRETS_SHA256"]) == {
         name: hashlib.sha256(secret.encode()).hexdigest() for name, secret in secrets.items()
     }
+    # Invitation links open the field app's page.
     assert identity["FIELDVAULT_IDENTITY_PUBLIC_BASE_URL"] == (
-        f"http://127.0.0.1:{settings.gateway_port}"
+        f"http://127.0.0.1:{settings.web_port}"
     )
     for service in SERVICE_ACCOUNTS:
         env = stack.env_for(service)
@@ -137,3 +138,12 @@ def test_each_service_gets_its_own_service_account_and_identity_only_their_hashe
     assert gateway["FIELDVAULT_GATEWAY_NATS_URL"] == endpoints.nats_url
     assert gateway["FIELDVAULT_GATEWAY_IDENTITY_ADDR"] == identity_address
     assert not set(secrets.values()) & set(gateway.values())
+
+    # The field app reaches the gateway and NATS, and holds no credential at all.
+    web = stack.env_for("web")
+    assert web["FIELDVAULT_WEB_GATEWAY_URL"] == endpoints.gateway_url
+    assert web["FIELDVAULT_WEB_NATS_URL"] == endpoints.nats_url
+    assert web["FIELDVAULT_WEB_PORT"] == str(settings.web_port)
+    assert not set(secrets.values()) & set(web.values())
+    own = [name for name in web if name.startswith("FIELDVAULT_WEB_")]
+    assert not [name for name in own if "SECRET" in name or "_VAULT_" in name], own

@@ -5,9 +5,20 @@ from __future__ import annotations
 import grpc
 import pytest
 from sqlalchemy import text
-from vault_testkit import TIMEOUT, RunningVault, audit_events, grant, new_place, new_tenant_id
+from vault_testkit import (
+    TIMEOUT,
+    RunningVault,
+    audit_events,
+    grant,
+    new_place,
+    new_tenant_id,
+    published,
+)
 
+from customer_vault.audit import anchor_key_name
+from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as events_pb
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.vault import VaultClient
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +46,9 @@ async def as_database_owner(vault: RunningVault, statement: str, **values: objec
             await connection.execute(text("ALTER TABLE audit_records ENABLE TRIGGER USER"))
         else:
             for operation in ("update", "delete"):
-                await connection.execute(text(f"DROP TRIGGER audit_records_no_{operation}"))
+                await connection.execute(
+                    text(f"DROP TRIGGER IF EXISTS audit_records_no_{operation}")
+                )
             await connection.execute(text(statement), values)
 
 
@@ -146,3 +159,90 @@ async def test_only_auditors_verify_and_only_auditors_and_dpos_read_the_trail(
         pb.ListAuditEventsRequest(), metadata=dpo, timeout=TIMEOUT
     )
     assert len(listed.events) == 4
+
+
+async def test_deleting_the_newest_records_and_the_head_is_detected(
+    customer_vault: RunningVault,
+) -> None:
+    # The owner drops the guard, removes the last records and the head row: what is
+    # left is a perfect chain, and only the missing anchored head gives it away.
+    tenant_id = await tenant_with_history(customer_vault)
+    records = {r.sequence: r for r in await audit_events(customer_vault, tenant_id)}
+    await as_database_owner(
+        customer_vault,
+        "DELETE FROM audit_records WHERE tenant_id = :tenant AND sequence > 2",
+        tenant=tenant_id,
+    )
+    await as_database_owner(
+        customer_vault, "DELETE FROM audit_chain_heads WHERE tenant_id = :tenant", tenant=tenant_id
+    )
+    result = await verify(customer_vault, tenant_id)
+    assert (result.ok, result.problem, result.first_broken_event_id) == (
+        False,
+        "head_missing",
+        records[2].id,
+    )
+
+
+async def test_a_head_rewritten_without_vaults_key_is_detected(
+    customer_vault: RunningVault,
+) -> None:
+    tenant_id = await tenant_with_history(customer_vault)
+    other_tenant = await tenant_with_history(customer_vault)
+    records = {r.sequence: r for r in await audit_events(customer_vault, tenant_id)}
+    await as_database_owner(
+        customer_vault, "DELETE FROM audit_records WHERE id = :id", id=records[4].id
+    )
+    # The head points at the new end; its MAC is a genuine one, of another tenant's head.
+    await as_database_owner(
+        customer_vault,
+        "UPDATE audit_chain_heads SET sequence = 3, hash = :hash, "
+        "mac = (SELECT mac FROM audit_chain_heads WHERE tenant_id = :other) "
+        "WHERE tenant_id = :tenant",
+        hash=records[3].hash,
+        other=other_tenant,
+        tenant=tenant_id,
+    )
+    result = await verify(customer_vault, tenant_id)
+    assert (result.ok, result.problem) == (False, "head_forged")
+    assert (await verify(customer_vault, other_tenant)).ok
+
+
+async def test_every_append_publishes_its_anchored_head_so_a_rewind_is_caught_outside(
+    customer_vault: RunningVault,
+) -> None:
+    tenant_id = await tenant_with_history(customer_vault)
+    published_heads = [
+        events_pb.AuditRecorded.FromString(payload)
+        for payload in await published(
+            customer_vault.settings.nats_url, tenant_id, "audit_recorded", count=4
+        )
+    ]
+    assert [h.sequence for h in published_heads] == [1, 2, 3, 4]
+    vault = VaultClient(customer_vault.settings)
+    for head in published_heads:
+        # What a SIEM allowed to verify with the key checks (the key never leaves Vault).
+        assert head.head_mac.startswith("vault:v1:")
+        assert await vault.hmac_matches(
+            anchor_key_name(tenant_id),
+            f"fieldvault-audit-head:v1:{tenant_id}:{head.sequence}:{head.hash}".encode(),
+            head.head_mac,
+        )
+    # The owner keeps an old, genuine head and puts it back after removing record 4:
+    # the database alone cannot tell, the published copy can.
+    await as_database_owner(
+        customer_vault,
+        "DELETE FROM audit_records WHERE tenant_id = :tenant AND sequence = 4",
+        tenant=tenant_id,
+    )
+    await as_database_owner(
+        customer_vault,
+        "UPDATE audit_chain_heads SET sequence = 3, hash = :hash, mac = :mac "
+        "WHERE tenant_id = :tenant",
+        hash=published_heads[2].hash,
+        mac=published_heads[2].head_mac,
+        tenant=tenant_id,
+    )
+    result = await verify(customer_vault, tenant_id)
+    assert (result.ok, result.checked) == (True, 3)
+    assert max(h.sequence for h in published_heads) > result.checked  # the rewind, seen outside

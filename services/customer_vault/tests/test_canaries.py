@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import nats
 import pytest
 from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from vault_testkit import (
+    OWN_ORG,
     TIMEOUT,
     RunningVault,
     database_file,
@@ -21,6 +23,7 @@ from vault_testkit import (
     new_tenant_id,
     reveal,
     stored_bytes,
+    timestamp,
 )
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
@@ -104,6 +107,29 @@ async def test_canaries_appear_only_in_the_reveal_response_and_the_export(
     with pytest.raises(Exception) as refused:
         await reveal(customer_vault, place.site.id, other)
     assert not leaks(str(refused.value))
+    # Nor a refusal that says when a grant opens, nor an attempt at a code not stored.
+    later = datetime.now(UTC) + timedelta(hours=2)
+    await customer_vault.stub.CreateGrant(
+        pb.CreateGrantRequest(
+            site_id=place.site.id,
+            user_id="tech-3",
+            organization_id=OWN_ORG,
+            fields=["door_code", "alarm_code"],
+            work_order_id="wo-later",
+            valid_from=timestamp(later),
+            valid_until=timestamp(later + timedelta(hours=1)),
+        ),
+        metadata=await customer_vault.mint.work_order(place.tenant_id),
+        timeout=TIMEOUT,
+    )
+    early = await customer_vault.mint.user(place.tenant_id, roles=["technician"], user_id="tech-3")
+    for kind in (pb.SECRET_KIND_DOOR_CODE, pb.SECRET_KIND_ALARM_CODE):
+        with pytest.raises(Exception) as not_yet:
+            await reveal(customer_vault, place.site.id, early, kind=kind)
+        assert "opens at" in str(not_yet.value) and not leaks(str(not_yet.value))
+    with pytest.raises(Exception) as nothing_stored:
+        await reveal(customer_vault, place.site.id, technician, kind=pb.SECRET_KIND_ALARM_CODE)
+    assert not leaks(str(nothing_stored.value))
     with pytest.raises(Exception) as invalid:
         await customer_vault.stub.PutSecret(
             pb.PutSecretRequest(
@@ -134,6 +160,15 @@ async def test_canaries_appear_only_in_the_reveal_response_and_the_export(
         metadata=dpo,
         timeout=TIMEOUT,
     )
+    # A break-glass attempt at the erased customer's code: refused, audited, no value.
+    glass = await customer_vault.mint.user(
+        place.tenant_id, roles=["dispatcher"], areas=[place.area_id]
+    )
+    with pytest.raises(Exception) as erased:
+        await reveal(
+            customer_vault, place.site.id, glass, break_glass=True, reason="Alarm going off now"
+        )
+    assert not leaks(str(erased.value))
 
     formatter = JsonFormatter("customer_vault")
     lines = [formatter.format(record) for record in caplog.records]

@@ -4,10 +4,12 @@ break-glass and the reveal rate announced to auditors."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 from vault_testkit import (
+    OWN_ORG,
     TIMEOUT,
     RunningVault,
     audit_events,
@@ -17,6 +19,7 @@ from vault_testkit import (
     new_tenant_id,
     published,
     reveal,
+    timestamp,
 )
 
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as events_pb
@@ -287,3 +290,138 @@ async def test_a_technician_writes_a_code_found_on_site_without_reading_it(
         reveal(customer_vault, place.site.id, technician, kind=pb.SECRET_KIND_KEY_SAFE_CODE)
     )
     assert code == (grpc.StatusCode.PERMISSION_DENIED, "no_active_grant")
+
+
+async def test_before_the_grant_opens_the_refusal_says_when_it_opens(
+    customer_vault: RunningVault,
+) -> None:
+    # work-order creates grants a margin before the job starts: valid_from in the future.
+    place = await new_place(customer_vault, new_tenant_id())
+    opens = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    await customer_vault.stub.CreateGrant(
+        pb.CreateGrantRequest(
+            site_id=place.site.id,
+            user_id="tech-1",
+            organization_id=OWN_ORG,
+            fields=["door_code"],
+            work_order_id="wo-later",
+            valid_from=timestamp(opens),
+            valid_until=timestamp(opens + timedelta(hours=4)),
+        ),
+        metadata=await customer_vault.mint.work_order(place.tenant_id),
+        timeout=TIMEOUT,
+    )
+    technician = await customer_vault.mint.user(
+        place.tenant_id, roles=["technician"], user_id="tech-1"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await reveal(customer_vault, place.site.id, technician)
+    assert (refused.value.code(), error_code(refused.value)) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "no_active_grant",
+    )
+    detail = refused.value.details() or ""
+    assert opens.isoformat().replace("+00:00", "Z") in detail
+    assert "4711" not in detail
+    # Someone without any grant here is told nothing of the kind.
+    stranger = await customer_vault.mint.user(
+        place.tenant_id, roles=["technician"], user_id="tech-2"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as plain:
+        await reveal(customer_vault, place.site.id, stranger)
+    assert "opens" not in (plain.value.details() or "")
+
+
+async def test_concurrent_reveals_never_pass_the_limit_and_alert_exactly_once(
+    customer_vault: RunningVault,
+) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    await grant(customer_vault, place, user_id="tech-1")
+    technician = await customer_vault.mint.user(
+        place.tenant_id, roles=["technician"], user_id="tech-1"
+    )
+    results = await asyncio.gather(
+        *(reveal(customer_vault, place.site.id, technician) for _ in range(12)),
+        return_exceptions=True,
+    )
+    successes = [r for r in results if isinstance(r, pb.RevealSecretResponse)]
+    refusals = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(successes) == 4  # the limit in this module
+    assert [(e.code(), error_code(e)) for e in refusals] == [
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, "rate_limited")
+    ] * 8
+    alerts = await published(
+        customer_vault.settings.nats_url, place.tenant_id, "reveal_rate_exceeded", count=2
+    )
+    assert len(alerts) == 1
+    records = await audit_events(customer_vault, place.tenant_id, action="secret.reveal")
+    assert sorted(r.outcome for r in records) == ["denied"] * 8 + ["success"] * 4
+
+
+async def test_a_refusal_past_the_limit_alerts_even_when_the_crossing_was_not_seen(
+    customer_vault: RunningVault,
+) -> None:
+    # Attempts that never reached the old "attempts == limit" moment (not found
+    # ones were not even counted) still lead to one alert at the first refusal.
+    place = await new_place(customer_vault, new_tenant_id())
+    technician = await customer_vault.mint.user(
+        place.tenant_id, roles=["technician"], user_id="tech-1"
+    )
+    for _ in range(4):
+        assert (await denial(reveal(customer_vault, "no-such-site", technician)))[0] == (
+            grpc.StatusCode.NOT_FOUND
+        )
+    assert await denial(reveal(customer_vault, place.site.id, technician)) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "rate_limited",
+    )
+    alerts = await published(
+        customer_vault.settings.nats_url, place.tenant_id, "reveal_rate_exceeded"
+    )
+    assert len(alerts) == 1
+
+
+async def test_reveals_of_nothing_are_audited_and_counted(customer_vault: RunningVault) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    await grant(customer_vault, place, user_id="tech-1", fields=["door_code", "alarm_code"])
+    technician = await customer_vault.mint.user(
+        place.tenant_id, roles=["technician"], user_id="tech-1"
+    )
+    assert (await denial(reveal(customer_vault, "no-such-site", technician)))[0] == (
+        grpc.StatusCode.NOT_FOUND
+    )
+    no_alarm_code = reveal(
+        customer_vault, place.site.id, technician, kind=pb.SECRET_KIND_ALARM_CODE
+    )
+    assert (await denial(no_alarm_code))[0] == grpc.StatusCode.NOT_FOUND
+    records = await audit_events(
+        customer_vault, place.tenant_id, action="secret.reveal", actor_id="tech-1"
+    )
+    assert sorted((r.site_id, r.outcome, r.reason) for r in records) == sorted(
+        [("no-such-site", "denied", "not_found"), (place.site.id, "denied", "not_found")]
+    )
+    # An erased customer's code (erasure revokes grants: a dispatcher's break-glass).
+    dispatcher = await customer_vault.mint.user(
+        place.tenant_id, roles=["dispatcher"], areas=[place.area_id], user_id="disp-1"
+    )
+    dpo = await customer_vault.mint.user(place.tenant_id, roles=["dpo"])
+    await customer_vault.stub.EraseCustomer(
+        pb.EraseCustomerRequest(id=place.customer.id, reason="customer asked to be forgotten"),
+        metadata=dpo,
+        timeout=TIMEOUT,
+    )
+    erased = reveal(
+        customer_vault, place.site.id, dispatcher, break_glass=True, reason="Fire alarm at night"
+    )
+    assert await denial(erased) == (grpc.StatusCode.FAILED_PRECONDITION, "erased")
+    records = await audit_events(
+        customer_vault, place.tenant_id, action="secret.reveal", actor_id="disp-1"
+    )
+    assert [(r.outcome, r.reason, r.break_glass) for r in records] == [("denied", "erased", True)]
+    # They count towards the rate: two more attempts make four, the next is refused.
+    for _ in range(2):
+        await denial(reveal(customer_vault, "no-such-site", technician))
+    assert await denial(reveal(customer_vault, "no-such-site", technician)) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "rate_limited",
+    )

@@ -15,7 +15,7 @@ import grpc
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from vault_testkit import TIMEOUT, RunningVault, error_code, new_place, reveal, timestamp
+from vault_testkit import TIMEOUT, Place, RunningVault, error_code, new_place, reveal, timestamp
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_devstack.identity_driver import IdentityDriver, Tenant
@@ -101,18 +101,18 @@ def expected(s: Scenario) -> str:
     else:
         if "technician" not in s.roles:
             return "PERMISSION_DENIED:not_permitted"
+        # A subcontractor without an active DPA gets no grant at all ("no DPA, no access").
         matching = [
             g
             for g in s.grants
             if not g.revoked
+            and g.org != "lapsed"
             and g.window == "now"
             and s.kind in g.fields
             and (g.user == s.user or (g.user is None and g.org == s.org))
         ]
         if not matching:
             return "PERMISSION_DENIED:no_active_grant"
-        if all(g.org == "lapsed" for g in matching):
-            return "PERMISSION_DENIED:dpa_inactive"
     if s.kind not in STORED:
         return "NOT_FOUND"
     return STORED[s.kind]
@@ -161,20 +161,12 @@ async def play(vault: RunningVault, world: World, s: Scenario) -> str:
     for spec in s.grants:
         start = now - timedelta(hours=1) if spec.window == "now" else now + timedelta(hours=2)
         work_order_id = f"wo-{uuid.uuid4().hex[:8]}"
-        await vault.stub.CreateGrant(
-            pb.CreateGrantRequest(
-                site_id=place.site.id,
-                user_id=f"{spec.user}-{place.site.id[:8]}" if spec.user else "",
-                organization_id=world.organizations[spec.org],
-                subcontractor=spec.org != "own",
-                fields=sorted(spec.fields),
-                work_order_id=work_order_id,
-                valid_from=timestamp(start),
-                valid_until=timestamp(start + timedelta(hours=4)),
-            ),
-            metadata=work_order,
-            timeout=TIMEOUT,
-        )
+        if spec.org == "lapsed":
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await create_grant(vault, spec, place, world, work_order_id, start)
+            assert error_code(refused.value) == "dpa_inactive"
+            continue
+        await create_grant(vault, spec, place, world, work_order_id, start)
         if spec.revoked:
             await vault.stub.RevokeGrants(
                 pb.RevokeGrantsRequest(work_order_id=work_order_id, reason="completed"),
@@ -204,6 +196,30 @@ async def play(vault: RunningVault, world: World, s: Scenario) -> str:
             return f"{exc.code().name}:{code}"
         return exc.code().name
     return revealed.value
+
+
+async def create_grant(
+    vault: RunningVault,
+    spec: GrantSpec,
+    place: Place,
+    world: World,
+    work_order_id: str,
+    start: datetime,
+) -> None:
+    await vault.stub.CreateGrant(
+        pb.CreateGrantRequest(
+            site_id=place.site.id,
+            user_id=f"{spec.user}-{place.site.id[:8]}" if spec.user else "",
+            organization_id=world.organizations[spec.org],
+            subcontractor=spec.org != "own",
+            fields=sorted(spec.fields),
+            work_order_id=work_order_id,
+            valid_from=timestamp(start),
+            valid_until=timestamp(start + timedelta(hours=4)),
+        ),
+        metadata=await vault.mint.work_order(world.tenant.id),
+        timeout=TIMEOUT,
+    )
 
 
 def grant_to(

@@ -350,6 +350,22 @@ async def test_onboarding_sign_in_and_leaving_through_the_rest_api(
     )
     assert after_logout.status_code == 401
 
+    # Logout everywhere (a lost phone): every session of the account stops working.
+    login = {"tenant": "lifts", "email": "tech@lifts.example", "password": PASSWORD}
+    lost_phone = (await client.post("/v1/auth/login", json=login)).json()
+    desk = (await client.post("/v1/auth/login", json=login)).json()
+    everywhere = await client.post(
+        "/v1/auth/logout-everywhere", headers=bearer(desk["access_token"])
+    )
+    assert everywhere.status_code == 204
+    await _until_refused(platform, lost_phone["access_token"], "logout everywhere")
+    assert (await client.get("/v1/me", headers=bearer(desk["access_token"]))).status_code == 401
+    for ended in (lost_phone, desk):
+        refreshed = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": ended["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+
     # A fresh session, then deactivation: the gateway refuses within a second, by itself —
     # through the deny list fed from NATS, not by asking identity.
     fresh = (

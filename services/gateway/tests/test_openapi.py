@@ -29,6 +29,7 @@ IDENTITY_ROUTES = {
     "/v1/auth/login": {"post"},
     "/v1/auth/refresh": {"post"},
     "/v1/auth/logout": {"post"},
+    "/v1/auth/logout-everywhere": {"post"},
     "/v1/oauth/token": {"post"},
     "/.well-known/jwks.json": {"get"},
     "/v1/me": {"get"},

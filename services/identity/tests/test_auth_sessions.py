@@ -137,6 +137,30 @@ async def test_logout_ends_the_session_and_announces_it(identity: RunningIdentit
     ]
 
 
+async def test_logout_everywhere_ends_every_session_of_the_account_a_lost_phone_among_them(
+    identity: RunningIdentity,
+) -> None:
+    seeded = await seed_user(identity)
+    lost_phone = await login(identity, seeded)
+    desk = await login(identity, seeded)
+    stranger = await login(identity, await seed_user(identity))
+    lost_session = await _session_of(identity, lost_phone.refresh_token)
+    desk_session = await _session_of(identity, desk.refresh_token)
+
+    await identity.stub.Logout(
+        pb.LogoutRequest(everywhere=True),
+        metadata=await for_identity(identity, desk.access_token),
+    )
+
+    for ended in (lost_phone, desk):
+        with pytest.raises(grpc.aio.AioRpcError):
+            await _refresh(identity, ended.refresh_token)
+    for session_id in (lost_session.id, desk_session.id):
+        assert await _revocations(identity, session_id) == [events_pb.SESSION_REVOKED_REASON_LOGOUT]
+    # Someone else's session is not touched.
+    assert await _refresh(identity, stranger.refresh_token)
+
+
 async def test_get_me_describes_the_caller(identity: RunningIdentity) -> None:
     seeded = await seed_user(identity, roles=["dispatcher"])
     first = await login(identity, seeded)

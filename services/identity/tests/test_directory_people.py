@@ -336,3 +336,40 @@ async def test_reducing_roles_ends_the_users_sessions(identity: RunningIdentity)
         for p in await _outbox(identity, "session_revoked")
     ]
     assert reasons == [events_pb.SESSION_REVOKED_REASON_ROLES_CHANGED]
+
+
+async def test_moving_a_user_to_another_organisation_announces_it_once(
+    identity: RunningIdentity,
+) -> None:
+    _, metadata = await admin_metadata(identity)
+    own = await identity.stub.CreateUser(
+        pb.CreateUserRequest(email="tech@example.com", name="T", roles=["technician"]),
+        metadata=metadata,
+    )
+    sub = await identity.stub.CreateOrganization(
+        pb.CreateOrganizationRequest(
+            name="Sub Oy",
+            kind=pb.ORGANIZATION_KIND_SUBCONTRACTOR,
+            dpa_signed_on="2026-01-01",
+            dpa_expires_on="2030-12-31",
+        ),
+        metadata=metadata,
+    )
+    await identity.stub.UpdateUser(
+        pb.UpdateUserRequest(id=own.user.id, update_mask=["name"], name="Renamed"),
+        metadata=metadata,
+    )
+    assert await _outbox(identity, "user_organization_changed") == []
+    await identity.stub.UpdateUser(
+        pb.UpdateUserRequest(
+            id=own.user.id, update_mask=["organization_id"], organization_id=sub.organization.id
+        ),
+        metadata=metadata,
+    )
+    moves = [
+        events_pb.UserOrganizationChanged.FromString(p)
+        for p in await _outbox(identity, "user_organization_changed")
+    ]
+    assert [
+        (m.user_id, m.previous_organization_id, m.organization_id, m.tenant_id) for m in moves
+    ] == [(own.user.id, own.user.organization_id, sub.organization.id, own.user.tenant_id)]

@@ -1,6 +1,7 @@
 {{/*
 Environment of one component (its server and its migration Job alike).
-Call with (dict "root" $ "name" "identity" "spec" <component spec> "values" <component values>).
+Call with (dict "root" $ "name" "identity" "spec" <component spec> "values" <component values>),
+plus "migration" true for a migration Job (its database URL may be the owner's).
 Secrets come only from existing Secrets (secretKeyRef); nothing secret is inlined.
 */}}
 {{- define "fieldvault.env" -}}
@@ -93,7 +94,16 @@ session bucket and the session lifetimes. No token issuer, database or Vault.
   value: {{ $g.metrics.port | quote }}
 {{- end }}
 {{- if .spec.database }}
+{{- $migrationSecret := "" }}
+{{- if .migration }}{{ with $v.database.migration }}{{ $migrationSecret = .secretName }}{{ end }}{{ end }}
+{{- if $migrationSecret }}
+{{- /* The migration Job as the tables' owner; it grants the runtime role its privileges. */}}
+{{ include "fieldvault.secretEnv" (list (printf "%sDATABASE_URL" $p) $migrationSecret $v.database.migration.secretKey) }}
+- name: {{ $p }}RUNTIME_DATABASE_ROLE
+  value: {{ required (printf "%s.database.runtimeRole is required with database.migration.secretName" .spec.key) $v.database.runtimeRole | quote }}
+{{- else }}
 {{ include "fieldvault.secretEnv" (list (printf "%sDATABASE_URL" $p) (required (printf "%s.database.secretName is required" .spec.key) $v.database.secretName) $v.database.secretKey) }}
+{{- end }}
 {{- end }}
 {{- if .spec.vault }}
 - name: {{ $p }}VAULT_ADDR

@@ -46,6 +46,7 @@ def run() -> int:
 
     log.info(
         "fieldvault is running\n"
+        "  field app:      http://%s:%d  (open it on a phone or in a browser)\n"
         "  gateway:        http://%s:%d\n"
         "  data folder:    %s\n"
         "  operator token: %s (read it from the file; it is never printed)\n"
@@ -53,6 +54,8 @@ def run() -> int:
         "  mail folder:    %s\n"
         "  logs:           %s\n"
         "Press Ctrl-C to stop.",
+        settings.host,
+        settings.web_port,
         settings.host,
         settings.gateway_port,
         stack.data_dir,

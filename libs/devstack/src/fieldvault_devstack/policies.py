@@ -28,6 +28,12 @@ path "transit/keys/fv-tenant-*"        { capabilities = ["create", "read", "upda
 path "transit/hmac/fv-blind-index-*"   { capabilities = ["update"] }
 path "transit/keys/fv-blind-index-*"   { capabilities = ["create", "read", "update"] }
 
+# Audit chain anchor: each tenant's chain head is MAC'd (and checked) with a key
+# the database owner does not hold, so a rewound or deleted head is detected.
+path "transit/hmac/fv-audit-chain-*"   { capabilities = ["update"] }
+path "transit/verify/fv-audit-chain-*" { capabilities = ["update"] }
+path "transit/keys/fv-audit-chain-*"   { capabilities = ["create", "read", "update"] }
+
 path "kv/data/customer_vault/*"        { capabilities = ["create", "read", "update", "delete"] }
 path "kv/metadata/customer_vault/*"    { capabilities = ["read", "list", "delete"] }
 """
@@ -214,8 +220,8 @@ allowed to create TokenReviews).
 commands are the same). `NAMESPACE` and the ServiceAccount variables
 ({", ".join(f"`{_account_variable(s)}`" for s in services)})
 must match the Helm release. The service keys (`fv-tenant-*`,
-`fv-blind-index-*`, `fv-identity-*`) are created by the services themselves on
-first use, within their policies.
+`fv-blind-index-*`, `fv-audit-chain-*`, `fv-identity-*`) are created by the
+services themselves on first use, within their policies.
 
 ## Audit device
 

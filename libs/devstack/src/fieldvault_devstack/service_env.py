@@ -27,6 +27,8 @@ class StackEndpoints:
     vault_addr: str
     grpc_ports: Mapping[str, int]
     gateway_port: int
+    #: The field app's port; invitation and notification links open its pages.
+    web_port: int = 8000
     #: service -> (role_id, secret_id); only Vault-using services appear here.
     vault_credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     operator_token_sha256: str = ""
@@ -44,6 +46,10 @@ class StackEndpoints:
     @property
     def gateway_url(self) -> str:
         return f"http://{self.host}:{self.gateway_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
 
 
 def env_prefix(service: str) -> str:
@@ -79,6 +85,9 @@ def service_env(
     if service == "gateway":
         env.update(_gateway_env(endpoints))
         return env
+    if service == "web":
+        env.update(_web_env(endpoints))
+        return env
 
     prefix = env_prefix(service)
     env[f"{prefix}GRPC_HOST"] = endpoints.host
@@ -107,7 +116,8 @@ def service_env(
     if service == "notification":
         # Local email delivery writes one file per message here instead of SMTP.
         env[f"{prefix}MAIL_DIR"] = str(Path(endpoints.data_dir).resolve() / "mail")
-        env[f"{prefix}APP_BASE_URL"] = endpoints.gateway_url
+        # Links in messages open the field app's pages.
+        env[f"{prefix}APP_BASE_URL"] = endpoints.web_url
         env[f"{prefix}OPERATOR_TOKEN_SHA256"] = endpoints.operator_token_sha256
         if endpoints.webhook_secret_key:
             env[f"{prefix}WEBHOOK_SECRET_KEY"] = endpoints.webhook_secret_key
@@ -124,8 +134,8 @@ def _identity_env(endpoints: StackEndpoints) -> dict[str, str]:
         # service's secret.
         f"{prefix}OPERATOR_TOKEN_SHA256": endpoints.operator_token_sha256,
         f"{prefix}SERVICE_ACCOUNT_SECRETS_SHA256": json.dumps(hashes, sort_keys=True),
-        # Invitation links point at the gateway, which serves the web app.
-        f"{prefix}PUBLIC_BASE_URL": endpoints.gateway_url,
+        # Invitation links open the field app's "accept invitation" page.
+        f"{prefix}PUBLIC_BASE_URL": endpoints.web_url,
     }
 
 
@@ -139,3 +149,13 @@ def _gateway_env(endpoints: StackEndpoints) -> dict[str, str]:
     for service in GRPC_SERVICES:
         env[f"FIELDVAULT_GATEWAY_{service.upper()}_ADDR"] = endpoints.grpc_address(service)
     return env
+
+
+def _web_env(endpoints: StackEndpoints) -> dict[str, str]:
+    # The field app reaches only the gateway (like any client) and NATS (sessions).
+    return {
+        "FIELDVAULT_WEB_HOST": endpoints.host,
+        "FIELDVAULT_WEB_PORT": str(endpoints.web_port),
+        "FIELDVAULT_WEB_GATEWAY_URL": endpoints.gateway_url,
+        "FIELDVAULT_WEB_NATS_URL": endpoints.nats_url,
+    }

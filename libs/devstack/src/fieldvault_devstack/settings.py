@@ -35,6 +35,8 @@ class DevStackSettings(BaseSettings):
     work_order_grpc_port: int = 17003
     notification_grpc_port: int = 17004
     gateway_port: int = 8080
+    #: The field app (``services/web``), started after the gateway.
+    web_port: int = 8000
     #: Service → database URL (``FIELDVAULT_DEV_DATABASE_URLS`` as JSON), e.g. PostgreSQL
     #: databases; a service not named keeps its SQLite file in ``data_dir``.
     database_urls: dict[str, str] = Field(default_factory=dict)
@@ -51,5 +53,6 @@ class DevStackSettings(BaseSettings):
             "openbao_cluster_port",
             *(f"{service}_grpc_port" for service in GRPC_SERVICES),
             "gateway_port",
+            "web_port",
         ]
         return {f"{ENV_PREFIX}{name.upper()}": getattr(self, name) for name in names}

@@ -104,6 +104,7 @@ class LocalStack:
             vault_addr=self.openbao.addr,
             grpc_ports={service: self.settings.grpc_port(service) for service in GRPC_SERVICES},
             gateway_port=self.settings.gateway_port,
+            web_port=self.settings.web_port,
             vault_credentials=credentials,
             operator_token_sha256=sha256_hex(self.operator_token()),
             service_account_secrets={
@@ -161,6 +162,10 @@ class LocalStack:
         self._spawn("gateway")
         self._wait_ready("gateway")
         log.info("gateway is ready")
+        # The field app calls the gateway like any client, so it comes after it.
+        self._spawn("web")
+        self._wait_ready("web")
+        log.info("web is ready")
 
     def seed_demo(self) -> DemoSeed:
         """The demo tenant, created through identity unless a previous start made it."""
@@ -182,8 +187,9 @@ class LocalStack:
     def _wait_ready(self, service: str) -> None:
         host = self.settings.host
         ready: Callable[[], bool]
-        if service == "gateway":
-            url = f"http://{host}:{self.settings.gateway_port}/readyz"
+        if service in ("gateway", "web"):
+            port = self.settings.gateway_port if service == "gateway" else self.settings.web_port
+            url = f"http://{host}:{port}/readyz"
             ready = lambda: http_ready(url)  # noqa: E731
         else:
             port = self.settings.grpc_port(service)

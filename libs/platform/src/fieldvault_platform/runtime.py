@@ -149,11 +149,14 @@ def command_line(
     migrations_dir: Path | None,
     database_url: Callable[[], str] | None = None,
     operator_commands: Mapping[str, OperatorCommand] | None = None,
+    after_migrate: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """``python -m <service> [serve|migrate|parked-events|<operator command> ARGS...]``.
 
     A service with a database (``database_url``) gets ``parked-events`` without
-    asking; a command of its own by that name takes precedence.
+    asking; a command of its own by that name takes precedence. ``after_migrate``
+    runs after every successful ``migrate`` (e.g. granting a runtime role its
+    privileges on whatever tables now exist).
     """
     commands: dict[str, OperatorCommand] = {}
     if database_url is not None:
@@ -173,6 +176,8 @@ def command_line(
         # copy the migrations folder next to it: they name it by environment.
         override = os.environ.get("FIELDVAULT_MIGRATIONS_DIR")
         upgrade(Path(override) if override else migrations_dir, database_url())
+        if after_migrate is not None:
+            asyncio.run(after_migrate())
         return
     if args.command in commands:
         asyncio.run(commands[args.command](args.arguments))

@@ -6,10 +6,17 @@ from pathlib import Path
 
 from customer_vault.main import run
 from customer_vault.operator import OPERATOR_COMMANDS
+from customer_vault.runtime_role import grant_runtime_privileges
 from customer_vault.settings import Settings
 from fieldvault_platform.runtime import command_line
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+async def _after_migrate() -> None:
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    if settings.runtime_database_role:
+        await grant_runtime_privileges(settings.database_url, settings.runtime_database_role)
 
 
 def main() -> None:
@@ -19,6 +26,7 @@ def main() -> None:
         migrations_dir=MIGRATIONS,
         database_url=lambda: Settings().database_url,  # type: ignore[call-arg]
         operator_commands=OPERATOR_COMMANDS,
+        after_migrate=_after_migrate,
     )
 
 

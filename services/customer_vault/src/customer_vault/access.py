@@ -8,6 +8,9 @@ them the data decides:
   of their areas or has a site there);
 - everyone else (technicians, subcontractor staff) sees a site only while
   they hold an active grant for it — that is, while they have a job there.
+  A subcontractor's grant counts only while identity says the organisation's
+  data-processing agreement is active ("no DPA, no access"): for reading the
+  site, listing and writing its codes alike, not only for a reveal.
 
 Every query is filtered by the caller's tenant, so another tenant's object is
 simply not found (docs/security-model.md#tenancy: 404, never 403).
@@ -15,15 +18,17 @@ simply not found (docs/security-model.md#tenancy: 404, never 403).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_vault.dpa import DpaStatus
 from customer_vault.models import Customer, Grant, Site
 from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.db import Database
 from fieldvault_platform.errors import NotFound, PermissionDenied
 
 TENANT_WIDE_ROLES = frozenset({"admin", "dpo"})
@@ -40,6 +45,10 @@ class Reach(Enum):
 class Caller:
     principal: Principal
     tenant_id: str
+    #: Subcontractor organisations whose grants count for this caller now (their
+    #: DPA is active). Filled by :func:`with_dpa_checked`; until then no
+    #: subcontractor grant opens a site (fail closed).
+    dpa_active_organizations: frozenset[str] = frozenset()
 
     @property
     def user_id(self) -> str | None:
@@ -96,8 +105,39 @@ def active_grant_clause(caller: Caller, now: datetime) -> ColumnElement[bool]:
     )
 
 
+def usable_grant_clause(caller: Caller, now: datetime) -> ColumnElement[bool]:
+    """Active grants that hold up: own staff's, or a subcontractor's with an active DPA."""
+    dpa_holds = or_(
+        Grant.subcontractor.is_(False),
+        Grant.organization_id.in_(sorted(caller.dpa_active_organizations)),
+    )
+    return and_(active_grant_clause(caller, now), dpa_holds)
+
+
+async def with_dpa_checked(
+    dpa: DpaStatus, database: Database, caller: Caller, now: datetime
+) -> Caller:
+    """The caller, knowing which of their grants' subcontractors have an active DPA now.
+
+    Only grant-based callers need it; identity is asked (cached briefly) once per
+    organisation among their active subcontractor grants.
+    """
+    if caller.reach is not Reach.GRANTS or caller.user_id is None:
+        return caller
+    async with database.unit_of_work() as session:
+        organizations = (
+            await session.scalars(
+                select(Grant.organization_id)
+                .where(active_grant_clause(caller, now), Grant.subcontractor.is_(True))
+                .distinct()
+            )
+        ).all()
+    active = frozenset([org for org in organizations if await dpa.is_active(caller.tenant_id, org)])
+    return replace(caller, dpa_active_organizations=active)
+
+
 def visible_sites(caller: Caller, now: datetime) -> ColumnElement[bool]:
-    """The WHERE clause of the sites this caller may see."""
+    """The WHERE clause of the sites this caller may see (see :func:`with_dpa_checked`)."""
     in_tenant = Site.tenant_id == caller.tenant_id
     if caller.reach is Reach.TENANT:
         return in_tenant
@@ -105,7 +145,7 @@ def visible_sites(caller: Caller, now: datetime) -> ColumnElement[bool]:
         return and_(in_tenant, Site.area_id.in_(caller.area_ids))
     if caller.user_id is None:
         return false()
-    job_here = exists().where(Grant.site_id == Site.id, active_grant_clause(caller, now))
+    job_here = exists().where(Grant.site_id == Site.id, usable_grant_clause(caller, now))
     return and_(in_tenant, job_here)
 
 

@@ -8,6 +8,16 @@ takes its row lock on PostgreSQL and SQLite's write lock), so concurrent
 appends never fork the chain. The database refuses UPDATE and DELETE on the
 records (see the migration). Every record is also published for a SIEM
 (``audit_recorded``), without free-text reasons.
+
+Whoever owns the database can still drop the trigger, delete the newest
+records and rewind (or delete) the head row. So the head is anchored outside
+the database: every append MACs the new head (tenant, sequence, hash) with the
+tenant's Vault Transit key ``fv-audit-chain-<tenant>``, which only this service
+can use, and :func:`verify` says "not ok" when records exist without a head
+whose MAC holds. A rewind to an older, genuinely MAC'd head is what the
+published copy catches: each ``audit_recorded`` event carries the head it
+produced (sequence, hash, MAC), so a SIEM that kept the highest sequence it saw
+detects a head that went back.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from customer_vault import events
 from customer_vault.models import AuditChainHead, AuditRecord
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
+from fieldvault_platform.vault import VaultClient, VaultRefused
 
 GENESIS_HASH = "0" * 64
 VERIFY_BATCH = 1000
@@ -116,6 +127,70 @@ def _current_trace_id() -> str | None:
     return format(context.trace_id, "032x") if context.is_valid else None
 
 
+def anchor_key_name(tenant_id: str) -> str:
+    return f"fv-audit-chain-{tenant_id}"
+
+
+def _head_message(tenant_id: str, sequence: int, head_hash: str) -> bytes:
+    return f"fieldvault-audit-head:v1:{tenant_id}:{sequence}:{head_hash}".encode()
+
+
+class ChainAnchor:
+    """MACs and checks chain heads with the tenant's Transit key (it never leaves Vault)."""
+
+    def __init__(self, vault: VaultClient) -> None:
+        self._vault = vault
+        self._ensured: set[str] = set()
+
+    async def _key(self, tenant_id: str) -> str:
+        key = anchor_key_name(tenant_id)
+        if tenant_id not in self._ensured:
+            await self._vault.ensure_transit_key(key)
+            self._ensured.add(tenant_id)
+        return key
+
+    async def mac(self, tenant_id: str, sequence: int, head_hash: str) -> str:
+        key = await self._key(tenant_id)
+        return await self._vault.hmac(key, _head_message(tenant_id, sequence, head_hash))
+
+    async def holds(self, tenant_id: str, sequence: int, head_hash: str, mac: str) -> bool:
+        key = await self._key(tenant_id)
+        try:
+            return await self._vault.hmac_matches(
+                key, _head_message(tenant_id, sequence, head_hash), mac
+            )
+        except VaultRefused:
+            return False  # not a MAC Vault recognises (malformed, unknown key version)
+
+
+async def _ensure_head(session: AsyncSession, tenant_id: str) -> None:
+    """The tenant's head row, created at the genesis unless a concurrent append just did."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(AuditChainHead)
+        .values(tenant_id=tenant_id, sequence=0, hash=GENESIS_HASH)
+        .on_conflict_do_nothing()
+    )
+
+
+async def lock_chain(session: AsyncSession, tenant_id: str) -> None:
+    """Serialise with every other append of the tenant until this transaction ends.
+
+    For decisions that must not race an append (the reveal count, a grant
+    against a deactivation): call it first in the transaction, so SQLite's
+    snapshot also starts under the write lock.
+    """
+    touch = (
+        update(AuditChainHead)
+        .where(AuditChainHead.tenant_id == tenant_id)
+        .values(sequence=AuditChainHead.sequence)
+    )
+    if (await session.execute(touch)).rowcount == 0:  # type: ignore[attr-defined]
+        await _ensure_head(session, tenant_id)
+        await session.execute(touch)
+
+
 async def _advance_head(session: AsyncSession, tenant_id: str) -> tuple[int, str]:
     """Take the tenant's chain head (locking it) and return (new sequence, previous hash)."""
     advance = (
@@ -126,54 +201,69 @@ async def _advance_head(session: AsyncSession, tenant_id: str) -> tuple[int, str
     )
     row = (await session.execute(advance)).first()
     if row is None:
-        # The tenant's first record: create the head, unless a concurrent
-        # first append just did (then advance that one).
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await session.execute(
-            insert(AuditChainHead)
-            .values(tenant_id=tenant_id, sequence=0, hash=GENESIS_HASH)
-            .on_conflict_do_nothing()
-        )
+        # The tenant's first record: create the head, then advance it.
+        await _ensure_head(session, tenant_id)
         row = (await session.execute(advance)).one()
     return int(row.sequence), str(row.hash)
 
 
-async def record(
-    session: AsyncSession, *, tenant_id: str, actor: AuditActor, entry: Entry, now: datetime
-) -> AuditRecord:
-    """Append one record in the caller's transaction (and its SIEM event)."""
-    sequence, previous_hash = await _advance_head(session, tenant_id)
-    row = AuditRecord(
-        id=str(uuid.uuid4()),
-        tenant_id=tenant_id,
-        sequence=sequence,
-        occurred_at=now,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_organization_id=actor.organization_id,
-        on_behalf_of=actor.on_behalf_of,
-        action=entry.action,
-        resource_type=entry.resource_type,
-        resource_id=entry.resource_id,
-        customer_id=entry.customer_id,
-        site_id=entry.site_id,
-        fields=list(entry.fields),
-        purpose=entry.purpose,
-        outcome=entry.outcome,
-        reason=entry.reason,
-        request_id=entry.request_id or None,
-        trace_id=_current_trace_id(),
-        break_glass=entry.break_glass,
-        previous_hash=previous_hash,
-    )
-    row.hash = record_hash(row)
-    session.add(row)
-    await session.execute(
-        update(AuditChainHead).where(AuditChainHead.tenant_id == tenant_id).values(hash=row.hash)
-    )
-    events.audit_recorded(session, row, denial_code=entry.denial_code)
-    return row
+class AuditTrail:
+    """Appends records (in the caller's transaction) and verifies a tenant's chain."""
+
+    def __init__(self, anchor: ChainAnchor) -> None:
+        self._anchor = anchor
+
+    async def record(
+        self,
+        session: AsyncSession,
+        *,
+        tenant_id: str,
+        actor: AuditActor,
+        entry: Entry,
+        now: datetime,
+    ) -> AuditRecord:
+        """Append one record in the caller's transaction (and its SIEM event).
+
+        The new head's MAC is asked of Vault while the head is locked: no Vault,
+        no record (and so none of what the record vouches for).
+        """
+        sequence, previous_hash = await _advance_head(session, tenant_id)
+        row = AuditRecord(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            sequence=sequence,
+            occurred_at=now,
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_organization_id=actor.organization_id,
+            on_behalf_of=actor.on_behalf_of,
+            action=entry.action,
+            resource_type=entry.resource_type,
+            resource_id=entry.resource_id,
+            customer_id=entry.customer_id,
+            site_id=entry.site_id,
+            fields=list(entry.fields),
+            purpose=entry.purpose,
+            outcome=entry.outcome,
+            reason=entry.reason,
+            request_id=entry.request_id or None,
+            trace_id=_current_trace_id(),
+            break_glass=entry.break_glass,
+            previous_hash=previous_hash,
+        )
+        row.hash = record_hash(row)
+        head_mac = await self._anchor.mac(tenant_id, sequence, row.hash)
+        session.add(row)
+        await session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.tenant_id == tenant_id)
+            .values(hash=row.hash, mac=head_mac)
+        )
+        events.audit_recorded(session, row, denial_code=entry.denial_code, head_mac=head_mac)
+        return row
+
+    async def verify(self, session: AsyncSession, tenant_id: str) -> Verification:
+        return await verify(session, tenant_id, self._anchor)
 
 
 @dataclass(frozen=True)
@@ -184,8 +274,12 @@ class Verification:
     problem: str | None = None
 
 
-async def verify(session: AsyncSession, tenant_id: str) -> Verification:
-    """Recompute the tenant's chain from the start; name the first record that breaks it."""
+async def verify(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> Verification:
+    """Recompute the tenant's chain from the start; name the first record that breaks it.
+
+    The chain must end at the head, and the head must carry a valid MAC: records
+    without one (head deleted, rewritten, or never anchored) are not ok.
+    """
     expected_sequence, previous_hash, checked = 1, GENESIS_HASH, 0
     last_id: str | None = None
     while True:
@@ -214,8 +308,16 @@ async def verify(session: AsyncSession, tenant_id: str) -> Verification:
             checked += 1
         if len(rows) < VERIFY_BATCH:
             break
+    if checked == 0:
+        return Verification(True, 0)
     head = await session.get(AuditChainHead, tenant_id)
-    if head is not None and (head.sequence != checked or head.hash != previous_hash):
+    if head is None or head.mac is None:
+        # Records without an anchored head: the head was removed (perhaps with
+        # the newest records), or never MAC'd. Either way nothing vouches for the end.
+        return Verification(False, checked, last_id, "head_missing")
+    if not await anchor.holds(tenant_id, head.sequence, head.hash, head.mac):
+        return Verification(False, checked, last_id, "head_forged")
+    if head.sequence != checked or head.hash != previous_hash:
         # Records were removed from the end of the chain.
         return Verification(False, checked, last_id, "truncated")
     return Verification(True, checked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from customer_vault.audit import AuditTrail
 from customer_vault.blind_index import BlindIndex
 from customer_vault.dpa import DpaStatus
 from customer_vault.keys import TenantKeys
@@ -23,5 +24,6 @@ class Components:
     blind_index: BlindIndex
     callers: Callers
     dpa: DpaStatus
+    audit: AuditTrail
     #: Nudges the outbox relay after a commit that added alert events.
     wake_relay: Callable[[], None]

@@ -130,7 +130,7 @@ async def upload_contract(
     )
     async with c.database.unit_of_work() as session:
         session.add(row)
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),
@@ -220,7 +220,7 @@ async def download_contract(
     filename = cipher.open(TABLE, row.id, "filename", row.filename_ct)
     # Audited before the content leaves: no record, no download.
     async with c.database.unit_of_work() as session:
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),

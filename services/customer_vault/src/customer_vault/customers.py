@@ -117,7 +117,7 @@ async def create_customer(
             },
         )
         session.add(row)
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),
@@ -228,7 +228,7 @@ async def update_customer(
             row.area_id = changes["area_id"] or None
         row.version += 1
         row.updated_at = now
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),

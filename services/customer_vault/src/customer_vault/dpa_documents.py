@@ -93,7 +93,7 @@ async def upload(
     )
     async with c.database.unit_of_work() as session:
         session.add(row)
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),
@@ -149,7 +149,7 @@ async def download(
     content = cipher.open_bytes(TABLE, row.id, "content", row.content_ct)
     filename = cipher.open(TABLE, row.id, "filename", row.filename_ct)
     async with c.database.unit_of_work() as session:
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),

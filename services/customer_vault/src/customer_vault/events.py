@@ -53,7 +53,9 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-def audit_recorded(session: AsyncSession, record: AuditRecord, *, denial_code: str | None) -> str:
+def audit_recorded(
+    session: AsyncSession, record: AuditRecord, *, denial_code: str | None, head_mac: str
+) -> str:
     message = pb.AuditRecorded(
         event_id=_new_id(),
         tenant_id=record.tenant_id,
@@ -74,6 +76,7 @@ def audit_recorded(session: AsyncSession, record: AuditRecord, *, denial_code: s
         break_glass=record.break_glass,
         hash=record.hash,
         occurred_at=_timestamp(record.occurred_at),
+        head_mac=head_mac,
     )
     return _add(session, tenant_id=record.tenant_id, event=AUDIT_RECORDED, message=message)
 

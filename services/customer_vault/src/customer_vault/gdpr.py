@@ -39,7 +39,7 @@ async def erase_customer(
     async with c.database.unit_of_work() as session:
         customer = await load_customer(session, caller, customer_id)
         if not customer.erased:
-            await _shred_rows(session, caller, customer, reason, request_id, now)
+            await _shred_rows(session, c.audit, caller, customer, reason, request_id, now)
         erased_at = as_utc(customer.erased_at or now)
     c.keys.forget(caller.tenant_id, customer_id)
     c.wake_relay()
@@ -50,6 +50,7 @@ async def erase_customer(
 
 async def _shred_rows(
     session: AsyncSession,
+    trail: audit.AuditTrail,
     caller: Caller,
     customer: Customer,
     reason: str,
@@ -82,13 +83,14 @@ async def _shred_rows(
     actor = audit.AuditActor.of(caller.principal)
     await revoke_where(
         session,
+        trail,
         caller.tenant_id,
         [Grant.site_id.in_(site_ids)],
         actor=actor,
         reason="customer_erased",
         now=now,
     )
-    await audit.record(
+    await trail.record(
         session,
         tenant_id=caller.tenant_id,
         actor=actor,

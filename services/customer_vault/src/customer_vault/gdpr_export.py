@@ -246,7 +246,7 @@ async def _refuse_over_rate(
 ) -> None:
     """Audit the refused attempt, then answer RESOURCE_EXHAUSTED."""
     async with c.database.unit_of_work() as session:
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),
@@ -287,7 +287,7 @@ async def export_customer(
     revealed = sorted({s.kind for s in held.secrets if s.value_ct is not None})
     revealed = revealed if include_secret_values else []
     async with c.database.unit_of_work() as session:
-        record = await audit.record(
+        record = await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),

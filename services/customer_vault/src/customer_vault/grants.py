@@ -3,8 +3,11 @@
 Only work-order's service token creates and revokes them (on behalf of the
 dispatcher or manager who assigned the job). Creating is idempotent per work
 order and grantee — a retry, or a reschedule that moves the window, updates
-the open grant rather than adding a second. Identity's events revoke grants
-too: a deactivated user's, and all of an organisation's when its DPA lapses.
+the open grant rather than adding a second. A grant names a user who is still
+active and still in the organisation named (as far as identity's events have
+told this service), and a subcontractor's only while its DPA is active.
+Identity's events revoke grants too: a deactivated user's, a user's who moved
+to another organisation, and all of an organisation's when its DPA lapses.
 """
 
 from __future__ import annotations
@@ -20,11 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from customer_vault import audit
 from customer_vault.access import Caller, Reach
 from customer_vault.components import Components
-from customer_vault.models import Grant, Site
+from customer_vault.models import DirectoryUser, Grant, Site
 from customer_vault.site_secrets import GRANT_FIELDS
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
-from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
+from fieldvault_platform.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from fieldvault_platform.paging import (
     decode_page_token,
     page_of,
@@ -101,10 +109,19 @@ async def create_grant(
         raise InvalidArgument(f"a grant may last at most {c.settings.max_grant_days} days")
     if valid_until <= now:
         raise InvalidArgument("valid_until is in the past")
+    if subcontractor and not await c.dpa.is_active(tenant_id, organization_id):
+        raise FailedPrecondition(
+            "the subcontractor has no active data-processing agreement", code="dpa_inactive"
+        )
     grantee = _grantee(user_id, organization_id)
     for _attempt in range(2):
         try:
             async with c.database.unit_of_work() as session:
+                # Serialised with identity's events (they revoke under the same
+                # lock), so a deactivation or move is either seen here or revokes this.
+                await audit.lock_chain(session, tenant_id)
+                if user_id:
+                    await _check_grantee(session, tenant_id, user_id, organization_id)
                 site = await session.scalar(
                     select(Site).where(Site.id == site_id, Site.tenant_id == tenant_id)
                 )
@@ -129,7 +146,9 @@ async def create_grant(
                     if changed:
                         existing.valid_from, existing.valid_until = valid_from, valid_until
                         existing.fields, existing.site_id = granted_fields, site.id
-                        await _audit(session, tenant_id, actor, existing, "grant.update", now)
+                        await _audit(
+                            session, c.audit, tenant_id, actor, existing, "grant.update", now
+                        )
                     return existing, False
                 grant = Grant(
                     id=str(uuid.uuid4()),
@@ -149,15 +168,31 @@ async def create_grant(
                 )
                 session.add(grant)
                 await session.flush()
-                await _audit(session, tenant_id, actor, grant, "grant.create", now)
+                await _audit(session, c.audit, tenant_id, actor, grant, "grant.create", now)
                 return grant, True
         except IntegrityError:
             continue  # a concurrent create of the same grant won; return that one
     raise AssertionError("the open grant vanished between two reads")
 
 
+async def _check_grantee(
+    session: AsyncSession, tenant_id: str, user_id: str, organization_id: str
+) -> None:
+    """Refuse a user identity deactivated, or one who has left the organisation named."""
+    known = await session.get(DirectoryUser, (tenant_id, user_id))
+    if known is None:
+        return
+    if known.deactivated_at is not None:
+        raise FailedPrecondition("the user is deactivated", code="user_inactive")
+    if known.organization_id is not None and known.organization_id != organization_id:
+        raise FailedPrecondition(
+            "the user is no longer in that organisation", code="user_not_in_organization"
+        )
+
+
 async def _audit(
     session: AsyncSession,
+    trail: audit.AuditTrail,
     tenant_id: str,
     actor: audit.AuditActor,
     grant: Grant,
@@ -165,7 +200,7 @@ async def _audit(
     now: datetime,
     reason: str | None = None,
 ) -> None:
-    await audit.record(
+    await trail.record(
         session,
         tenant_id=tenant_id,
         actor=actor,
@@ -201,12 +236,19 @@ async def revoke_grants(
         conditions.append(Grant.grantee == _grantee(user_id, organization_id))
     async with c.database.unit_of_work() as session:
         return await revoke_where(
-            session, str(principal.tenant_id), conditions, actor=actor, reason=reason, now=now
+            session,
+            c.audit,
+            str(principal.tenant_id),
+            conditions,
+            actor=actor,
+            reason=reason,
+            now=now,
         )
 
 
 async def revoke_where(
     session: AsyncSession,
+    trail: audit.AuditTrail,
     tenant_id: str,
     conditions: Sequence[ColumnElement[bool]],
     *,
@@ -228,7 +270,7 @@ async def revoke_where(
             .where(Grant.id == grant.id, Grant.revoked_at.is_(None))
             .values(revoked_at=now, revoke_reason=reason)
         )
-        await _audit(session, tenant_id, actor, grant, "grant.revoke", now, reason)
+        await _audit(session, trail, tenant_id, actor, grant, "grant.revoke", now, reason)
     return len(open_grants)
 
 

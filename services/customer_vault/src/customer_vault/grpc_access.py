@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import audit, audit_queries, gdpr, gdpr_export, grants, reveal, service
+from customer_vault import audit_queries, gdpr, gdpr_export, grants, reveal, service
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
@@ -138,7 +138,7 @@ class AccessRpcs:
     ) -> pb.VerifyAuditTrailResponse:
         who = caller(await self._components.callers.principal(context), "audit:verify")
         async with self._components.database.unit_of_work() as session:
-            result = await audit.verify(session, who.tenant_id)
+            result = await self._components.audit.verify(session, who.tenant_id)
         return verification_message(result)
 
     # --- GDPR --------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.blind_index import BlindIndex
 from customer_vault.components import Components
 from customer_vault.crypto import DataKeyCache
@@ -54,6 +55,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         identity_channel,
         cache_seconds=settings.dpa_cache_seconds,
     )
+    trail = AuditTrail(ChainAnchor(vault))
     components = Components(
         settings=settings,
         database=plumbing.database,
@@ -62,6 +64,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         blind_index=BlindIndex(vault),
         callers=callers,
         dpa=dpa,
+        audit=trail,
         wake_relay=plumbing.backbone.relay.wake,
     )
     servicer = CustomerVaultServicer(components)
@@ -72,7 +75,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         ],
         service_names=[SERVICE_NAME],
     )
-    revocations = grant_revocation_consumer(plumbing.database, plumbing.backbone.jetstream, dpa)
+    revocations = grant_revocation_consumer(
+        plumbing.database, plumbing.backbone.jetstream, dpa, trail
+    )
     runtime.background_jobs.extend([verification.listener.run, revocations.run])
     # Cleanups run in reverse: this channel closes first, the backbone and database after.
     runtime.cleanups.append(identity_channel.close)

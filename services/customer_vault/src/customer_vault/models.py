@@ -221,6 +221,21 @@ class Grant(Base):
     )
 
 
+class DirectoryUser(Base):
+    """What identity's events said about a user: their organisation, and whether they
+    were deactivated (for good). Users never mentioned by an event have no row."""
+
+    __tablename__ = "directory_users"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    #: The organisation of the latest move; None while only a deactivation is known.
+    organization_id: Mapped[str | None] = mapped_column(String(ID))
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When identity made the change this row reflects (later events win).
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditRecord(Base):
     """Append-only, hash-chained per tenant. The migration forbids UPDATE and DELETE."""
 
@@ -273,13 +288,21 @@ class TenantKeyState(Base):
 
 
 class AuditChainHead(Base):
-    """The last link of a tenant's chain: appends serialise on this row."""
+    """The last link of a tenant's chain: appends serialise on this row.
+
+    It changes with every append, so it is not append-only like the records;
+    ``mac`` (a Vault Transit HMAC of tenant, sequence and hash, under a key the
+    database owner does not hold) is what makes a rewound or deleted head
+    detectable (see :mod:`customer_vault.audit`).
+    """
 
     __tablename__ = "audit_chain_heads"
 
     tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
     sequence: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    #: None only before the first append under this scheme (or for a fresh head).
+    mac: Mapped[str | None] = mapped_column(String(128))
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.

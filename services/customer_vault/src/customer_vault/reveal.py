@@ -6,9 +6,16 @@ step-up token for it — :mod:`customer_vault.step_up`) + not over the
 reveal rate + (subcontractor) an active DPA. The value is decrypted first,
 then the audit record is committed, and only then is the value returned: if
 the audit write fails nothing is revealed, and if Vault fails nothing is
-written. Denials are audited with their reason. Grants not found and grants
-for another kind are the same denial, so a refusal says nothing about what
-exists.
+written. Every attempt is audited — denials with their reason, and attempts
+that find no site, no stored code or an erased customer too. Grants not found
+and grants for another kind are the same denial, so a refusal says nothing
+about what exists; a grant of the caller's that has not opened yet is named
+with its opening time.
+
+The rate is counted in the audit append's own transaction, after the chain
+head's lock: concurrent reveals of one user count each other, so no more than
+the limit succeed per window, and the first refusal at or past the limit in
+the window (no earlier ``rate_limited`` record in it) publishes the alert.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, events
 from customer_vault.access import Caller, active_grant_clause, caller, grantee_clause
@@ -30,6 +38,7 @@ from customer_vault.step_up import (
     break_glass_stepped_up,
 )
 from fieldvault_platform.auth import Principal, PrincipalKind
+from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import (
     InvalidArgument,
     NotFound,
@@ -41,6 +50,11 @@ REVEAL_ACTION = "secret.reveal"
 REVEAL_SCOPE = "secrets:reveal"
 BREAK_GLASS_SCOPE = "secrets:break_glass"
 BREAK_GLASS_PURPOSE = "break_glass"
+RATE_LIMITED = "rate_limited"
+#: Attempts that end without a value for want of data, audited and counted like denials.
+NOT_FOUND = "not_found"
+ERASED = "erased"
+_ID_LIMIT = 36
 
 
 @dataclass(frozen=True)
@@ -53,15 +67,18 @@ class Revealed:
 
 @dataclass
 class _Decision:
-    site: Site
+    #: None when no site of this tenant has the id asked for.
+    site: Site | None
     denial: str | None = None
     grant: Grant | None = None
-    #: Reveal attempts of this user in the rate window before this one.
-    attempts: int = 0
     #: Active grants naming this caller and this kind, oldest first.
     candidates: list[Grant] = field(default_factory=list)
     #: For a refusal: the work order of the caller's latest grant at the site.
     purpose: str | None = None
+    #: For ``no_active_grant``: when the caller's next grant for this kind here opens.
+    opens_at: datetime | None = None
+    #: For ``not_found``: what was missing (said to the caller).
+    missing: str = "site not found"
     customer: Customer | None = None
     secret: SiteSecret | None = None
 
@@ -76,30 +93,14 @@ async def _decide(
     stepped_up: bool,
     now: datetime,
 ) -> _Decision:
-    settings = c.settings
-    window_start = now - timedelta(seconds=settings.reveal_rate_window_seconds)
     async with c.database.unit_of_work() as session:
         site = await session.scalar(
             select(Site).where(Site.id == site_id, Site.tenant_id == who.tenant_id)
         )
         if site is None:
-            raise NotFound("site not found")
+            return _Decision(None, denial=NOT_FOUND)
         decision = _Decision(site)
-        decision.attempts = (
-            await session.scalar(
-                select(func.count())
-                .select_from(AuditRecord)
-                .where(
-                    AuditRecord.tenant_id == who.tenant_id,
-                    AuditRecord.actor_id == who.principal.subject,
-                    AuditRecord.action == REVEAL_ACTION,
-                    AuditRecord.occurred_at > window_start,
-                )
-            )
-        ) or 0
-        if decision.attempts >= settings.reveal_rate_limit:
-            decision.denial = "rate_limited"
-        elif not who.principal.has_scope(BREAK_GLASS_SCOPE if break_glass else REVEAL_SCOPE):
+        if not who.principal.has_scope(BREAK_GLASS_SCOPE if break_glass else REVEAL_SCOPE):
             # A person whose roles never reveal: refused like anyone else, and audited.
             decision.denial = "not_permitted"
         elif break_glass:
@@ -118,18 +119,29 @@ async def _decide(
             decision.candidates = [g for g in grants if kind in g.fields]
             if not decision.candidates:
                 decision.denial = "no_active_grant"
-                # The refusal names the job it most likely belongs to: the
-                # caller's latest grant here, ended or not yet begun.
-                decision.purpose = await session.scalar(
-                    select(Grant.work_order_id)
-                    .where(Grant.site_id == site.id, grantee_clause(who))
-                    .order_by(Grant.created_at.desc())
-                    .limit(1)
-                )
+                await _explain_missing_grant(session, decision, who, kind, now)
         if decision.denial is None:
             decision.customer = await session.get(Customer, site.customer_id)
             decision.secret = await latest_secret(session, site.id, kind)
     return decision
+
+
+async def _explain_missing_grant(
+    session: AsyncSession, decision: _Decision, who: Caller, kind: str, now: datetime
+) -> None:
+    """The job the refusal most likely belongs to, and when the caller's next grant opens."""
+    assert decision.site is not None
+    mine_here = (Grant.site_id == decision.site.id, grantee_clause(who))
+    # The caller's latest grant here, ended or not yet begun.
+    decision.purpose = await session.scalar(
+        select(Grant.work_order_id).where(*mine_here).order_by(Grant.created_at.desc()).limit(1)
+    )
+    upcoming = await session.scalars(
+        select(Grant)
+        .where(*mine_here, Grant.revoked_at.is_(None), Grant.valid_from > now)
+        .order_by(Grant.valid_from)
+    )
+    decision.opens_at = next((g.valid_from for g in upcoming if kind in g.fields), None)
 
 
 async def _usable_grant(c: Components, tenant_id: str, candidates: list[Grant]) -> Grant | None:
@@ -138,6 +150,48 @@ async def _usable_grant(c: Components, tenant_id: str, candidates: list[Grant]) 
         if not grant.subcontractor or await c.dpa.is_active(tenant_id, grant.organization_id):
             return grant
     return None
+
+
+async def _open_value(c: Components, decision: _Decision, kind: str) -> str | None:
+    """The plaintext, or None with the denial saying why there is none."""
+    customer, secret = decision.customer, decision.secret
+    if customer is None or customer.erased:
+        decision.denial = ERASED
+        return None
+    if secret is None or secret.value_ct is None:
+        decision.denial, decision.missing = NOT_FOUND, f"no {kind} is stored for this site"
+        return None
+    cipher = await c.keys.cipher(customer)
+    return open_secret(cipher, secret)
+
+
+@dataclass(frozen=True)
+class _Window:
+    attempts: int
+    refused_before: bool
+
+
+async def _rate_window(
+    session: AsyncSession, who: Caller, *, window_seconds: int, now: datetime
+) -> _Window:
+    """This user's reveal attempts in the window, and whether one was already refused for rate.
+
+    Run under the chain head's lock, so concurrent reveals see each other's records.
+    """
+    refused = func.count().filter(
+        AuditRecord.outcome == audit.DENIED, AuditRecord.reason == RATE_LIMITED
+    )
+    row = (
+        await session.execute(
+            select(func.count(), refused).where(
+                AuditRecord.tenant_id == who.tenant_id,
+                AuditRecord.actor_id == who.principal.subject,
+                AuditRecord.action == REVEAL_ACTION,
+                AuditRecord.occurred_at > now - timedelta(seconds=window_seconds),
+            )
+        )
+    ).one()
+    return _Window(int(row[0] or 0), bool(row[1]))
 
 
 async def reveal(
@@ -181,54 +235,37 @@ async def reveal(
         decision.grant = await _usable_grant(c, who.tenant_id, decision.candidates)
         if decision.grant is None:
             decision.denial = "dpa_inactive"
-    grant = decision.grant
-    value = None
-    secret = decision.secret
-    if decision.denial is None:
-        if decision.customer is None or decision.customer.erased:
-            raise Erased()
-        if secret is None or secret.value_ct is None:
-            raise NotFound(f"no {kind} is stored for this site")
-        cipher = await c.keys.cipher(decision.customer)
-        value = open_secret(cipher, secret)
+    value = await _open_value(c, decision, kind) if decision.denial is None else None
 
-    purpose = (
-        BREAK_GLASS_PURPOSE if break_glass else (grant.work_order_id if grant else decision.purpose)
-    )
+    settings = c.settings
     alerting = False
     async with c.database.unit_of_work() as session:
-        record = await audit.record(
+        await audit.lock_chain(session, who.tenant_id)
+        window = await _rate_window(
+            session, who, window_seconds=settings.reveal_rate_window_seconds, now=now
+        )
+        if window.attempts >= settings.reveal_rate_limit:
+            decision.denial, value = RATE_LIMITED, None
+        record = await c.audit.record(
             session,
             tenant_id=who.tenant_id,
             actor=audit.AuditActor.of(principal),
-            entry=audit.Entry(
-                action=REVEAL_ACTION,
-                resource_type="secret",
-                resource_id=secret.id if secret is not None and value is not None else None,
-                customer_id=decision.site.customer_id,
-                site_id=decision.site.id,
-                fields=[kind],
-                purpose=purpose,
-                outcome=audit.SUCCESS if decision.denial is None else audit.DENIED,
-                reason=decision.denial or (reason if break_glass else None) or None,
-                denial_code=decision.denial,
-                request_id=request_id,
-                break_glass=break_glass,
-            ),
+            entry=_entry(decision, kind, value, break_glass, reason, request_id, site_id),
             now=now,
         )
-        if decision.denial == "rate_limited" and decision.attempts == c.settings.reveal_rate_limit:
+        if decision.denial == RATE_LIMITED and not window.refused_before:
             alerting = True  # the first refusal of this crossing, not every one after it
             events.reveal_rate_exceeded(
                 session,
                 tenant_id=who.tenant_id,
                 user_id=principal.subject,
-                limit=c.settings.reveal_rate_limit,
-                window_seconds=c.settings.reveal_rate_window_seconds,
+                limit=settings.reveal_rate_limit,
+                window_seconds=settings.reveal_rate_window_seconds,
                 at=now,
             )
         if decision.denial is None and break_glass:
             alerting = True
+            assert decision.site is not None
             events.break_glass_reveal(
                 session,
                 tenant_id=who.tenant_id,
@@ -240,15 +277,62 @@ async def reveal(
             )
     if alerting:
         c.wake_relay()
-    if decision.denial == "rate_limited":
-        raise ResourceExhausted(
-            "too many reveals; try again later",
-            retry_after_seconds=c.settings.reveal_rate_window_seconds,
-        )
-    if decision.denial is not None:
-        raise PermissionDenied(_DENIAL_MESSAGES[decision.denial], code=decision.denial)
+    _raise_for_denial(decision, settings.reveal_rate_window_seconds)
     assert value is not None
-    return Revealed(kind, value, record.id, c.settings.reveal_hide_after_seconds)
+    return Revealed(kind, value, record.id, settings.reveal_hide_after_seconds)
+
+
+def _entry(
+    decision: _Decision,
+    kind: str,
+    value: str | None,
+    break_glass: bool,
+    reason: str,
+    request_id: str,
+    site_id: str,
+) -> audit.Entry:
+    grant, secret, site = decision.grant, decision.secret, decision.site
+    purpose = (
+        BREAK_GLASS_PURPOSE if break_glass else (grant.work_order_id if grant else decision.purpose)
+    )
+    return audit.Entry(
+        action=REVEAL_ACTION,
+        resource_type="secret",
+        resource_id=secret.id if secret is not None and value is not None else None,
+        customer_id=site.customer_id if site is not None else None,
+        # An unknown site is recorded by the id asked for (bounded, as stored).
+        site_id=site.id if site is not None else site_id[:_ID_LIMIT],
+        fields=[kind],
+        purpose=purpose,
+        outcome=audit.SUCCESS if decision.denial is None else audit.DENIED,
+        reason=decision.denial or (reason if break_glass else None) or None,
+        denial_code=decision.denial,
+        request_id=request_id,
+        break_glass=break_glass,
+    )
+
+
+def _raise_for_denial(decision: _Decision, window_seconds: int) -> None:
+    denial = decision.denial
+    if denial is None:
+        return
+    if denial == RATE_LIMITED:
+        raise ResourceExhausted(
+            "too many reveals; try again later", retry_after_seconds=window_seconds
+        )
+    if denial == NOT_FOUND:
+        raise NotFound(decision.missing)
+    if denial == ERASED:
+        raise Erased()
+    message = _DENIAL_MESSAGES[denial]
+    if denial == "no_active_grant" and decision.opens_at is not None:
+        message = f"{message} yet; your grant here opens at {rfc3339(decision.opens_at)}"
+    raise PermissionDenied(message, code=denial)
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, to the second, with a ``Z``: 2026-12-04T16:00:00Z."""
+    return as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 _DENIAL_MESSAGES = {

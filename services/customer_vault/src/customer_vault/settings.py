@@ -51,5 +51,10 @@ class Settings(
     #: Longest validity window of a grant.
     max_grant_days: int = Field(default=62, ge=1)
 
+    #: PostgreSQL: the role the service runs as, when migrations run as the
+    #: owner (another URL). ``migrate`` then grants it only what serving needs —
+    #: SELECT and INSERT on the audit records (see ``runtime_role.py``).
+    runtime_database_role: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+
     #: Largest contract document (gRPC's default message limit is 4 MiB).
     max_contract_bytes: int = Field(default=3 * MIB, ge=1, le=3 * MIB + MIB // 2)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
-from customer_vault.access import Caller, load_site
+from customer_vault.access import Caller, load_site, with_dpa_checked
 from customer_vault.components import Components
 from customer_vault.crypto import CannotDecrypt, CustomerCipher
 from customer_vault.keys import Erased, TenantKeys
@@ -178,6 +178,7 @@ async def put_secret(
 ) -> SecretInfo:
     check_kind(kind)
     _check_value(value)
+    caller = await with_dpa_checked(c.dpa, c.database, caller, now)
     async with c.database.unit_of_work() as session:
         site, customer = await load_site(session, caller, site_id, now)
     if customer.erased:
@@ -216,7 +217,7 @@ async def put_secret(
                     )
                 ).all()
                 await _reseal_site_unbound(session, cipher, unbound)
-                await audit.record(
+                await c.audit.record(
                     session,
                     tenant_id=caller.tenant_id,
                     actor=audit.AuditActor.of(caller.principal),
@@ -242,6 +243,7 @@ async def put_secret(
 async def list_secrets(
     c: Components, caller: Caller, *, site_id: str, now: datetime
 ) -> list[SecretInfo]:
+    caller = await with_dpa_checked(c.dpa, c.database, caller, now)
     async with c.database.unit_of_work() as session:
         site, _ = await load_site(session, caller, site_id, now)
         rows = (

@@ -10,7 +10,14 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 
 from customer_vault import audit, events
-from customer_vault.access import Caller, load_customer, load_site, require_area, visible_sites
+from customer_vault.access import (
+    Caller,
+    load_customer,
+    load_site,
+    require_area,
+    visible_sites,
+    with_dpa_checked,
+)
 from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
 from customer_vault.customers import area_for_new_record
@@ -93,7 +100,7 @@ async def create_site(
     )
     async with c.database.unit_of_work() as session:
         session.add(row)
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),
@@ -112,6 +119,7 @@ async def create_site(
 
 
 async def get_site(c: Components, caller: Caller, site_id: str, now: datetime) -> SiteView:
+    caller = await with_dpa_checked(c.dpa, c.database, caller, now)
     async with c.database.unit_of_work() as session:
         site, customer = await load_site(session, caller, site_id, now)
     return await decrypt(c, site, customer)
@@ -129,6 +137,7 @@ async def list_sites(
 ) -> tuple[list[SiteView], str]:
     size = page_size(requested_size)
     after = decode_page_token(page_token)
+    caller = await with_dpa_checked(c.dpa, c.database, caller, now)
     query = (
         select(Site, Customer)
         .join(Customer, Customer.id == Site.customer_id)
@@ -170,6 +179,7 @@ async def update_site(
     if "area_id" in changes:
         changes["area_id"] = required_text("area_id", changes["area_id"], 36)
         require_area(caller, changes["area_id"])
+    caller = await with_dpa_checked(c.dpa, c.database, caller, now)
     async with c.database.unit_of_work() as session:
         site, customer = await load_site(session, caller, site_id, now)
         require_area(caller, site.area_id)  # technicians see sites, but do not edit them
@@ -196,7 +206,7 @@ async def update_site(
             )
         site.version += 1
         site.updated_at = now
-        await audit.record(
+        await c.audit.record(
             session,
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),

@@ -27,6 +27,7 @@ TENANT_CREATED = "tenant_created"
 USER_INVITED = "user_invited"
 ORGANIZATION_DPA_UPDATED = "organization_dpa_updated"
 ORGANIZATION_DPA_LAPSED = "organization_dpa_lapsed"
+USER_ORGANIZATION_CHANGED = "user_organization_changed"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -86,6 +87,26 @@ def user_deactivated(session: AsyncSession, *, tenant_id: str, user_id: str, at:
         event_id=_new_id(), tenant_id=tenant_id, user_id=user_id, occurred_at=_timestamp(at)
     )
     return _add(session, tenant_id=tenant_id, event=USER_DEACTIVATED_EVENT, message=message)
+
+
+def user_organization_changed(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    previous_organization_id: str,
+    organization_id: str,
+    at: datetime,
+) -> str:
+    message = pb.UserOrganizationChanged(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        previous_organization_id=previous_organization_id,
+        organization_id=organization_id,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=USER_ORGANIZATION_CHANGED, message=message)
 
 
 def session_revoked(

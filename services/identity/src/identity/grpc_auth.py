@@ -52,7 +52,7 @@ class AuthRpcs:
 
     async def Logout(self, request: pb.LogoutRequest, context: Context) -> pb.LogoutResponse:
         principal = await self._components.callers.principal(context)
-        await account.logout(self._components, principal)
+        await account.logout(self._components, principal, everywhere=request.everywhere)
         return pb.LogoutResponse()
 
     async def IssueClientToken(

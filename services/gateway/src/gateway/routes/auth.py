@@ -111,6 +111,19 @@ async def logout(identity: IdentityForCaller, auth: Auth) -> Response:
     return Response(status_code=204)
 
 
+@router.post(
+    "/v1/auth/logout-everywhere",
+    status_code=204,
+    summary="End every session of my account (a lost phone)",
+)
+async def logout_everywhere(identity: IdentityForCaller, auth: Auth) -> Response:
+    """The other sessions are refused within a second, when identity's revocation
+    events reach every gateway's deny list."""
+    await identity.call(identity.stub.Logout, pb.LogoutRequest(everywhere=True))
+    auth.forget(identity.caller.principal)
+    return Response(status_code=204)
+
+
 # --- OAuth2 client credentials (RFC 6749 §4.4) --------------------------------
 #
 # Errors are problem+json like everywhere else, with ``code`` set to the RFC 6749

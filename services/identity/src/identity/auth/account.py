@@ -17,7 +17,7 @@ from identity.callers import live_user
 from identity.components import Components
 from identity.models import LoginSession, Tenant, User
 from identity.passwords import check_password, hash_password, verify_password
-from identity.revocation import revoke_session
+from identity.revocation import revoke_session, revoke_user_sessions
 from identity.scopes import MFA_ENROLL
 from identity.throttling import account_key, record_result, reserve_attempt, source_key
 
@@ -38,24 +38,35 @@ async def me(components: Components, principal: Principal) -> tuple[User, list[s
         return user, await user_area_ids(session, user.id)
 
 
-async def logout(components: Components, principal: Principal) -> None:
+async def logout(components: Components, principal: Principal, *, everywhere: bool = False) -> None:
+    """End the caller's session, or with ``everywhere`` every session of the account
+    (a lost phone: whoever holds it is signed out within a second)."""
     now = datetime.now(UTC)
     async with components.database.unit_of_work() as session:
         user = await live_user(session, principal)
         assert principal.session_id is not None  # live_user checked it
-        await revoke_session(
-            session,
-            session_id=principal.session_id,
-            reason=events_pb.SESSION_REVOKED_REASON_LOGOUT,
-            now=now,
-        )
+        if everywhere:
+            await revoke_user_sessions(
+                session,
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                reason=events_pb.SESSION_REVOKED_REASON_LOGOUT,
+                now=now,
+            )
+        else:
+            await revoke_session(
+                session,
+                session_id=principal.session_id,
+                reason=events_pb.SESSION_REVOKED_REASON_LOGOUT,
+                now=now,
+            )
         audit.record(
             session,
             audit.AuditEntry(
                 tenant_id=user.tenant_id,
                 actor=user.id,
-                action="logout",
-                target_id=principal.session_id,
+                action="logout.everywhere" if everywhere else "logout",
+                target_id=user.id if everywhere else principal.session_id,
             ),
             at=now,
         )

@@ -316,6 +316,16 @@ async def update_user(
             reason=events_pb.SESSION_REVOKED_REASON_ROLES_CHANGED,
             now=now,
         )
+    if old_org != organization.id:
+        # Grants elsewhere were made for the old organisation's work: they end too.
+        events.user_organization_changed(
+            session,
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            previous_organization_id=old_org,
+            organization_id=organization.id,
+            at=now,
+        )
     audit.record(
         session,
         audit.AuditEntry(

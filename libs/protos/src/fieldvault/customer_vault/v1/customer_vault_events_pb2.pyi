@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AuditRecorded(_message.Message):
-    __slots__ = ("event_id", "tenant_id", "audit_event_id", "sequence", "actor_kind", "actor_id", "on_behalf_of", "action", "resource_type", "resource_id", "customer_id", "site_id", "fields", "purpose", "outcome", "denial_code", "break_glass", "hash", "occurred_at")
+    __slots__ = ("event_id", "tenant_id", "audit_event_id", "sequence", "actor_kind", "actor_id", "on_behalf_of", "action", "resource_type", "resource_id", "customer_id", "site_id", "fields", "purpose", "outcome", "denial_code", "break_glass", "hash", "occurred_at", "head_mac")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     AUDIT_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class AuditRecorded(_message.Message):
     BREAK_GLASS_FIELD_NUMBER: _ClassVar[int]
     HASH_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    HEAD_MAC_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     tenant_id: str
     audit_event_id: str
@@ -49,7 +50,8 @@ class AuditRecorded(_message.Message):
     break_glass: bool
     hash: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., audit_event_id: _Optional[str] = ..., sequence: _Optional[int] = ..., actor_kind: _Optional[str] = ..., actor_id: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., action: _Optional[str] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., site_id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., outcome: _Optional[str] = ..., denial_code: _Optional[str] = ..., break_glass: _Optional[bool] = ..., hash: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    head_mac: str
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., audit_event_id: _Optional[str] = ..., sequence: _Optional[int] = ..., actor_kind: _Optional[str] = ..., actor_id: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., action: _Optional[str] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., site_id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., outcome: _Optional[str] = ..., denial_code: _Optional[str] = ..., break_glass: _Optional[bool] = ..., hash: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., head_mac: _Optional[str] = ...) -> None: ...
 
 class BreakGlassReveal(_message.Message):
     __slots__ = ("event_id", "tenant_id", "audit_event_id", "user_id", "site_id", "kind", "occurred_at")

@@ -179,8 +179,10 @@ class RefreshResponse(_message.Message):
     def __init__(self, access_token: _Optional[str] = ..., refresh_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_in: _Optional[int] = ...) -> None: ...
 
 class LogoutRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("everywhere",)
+    EVERYWHERE_FIELD_NUMBER: _ClassVar[int]
+    everywhere: bool
+    def __init__(self, everywhere: _Optional[bool] = ...) -> None: ...
 
 class LogoutResponse(_message.Message):
     __slots__ = ()

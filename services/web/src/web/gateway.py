@@ -1,0 +1,102 @@
+"""The gateway's public REST API, called like any other client would.
+
+One :class:`GatewayClient` per process (one connection pool). A refusal is a
+:class:`GatewayRefused` carrying the problem's stable ``code``, its status and
+``detail``; pages turn codes into words (``web.problems``), never show the
+detail's raw text when it is not meant for people. The gateway down is
+:class:`GatewayUnavailable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class GatewayRefused(Exception):
+    status: int
+    code: str
+    detail: str = ""
+    retry_after: int | None = None
+    #: problem+json members besides the standard ones (e.g. ``opens_at``).
+    extra: dict[str, Any] | None = None
+
+    def __str__(self) -> str:
+        # Never the detail: it may quote what the caller sent.
+        return f"gateway refused with {self.status} {self.code}"
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached or answered 5xx without a problem."""
+
+
+_STANDARD = {"type", "title", "status", "detail", "code", "instance"}
+
+
+def _refusal(response: httpx.Response) -> GatewayRefused:
+    body: dict[str, Any] = {}
+    try:
+        parsed = response.json()
+        if isinstance(parsed, dict):
+            body = parsed
+    except ValueError:
+        pass
+    retry = response.headers.get("Retry-After")
+    return GatewayRefused(
+        status=response.status_code,
+        code=str(body.get("code") or f"http_{response.status_code}"),
+        detail=str(body.get("detail") or ""),
+        retry_after=int(retry) if retry and retry.isdigit() else None,
+        extra={k: v for k, v in body.items() if k not in _STANDARD},
+    )
+
+
+class GatewayClient:
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, headers={"User-Agent": "fieldvault-web"}
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        client_address: str | None = None,
+    ) -> Any:
+        """The JSON answer (None for 204); raises GatewayRefused / GatewayUnavailable."""
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if client_address:
+            # The gateway believes this only from a proxy it trusts.
+            headers["X-Forwarded-For"] = client_address
+        try:
+            response = await self._http.request(
+                method, path, headers=headers, json=json, params=params
+            )
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable(type(exc).__name__) from None
+        if response.status_code >= 500 and response.status_code != 503:
+            raise GatewayUnavailable(f"status {response.status_code}")
+        if response.status_code >= 400:
+            raise _refusal(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    async def ready(self) -> bool:
+        try:
+            response = await self._http.get("/readyz", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
