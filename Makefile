@@ -3,6 +3,7 @@
 #   make test   the test suite (FIELDVAULT_TEST_DATABASE_URL=postgresql://… for PostgreSQL)
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
+#   make openapi export the gateway's OpenAPI document to docs/openapi.json
 #   make bench  benchmarks: ratios against raw baselines measured in the same run
 #   make images one container image per service (needs a Docker engine)
 
@@ -13,7 +14,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test check proto bench images lock clean
+.PHONY: install run test check proto openapi bench images lock clean
 
 # uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
 $(UV):
@@ -41,6 +42,12 @@ check: install
 
 proto: install
 	$(VENV)/bin/python libs/protos/generate.py
+
+# The route reference (docs/api.md): the gateway's OpenAPI document, built from its
+# routes with default settings and sorted keys, so the same code gives the same file.
+# services/gateway/tests/test_openapi_export.py fails while the committed copy is stale.
+openapi: install
+	$(VENV)/bin/python -m gateway.openapi_export docs/openapi.json
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done

@@ -1,10 +1,11 @@
 """Who may call what: every operation of ``/openapi.json`` by every kind of caller.
 
-One table, :data:`MATRIX`, says for each operation what each caller gets: every role of
-API.md, partner clients with different scopes, a user of another tenant (whose calls
-name this tenant's objects), and callers without a valid token (none, expired — really
-signed, only too old — and logged out). An operation in the OpenAPI document without a
-row fails the test, and so does a row for an operation that is gone.
+One table, :data:`MATRIX`, says for each operation what each caller gets: every role
+(docs/security-model.md#roles-and-scopes), partner clients with different scopes, a user
+of another tenant (whose calls name this tenant's objects), and callers without a valid
+token (none, expired — really signed, only too old — and logged out). An operation in the
+OpenAPI document without a row fails the test, and so does a row for an operation that is
+gone.
 
 Expectations: ``ALLOW`` is any answer that is not an authorisation refusal (not 401,
 403 or 404, and no 5xx; many calls send bodies that only a real caller's state makes

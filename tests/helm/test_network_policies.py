@@ -25,7 +25,7 @@ from chart_rendering import (
     Rendered,
 )
 
-#: Who calls whom (gRPC; the web app calls the gateway's REST API), from DESIGN and
+#: Who calls whom (gRPC; the web app calls the gateway's REST API), from docs/architecture.md and
 #: the services' settings.
 CALLS = {
     "gateway": {"identity", "customer-vault", "work-order", "notification"},

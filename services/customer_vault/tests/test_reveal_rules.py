@@ -2,7 +2,7 @@
 rules say it should — checked against the running service, with real grants, real tokens
 and real subcontractor organisations in identity (one DPA active, one lapsed).
 
-The oracle below restates the rules of DESIGN §3 and API.md independently of the code.
+The oracle below restates the rules of docs/security-model.md#reveal independently of the code.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The customer, site and secret routes' REST contract (API.md), against a stand-in
+"""The customer, site and secret routes' REST contract (docs/api.md), against a stand-in
 customer_vault (``fake_customer_vault.py``) that records what the gateway sent: shapes,
 exchanged tokens, partial updates and preconditions, reveal headers and audit
 correlation, erased data, and what is refused before the service is called."""

@@ -1,4 +1,4 @@
-"""The identity routes' REST contract (API.md), against a stand-in identity
+"""The identity routes' REST contract (docs/api.md), against a stand-in identity
 (``fake_identity.py``) that records what the gateway sent: shapes, status codes,
 headers, OAuth2 errors, PATCH masks and preconditions, and what never leaks."""
 

@@ -1,4 +1,4 @@
-"""The notification routes' REST contract (API.md, "Notifications and webhooks"), against a
+"""The notification routes' REST contract (docs/api.md#webhooks), against a
 stand-in notification (``fake_notification.py``) that records what the gateway sent: the
 inbox and its paging, preferences with their update mask and If-Match, webhooks (the
 secret shown once, deletion, deliveries) for admins and partner clients, the platform

@@ -24,7 +24,7 @@ async def test_swagger_ui_is_served(gateway: Any) -> None:
     assert "swagger" in response.text.lower()
 
 
-#: API.md, sections "Authentication and the caller" and "Tenants, people and organisations".
+#: The public contract (docs/api.md): signing in, the caller, tenants, people and organisations.
 IDENTITY_ROUTES = {
     "/v1/auth/login": {"post"},
     "/v1/auth/refresh": {"post"},
@@ -84,7 +84,7 @@ async def test_openapi_document_shows_the_contract_fields(gateway: Any) -> None:
     assert "application/x-www-form-urlencoded" in token_form
 
 
-#: API.md, section "Customers, sites, secrets, documents".
+#: The public contract (docs/api.md): customers, sites, secrets, documents.
 CUSTOMER_VAULT_ROUTES = {
     "/v1/customers": {"get", "post"},
     "/v1/customers/{customer_id}": {"get", "patch"},
@@ -142,7 +142,7 @@ async def test_openapi_document_describes_every_customer_vault_route(gateway: An
     assert {"customer_id", "site_id", "actor_id", "action", "since", "until"} <= audit_params
 
 
-#: API.md, section "Work orders" (and the history of a work order).
+#: The public contract (docs/api.md): work orders (and the history of a work order).
 WORK_ORDER_ROUTES = {
     "/v1/work-orders": {"get", "post"},
     "/v1/work-orders/{work_order_id}": {"get", "patch"},
@@ -208,7 +208,8 @@ async def test_openapi_document_describes_every_work_order_route(gateway: Any) -
     assert "409" in paths["/v1/work-orders/{work_order_id}/assign"]["post"]["responses"]
 
 
-#: API.md, section "Notifications and webhooks", with preferences and the operator's view.
+#: The public contract (docs/api.md): notifications and webhooks, with preferences and the
+#: operator's view.
 NOTIFICATION_ROUTES = {
     "/v1/me/notifications": {"get"},
     "/v1/me/notifications/{notification_id}/read": {"post"},

@@ -1,4 +1,4 @@
-"""The work-order routes' REST contract (API.md), against a stand-in work_order
+"""The work-order routes' REST contract (docs/api.md), against a stand-in work_order
 (``fake_work_order.py``) that records what the gateway sent: every field of a create,
 partial updates and preconditions, list filters, assignments, the lifecycle's refusals
 as problems, and what is refused before the service is called."""

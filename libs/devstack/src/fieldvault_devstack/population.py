@@ -34,7 +34,8 @@ from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
-#: The roles of API.md, each given to one person of the populated tenant.
+#: The roles (docs/security-model.md#roles-and-scopes), each given to one person of the
+#: populated tenant.
 ROLES = ("admin", "dispatcher", "technician", "subcontractor_manager", "auditor", "dpo")
 #: Partner clients of the populated tenant, by name → their scopes.
 PARTNER_SCOPES: Mapping[str, tuple[str, ...]] = {

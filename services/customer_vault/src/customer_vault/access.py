@@ -13,7 +13,7 @@ them the data decides:
   site, listing and writing its codes alike, not only for a reveal.
 
 Every query is filtered by the caller's tenant, so another tenant's object is
-simply not found (API.md: 404, never 403).
+simply not found (docs/security-model.md#tenancy: 404, never 403).
 """
 
 from __future__ import annotations

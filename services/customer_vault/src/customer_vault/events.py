@@ -1,4 +1,5 @@
-"""customer-vault's events: subjects and payloads, written to the outbox (DESIGN §4).
+"""customer-vault's events: subjects and payloads, written to the outbox
+(docs/architecture.md#events).
 
 Payloads carry ids and machine codes only (see ``customer_vault_events.proto``):
 never a secret value, a personal field, a free-text reason or key material.

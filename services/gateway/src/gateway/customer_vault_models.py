@@ -1,4 +1,4 @@
-"""REST shapes of customer_vault's resources (API.md) and their conversion from protobuf.
+"""REST shapes of customer_vault's resources (docs/openapi.json) and their conversion from protobuf.
 
 Timestamps are RFC 3339 UTC; one the service left unset is ``null``. Optional
 text the service holds as an empty string is ``null`` too, so "not given" reads

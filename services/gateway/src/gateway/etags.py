@@ -16,6 +16,6 @@ VersionedT = TypeVar("VersionedT", bound=Versioned)
 
 
 def with_etag(response: Response, resource: VersionedT) -> VersionedT:
-    """``resource``, with its ``etag`` also sent as the ``ETag`` header (API.md)."""
+    """``resource``, with its ``etag`` also sent as the ``ETag`` header (docs/api.md#etags)."""
     response.headers["ETag"] = resource.etag
     return resource

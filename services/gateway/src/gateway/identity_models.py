@@ -1,4 +1,4 @@
-"""REST shapes of identity's resources (API.md) and their conversion from protobuf."""
+"""REST shapes of identity's resources (docs/openapi.json) and their conversion from protobuf."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST shapes of notification's resources (API.md) and their conversion from protobuf.
+"""REST shapes of notification's resources (docs/openapi.json) and their conversion from protobuf.
 
 Statuses are lower-case names; timestamps are RFC 3339 UTC, or ``null`` when unset;
 optional text the service holds as an empty string is ``null``.

@@ -1,4 +1,4 @@
-"""Identity's events: subjects and payloads, written to the outbox (DESIGN §4).
+"""Identity's events: subjects and payloads, written to the outbox (docs/architecture.md#events).
 
 Each function adds one event to the caller's transaction; the relay publishes
 it after the commit. Payloads carry ids and facts only — never a token, an

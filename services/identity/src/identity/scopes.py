@@ -88,7 +88,8 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
 #: they have not enrolled yet.
 MFA_ENROLL: Final = "mfa:enroll"
 
-#: What an admin may grant a partner system (API.md). None of them reveals a secret.
+#: What an admin may grant a partner system (docs/security-model.md#roles-and-scopes).
+#: None of them reveals a secret.
 PARTNER_SCOPES: Final = frozenset(
     {
         "work_orders:read",

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from web.i18n import Formatter
 
-#: Code kinds of API.md, in the order a technician meets them at a door.
+#: Code kinds (docs/openapi.json), in the order a technician meets them at a door.
 CODE_KINDS = ("door_code", "key_safe_code", "alarm_code")
 
 

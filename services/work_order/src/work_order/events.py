@@ -1,4 +1,4 @@
-"""work-order's events, written to the outbox with the change (DESIGN §4).
+"""work-order's events, written to the outbox with the change (docs/architecture.md#events).
 
 Ids and non-sensitive facts only: no title or description (free text a
 dispatcher may fill with a customer's name), no address, no code.

@@ -75,7 +75,7 @@ yet valid``, ``token not valid for this service``, ``token revoked`` — and nev
 the token or a claim. A token that verifies but lacks a scope or is for another
 tenant raises :class:`~fieldvault_platform.errors.PermissionDenied` from
 ``Principal.require_scope`` / ``require_tenant``; a service serving a
-resource maps the tenant case to *not found* (API.md). If no signing key was
+resource maps the tenant case to *not found* (docs/security-model.md#tenancy). If no signing key was
 ever obtained from identity, verification raises
 :class:`~fieldvault_platform.errors.Unavailable` instead of refusing.
 

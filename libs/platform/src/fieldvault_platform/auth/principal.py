@@ -90,7 +90,7 @@ class Principal:
     def require_tenant(self, tenant_id: str, *, allow_tenant_agnostic: bool = False) -> None:
         """Raise PermissionDenied unless the token is for ``tenant_id``.
 
-        Callers serving a resource map this to *not found* (API.md: another
+        Callers serving a resource map this to *not found* (docs/security-model.md#tenancy: another
         tenant's object answers 404, never 403) — the verifier cannot, because
         only the caller knows whether it was looking up an object. A
         tenant-agnostic service token passes only where the caller says so

@@ -57,7 +57,7 @@ class OutboxEvent(PlatformBase):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     subject: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(255))
-    #: Serialised protobuf message; ids and non-sensitive facts only (DESIGN §4).
+    #: Serialised protobuf message; ids and non-sensitive facts only (docs/architecture.md#events).
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     #: Trace context of the writer, so the consumer's span joins the writer's trace.
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -2,7 +2,7 @@
 
 Admin-side calls come with a user's token (scopes from roles) or, for reads,
 a service token with ``directory:read``. Objects of another tenant are
-reported as not found, never as forbidden (API.md).
+reported as not found, never as forbidden (docs/security-model.md#tenancy).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The body a receiver gets: ``{id, type, tenant_id, occurred_at, data}`` (API.md),
+"""The body a receiver gets: ``{id, type, tenant_id, occurred_at, data}`` (docs/api.md#webhooks),
 ``data`` holding the work-order event's ids and non-sensitive facts only."""
 
 from __future__ import annotations

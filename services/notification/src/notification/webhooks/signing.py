@@ -1,4 +1,4 @@
-"""``Fieldvault-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` (API.md).
+"""``Fieldvault-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` (docs/api.md#webhooks).
 
 The timestamp is inside the signed text so a receiver can refuse replays
 older than its tolerance; the same scheme as Stripe's, familiar to partners.
