@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from fastapi import APIRouter, Response
-from pydantic import Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
@@ -36,6 +36,20 @@ _REQUIRED = ("name", "address", "area_id")
 
 
 class SiteCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "cus_01HZX3",
+                    "area_id": "are_01HZX1",
+                    "name": "Harbour Bakery, back door",
+                    "address": "12 Quay Street, Bristol",
+                    "access_instructions": "Ring at the loading bay; key safe left of the door",
+                }
+            ]
+        }
+    )
+
     customer_id: str = ID
     area_id: str = ID
     name: str = NAME
@@ -85,6 +99,10 @@ class SecretList(Page):
 
 
 class RevealRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Alarm fault call, customer on site"}]}
+    )
+
     #: Why; required with ``break_glass`` (and recorded in the audit trail).
     reason: str | None = Field(default=None, max_length=1000)
     #: A dispatcher's emergency access without a grant: flagged and alerted.
