@@ -355,3 +355,42 @@ async def test_a_reveal_before_the_jobs_grant_opens_is_a_403_that_says_when_it_o
     assert problem["code"] == "no_active_grant"
     assert opens.isoformat().replace("+00:00", "Z") in problem["detail"]
     assert DOOR_CODE not in refused.text
+
+
+async def test_customers_and_sites_both_default_to_the_creators_only_area(
+    stack: tuple[httpx.AsyncClient, IdentityDriver, str],
+) -> None:
+    client, identity, _ = stack
+    tenant = await identity.new_tenant()
+    north = await identity.new_area(tenant, f"North {uuid.uuid4().hex[:4]}")
+    south = await identity.new_area(tenant, f"South {uuid.uuid4().hex[:4]}")
+    local = bearer(
+        (await identity.new_person(tenant, roles=["dispatcher"], area_ids=[north])).gateway_token
+    )
+    regional = bearer(
+        (
+            await identity.new_person(tenant, roles=["dispatcher"], area_ids=[north, south])
+        ).gateway_token
+    )
+
+    customer = await client.post("/v1/customers", json={"name": "Harbour Bakery"}, headers=local)
+    assert customer.status_code == 201, customer.text
+    site = await client.post(
+        "/v1/sites",
+        json={"customer_id": customer.json()["id"], "name": "Bakery", "address": "1 Quay"},
+        headers=local,
+    )
+    assert site.status_code == 201, site.text
+    assert customer.json()["area_id"] == site.json()["area_id"] == north
+
+    # Whoever reaches several areas names one, for a customer and a site alike.
+    unnamed_customer = await client.post(
+        "/v1/customers", json={"name": "Dock Office"}, headers=regional
+    )
+    unnamed_site = await client.post(
+        "/v1/sites",
+        json={"customer_id": customer.json()["id"], "name": "Dock", "address": "2 Quay"},
+        headers=regional,
+    )
+    assert unnamed_customer.status_code == unnamed_site.status_code == 400
+    assert unnamed_customer.json()["code"] == unnamed_site.json()["code"] == "area_required"

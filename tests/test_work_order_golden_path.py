@@ -95,6 +95,7 @@ async def test_a_job_from_filing_to_completion_over_rest(platform: LocalStack) -
                 "area_id": north,
                 "name": "221B",
                 "address": "221B Baker Street, London",
+                "access_instructions": "Ask Mrs Hudson downstairs",
             },
             headers=office,
         )
@@ -125,6 +126,9 @@ async def test_a_job_from_filing_to_completion_over_rest(platform: LocalStack) -
         [job] = mine.json()["items"]
         assert job["id"] == order_id
         assert job["site"]["name"] == "221B" and "Baker Street" in job["site"]["address"]
+        # What a technician needs before arriving: how to get in, which codes are kept.
+        assert job["site"]["access_instructions"] == "Ask Mrs Hudson downstairs"
+        assert job["site"]["code_kinds"] == ["door_code"]
         assert DOOR_CODE not in mine.text
 
         hidden = await http.get(f"/v1/work-orders/{order_id}", headers=bearer(elsewhere))

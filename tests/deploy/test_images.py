@@ -35,6 +35,8 @@ SERVICES: dict[str, tuple[str, str]] = {
     "gateway": ("gateway.settings:GatewaySettings", "http_port"),
     "web": ("web.settings:WebSettings", "port"),
 }
+
+
 def settings_class(service: str) -> type[BaseSettings]:
     module, _, name = SERVICES[service][0].partition(":")
     settings: type[BaseSettings] = getattr(importlib.import_module(module), name)

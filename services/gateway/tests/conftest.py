@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -153,3 +153,33 @@ def gateway(closed_address: Callable[[], str]) -> GatewayFactory:
         return serve(app, client=client_address)
 
     return factory
+
+
+@pytest.fixture
+def live_gateway(closed_address: Callable[[], str]) -> Iterator[str]:
+    """A gateway listening on a real loopback port (uvicorn in a thread); yields its base URL.
+
+    For clients that must talk HTTP: a browser, a generated API client. Peers are
+    closed ports and NATS is absent: only what needs no backend can succeed.
+    """
+    import threading
+    import time
+
+    import uvicorn
+
+    app = create_app(settings_for({name: closed_address() for name in PEER_NAMES}))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)

@@ -40,7 +40,7 @@ def add_site(fake: WorkOrderGateway, site_id: str, name: str, *, customer: str =
         area_id="area-1",
         name=name,
         address=f"{name} street 1",
-        access_instructions=CANARY,
+        access_instructions=f"Ring at the {name} back door",
         etag='"1"',
     )
     fake.vault.secrets[(site_id, vault_pb.SECRET_KIND_DOOR_CODE)] = (
@@ -57,12 +57,14 @@ def my_job(fake: WorkOrderGateway, site_id: str, **fields: Any) -> str:
 async def my_work_orders(fake: WorkOrderGateway, **params: Any) -> dict[str, Any]:
     response = await fake.client.get("/v1/me/work-orders", params=params, headers=fake.bearer())
     assert response.status_code == 200, response.text
+    # The kinds of code kept are shown, a value never.
     assert CANARY not in response.text
-    assert "access_instructions" not in response.text
     return dict(response.json())
 
 
-async def test_my_jobs_carry_their_sites_name_and_address(fake: WorkOrderGateway) -> None:
+async def test_my_jobs_carry_their_sites_address_access_instructions_and_code_kinds(
+    fake: WorkOrderGateway,
+) -> None:
     add_site(fake, "site-a", "Depot")
     add_site(fake, "site-b", "Clinic")
     first = my_job(fake, "site-a")
@@ -76,8 +78,20 @@ async def test_my_jobs_carry_their_sites_name_and_address(fake: WorkOrderGateway
         (second, "in_progress"),
     ]
     assert [item["site"] for item in body["items"]] == [
-        {"id": "site-a", "name": "Depot", "address": "Depot street 1"},
-        {"id": "site-b", "name": "Clinic", "address": "Clinic street 1"},
+        {
+            "id": "site-a",
+            "name": "Depot",
+            "address": "Depot street 1",
+            "access_instructions": "Ring at the Depot back door",
+            "code_kinds": ["door_code"],
+        },
+        {
+            "id": "site-b",
+            "name": "Clinic",
+            "address": "Clinic street 1",
+            "access_instructions": "Ring at the Clinic back door",
+            "code_kinds": ["door_code"],
+        },
     ]
     assert body["items"][0]["etag"] and body["items"][0]["site_id"] == "site-a"
     assert body["next_page_token"] == ""
@@ -132,7 +146,13 @@ async def test_a_site_the_caller_may_not_see_or_that_was_erased_is_null(
 
     sites = {item["id"]: item["site"] for item in body["items"]}
     assert sites == {
-        visible: {"id": "site-a", "name": "Depot", "address": "Depot street 1"},
+        visible: {
+            "id": "site-a",
+            "name": "Depot",
+            "address": "Depot street 1",
+            "access_instructions": "Ring at the Depot back door",
+            "code_kinds": ["door_code"],
+        },
         unseen: None,
         erased: None,
     }

@@ -187,7 +187,14 @@ async def test_openapi_document_describes_every_work_order_route(gateway: Any) -
     }
     assert set(work_order["priority"]["enum"]) == {"low", "normal", "high", "urgent"}
     assert {"site", *work_order} == set(schemas["MyWorkOrder"]["properties"])
-    assert set(schemas["SiteSummary"]["properties"]) == {"id", "name", "address"}
+    # Names of code kinds only, never a value: a technician prepares before arriving.
+    assert set(schemas["SiteSummary"]["properties"]) == {
+        "id",
+        "name",
+        "address",
+        "access_instructions",
+        "code_kinds",
+    }
     assert {"assignee_user_id", "organization_id"} == set(schemas["Assignment"]["properties"])
     assert schemas["Cancellation"]["required"] == ["reason"]
     list_params = {p["name"] for p in paths["/v1/work-orders"]["get"]["parameters"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -341,3 +342,22 @@ async def test_a_listener_started_before_identitys_stream_exists_applies_its_fir
             await expect_session_revocation_applied(js, issuer, verifier, tenant, within=1.5)
     finally:
         await client.close()
+
+
+async def test_an_idle_listener_keeps_its_consumer_and_logs_no_warning(
+    js: JetStreamContext, tenant: str, deny_list: DenyList, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The stream holds identity events that are not revocations (as any live stack's
+    # does). nats-py then regularly ends an empty pull with a bare asyncio TimeoutError
+    # instead of its own, which the listener took for a failure: it dropped its consumer
+    # and warned every few seconds. A short pull makes the same race come up within
+    # seconds instead of a minute (each pull is one chance for it).
+    await js.publish(event_subject(tenant, "identity", "user_created"), b"not a revocation")
+    # From now on: other tests in this stream left events this one is not about.
+    listener = RevocationListener(js, deny_list, lookback=0.0, fetch_timeout=0.25)
+
+    with caplog.at_level(logging.WARNING, logger="fieldvault_platform.auth.revocation"):
+        async with running(listener):
+            await asyncio.sleep(6)
+
+    assert [record.getMessage() for record in caplog.records] == []

@@ -58,17 +58,27 @@ async def decrypt(c: Components, row: Customer) -> CustomerView:
     return _view(row, await c.keys.cipher(row))
 
 
-def area_for_new_record(caller: Caller, area_id: str) -> str | None:
-    """The area a new record goes to: a dispatcher's own (their only one by default)."""
+#: Code of the refusal when a new customer or site needs its area named.
+AREA_REQUIRED = "area_required"
+
+
+def area_for_new_record(caller: Caller, area_id: str, *, required: bool) -> str | None:
+    """The area a new customer or site goes to: the one named, else the creator's only
+    area. One rule for both (README, "Areas of new records"): a dispatcher with a single
+    area never names it; whoever reaches several names one. ``required`` is the one
+    difference between the two: a site must have an area (it decides who dispatches
+    and serves it), while an admin or partner may keep a customer area-less.
+    """
     if caller.reach is Reach.GRANTS:
         raise PermissionDenied("your role cannot create customers or sites")
-    if caller.reach is Reach.AREAS and not area_id:
-        if len(caller.area_ids) == 1:
-            return next(iter(caller.area_ids))
-        raise InvalidArgument("area_id is required: name one of your areas")
     if area_id:
         require_area(caller, area_id)
-    return area_id or None
+        return area_id
+    if caller.reach is Reach.AREAS and len(caller.area_ids) == 1:
+        return next(iter(caller.area_ids))
+    if caller.reach is Reach.AREAS or required:
+        raise InvalidArgument("area_id is required: name one of your areas", code=AREA_REQUIRED)
+    return None
 
 
 async def create_customer(
@@ -84,7 +94,7 @@ async def create_customer(
     request_id: str,
     now: datetime,
 ) -> CustomerView:
-    area = area_for_new_record(caller, area_id)
+    area = area_for_new_record(caller, area_id, required=False)
     values = {
         "name": required_text("name", name, 200),
         "email": optional_text("email", email, 254),

@@ -71,9 +71,7 @@ async def create_site(
     request_id: str,
     now: datetime,
 ) -> SiteView:
-    area = area_for_new_record(caller, area_id)
-    if area is None:
-        raise InvalidArgument("area_id is required")
+    area = area_for_new_record(caller, area_id, required=True)
     values = {
         "name": required_text("name", name, LIMITS["name"]),
         "address": required_text("address", address, LIMITS["address"]),

@@ -17,10 +17,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from fieldvault_platform import http_metrics, telemetry
 from fieldvault_platform.metrics import MetricsServer, serve_metrics
-from gateway import openapi_security, problems
+from gateway import docs, openapi_errors, openapi_security, problems
 from gateway.auth import feed_revocations, open_edge_auth
 from gateway.hardening import install_request_guards, install_security_headers
 from gateway.middleware import REQUEST_ID_HEADER, RequestIdMiddleware
+from gateway.operation_ids import operation_id
 from gateway.peers import open_peers
 from gateway.routes import (
     api_clients,
@@ -96,6 +97,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=_lifespan,
+        generate_unique_id_function=operation_id,
+        # Served by gateway.docs from a package; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
 
@@ -124,7 +129,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     ):
         app.include_router(router)
 
+    docs.install(app)
     openapi_security.install(app)
+    openapi_errors.install(app)
     install_request_guards(app, settings)
     app.add_middleware(RequestIdMiddleware)
     install_security_headers(app, settings)

@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
-from gateway.customer_vault_models import timestamp
+from gateway.customer_vault_models import SecretKindName, timestamp
 
 StatusName = Literal["new", "scheduled", "assigned", "in_progress", "completed", "cancelled"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -152,11 +152,16 @@ class HistoryEntry(BaseModel):
 
 
 class SiteSummary(BaseModel):
-    """Where a job is: deliberately no access instructions and no secret."""
+    """Where a job is and what to expect there: never a secret's value, only which
+    kinds of code are kept (so a technician knows what to ask for before arriving)."""
 
     id: str
     name: str
     address: str
+    #: How to get in (ring at the back, key safe left of the door); null if none.
+    access_instructions: str | None = None
+    #: The kinds of code kept for the site (names only: a value needs a reveal).
+    code_kinds: list[SecretKindName] = []
 
 
 class MyWorkOrder(WorkOrder):

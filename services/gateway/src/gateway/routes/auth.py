@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 import grpc
 from fastapi import APIRouter, Form, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.auth import Auth
@@ -27,6 +27,18 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class LoginRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tenant": "acme-service",
+                    "email": "dana@acme.example",
+                    "password": "correct horse battery staple",
+                }
+            ]
+        }
+    )
+
     tenant: str = Field(min_length=1, max_length=63)
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)

@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
@@ -34,6 +34,19 @@ _OPTIONAL = ("email", "phone", "address", "notes", "area_id")
 
 
 class CustomerCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Harbour Bakery Ltd",
+                    "email": "office@harbour-bakery.example",
+                    "phone": "+44 20 7946 0123",
+                    "address": "12 Quay Street, Bristol",
+                }
+            ]
+        }
+    )
+
     name: str = NAME
     email: str | None = EMAIL
     phone: str | None = PHONE

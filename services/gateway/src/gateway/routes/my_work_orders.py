@@ -1,5 +1,6 @@
 """A technician's own jobs, each with where it is: work_order's list joined with the
-sites' names and addresses, read from customer_vault with the caller's own authority."""
+sites' names, addresses, access instructions and the kinds of code kept (names only),
+read from customer_vault with the caller's own authority."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as vault_pb
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultAsCaller, CustomerVaultForCaller
+from gateway.customer_vault_models import secret_kind_name
 from gateway.identity_models import Page
 from gateway.peers import PeerRpcError
 from gateway.routes.areas import PageSize
@@ -39,12 +41,17 @@ async def _site_summary(vault: CustomerVaultAsCaller, site_id: str) -> SiteSumma
 
     One unreadable site must not cost the technician the whole job list, so every
     failure degrades to None; the unexpected ones (customer_vault down) are logged.
-    Only the name and address are kept: never access instructions or a secret.
+    The secrets' kinds come from their metadata: no value is ever read here. Both
+    reads use the caller's token, so customer_vault shows a technician only the
+    sites of jobs they are assigned to.
     """
     if not site_id:
         return None
     try:
-        result = await vault.call(vault.stub.GetSite, vault_pb.GetSiteRequest(id=site_id))
+        result, secrets = await asyncio.gather(
+            vault.call(vault.stub.GetSite, vault_pb.GetSiteRequest(id=site_id)),
+            vault.call(vault.stub.ListSecrets, vault_pb.ListSecretsRequest(site_id=site_id)),
+        )
     except PeerRpcError as exc:
         if exc.error.code() not in _SITE_HIDDEN:
             log.warning(
@@ -52,12 +59,19 @@ async def _site_summary(vault: CustomerVaultAsCaller, site_id: str) -> SiteSumma
                 extra={"site_id": site_id, "grpc_status": exc.error.code().name},
             )
         return None
-    return SiteSummary(id=result.site.id, name=result.site.name, address=result.site.address)
+    return SiteSummary(
+        id=result.site.id,
+        name=result.site.name,
+        address=result.site.address,
+        access_instructions=result.site.access_instructions or None,
+        code_kinds=[secret_kind_name(secret.kind) for secret in secrets.secrets],
+    )
 
 
 @router.get(
     "/v1/me/work-orders",
-    summary="My active and upcoming jobs, with each site's name and address (never a secret)",
+    summary="My active and upcoming jobs, with each site's address, access instructions "
+    "and kinds of code kept (never a secret's value)",
 )
 async def my_work_orders(
     work_orders: WorkOrderForCaller,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from gateway.customer_vault_models import RequestBody
@@ -47,6 +47,21 @@ TRANSITION: Responses = {
 
 
 class WorkOrderCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_id": "sit_01HZX4",
+                    "title": "Alarm panel beeps every night",
+                    "description": "Panel shows a low-battery fault.",
+                    "priority": "high",
+                    "scheduled_start": "2026-12-07T08:00:00Z",
+                    "scheduled_end": "2026-12-07T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     site_id: str = ID
     title: str = TITLE
     description: str | None = DESCRIPTION
