@@ -221,7 +221,8 @@ def invitation_email(url: str, expires: SafeFacts) -> tuple[str, str]:
     return (
         "You are invited to fieldvault",
         "You have been invited to fieldvault, your company's work orders.\n\n"
-        f"Set your password here: {url}\n\n"
+        # The link alone on its line, so that it can be clicked, copied or grepped whole.
+        f"Set your password here:\n{url}\n\n"
         f"The link works once and expires {expires.expires}. "
         "If you did not expect this, ignore this message.",
     )
