@@ -77,6 +77,11 @@ async def test_an_invited_person_sets_a_password_through_the_emailed_link(
 PLAIN_LINK = re.compile(rb"https?://[^\s\"<>]+")
 
 
+def _the_one_eml(directory: Path) -> bytes:
+    [eml] = list(directory.glob("*.eml"))
+    return eml.read_bytes()
+
+
 async def test_an_invitation_link_is_copied_out_of_the_raw_message_with_a_plain_regex(
     notification: Notification, tmp_path: Path
 ) -> None:
@@ -97,8 +102,7 @@ async def test_an_invitation_link_is_copied_out_of_the_raw_message_with_a_plain_
     )
     # The local stack writes exactly these bytes to its .eml file.
     await FileMailer(tmp_path).send(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
-    [eml] = list(tmp_path.glob("*.eml"))
-    for text in (raw, eml.read_bytes()):
+    for text in (raw, _the_one_eml(tmp_path)):
         assert b"quoted-printable" not in text.lower()
         [url] = PLAIN_LINK.findall(text)
         assert b"=3D" not in url
