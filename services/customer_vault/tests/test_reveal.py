@@ -287,3 +287,19 @@ async def test_a_technician_writes_a_code_found_on_site_without_reading_it(
         reveal(customer_vault, place.site.id, technician, kind=pb.SECRET_KIND_KEY_SAFE_CODE)
     )
     assert code == (grpc.StatusCode.PERMISSION_DENIED, "no_active_grant")
+
+
+async def test_a_dispatchers_plain_reveal_names_break_glass_and_the_reason_it_needs(
+    customer_vault: RunningVault,
+) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await reveal(customer_vault, place.site.id, place.dispatcher)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert error_code(refused.value) == "not_permitted"  # the stable code stays
+    minimum = customer_vault.settings.break_glass_min_reason_length
+    assert refused.value.details() == (
+        "your role reveals secrets only by break-glass: send break_glass: true with a "
+        f"reason of at least {minimum} characters saying why; "
+        "the reveal is flagged in the audit trail and the auditors are told"
+    )

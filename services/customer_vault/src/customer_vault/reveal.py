@@ -219,9 +219,21 @@ async def reveal(
             retry_after_seconds=c.settings.reveal_rate_window_seconds,
         )
     if decision.denial is not None:
-        raise PermissionDenied(_DENIAL_MESSAGES[decision.denial], code=decision.denial)
+        message = _DENIAL_MESSAGES[decision.denial]
+        if decision.denial == "not_permitted" and principal.has_scope(BREAK_GLASS_SCOPE):
+            message = _break_glass_hint(c.settings.break_glass_min_reason_length)
+        raise PermissionDenied(message, code=decision.denial)
     assert value is not None
     return Revealed(kind, value, record.id, c.settings.reveal_hide_after_seconds)
+
+
+def _break_glass_hint(min_reason_length: int) -> str:
+    """A dispatcher's plain reveal: the one way they have, and what it costs."""
+    return (
+        "your role reveals secrets only by break-glass: send break_glass: true with a "
+        f"reason of at least {min_reason_length} characters saying why; "
+        "the reveal is flagged in the audit trail and the auditors are told"
+    )
 
 
 _DENIAL_MESSAGES = {
