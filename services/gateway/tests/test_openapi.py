@@ -255,6 +255,7 @@ async def test_openapi_document_describes_every_notification_route(gateway: Any)
         "sms",
         "sms_number",
         "muted_types",
+        "language",
         "etag",
     }
     webhook = schemas["Webhook"]["properties"]
