@@ -283,6 +283,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         ids={"work_order_id": "completable_work_order_id"},
         json=lambda _: {"notes": "done"},
     ),
+    ("POST", "/v1/work-orders/{work_order_id}/unable"): Row(
+        allow("technician", other_tenant=DENY),
+        ids={"work_order_id": "unable_work_order_id"},
+        json=lambda _: {"reason": "customer_absent", "notes": "matrix"},
+    ),
     ("POST", "/v1/work-orders/{work_order_id}/cancel"): Row(
         allow("dispatcher", "partner_write"),
         ids={"work_order_id": "cancellable_work_order_id"},

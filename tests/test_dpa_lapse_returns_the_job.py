@@ -162,7 +162,7 @@ async def test_a_subcontractor_whose_dpa_lapses_gives_the_job_back_and_the_offic
             [note] = await told()
             assert note["work_order_id"] == order_id
             assert "back in the office queue" in str(note["subject"])
-            assert "dpa_inactive" in str(note["body"])
+            assert "data-processing agreement is no longer active" in str(note["body"])
             assert DOOR_CODE not in str(note) and "Hudson" not in str(note)
             other_inbox = await http.get("/v1/me/notifications", headers=bearer(elsewhere))
             assert all(n["type"] != "work_order.returned" for n in other_inbox.json()["items"])

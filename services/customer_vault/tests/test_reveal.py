@@ -425,3 +425,20 @@ async def test_reveals_of_nothing_are_audited_and_counted(customer_vault: Runnin
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         "rate_limited",
     )
+
+
+async def test_a_dispatchers_plain_reveal_names_break_glass_and_the_reason_it_needs(
+    customer_vault: RunningVault,
+) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await reveal(customer_vault, place.site.id, place.dispatcher)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert error_code(refused.value) == "not_permitted"  # the stable code stays
+    minimum = customer_vault.settings.break_glass_min_reason_length
+    assert refused.value.details() == (
+        "your role reveals secrets only by break-glass: send break_glass: true with a "
+        f"reason of at least {minimum} characters saying why (and, where your "
+        "organisation's policy asks for it, the current code of your authenticator app "
+        "as otp); the reveal is flagged in the audit trail and the auditors are told"
+    )

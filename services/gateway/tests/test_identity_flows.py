@@ -566,7 +566,11 @@ async def test_forged_and_misaddressed_tokens_are_refused_at_the_edge(platform: 
         "bad signature": (f"{header}.{payload}.{signature[:-4]}AAAA", "token invalid"),
         "alg none": (f"{none_header}.{payload}.", "token invalid"),
         "wrong audience": (exchanged.access_token, "token not valid for this service"),
-        "expired": (expired, "token expired"),
+        "expired": (
+            expired,
+            "token expired: get a new access token with POST /v1/auth/refresh "
+            '{"refresh_token": ...} (or sign in again once the session has ended)',
+        ),
         "garbage": ("not-a-token", "token invalid"),
     }
     for name, (value, reason) in forged.items():

@@ -242,6 +242,7 @@ async def test_preferences_answer_every_field_and_the_etag_header(
         "sms": True,
         "sms_number": "+358401234567",
         "muted_types": ["work_order.cancelled"],
+        "language": "en",
         "etag": '"7"',
     }
     assert response.headers["etag"] == '"7"'
@@ -256,6 +257,7 @@ async def test_default_preferences_have_no_sms_number(fake: NotificationGateway)
         "sms": False,
         "sms_number": None,
         "muted_types": [],
+        "language": "en",
         "etag": '"1"',
     }
 
@@ -279,6 +281,7 @@ async def test_patch_sends_the_members_present_as_the_update_mask_and_if_match_a
         "sms": True,
         "sms_number": "+358401234567",
         "muted_types": [],
+        "language": "en",
         "etag": '"2"',
     }
     assert response.headers["etag"] == '"2"'

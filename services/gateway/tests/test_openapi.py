@@ -149,6 +149,7 @@ WORK_ORDER_ROUTES = {
     "/v1/work-orders/{work_order_id}/assign": {"post"},
     "/v1/work-orders/{work_order_id}/start": {"post"},
     "/v1/work-orders/{work_order_id}/complete": {"post"},
+    "/v1/work-orders/{work_order_id}/unable": {"post"},
     "/v1/work-orders/{work_order_id}/cancel": {"post"},
     "/v1/work-orders/{work_order_id}/history": {"get"},
     "/v1/me/work-orders": {"get"},
@@ -205,9 +206,20 @@ async def test_openapi_document_describes_every_work_order_route(gateway: Any) -
         "site_id",
         "scheduled_from",
         "scheduled_until",
+        "reference",
         "page_size",
         "page_token",
     } <= list_params
+    assert "reference" in work_order
+    unable = schemas["Unable"]
+    assert unable["required"] == ["reason"]
+    assert set(unable["properties"]["reason"]["enum"]) == {
+        "no_access",
+        "customer_absent",
+        "parts_needed",
+        "unsafe",
+        "other",
+    }
     for path in ("/v1/work-orders/{work_order_id}", "/v1/work-orders/{work_order_id}/start"):
         operation = paths[path]["patch" if path.endswith("}") else "post"]
         assert "if-match" in {p["name"] for p in operation["parameters"]}, path
@@ -252,6 +264,7 @@ async def test_openapi_document_describes_every_notification_route(gateway: Any)
         "sms",
         "sms_number",
         "muted_types",
+        "language",
         "etag",
     }
     webhook = schemas["Webhook"]["properties"]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import grpc
 import pyotp
 import pytest
-from identity_testkit import RunningIdentity, error_code, for_identity, login, seed_user
+from identity_testkit import (
+    PASSWORD,
+    RunningIdentity,
+    error_code,
+    for_identity,
+    login,
+    seed_user,
+)
 from sqlalchemy import select
 
 from fieldvault.identity.v1 import identity_pb2 as pb
@@ -94,3 +101,38 @@ async def test_a_technician_is_not_forced_to_enrol_but_may(identity: RunningIden
             pb.EnrollTotpRequest(), metadata=await for_identity(identity, response.access_token)
         )
     assert error_code(again.value) == "mfa_already_enabled"
+
+
+async def test_a_refused_code_says_to_wait_for_the_next_one_and_a_wrong_password_says_the_same(
+    identity: RunningIdentity,
+) -> None:
+    seeded = await seed_user(identity, roles=["admin"])
+    enrolment = await login(identity, seeded)
+    totp = pyotp.TOTP(await _enrol_and_confirm(identity, enrolment.access_token))
+    import time
+
+    used = totp.at(time.time() + 30)
+    await login(identity, seeded, otp=used)
+
+    async def refusal(**changes: str) -> tuple[grpc.StatusCode, str, str | None]:
+        request = pb.LoginRequest(
+            tenant=seeded.slug, email=seeded.email, password=PASSWORD, source_address="192.0.2.44"
+        )
+        for name, value in changes.items():
+            setattr(request, name, value)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await identity.stub.Login(request)
+        return refused.value.code(), refused.value.details() or "", error_code(refused.value)
+
+    replayed = await refusal(otp=used)
+    code, message, error = replayed
+    assert (code, error) == (grpc.StatusCode.UNAUTHENTICATED, "invalid_credentials")
+    assert "one-time code was not accepted" in message
+    assert "wait for the next code" in message
+    # Whoever does not know the password learns nothing from it: a wrong password,
+    # an unknown e-mail or tenant, sent with a code, get the very same answer.
+    assert await refusal(otp=used, password="x" * 16) == replayed
+    assert await refusal(otp="123456", email="nobody@example.com") == replayed
+    assert await refusal(otp="123456", tenant="no-such-tenant") == replayed
+    # Without a code, a wrong password still says only that.
+    assert (await refusal(password="x" * 16))[1] == "invalid tenant, email or password"

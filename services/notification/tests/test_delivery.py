@@ -4,6 +4,7 @@ once each, even when the event is delivered again; a failing receiver is retried
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,8 @@ def assignment(
         priority="urgent",
         assignee_user_id=technician_id,
         actor_id=str(uuid.uuid4()),
+        reference=f"WO-{secrets.randbelow(10**6):06d}",
+        created_by=str(uuid.uuid4()),
     )
     start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     event.scheduled_start.FromDatetime(start)
@@ -81,7 +84,7 @@ async def test_an_assignment_is_told_once_in_the_inbox_by_email_and_by_a_signed_
 
     await eventually(told)
     [mail] = n.mailbox.to(technician.email)
-    reference = event.work_order_id.split("-")[0].upper()
+    reference = event.reference
     assert mail["Subject"] == f"Work order {reference} assigned to you"
     text = text_of(mail)
     assert f"/work-orders/{event.work_order_id}" in text and "2026-12-01 08:00 UTC" in text

@@ -84,7 +84,7 @@ async def test_an_export_with_code_values_reaches_every_auditor_naming_the_kinds
         [entry] = await inbox(n, auditor)
         assert entry.type == "security.secret_values_exported"
         assert dpo.id in entry.body and export.customer_id in entry.body
-        assert "alarm_code, door_code" in entry.body
+        assert "(alarm code, door code)" in entry.body
     assert await inbox(n, dpo) == []
 
 
@@ -157,6 +157,8 @@ async def test_a_job_back_in_the_office_queue_reaches_the_dispatchers_of_its_are
         previous_assignee_user_id=technician.id,
         previous_assignee_organization_id=str(uuid.uuid4()),
         reason="dpa_inactive",
+        reference="WO-000314",
+        created_by=north_dispatcher.id,
     )
     for _ in range(2):  # the same event twice tells nobody twice
         await publish(n.js, "work_order", "returned", returned)
@@ -169,7 +171,11 @@ async def test_a_job_back_in_the_office_queue_reaches_the_dispatchers_of_its_are
     assert entry.type == "work_order.returned"
     assert entry.work_order_id == returned.work_order_id
     assert "back in the office queue" in entry.subject
-    assert "dpa_inactive" in entry.body and "scheduled" in entry.body
+    assert entry.subject == "Work order WO-000314 is back in the office queue"
+    assert "because their organisation's data-processing agreement is no longer active" in (
+        entry.body
+    )
+    assert "It is scheduled again" in entry.body
     assert await inbox(n, south_dispatcher) == []
     assert await inbox(n, technician) == []
     assert len(n.mailbox.to(north_dispatcher.email)) == 1
@@ -252,6 +258,6 @@ async def test_sms_and_muting_follow_the_persons_preferences(notification: Notif
 
     await eventually(second_sms)
     assert [json.loads(r.body)["text"] for r in n.receiver.at(SMS_PATH)][1].count(
-        later.work_order_id.split("-")[0].upper()
+        later.reference
     ) == 1
     assert len(n.receiver.at(SMS_PATH)) == 2

@@ -263,3 +263,34 @@ async def test_people_of_another_area_neither_see_nor_act_on_the_work_order(
         pb.ListWorkOrdersRequest(), metadata=elsewhere.work_order, timeout=TIMEOUT
     )
     assert list(listed.work_orders) == []
+
+
+async def test_every_job_gets_the_next_reference_of_its_tenant_and_can_be_found_by_it(
+    stack: Stack,
+) -> None:
+    c = await company(stack)
+    first, second = await asyncio.gather(new_work_order(stack, c), new_work_order(stack, c))
+    assert sorted([first.reference, second.reference]) == ["WO-000001", "WO-000002"]
+    # Another tenant counts its own jobs.
+    other = await company(stack)
+    assert (await new_work_order(stack, other)).reference == "WO-000001"
+
+    async def found(reference: str) -> list[str]:
+        listed = await stack.work_order.ListWorkOrders(
+            pb.ListWorkOrdersRequest(reference=reference),
+            metadata=c.dispatcher.work_order,
+            timeout=TIMEOUT,
+        )
+        return [order.id for order in listed.work_orders]
+
+    assert await found(second.reference) == [second.id]
+    number = second.reference.removeprefix("WO-").lstrip("0")
+    assert await found(f"wo-{number}") == [second.id]  # as a person types it on the phone
+    assert await found(number) == [second.id]
+    assert await found("WO-000099") == []
+    assert (await refusal(found("B6E34952")))[0] == grpc.StatusCode.INVALID_ARGUMENT
+    # Stable: changing the job keeps it.
+    got = await stack.work_order.GetWorkOrder(
+        pb.GetWorkOrderRequest(id=first.id), metadata=c.dispatcher.work_order, timeout=TIMEOUT
+    )
+    assert got.work_order.reference == first.reference

@@ -325,3 +325,54 @@ async def test_an_own_technician_of_another_area_cannot_be_assigned(stack: Stack
         grpc.StatusCode.FAILED_PRECONDITION,
         "assignee_not_in_area",
     )
+
+
+async def test_an_assignee_who_cannot_do_the_job_gives_it_back_with_a_reason(
+    stack: Stack,
+) -> None:
+    c = await company(stack)
+    order = await new_work_order(stack, c)
+    await assign(stack, c, order, assignee_user_id=c.technician.id)
+    await eventually(lambda: reveal(stack, c.site_id, c.technician), DOOR_CODE)
+
+    async def unable(reason: str, who: Member) -> pb.WorkOrder:
+        response = await stack.work_order.ReportWorkOrderUnable(
+            pb.ReportWorkOrderUnableRequest(
+                id=order.id, reason=reason, notes="Gate locked, nobody answers"
+            ),
+            metadata=who.work_order,
+            timeout=TIMEOUT,
+        )
+        result: pb.WorkOrder = response.work_order
+        return result
+
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await unable("tired", c.technician)
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as not_theirs:
+        await unable("no_access", c.dispatcher)
+    assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    back = await unable("no_access", c.technician)
+    assert back.status == pb.WORK_ORDER_STATUS_SCHEDULED
+    assert (back.assignee_user_id, back.unable_notes) == ("", "Gate locked, nobody answers")
+    entry = await last_history(stack, c, order.id)
+    assert (entry.action, entry.reason, entry.actor_id) == (
+        "returned",
+        "unable_no_access",
+        c.technician.id,
+    )
+    (event,) = await returned_events(stack, c.tenant.id, 1)
+    assert (event.reason, event.area_id, event.reference, event.created_by) == (
+        "unable_no_access",
+        c.area,
+        order.reference,
+        c.dispatcher.id,
+    )
+    assert "Gate" not in event.SerializeToString().decode("utf-8", "replace")
+    left, _ = await eventually(lambda: active_grants(stack, c, order.id), 0)
+    assert left == 0
+    # It is not theirs any more: they no longer see it, so cannot report it twice.
+    with pytest.raises(grpc.aio.AioRpcError) as again:
+        await unable("no_access", c.technician)
+    assert again.value.code() == grpc.StatusCode.NOT_FOUND

@@ -256,6 +256,9 @@ async def populate(stack: LocalStack) -> Population:
         ids["startable_work_order_id"] = await _work_order(
             http, dispatcher, ids["site_id"], assignee=technician
         )
+        ids["unable_work_order_id"] = await _work_order(
+            http, dispatcher, ids["site_id"], assignee=technician
+        )
         ids["completable_work_order_id"] = await _work_order(
             http, dispatcher, ids["site_id"], assignee=technician
         )

@@ -277,7 +277,10 @@ async def reveal(
             )
     if alerting:
         c.wake_relay()
-    _raise_for_denial(decision, settings.reveal_rate_window_seconds)
+    hint = None
+    if principal.has_scope(BREAK_GLASS_SCOPE):
+        hint = _break_glass_hint(settings.break_glass_min_reason_length)
+    _raise_for_denial(decision, settings.reveal_rate_window_seconds, not_permitted_hint=hint)
     assert value is not None
     return Revealed(kind, value, record.id, settings.reveal_hide_after_seconds)
 
@@ -312,7 +315,9 @@ def _entry(
     )
 
 
-def _raise_for_denial(decision: _Decision, window_seconds: int) -> None:
+def _raise_for_denial(
+    decision: _Decision, window_seconds: int, *, not_permitted_hint: str | None
+) -> None:
     denial = decision.denial
     if denial is None:
         return
@@ -327,12 +332,24 @@ def _raise_for_denial(decision: _Decision, window_seconds: int) -> None:
     message = _DENIAL_MESSAGES[denial]
     if denial == "no_active_grant" and decision.opens_at is not None:
         message = f"{message} yet; your grant here opens at {rfc3339(decision.opens_at)}"
+    if denial == "not_permitted" and not_permitted_hint:
+        message = not_permitted_hint
     raise PermissionDenied(message, code=denial)
 
 
 def rfc3339(moment: datetime) -> str:
     """UTC, to the second, with a ``Z``: 2026-12-04T16:00:00Z."""
     return as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _break_glass_hint(min_reason_length: int) -> str:
+    """A dispatcher's plain reveal: the one way they have, and what it costs."""
+    return (
+        "your role reveals secrets only by break-glass: send break_glass: true with a "
+        f"reason of at least {min_reason_length} characters saying why (and, where your "
+        "organisation's policy asks for it, the current code of your authenticator app "
+        "as otp); the reveal is flagged in the audit trail and the auditors are told"
+    )
 
 
 _DENIAL_MESSAGES = {

@@ -41,7 +41,7 @@ from fieldvault_platform.auth import (
     TokenVerifier,
     bearer_metadata,
 )
-from fieldvault_platform.auth.contract import AUDIENCES, CLIENT_SUBJECT_PREFIX
+from fieldvault_platform.auth.contract import AUDIENCES, CLIENT_SUBJECT_PREFIX, REASON_EXPIRED
 from fieldvault_platform.auth.wiring import jwks_from_identity
 from fieldvault_platform.errors import Unauthenticated, Unavailable
 from fieldvault_platform.events import connect
@@ -55,6 +55,14 @@ log = logging.getLogger(__name__)
 EXCHANGE_MARGIN_SECONDS = 30.0
 EXCHANGE_CACHE_SIZE = 10_000
 AUDIENCE = "gateway"
+
+
+#: What an expired access token is told: access tokens live minutes, and the way on
+#: is the refresh token that came with it, not the password.
+TOKEN_EXPIRED = (
+    f"{REASON_EXPIRED}: get a new access token with POST /v1/auth/refresh "
+    '{"refresh_token": ...} (or sign in again once the session has ended)'
+)
 
 
 def unauthenticated(detail: str) -> Problem:
@@ -123,7 +131,10 @@ class EdgeAuth:
             return await self.verifier.verify(token)
         except Unauthenticated as exc:
             # The library's reasons are generic ("token expired", ...), never a claim.
-            raise unauthenticated(str(exc)) from None
+            reason = str(exc)
+            if reason == REASON_EXPIRED:
+                reason = TOKEN_EXPIRED
+            raise unauthenticated(reason) from None
         except Unavailable as exc:
             raise Problem(503, "unavailable", "identity is temporarily unavailable") from exc
 

@@ -91,6 +91,8 @@ class Preferences(BaseModel):
     sms_number: str | None
     #: Event types not sent by email or SMS (still in the inbox).
     muted_types: list[str]
+    #: The language of the caller's messages: ``en`` or ``fi``.
+    language: str
     etag: str
 
     @classmethod
@@ -100,12 +102,13 @@ class Preferences(BaseModel):
             sms=preferences.sms,
             sms_number=preferences.sms_number or None,
             muted_types=list(preferences.muted_types),
+            language=preferences.language or "en",
             etag=preferences.etag,
         )
 
 
 #: The members of a preferences change that notification's ``update_mask`` may name.
-_MASKABLE = ("email", "sms", "sms_number", "muted_types")
+_MASKABLE = ("email", "sms", "sms_number", "muted_types", "language")
 
 
 class PreferencesPatch(RequestBody):
@@ -119,11 +122,13 @@ class PreferencesPatch(RequestBody):
     #: E.164 (``+358401234567``); required while ``sms`` is on.
     sms_number: str | None = Field(default=None, max_length=32)
     muted_types: list[EventType] | None = Field(default=None, max_length=100)
+    #: ``en`` or ``fi`` (notification decides which exist).
+    language: str | None = Field(default=None, min_length=2, max_length=8)
     etag: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _a_known_change(self) -> Self:
-        for name in ("email", "sms"):
+        for name in ("email", "sms", "language"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         if not self.update_mask():
@@ -142,6 +147,7 @@ class PreferencesPatch(RequestBody):
                 sms=bool(self.sms),
                 sms_number=self.sms_number or "",
                 muted_types=self.muted_types or [],
+                language=self.language or "",
             ),
             etag=etag,
         )

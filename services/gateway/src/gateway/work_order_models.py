@@ -72,6 +72,8 @@ def to_timestamp(moment: datetime | None) -> Timestamp | None:
 class WorkOrder(BaseModel):
     id: str
     tenant_id: str
+    #: The tenant's short name for the job, e.g. ``WO-000123`` (stable; what messages print).
+    reference: str
     site_id: str
     #: The site's area when the work order was filed.
     area_id: str
@@ -88,6 +90,8 @@ class WorkOrder(BaseModel):
     created_by: str
     completion_notes: str | None
     cancel_reason: str | None
+    #: What the assignee told the office when they reported the job cannot be done.
+    unable_notes: str | None
     created_at: datetime | None
     updated_at: datetime | None
     etag: str
@@ -97,6 +101,7 @@ class WorkOrder(BaseModel):
         return cls(
             id=order.id,
             tenant_id=order.tenant_id,
+            reference=order.reference,
             site_id=order.site_id,
             area_id=order.area_id,
             title=order.title,
@@ -110,6 +115,7 @@ class WorkOrder(BaseModel):
             created_by=order.created_by,
             completion_notes=order.completion_notes or None,
             cancel_reason=order.cancel_reason or None,
+            unable_notes=order.unable_notes or None,
             created_at=timestamp(order, "create_time"),
             updated_at=timestamp(order, "update_time"),
             etag=order.etag,

@@ -69,8 +69,24 @@ def email(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
     message["Subject"] = subject
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = f"<{uuid.uuid4().hex}@fieldvault>"
-    message.set_content(body)
+    message.set_content(body, cte=_transfer_encoding(body))
     return message
+
+
+#: RFC 5322's limit for a line, line break excluded.
+_MAX_LINE = 998
+
+
+def _transfer_encoding(body: str) -> str:
+    """7bit for ASCII, 8bit for other UTF-8 text: links stay whole and greppable.
+
+    Left to itself, :mod:`email` picks quoted-printable for any line over 78
+    characters, which turns ``=`` into ``=3D`` and breaks a link with soft line
+    breaks. Only a line too long for any mail server falls back to it.
+    """
+    if any(len(line.encode()) > _MAX_LINE for line in body.splitlines()):
+        return "quoted-printable"
+    return "7bit" if body.isascii() else "8bit"
 
 
 class SmsGateway:

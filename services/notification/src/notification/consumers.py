@@ -24,7 +24,7 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
 from fieldvault_platform.telemetry import current_traceparent
-from notification.content import SafeFacts, render
+from notification.content import UNABLE_REASONS, SafeFacts
 from notification.directory import Directory
 from notification.inbox import queue_message, tell
 from notification.webhooks.payloads import work_order_body
@@ -34,8 +34,13 @@ from notification.webhooks.subscriptions import (
     queue_deliveries,
 )
 
-#: Work-order events that people (not only webhooks) hear about.
+#: Work-order events the assignee hears about.
 _TOLD = frozenset({"work_order.assigned", "work_order.scheduled", "work_order.cancelled"})
+#: Work-order events the office hears about: the dispatchers of the job's area
+#: and whoever filed it (the job given back, ``returned``, too).
+_OFFICE_TOLD = frozenset({"work_order.started", "work_order.completed"})
+#: The filer of a job filed by a partner system: no person to tell.
+_CLIENT_PREFIX = "client:"
 
 
 def _time(stamp: object) -> datetime | None:
@@ -64,24 +69,42 @@ class Handlers:
         )
         if order.type in _TOLD:
             recipients = await self._work_order_recipients(order)
-            facts = SafeFacts.of(
-                work_order_id=order.work_order_id,
-                site_id=order.site_id,
-                status=order.status,
-                priority=order.priority,
-                scheduled_start=_time(order.scheduled_start),
-                scheduled_end=_time(order.scheduled_end),
-            )
-            await tell(
-                session,
-                tenant_id=order.tenant_id,
-                user_ids=recipients,
-                event_id=order.event_id,
-                message=render(order.type, facts),
-                work_order_id=order.work_order_id,
-                sms_available=self._sms_available,
-                now=now,
-            )
+        elif order.type in _OFFICE_TOLD:
+            office = await self._office(order.tenant_id, order.area_id, order.created_by)
+            recipients = [person for person in office if person != order.actor_id]
+        else:
+            return
+        facts = SafeFacts.of(
+            work_order_id=order.work_order_id,
+            site_id=order.site_id,
+            status=order.status,
+            priority=order.priority,
+            scheduled_start=_time(order.scheduled_start),
+            scheduled_end=_time(order.scheduled_end),
+            reference=order.reference,
+        )
+        await tell(
+            session,
+            tenant_id=order.tenant_id,
+            user_ids=recipients,
+            event_id=order.event_id,
+            event_type=order.type,
+            facts=facts,
+            work_order_id=order.work_order_id,
+            sms_available=self._sms_available,
+            now=now,
+        )
+
+    async def _office(self, tenant_id: str, area_id: str, created_by: str) -> list[str]:
+        """The dispatchers of the area, and the person who filed the job (if a person did)."""
+        dispatchers = [
+            person.id
+            async for person in self._directory.people(tenant_id, role="dispatcher")
+            if area_id in person.area_ids
+        ]
+        if created_by and not created_by.startswith(_CLIENT_PREFIX):
+            dispatchers.append(created_by)  # ``tell`` tells each person once
+        return dispatchers
 
     async def _work_order_recipients(self, order: WorkOrderEvent) -> list[str]:
         """The assignee; for an organisation assigned as a whole, its managers."""
@@ -99,26 +122,27 @@ class Handlers:
         return []
 
     async def returned(self, session: AsyncSession, event: ReceivedEvent) -> None:
-        """A job back in the office queue: the dispatchers of its area are told."""
+        """A job back in the office queue: the dispatchers of its area and its filer are told.
+
+        The assignee's own report that the job cannot be done (``unable_<reason>``)
+        comes this way too, and is told in its own words.
+        """
         returned = WorkOrderReturned.FromString(event.payload)
-        dispatchers = [
-            person.id
-            async for person in self._directory.people(returned.tenant_id, role="dispatcher")
-            if returned.area_id in person.area_ids
-        ]
+        office = await self._office(returned.tenant_id, returned.area_id, returned.created_by)
         await tell(
             session,
             tenant_id=returned.tenant_id,
-            user_ids=dispatchers,
+            user_ids=office,
             event_id=returned.event_id,
-            message=render(
-                "work_order.returned",
-                SafeFacts.of(
-                    work_order_id=returned.work_order_id,
-                    site_id=returned.site_id,
-                    status=returned.status,
-                    reason=returned.reason,
-                ),
+            event_type=(
+                "work_order.unable" if returned.reason in UNABLE_REASONS else "work_order.returned"
+            ),
+            facts=SafeFacts.of(
+                work_order_id=returned.work_order_id,
+                site_id=returned.site_id,
+                status=returned.status,
+                reason=returned.reason,
+                reference=returned.reference,
             ),
             work_order_id=returned.work_order_id,
             sms_available=self._sms_available,
@@ -157,31 +181,25 @@ class Handlers:
         if event.event_type == vault_pb.BreakGlassReveal.DESCRIPTOR.full_name:
             reveal = vault_pb.BreakGlassReveal.FromString(event.payload)
             tenant_id, event_id = reveal.tenant_id, reveal.event_id
-            message = render(
-                "security.break_glass_reveal",
-                SafeFacts.of(
-                    user_id=reveal.user_id, site_id=reveal.site_id, secret_kind=reveal.kind
-                ),
+            event_type = "security.break_glass_reveal"
+            facts = SafeFacts.of(
+                user_id=reveal.user_id, site_id=reveal.site_id, secret_kind=reveal.kind
             )
         elif event.event_type == vault_pb.RevealRateExceeded.DESCRIPTOR.full_name:
             alert = vault_pb.RevealRateExceeded.FromString(event.payload)
             tenant_id, event_id = alert.tenant_id, alert.event_id
-            message = render(
-                "security.reveal_rate_exceeded",
-                SafeFacts.of(
-                    user_id=alert.user_id, limit=alert.limit, window_seconds=alert.window_seconds
-                ),
+            event_type = "security.reveal_rate_exceeded"
+            facts = SafeFacts.of(
+                user_id=alert.user_id, limit=alert.limit, window_seconds=alert.window_seconds
             )
         elif event.event_type == vault_pb.SecretValuesExported.DESCRIPTOR.full_name:
             export = vault_pb.SecretValuesExported.FromString(event.payload)
             tenant_id, event_id = export.tenant_id, export.event_id
-            message = render(
-                "security.secret_values_exported",
-                SafeFacts.of(
-                    user_id=export.user_id,
-                    customer_id=export.customer_id,
-                    secret_kinds=list(export.kinds),
-                ),
+            event_type = "security.secret_values_exported"
+            facts = SafeFacts.of(
+                user_id=export.user_id,
+                customer_id=export.customer_id,
+                secret_kinds=list(export.kinds),
             )
         else:
             return
@@ -191,7 +209,8 @@ class Handlers:
             tenant_id=tenant_id,
             user_ids=auditors,
             event_id=event_id,
-            message=message,
+            event_type=event_type,
+            facts=facts,
             sms_available=self._sms_available,
             now=datetime.now(UTC),
         )
@@ -212,12 +231,10 @@ class Handlers:
             tenant_id=disabled.tenant_id,
             user_ids=admins,
             event_id=disabled.event_id,
-            message=render(
-                template,
-                SafeFacts.of(
-                    webhook_id=disabled.webhook_id,
-                    consecutive_failures=disabled.consecutive_failures,
-                ),
+            event_type=template,
+            facts=SafeFacts.of(
+                webhook_id=disabled.webhook_id,
+                consecutive_failures=disabled.consecutive_failures,
             ),
             sms_available=self._sms_available,
             now=datetime.now(UTC),

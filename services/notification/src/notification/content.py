@@ -1,8 +1,9 @@
 """What a message may say: built only from facts that cannot carry a secret.
 
 Templates are rendered from :class:`SafeFacts` and nothing else, and every
-field of it is checked on construction: ids must be UUIDs, statuses and
-priorities come from fixed vocabularies, times are datetimes. There is no
+field of it is checked on construction: ids must be UUIDs, statuses,
+priorities and reasons come from fixed vocabularies, a work order's reference
+has its fixed shape (``WO-000123``), times are datetimes. There is no
 free-text field at all — no work order title or description (typed by a
 person, so they may hold a door code), no site name or address, no customer
 contact data — so a secret or a customer's email or phone cannot reach an
@@ -13,6 +14,7 @@ every template uses only these fields.
 
 from __future__ import annotations
 
+import re
 import string
 import uuid
 from collections.abc import Sequence
@@ -20,14 +22,30 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Final
 
+from notification.wording import (
+    DEFAULT_LANGUAGE,
+    ENGLISH_TEMPLATES,
+    TEMPLATES_BY_LANGUAGE,
+    WORDS_BY_LANGUAGE,
+    Template,
+    Words,
+    invitation_text,
+)
+
 STATUSES: Final = frozenset(
     {"new", "scheduled", "assigned", "in_progress", "completed", "cancelled", ""}
 )
 PRIORITIES: Final = frozenset({"low", "normal", "high", "urgent", ""})
 SECRET_KINDS: Final = frozenset({"door_code", "alarm_code", "key_safe_code", ""})
-#: Why work-order gave a job back to the office (``WorkOrderReturned.reason``).
-RETURN_REASONS: Final = frozenset(
-    {"user_deactivated", "dpa_inactive", "assignee_not_in_area", "invalid_assignee", ""}
+#: Why the assignee reported a job cannot be done (work-order's fixed list).
+UNABLE_REASONS: Final = frozenset(
+    {"unable_no_access", "unable_customer_absent", "unable_parts_needed", "unable_unsafe"}
+    | {"unable_other"}
+)
+#: Why a job went back to the office (``WorkOrderReturned.reason``).
+RETURN_REASONS: Final = (
+    frozenset({"user_deactivated", "dpa_inactive", "assignee_not_in_area", "invalid_assignee", ""})
+    | UNABLE_REASONS
 )
 
 
@@ -50,8 +68,21 @@ def _one_of(name: str, value: str, allowed: frozenset[str]) -> str:
     return value
 
 
+#: A time that is not set; never printed (``wording.py`` says it in words).
+NOT_SCHEDULED: Final = ""
+
+
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "not scheduled"
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else NOT_SCHEDULED
+
+
+_REFERENCE = re.compile(r"^WO-[0-9]{6,9}$")
+
+
+def _reference(value: str) -> str:
+    if value and not _REFERENCE.match(value):
+        raise UnsafeFact("reference is not a work order reference")
+    return value
 
 
 @dataclass(frozen=True)
@@ -75,6 +106,8 @@ class SafeFacts:
     webhook_id: str = ""
     expires: str = ""
     reason: str = ""
+    #: The work order's reference ("WO-000123"), as work-order gave it.
+    reference: str = ""
 
     @classmethod
     def of(
@@ -96,6 +129,7 @@ class SafeFacts:
         webhook_id: str = "",
         expires: datetime | None = None,
         reason: str = "",
+        reference: str = "",
     ) -> SafeFacts:
         return cls(
             work_order_id=_id("work_order_id", work_order_id),
@@ -116,99 +150,26 @@ class SafeFacts:
             webhook_id=_id("webhook_id", webhook_id),
             expires=_when(expires),
             reason=_one_of("reason", reason, RETURN_REASONS),
+            reference=_reference(reference),
         )
 
-    @property
-    def reference(self) -> str:
-        """A short, speakable reference to the work order (its id's first block)."""
-        return self.work_order_id.split("-")[0].upper()
+
+SAFE_FIELDS: Final = frozenset(f.name for f in fields(SafeFacts))
 
 
-SAFE_FIELDS: Final = frozenset({f.name for f in fields(SafeFacts)} | {"reference"})
-
-
-@dataclass(frozen=True)
-class Template:
-    subject: str
-    body: str
-    #: An app path, itself a template.
-    link: str = ""
-
-
-#: Event type → what people are told. The webhook body is not a template: it is
-#: the event's ids and facts (``webhooks/payloads.py``).
-TEMPLATES: Final[dict[str, Template]] = {
-    "work_order.assigned": Template(
-        subject="Work order ${reference} assigned to you",
-        body=(
-            "Work order ${reference} (priority ${priority}) is assigned to you.\n"
-            "Scheduled: ${scheduled_start} to ${scheduled_end}.\n"
-            "Open it in fieldvault to see the site and the job."
-        ),
-        link="/work-orders/${work_order_id}",
-    ),
-    "work_order.scheduled": Template(
-        subject="Work order ${reference} rescheduled",
-        body=(
-            "Work order ${reference} is now scheduled ${scheduled_start} to ${scheduled_end}.\n"
-            "Open it in fieldvault for the details."
-        ),
-        link="/work-orders/${work_order_id}",
-    ),
-    "work_order.cancelled": Template(
-        subject="Work order ${reference} cancelled",
-        body="Work order ${reference} was cancelled. You no longer need to attend.",
-        link="/work-orders/${work_order_id}",
-    ),
-    "work_order.returned": Template(
-        subject="Work order ${reference} is back in the office queue",
-        body=(
-            "Work order ${reference} was taken from its assignee (${reason}) and is "
-            "${status} again, unassigned.\nAssign it to someone else in fieldvault."
-        ),
-        link="/work-orders/${work_order_id}",
-    ),
-    "security.break_glass_reveal": Template(
-        subject="Break-glass reveal of a ${secret_kind}",
-        body=(
-            "User ${user_id} used break-glass to reveal a ${secret_kind} of site ${site_id}.\n"
-            "Review the reason in the audit trail."
-        ),
-        link="/audit",
-    ),
-    "security.secret_values_exported": Template(
-        subject="Customer export with code values",
-        body=(
-            "User ${user_id} exported customer ${customer_id} with the values of its "
-            "codes (${secret_kinds}).\nReview the reason in the audit trail."
-        ),
-        link="/audit",
-    ),
-    "security.reveal_rate_exceeded": Template(
-        subject="Reveal rate limit crossed",
-        body=(
-            "User ${user_id} tried to reveal more than ${limit} secrets within "
-            "${window_seconds} seconds and was refused.\nReview the audit trail."
-        ),
-        link="/audit",
-    ),
-    "webhook.disabled": Template(
-        subject="A webhook was disabled",
-        body=(
-            "Webhook ${webhook_id} was disabled after ${consecutive_failures} failed "
-            "deliveries in a row. Fix the receiver, then create the subscription again."
-        ),
-        link="/webhooks/${webhook_id}",
-    ),
-    "webhook.disabled_client_revoked": Template(
-        subject="A partner's webhook was disabled",
-        body=(
-            "Webhook ${webhook_id} was disabled because the API client that created it "
-            "was revoked. Nothing more is sent to it."
-        ),
-        link="/webhooks/${webhook_id}",
-    ),
-}
+#: Event type → template; the English set names every type (``wording.py`` has Finnish too).
+TEMPLATES: Final[dict[str, Template]] = ENGLISH_TEMPLATES
+#: Placeholders built from the facts in the recipient's language (see ``wording.py``).
+PHRASES: Final = frozenset(
+    {
+        "schedule",
+        "status_text",
+        "priority_text",
+        "reason_text",
+        "secret_kind_text",
+        "secret_kinds_text",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -219,27 +180,48 @@ class Message:
     link: str
 
 
-def render(event_type: str, facts: SafeFacts) -> Message:
-    """The message for ``event_type``; only :class:`SafeFacts` fields can be substituted."""
+def _phrases(facts: SafeFacts, words: Words) -> dict[str, str]:
+    schedule = words.scheduled if facts.scheduled_start != NOT_SCHEDULED else words.unscheduled
+    return {
+        "schedule": schedule,
+        "status_text": words.statuses.get(facts.status, ""),
+        "priority_text": words.priorities.get(facts.priority, ""),
+        "reason_text": words.reasons.get(facts.reason, ""),
+        "secret_kind_text": words.secret_kinds.get(facts.secret_kind, ""),
+        "secret_kinds_text": ", ".join(
+            words.secret_kinds.get(kind, "") for kind in facts.secret_kinds.split(", ") if kind
+        ),
+    }
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return string.Template(text).substitute(values)
+
+
+def render(event_type: str, facts: SafeFacts, language: str = DEFAULT_LANGUAGE) -> Message:
+    """The message for ``event_type`` in ``language`` (English for an unknown one);
+    only :class:`SafeFacts` fields and the phrases made of them can be substituted."""
     if not isinstance(facts, SafeFacts):
         raise TypeError("templates render SafeFacts only")
-    template = TEMPLATES[event_type]
+    if language not in TEMPLATES_BY_LANGUAGE:
+        language = DEFAULT_LANGUAGE
+    template = TEMPLATES_BY_LANGUAGE[language][event_type]
+    words = WORDS_BY_LANGUAGE[language]
     values = {name: getattr(facts, name) for name in SAFE_FIELDS}
+    values["reference"] = facts.reference or words.no_reference
+    # A phrase may itself hold facts (the schedule's times).
+    values |= {name: _fill(text, values) for name, text in _phrases(facts, words).items()}
     return Message(
         type=event_type,
-        subject=string.Template(template.subject).substitute(values),
-        body=string.Template(template.body).substitute(values),
-        link=string.Template(template.link).substitute(values),
+        subject=_fill(template.subject, values),
+        body=_fill(template.body, values),
+        link=_fill(template.link, values),
     )
 
 
-def invitation_email(url: str, expires: SafeFacts) -> tuple[str, str]:
+def invitation_email(
+    url: str, expires: SafeFacts, language: str = DEFAULT_LANGUAGE
+) -> tuple[str, str]:
     """Subject and body of an invitation: the one message that carries a link token,
     built at sending time and never stored."""
-    return (
-        "You are invited to fieldvault",
-        "You have been invited to fieldvault, your company's work orders.\n\n"
-        f"Set your password here: {url}\n\n"
-        f"The link works once and expires {expires.expires}. "
-        "If you did not expect this, ignore this message.",
-    )
+    return invitation_text(language, url, expires.expires)

@@ -98,6 +98,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
                     sms=wanted.sms,
                     sms_number=wanted.sms_number,
                     muted_types=list(wanted.muted_types),
+                    language=wanted.language,
                 ),
                 etag=request.etag,
                 sms_available=self._c.sms_available,

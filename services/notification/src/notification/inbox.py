@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import NotFound
 from fieldvault_platform.telemetry import current_traceparent
-from notification.content import Message
+from notification.content import Message, SafeFacts, render
 from notification.listing import page
 from notification.models import InboxEntry, MessageDelivery, Preference
+from notification.wording import DEFAULT_LANGUAGE
 
 
 async def preferences_of(session: AsyncSession, tenant_id: str, user_id: str) -> Preference:
@@ -34,6 +35,7 @@ async def preferences_of(session: AsyncSession, tenant_id: str, user_id: str) ->
         sms=False,
         sms_number="",
         muted_types=[],
+        language=DEFAULT_LANGUAGE,
         version=0,
     )
 
@@ -101,12 +103,14 @@ async def tell(
     tenant_id: str,
     user_ids: Iterable[str],
     event_id: str,
-    message: Message,
+    event_type: str,
+    facts: SafeFacts,
     work_order_id: str = "",
     sms_available: bool,
     now: datetime,
 ) -> int:
-    """One inbox entry per person, plus their email/SMS; returns how many were told."""
+    """One inbox entry per person, plus their email/SMS, each in the person's own
+    language; returns how many were told."""
     told = 0
     for user_id in dict.fromkeys(user_ids):  # each person once, in order
         # The same event published again (a relay re-publishing after JetStream's
@@ -120,6 +124,8 @@ async def tell(
             ),
         ):
             continue
+        preferences = await preferences_of(session, tenant_id, user_id)
+        message = render(event_type, facts, preferences.language)
         session.add(
             InboxEntry(
                 id=str(uuid.uuid4()),
@@ -134,7 +140,6 @@ async def tell(
                 created_at=now,
             )
         )
-        preferences = await preferences_of(session, tenant_id, user_id)
         for channel in _channels(preferences, message.type, sms_available=sms_available):
             await queue_message(
                 session,

@@ -47,6 +47,7 @@ def preferences_message(preference: Preference) -> pb.Preferences:
         sms=preference.sms,
         sms_number=preference.sms_number,
         muted_types=list(preference.muted_types),
+        language=preference.language,
         etag=etag_of(preference.version),
     )
 

@@ -81,6 +81,8 @@ class Preference(Base):
     #: The person's own number (E.164), which they gave for SMS.
     sms_number: Mapped[str] = mapped_column(String(20), default="")
     muted_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The language of the person's messages ("en" or "fi", see ``wording.py``).
+    language: Mapped[str] = mapped_column(String(8), default="en")
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -1,4 +1,4 @@
-"""A person's channels: email on and SMS off until they say otherwise."""
+"""A person's channels and language: email on, SMS off, English until they say otherwise."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from fieldvault_platform.etags import check_etag
 from notification.content import TEMPLATES
 from notification.inbox import preferences_of
 from notification.models import Preference
+from notification.wording import LANGUAGES
 
-FIELDS = frozenset({"email", "sms", "sms_number", "muted_types"})
+FIELDS = frozenset({"email", "sms", "sms_number", "muted_types", "language"})
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -25,6 +26,7 @@ class Change:
     sms: bool
     sms_number: str
     muted_types: Sequence[str]
+    language: str = ""
 
 
 async def update(
@@ -57,6 +59,10 @@ async def update(
         if unknown_types:
             raise InvalidArgument("muted_types may name only: " + ", ".join(sorted(TEMPLATES)))
         current.muted_types = sorted(set(change.muted_types))
+    if "language" in mask:
+        if change.language not in LANGUAGES:
+            raise InvalidArgument(f"language must be one of: {', '.join(LANGUAGES)}")
+        current.language = change.language
     if current.sms and not current.sms_number:
         raise InvalidArgument("sms needs an sms_number")
     if current.sms and not sms_available:

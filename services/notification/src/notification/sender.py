@@ -120,7 +120,13 @@ class MessageSender:
         )
         if invitation is None:
             raise Skip("invitation_closed")
-        subject, body = invitation_email(invitation.url, SafeFacts.of(expires=invitation.expires))
+        async with self._database.unit_of_work() as session:
+            language = (
+                await preferences_of(session, delivery.tenant_id, delivery.user_id)
+            ).language
+        subject, body = invitation_email(
+            invitation.url, SafeFacts.of(expires=invitation.expires), language
+        )
         await self._mailer.send(email(self._settings, address, subject, body))
 
     async def _record(self, delivery_id: str, outcome: str, error: str) -> None:

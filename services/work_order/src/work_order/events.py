@@ -47,6 +47,8 @@ def work_order_event(
         assignee_organization_id=order.assignee_organization_id or "",
         actor_id=actor_id,
         occurred_at=_timestamp(at),
+        reference=order.reference,
+        created_by=order.created_by,
     )
     return add_event(
         session,
@@ -78,6 +80,8 @@ def work_order_returned(
         previous_assignee_organization_id=previous_organization_id or "",
         reason=reason,
         occurred_at=_timestamp(at),
+        reference=order.reference,
+        created_by=order.created_by,
     )
     return add_event(
         session,

@@ -75,6 +75,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
             site_id=request.site_id,
             scheduled_from=moment(request.scheduled_from),
             scheduled_until=moment(request.scheduled_until),
+            reference=request.reference,
         )
         rows, token = await work_orders.list_work_orders(
             self._c, actor, filters, requested_size=request.page_size, page_token=request.page_token
@@ -168,6 +169,21 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
             now=_now(),
         )
         return pb.CancelWorkOrderResponse(work_order=work_order_message(order))
+
+    async def ReportWorkOrderUnable(
+        self, request: pb.ReportWorkOrderUnableRequest, context: Context
+    ) -> pb.ReportWorkOrderUnableResponse:
+        actor = await self._actor(context, "work_orders:progress")
+        order = await transitions.report_unable(
+            self._c,
+            actor,
+            work_order_id=request.id,
+            etag=request.etag,
+            reason=request.reason,
+            notes=request.notes,
+            now=_now(),
+        )
+        return pb.ReportWorkOrderUnableResponse(work_order=work_order_message(order))
 
     async def ListWorkOrderHistory(
         self, request: pb.ListWorkOrderHistoryRequest, context: Context

@@ -13,9 +13,11 @@ Scheduling may come before or after assignment: a schedule set on a *new*
 work order makes it *scheduled*; on an assigned or started one it only moves
 the window (and the grant with it). Reassigning a started job sends it back
 to *assigned* for the new assignee to start. *completed* and *cancelled* are
-final. *Return* is the service's own: an assignee who may no longer do the
-job (deactivated, DPA lapsed, not in the job's new area) gives it back to the
-office, unassigned. Anything else is refused as ``invalid_transition``.
+final. *Return* gives the job back to the office, unassigned: the service's
+own when the assignee may no longer do it (deactivated, DPA lapsed, not in the
+job's new area), or the assignee's when they report they cannot do it (no
+access, customer absent, parts needed, unsafe, other). Anything else is
+refused as ``invalid_transition``.
 """
 
 from __future__ import annotations

@@ -83,6 +83,8 @@ def work_order_message(order: WorkOrder) -> pb.WorkOrder:
         etag=f'"{order.version}"',
         completion_notes=order.completion_notes,
         cancel_reason=order.cancel_reason,
+        reference=order.reference,
+        unable_notes=order.unable_notes,
     )
 
 

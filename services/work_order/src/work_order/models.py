@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +34,7 @@ from fieldvault_platform.events import OutboxEvent
 
 ID = 36
 TENANT = 64
+REFERENCE = 16
 
 
 class Base(DeclarativeBase):
@@ -44,6 +46,8 @@ class WorkOrder(Base):
 
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    #: The tenant's short name for the job ("WO-000123"), see :mod:`work_order.references`.
+    reference: Mapped[str] = mapped_column(String(REFERENCE))
     site_id: Mapped[str] = mapped_column(String(ID))
     area_id: Mapped[str] = mapped_column(String(ID))
     title: Mapped[str] = mapped_column(String(200))
@@ -60,6 +64,8 @@ class WorkOrder(Base):
     assignee_subcontractor: Mapped[bool] = mapped_column(Boolean, default=False)
     completion_notes: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    #: What the assignee told the office when they could not do the job.
+    unable_notes: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -74,7 +80,17 @@ class WorkOrder(Base):
         Index("ix_work_orders_assignee", "tenant_id", "assignee_user_id", "status"),
         Index("ix_work_orders_area", "tenant_id", "area_id", "status"),
         Index("ix_work_orders_site", "tenant_id", "site_id"),
+        UniqueConstraint("tenant_id", "reference", name="uq_work_orders_reference"),
     )
+
+
+class ReferenceCounter(Base):
+    """The last reference number given in a tenant (one row per tenant)."""
+
+    __tablename__ = "work_order_reference_counters"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class HistoryEntry(Base):

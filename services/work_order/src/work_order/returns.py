@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from work_order import assignees, changes, events
-from work_order.access import system_actor
+from work_order.access import Actor, system_actor
 from work_order.directory import Directory
 from work_order.lifecycle import ACTIVE, FINAL, Event, Status, next_status
 from work_order.models import WorkOrder
@@ -51,10 +51,19 @@ async def _orders(
 
 
 def return_to_office(
-    session: AsyncSession, order: WorkOrder, *, reason: str, now: datetime
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    reason: str,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> None:
-    """Take ``order`` from its assignee: unassigned, ``new`` or ``scheduled``, grant revoked."""
-    actor = system_actor(order.tenant_id)
+    """Take ``order`` from its assignee: unassigned, ``new`` or ``scheduled``, grant revoked.
+
+    ``actor`` is the service itself, unless the assignee gives the job back
+    (:func:`work_order.transitions.report_unable`).
+    """
+    actor = actor or system_actor(order.tenant_id)
     before = order.status
     previous_user, previous_organization = order.assignee_user_id, order.assignee_organization_id
     changes.queue_revocation_of_assignee(session, order, actor, reason=reason, now=now)

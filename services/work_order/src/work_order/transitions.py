@@ -1,4 +1,4 @@
-"""Dispatching and working a job: assign, start, complete, cancel.
+"""Dispatching and working a job: assign, start, complete, report unable, cancel.
 
 Each transition goes through :mod:`work_order.lifecycle`, records history and
 an event, and queues the grant changes that follow the job, all in one
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
-from work_order import assignees, changes
+from work_order import assignees, changes, returns
 from work_order.access import Actor, load
 from work_order.components import Components
 from work_order.directory import Organization, Person
@@ -103,6 +103,43 @@ async def complete(
     return await _by_assignee(
         c, actor, work_order_id, etag, Event.COMPLETE, "completed", now, notes=notes.strip()
     )
+
+
+#: Why an assignee cannot do the job (``ReportWorkOrderUnable``): a fixed list, so
+#: the reason can go into messages and events; the details go into ``notes``.
+UNABLE_REASONS = ("no_access", "customer_absent", "parts_needed", "unsafe", "other")
+
+
+async def report_unable(
+    c: Components,
+    actor: Actor,
+    *,
+    work_order_id: str,
+    etag: str,
+    reason: str,
+    notes: str,
+    now: datetime,
+) -> WorkOrder:
+    """The assignee gives the job back: to the office queue, unassigned, grant revoked.
+
+    The same path as the service's own returns (:func:`returns.return_to_office`),
+    so the area's dispatchers hear of it the same way, with ``unable_<reason>``.
+    """
+    if reason not in UNABLE_REASONS:
+        raise InvalidArgument(f"reason must be one of: {', '.join(UNABLE_REASONS)}")
+    if len(notes) > 4000:
+        raise InvalidArgument("notes must be at most 4000 characters")
+    async with changes.changing(c.database) as session:
+        order = await load(session, actor, work_order_id)
+        if not actor.is_assignee(order):
+            raise PermissionDenied("only the assignee can report the work cannot be done")
+        changes.check_etag(etag, order)
+        next_status(Status(order.status), Event.RETURN)  # refuses a job not assigned or started
+        order.unable_notes = notes.strip()
+        returns.return_to_office(session, order, reason=f"unable_{reason}", now=now, actor=actor)
+    c.wake_relay()
+    c.grant_sync.wake()
+    return order
 
 
 async def _by_assignee(

@@ -16,7 +16,7 @@ from fieldvault_platform.paging import (
     time_id_cursor,
     time_id_position,
 )
-from work_order import changes
+from work_order import changes, references
 from work_order.access import Actor, load, visible
 from work_order.components import Components
 from work_order.lifecycle import ACTIVE, Event, Status, next_status
@@ -95,6 +95,7 @@ async def create(
         # Not "not found": the dispatcher named the site, and learns only that it is not theirs.
         raise PermissionDenied("the site is not in one of your areas")
     async with c.database.unit_of_work() as session:
+        order.reference = await references.next_reference(session, actor.tenant_id)
         session.add(order)
         await session.flush()  # the history rows refer to it
         changes.record(
@@ -129,6 +130,8 @@ class Filters:
     site_id: str = ""
     scheduled_from: datetime | None = None
     scheduled_until: datetime | None = None
+    #: As typed ("wo-123"); normalised when the query is built.
+    reference: str = ""
 
 
 async def list_work_orders(
@@ -153,6 +156,7 @@ async def list_work_orders(
         (WorkOrder.area_id, filters.area_id),
         (WorkOrder.assignee_user_id, filters.assignee_id),
         (WorkOrder.site_id, filters.site_id),
+        (WorkOrder.reference, references.normalise(filters.reference) if filters.reference else ""),
     ):
         if value:
             query = query.where(column == value)

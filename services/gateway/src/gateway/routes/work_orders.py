@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
@@ -130,6 +130,16 @@ class Completion(RequestBody):
     notes: str | None = Field(default=None, max_length=4000)
 
 
+#: Why the assignee cannot do the job (work-order's fixed list).
+UnableReason = Literal["no_access", "customer_absent", "parts_needed", "unsafe", "other"]
+
+
+class Unable(RequestBody):
+    reason: UnableReason
+    #: For the office (kept with the job, never put into a message).
+    notes: str | None = Field(default=None, max_length=4000)
+
+
 class Cancellation(RequestBody):
     #: Recorded in the work order's history.
     reason: str = Field(min_length=1, max_length=1000)
@@ -180,12 +190,14 @@ async def list_work_orders(
     area_id: str = "",
     assignee_id: str = "",
     site_id: str = "",
+    reference: Annotated[str, Query(max_length=20)] = "",
     scheduled_from: AwareDatetime | None = None,
     scheduled_until: AwareDatetime | None = None,
     page_size: PageSize = 50,
     page_token: str = "",
 ) -> WorkOrderList:
-    """``assignee_id`` is a user or an organisation; the scheduled start lies within
+    """``assignee_id`` is a user or an organisation; ``reference`` finds one job by its
+    reference (``WO-000123``; ``wo-123`` and ``123`` too); the scheduled start lies within
     [``scheduled_from``, ``scheduled_until``), RFC 3339 with an offset (``Z`` for UTC)."""
     result = await work_orders.call(
         work_orders.stub.ListWorkOrders,
@@ -196,6 +208,7 @@ async def list_work_orders(
             area_id=area_id,
             assignee_id=assignee_id,
             site_id=site_id,
+            reference=reference,
             scheduled_from=to_timestamp(scheduled_from),
             scheduled_until=to_timestamp(scheduled_until),
         ),
@@ -295,6 +308,28 @@ async def complete_work_order(
         work_orders.stub.CompleteWorkOrder,
         pb.CompleteWorkOrderRequest(
             id=work_order_id, etag=etag, notes=(body.notes if body else None) or ""
+        ),
+    )
+    return _answer(response, result.work_order)
+
+
+@router.post(
+    "/v1/work-orders/{work_order_id}/unable",
+    summary="Report that the work cannot be done, with the reason (assignee): the job goes "
+    "back to the office queue and the area's dispatchers are told",
+    responses=TRANSITION,
+)
+async def report_work_order_unable(
+    work_order_id: str,
+    body: Unable,
+    work_orders: WorkOrderForCaller,
+    response: Response,
+    etag: IfMatch,
+) -> WorkOrder:
+    result = await work_orders.call(
+        work_orders.stub.ReportWorkOrderUnable,
+        pb.ReportWorkOrderUnableRequest(
+            id=work_order_id, etag=etag, reason=body.reason, notes=body.notes or ""
         ),
     )
     return _answer(response, result.work_order)

@@ -11,6 +11,9 @@ The order is what makes it safe:
 3. Only a full success (password, and the second factor where enrolled)
    clears the account's failures. "Second factor missing" leaves the attempt
    counted, or knowing the password would buy unlimited OTP guesses.
+4. A failure that came with a one-time code says the code may not have been
+   accepted — for a wrong password just the same, so the answer is decided by
+   the request alone and reveals nothing about the password.
 """
 
 from __future__ import annotations
@@ -47,8 +50,19 @@ class LoginResult:
     mfa_enrollment_required: bool
 
 
-def _invalid() -> Unauthenticated:
-    return Unauthenticated("invalid tenant, email or password", code=INVALID_CREDENTIALS)
+#: The answer to a failed login that came with a one-time code. It depends only on
+#: what was sent, never on what was checked: a wrong password with a code gets
+#: exactly this too, so it tells nobody whether the password was right.
+OTP_NOT_ACCEPTED = (
+    "sign-in failed: check the tenant, email and password; if they are right, "
+    "the one-time code was not accepted (each code works once) - "
+    "wait for the next code in your authenticator app and try again"
+)
+
+
+def _invalid(*, otp_given: bool) -> Unauthenticated:
+    message = OTP_NOT_ACCEPTED if otp_given else "invalid tenant, email or password"
+    return Unauthenticated(message, code=INVALID_CREDENTIALS)
 
 
 async def login(
@@ -103,7 +117,7 @@ async def login(
                 detail=INVALID_CREDENTIALS,
             ),
         )
-        raise _invalid()
+        raise _invalid(otp_given=bool(otp))
     failure = replace(failure, tenant_id=tenant.id, actor=user.id)
 
     amr = ["pwd"]
@@ -115,7 +129,7 @@ async def login(
             code_ok = await mfa.verify_code(session, components.vault, user=user, code=otp)
         if not code_ok:
             await audit.record_failure(database, replace(failure, detail="invalid_otp"))
-            raise _invalid()
+            raise _invalid(otp_given=True)
         amr.append("otp")
     must_enrol = not user.totp_confirmed and bool(set(user.roles) & set(tenant.mfa_required_roles))
 

@@ -81,18 +81,20 @@ class MarkNotificationReadResponse(_message.Message):
     def __init__(self, notification: _Optional[_Union[Notification, _Mapping]] = ...) -> None: ...
 
 class Preferences(_message.Message):
-    __slots__ = ("email", "sms", "sms_number", "muted_types", "etag")
+    __slots__ = ("email", "sms", "sms_number", "muted_types", "etag", "language")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     SMS_FIELD_NUMBER: _ClassVar[int]
     SMS_NUMBER_FIELD_NUMBER: _ClassVar[int]
     MUTED_TYPES_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     email: bool
     sms: bool
     sms_number: str
     muted_types: _containers.RepeatedScalarFieldContainer[str]
     etag: str
-    def __init__(self, email: _Optional[bool] = ..., sms: _Optional[bool] = ..., sms_number: _Optional[str] = ..., muted_types: _Optional[_Iterable[str]] = ..., etag: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, email: _Optional[bool] = ..., sms: _Optional[bool] = ..., sms_number: _Optional[str] = ..., muted_types: _Optional[_Iterable[str]] = ..., etag: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class GetMyPreferencesRequest(_message.Message):
     __slots__ = ()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0fieldvault/work_order/v1/work_order_events.proto\x12\x18\x66ieldvault.work_order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x03\n\x0eWorkOrderEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rwork_order_id\x18\x04 \x01(\t\x12\x0f\n\x07site_id\x18\x05 \x01(\t\x12\x0f\n\x07\x61rea_id\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\t\x12\x33\n\x0fscheduled_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rscheduled_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61ssignee_user_id\x18\x0b \x01(\t\x12 \n\x18\x61ssignee_organization_id\x18\x0c \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\r \x01(\t\x12/\n\x0boccurred_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x02\n\x11WorkOrderReturned\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x15\n\rwork_order_id\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12\x0f\n\x07\x61rea_id\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12!\n\x19previous_assignee_user_id\x18\x07 \x01(\t\x12)\n!previous_assignee_organization_id\x18\x08 \x01(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12/\n\x0boccurred_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0fieldvault/work_order/v1/work_order_events.proto\x12\x18\x66ieldvault.work_order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x03\n\x0eWorkOrderEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rwork_order_id\x18\x04 \x01(\t\x12\x0f\n\x07site_id\x18\x05 \x01(\t\x12\x0f\n\x07\x61rea_id\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\t\x12\x33\n\x0fscheduled_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rscheduled_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61ssignee_user_id\x18\x0b \x01(\t\x12 \n\x18\x61ssignee_organization_id\x18\x0c \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\r \x01(\t\x12/\n\x0boccurred_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\treference\x18\x0f \x01(\t\x12\x12\n\ncreated_by\x18\x10 \x01(\t\"\xb7\x02\n\x11WorkOrderReturned\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x15\n\rwork_order_id\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12\x0f\n\x07\x61rea_id\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12!\n\x19previous_assignee_user_id\x18\x07 \x01(\t\x12)\n!previous_assignee_organization_id\x18\x08 \x01(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12/\n\x0boccurred_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\treference\x18\x0b \x01(\t\x12\x12\n\ncreated_by\x18\x0c \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldvault.work_order.v1.wo
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WORKORDEREVENT']._serialized_start=112
-  _globals['_WORKORDEREVENT']._serialized_end=501
-  _globals['_WORKORDERRETURNED']._serialized_start=504
-  _globals['_WORKORDERRETURNED']._serialized_end=776
+  _globals['_WORKORDEREVENT']._serialized_end=540
+  _globals['_WORKORDERRETURNED']._serialized_start=543
+  _globals['_WORKORDERRETURNED']._serialized_end=854
 # @@protoc_insertion_point(module_scope)

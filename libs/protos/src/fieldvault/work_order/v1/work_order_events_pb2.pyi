@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WorkOrderEvent(_message.Message):
-    __slots__ = ("event_id", "tenant_id", "type", "work_order_id", "site_id", "area_id", "status", "priority", "scheduled_start", "scheduled_end", "assignee_user_id", "assignee_organization_id", "actor_id", "occurred_at")
+    __slots__ = ("event_id", "tenant_id", "type", "work_order_id", "site_id", "area_id", "status", "priority", "scheduled_start", "scheduled_end", "assignee_user_id", "assignee_organization_id", "actor_id", "occurred_at", "reference", "created_by")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,8 @@ class WorkOrderEvent(_message.Message):
     ASSIGNEE_ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     tenant_id: str
     type: str
@@ -38,10 +40,12 @@ class WorkOrderEvent(_message.Message):
     assignee_organization_id: str
     actor_id: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., type: _Optional[str] = ..., work_order_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., priority: _Optional[str] = ..., scheduled_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignee_user_id: _Optional[str] = ..., assignee_organization_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    reference: str
+    created_by: str
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., type: _Optional[str] = ..., work_order_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., priority: _Optional[str] = ..., scheduled_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignee_user_id: _Optional[str] = ..., assignee_organization_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class WorkOrderReturned(_message.Message):
-    __slots__ = ("event_id", "tenant_id", "work_order_id", "site_id", "area_id", "status", "previous_assignee_user_id", "previous_assignee_organization_id", "reason", "occurred_at")
+    __slots__ = ("event_id", "tenant_id", "work_order_id", "site_id", "area_id", "status", "previous_assignee_user_id", "previous_assignee_organization_id", "reason", "occurred_at", "reference", "created_by")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     WORK_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +56,8 @@ class WorkOrderReturned(_message.Message):
     PREVIOUS_ASSIGNEE_ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     tenant_id: str
     work_order_id: str
@@ -62,4 +68,6 @@ class WorkOrderReturned(_message.Message):
     previous_assignee_organization_id: str
     reason: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., work_order_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., previous_assignee_user_id: _Optional[str] = ..., previous_assignee_organization_id: _Optional[str] = ..., reason: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    reference: str
+    created_by: str
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., work_order_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., previous_assignee_user_id: _Optional[str] = ..., previous_assignee_organization_id: _Optional[str] = ..., reason: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...

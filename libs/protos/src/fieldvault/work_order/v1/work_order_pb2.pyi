@@ -41,7 +41,7 @@ PRIORITY_HIGH: Priority
 PRIORITY_URGENT: Priority
 
 class WorkOrder(_message.Message):
-    __slots__ = ("id", "tenant_id", "site_id", "area_id", "title", "description", "priority", "status", "scheduled_start", "scheduled_end", "assignee_user_id", "assignee_organization_id", "created_by", "create_time", "update_time", "etag", "completion_notes", "cancel_reason")
+    __slots__ = ("id", "tenant_id", "site_id", "area_id", "title", "description", "priority", "status", "scheduled_start", "scheduled_end", "assignee_user_id", "assignee_organization_id", "created_by", "create_time", "update_time", "etag", "completion_notes", "cancel_reason", "reference", "unable_notes")
     ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,8 @@ class WorkOrder(_message.Message):
     ETAG_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_NOTES_FIELD_NUMBER: _ClassVar[int]
     CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    UNABLE_NOTES_FIELD_NUMBER: _ClassVar[int]
     id: str
     tenant_id: str
     site_id: str
@@ -78,7 +80,9 @@ class WorkOrder(_message.Message):
     etag: str
     completion_notes: str
     cancel_reason: str
-    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., priority: _Optional[_Union[Priority, str]] = ..., status: _Optional[_Union[WorkOrderStatus, str]] = ..., scheduled_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignee_user_id: _Optional[str] = ..., assignee_organization_id: _Optional[str] = ..., created_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., completion_notes: _Optional[str] = ..., cancel_reason: _Optional[str] = ...) -> None: ...
+    reference: str
+    unable_notes: str
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., priority: _Optional[_Union[Priority, str]] = ..., status: _Optional[_Union[WorkOrderStatus, str]] = ..., scheduled_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignee_user_id: _Optional[str] = ..., assignee_organization_id: _Optional[str] = ..., created_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., completion_notes: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., reference: _Optional[str] = ..., unable_notes: _Optional[str] = ...) -> None: ...
 
 class CreateWorkOrderRequest(_message.Message):
     __slots__ = ("site_id", "title", "description", "priority", "scheduled_start", "scheduled_end")
@@ -115,7 +119,7 @@ class GetWorkOrderResponse(_message.Message):
     def __init__(self, work_order: _Optional[_Union[WorkOrder, _Mapping]] = ...) -> None: ...
 
 class ListWorkOrdersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "status", "area_id", "assignee_id", "site_id", "scheduled_from", "scheduled_until")
+    __slots__ = ("page_size", "page_token", "status", "area_id", "assignee_id", "site_id", "scheduled_from", "scheduled_until", "reference")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +128,7 @@ class ListWorkOrdersRequest(_message.Message):
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_FROM_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     status: WorkOrderStatus
@@ -132,7 +137,8 @@ class ListWorkOrdersRequest(_message.Message):
     site_id: str
     scheduled_from: _timestamp_pb2.Timestamp
     scheduled_until: _timestamp_pb2.Timestamp
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[WorkOrderStatus, str]] = ..., area_id: _Optional[str] = ..., assignee_id: _Optional[str] = ..., site_id: _Optional[str] = ..., scheduled_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    reference: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[WorkOrderStatus, str]] = ..., area_id: _Optional[str] = ..., assignee_id: _Optional[str] = ..., site_id: _Optional[str] = ..., scheduled_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scheduled_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class ListWorkOrdersResponse(_message.Message):
     __slots__ = ("work_orders", "next_page_token")
@@ -225,6 +231,24 @@ class CancelWorkOrderRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CancelWorkOrderResponse(_message.Message):
+    __slots__ = ("work_order",)
+    WORK_ORDER_FIELD_NUMBER: _ClassVar[int]
+    work_order: WorkOrder
+    def __init__(self, work_order: _Optional[_Union[WorkOrder, _Mapping]] = ...) -> None: ...
+
+class ReportWorkOrderUnableRequest(_message.Message):
+    __slots__ = ("id", "etag", "reason", "notes")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    etag: str
+    reason: str
+    notes: str
+    def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ..., reason: _Optional[str] = ..., notes: _Optional[str] = ...) -> None: ...
+
+class ReportWorkOrderUnableResponse(_message.Message):
     __slots__ = ("work_order",)
     WORK_ORDER_FIELD_NUMBER: _ClassVar[int]
     work_order: WorkOrder

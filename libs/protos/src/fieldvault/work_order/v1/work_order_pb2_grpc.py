@@ -86,6 +86,11 @@ class WorkOrderServiceStub:
                 request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderResponse.FromString,
                 _registered_method=True)
+        self.ReportWorkOrderUnable = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/ReportWorkOrderUnable',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ReportWorkOrderUnableRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ReportWorkOrderUnableResponse.FromString,
+                _registered_method=True)
         self.ListMyWorkOrders = channel.unary_unary(
                 '/fieldvault.work_order.v1.WorkOrderService/ListMyWorkOrders',
                 request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListMyWorkOrdersRequest.SerializeToString,
@@ -163,6 +168,14 @@ class WorkOrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportWorkOrderUnable(self, request, context):
+        """The assignee cannot do the job (a reason from a fixed list): it goes back to
+        the office queue, unassigned, and the area's dispatchers are told.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListMyWorkOrders(self, request, context):
         """The caller's own active and upcoming jobs (technicians).
         """
@@ -219,6 +232,11 @@ def add_WorkOrderServiceServicer_to_server(servicer, server):
                     servicer.CancelWorkOrder,
                     request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderRequest.FromString,
                     response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderResponse.SerializeToString,
+            ),
+            'ReportWorkOrderUnable': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportWorkOrderUnable,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ReportWorkOrderUnableRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ReportWorkOrderUnableResponse.SerializeToString,
             ),
             'ListMyWorkOrders': grpc.unary_unary_rpc_method_handler(
                     servicer.ListMyWorkOrders,
@@ -459,6 +477,33 @@ class WorkOrderService:
             '/fieldvault.work_order.v1.WorkOrderService/CancelWorkOrder',
             fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderRequest.SerializeToString,
             fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.CancelWorkOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportWorkOrderUnable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/ReportWorkOrderUnable',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ReportWorkOrderUnableRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ReportWorkOrderUnableResponse.FromString,
             options,
             channel_credentials,
             insecure,
