@@ -145,7 +145,7 @@ class EdgeAuth:
         return (await asyncio.shield(exchange)).token
 
     async def _exchange(self, key: _Key, token: str, audience: str) -> _Exchanged:
-        stub = identity_pb2_grpc.IdentityServiceStub(self.identity.channel)  # type: ignore[no-untyped-call]
+        stub = self.identity.stub(identity_pb2_grpc.IdentityServiceStub)
         response = await self.identity.call(
             stub.ExchangeToken,
             identity_pb2.ExchangeTokenRequest(subject_token=token, audience=audience),

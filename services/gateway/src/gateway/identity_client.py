@@ -17,7 +17,7 @@ from gateway.settings import IPNetwork
 
 
 def identity_stub(peer: Peer) -> identity_pb2_grpc.IdentityServiceStub:
-    return identity_pb2_grpc.IdentityServiceStub(peer.channel)  # type: ignore[no-untyped-call]
+    return peer.stub(identity_pb2_grpc.IdentityServiceStub)
 
 
 #: Identity's stub plus the caller's identity-audience token.
