@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import tempfile
 import time
@@ -26,10 +27,14 @@ from fieldvault_devstack.identity_driver import IdentityDriver, Person, Tenant
 from fieldvault_devstack.population import DOOR_CODE, bearer, identity_process
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.settings import DB_SERVICES, DevStackSettings
-from fieldvault_devstack.stack import LocalStack
+from fieldvault_devstack.stack import LocalStack, StackError
 from fieldvault_platform.grpc_client import open_channel
 
+log = logging.getLogger("bench.e2e")
+
 UNLIMITED = str(10_000_000)
+#: Ports are picked free but may be taken by someone else before a service binds them.
+START_ATTEMPTS = 3
 #: Settings that lift the rate limits (and give tokens the longest allowed life).
 LIFTED_LIMITS = {
     "FIELDVAULT_GATEWAY_RATE_LIMIT_CLIENT_PER_MINUTE": UNLIMITED,
@@ -50,17 +55,26 @@ def bench_stack(database_url: str | None) -> Iterator[LocalStack]:
         if database_url:
             for service in DB_SERVICES:
                 urls[service] = cleanup.enter_context(isolated_database(database_url))
-        data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="fv-bench-")))
-        ports = {key: free_port() for key in DevStackSettings.model_fields if key.endswith("_port")}
-        settings = DevStackSettings(
-            data_dir=data_dir / "dev",
-            database_urls=urls,
-            **ports,  # type: ignore[arg-type]
-        )
-        stack = LocalStack(settings)
-        stack.start()
-        cleanup.callback(stack.stop)
-        yield stack
+        for attempt in range(1, START_ATTEMPTS + 1):
+            data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="fv-bench-")))
+            ports = {k: free_port() for k in DevStackSettings.model_fields if k.endswith("_port")}
+            settings = DevStackSettings(
+                data_dir=data_dir / "dev",
+                database_urls=urls,
+                **ports,  # type: ignore[arg-type]
+            )
+            stack = LocalStack(settings)
+            try:
+                stack.start()  # stops what it started when it fails
+            except (StackError, TimeoutError) as exc:
+                # A free port can be taken by another process before a service binds it.
+                if attempt == START_ATTEMPTS:
+                    raise
+                log.warning("the stack did not start (%s); again on other ports", exc)
+                continue
+            cleanup.callback(stack.stop)
+            yield stack
+            return
 
 
 def service_database_url(stack: LocalStack, service: str) -> str:
