@@ -192,7 +192,7 @@ class EdgeAuth:
         return HealthStatus.SERVING
 
 
-def get_edge_auth(request: Request) -> EdgeAuth:
+async def get_edge_auth(request: Request) -> EdgeAuth:
     auth: EdgeAuth = request.app.state.edge_auth
     return auth
 

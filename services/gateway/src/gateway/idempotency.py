@@ -65,7 +65,7 @@ DONE = "done"
 SHOWN_ONCE = "shown_once"
 
 
-def idempotency_key(
+async def idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(
