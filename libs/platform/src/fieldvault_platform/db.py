@@ -8,7 +8,7 @@ and rolls back when it raises.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -92,10 +92,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
-#: ``Session.info`` key set by the outbox's ``add_event``: this unit of work recorded events.
-EVENTS_RECORDED = "fieldvault_events_recorded"
-
-
 class Database:
     """A service's database: engine, session factory and the unit of work."""
 
@@ -103,18 +99,6 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        #: Called after a unit of work that recorded events has committed (the
-        #: outbox relay's wake-up), see :meth:`after_events_committed`.
-        self._events_committed: list[Callable[[], None]] = []
-
-    def after_events_committed(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` whenever a unit of work that recorded an event commits.
-
-        The outbox relay registers its ``wake`` here, so an event is published as
-        soon as its transaction commits in every service, not on the relay's next
-        poll (0.5 s): that poll was most of "assign → the technician's inbox".
-        """
-        self._events_committed.append(callback)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -142,9 +126,6 @@ class Database:
             except BaseException:
                 await _rollback_quietly(session)
                 raise
-            if session.info.pop(EVENTS_RECORDED, False):
-                for callback in self._events_committed:
-                    callback()
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query (readiness)."""

@@ -315,43 +315,6 @@ async def test_waking_the_relay_publishes_without_waiting_for_the_poll_interval(
     await js.delete_stream(stream_name(service))
 
 
-async def test_committing_a_unit_of_work_with_events_wakes_the_relay_by_itself(
-    database: Database, nats_client: Any, service: str, wait_until: Any
-) -> None:
-    # No service has to remember to call wake(): the event is published after its
-    # commit, not on the next poll (an hour here, so only the wake-up can do it).
-    js = nats_client.jetstream(timeout=2)
-    await ensure_stream(js, service)
-    relay = OutboxRelay(database, js, poll_interval=3600)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
-        await asyncio.sleep(0.2)  # the relay's first pass found nothing and is now idle
-        await create_work_order(database, event_subject("t", service, "created"), "wo-1")
-        await wait_until(lambda: _is_zero(unpublished(database)), within=3)
-    finally:
-        stop.set()
-        await task
-    assert await stream_messages(js, service) == 1
-    await js.delete_stream(stream_name(service))
-
-
-async def test_a_rolled_back_unit_of_work_does_not_wake_the_relay(database: Database) -> None:
-    woken: list[bool] = []
-    database.after_events_committed(lambda: woken.append(True))
-
-    with pytest.raises(RuntimeError):
-        async with database.unit_of_work() as session:
-            add_event(session, subject="fv.t.x.created", event_type="x", payload=b"")
-            raise RuntimeError("the use case failed")
-    async with database.unit_of_work() as session:
-        session.add(WorkOrder(id="wo-without-events"))
-
-    assert woken == []
-    await create_work_order(database, "fv.t.x.created", "wo-2")
-    assert woken == [True]
-
-
 async def test_relay_keeps_events_while_nats_is_down_and_logs_no_payload_or_headers(
     database: Database,
     nats_factory: Any,

@@ -24,7 +24,7 @@ from sqlalchemy import JSON, DateTime, Index, LargeBinary, String, delete, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldvault_platform.db import EVENTS_RECORDED, Database, PlatformBase
+from fieldvault_platform.db import Database, PlatformBase
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.events._waiting import wait_any
 from fieldvault_platform.events.tracing import (
@@ -94,7 +94,6 @@ def add_event(
         event_id = uuid.uuid4().hex
     elif not _EVENT_ID.match(event_id):
         raise InvalidArgument("event id must be 1-64 letters, digits or '_.:-'")
-    session.info[EVENTS_RECORDED] = True  # the unit of work wakes the relay on commit
     session.add(
         OutboxEvent(
             id=event_id,
@@ -138,7 +137,6 @@ class OutboxRelay:
         self._purge_interval = purge_interval
         self._next_purge = 0.0
         self._wake = asyncio.Event()
-        database.after_events_committed(self.wake)
 
     def wake(self) -> None:
         """Ask for a relay pass now (call after committing a unit of work with events)."""
