@@ -18,6 +18,7 @@ from fieldvault_devstack.stack import LocalStack
 
 BENCH_DIR = Path(__file__).resolve().parent.parent
 TRANSIT_KEY = "bench-baseline"
+SKELETON_START_SECONDS = 120
 
 
 @contextlib.contextmanager
@@ -49,8 +50,11 @@ def skeleton(database_url: str | None, scratch: Path) -> Iterator[str]:
 
         cleanup.callback(stop)
         base_url = f"http://127.0.0.1:{http_port}"
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine importing FastAPI and SQLAlchemy alone takes seconds.
+        deadline = time.monotonic() + SKELETON_START_SECONDS
         while True:
+            if any(process.poll() is not None for process in processes):
+                raise RuntimeError("a skeleton process exited while starting")
             try:
                 if httpx.post(f"{base_url}/reveal/1", timeout=2).status_code == 200:
                     break
