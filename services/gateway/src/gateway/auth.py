@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -163,7 +163,7 @@ class EdgeAuth:
     async def _exchange(
         self, key: _Key, token: str, audience: str, owner: tuple[str, str]
     ) -> _Exchanged:
-        stub = identity_pb2_grpc.IdentityServiceStub(self.identity.channel)  # type: ignore[no-untyped-call]
+        stub = self.identity.stub(identity_pb2_grpc.IdentityServiceStub)
         response = await self.identity.call(
             stub.ExchangeToken,
             identity_pb2.ExchangeTokenRequest(subject_token=token, audience=audience),
@@ -218,7 +218,7 @@ class EdgeAuth:
         return HealthStatus.SERVING
 
 
-def get_edge_auth(request: Request) -> EdgeAuth:
+async def get_edge_auth(request: Request) -> EdgeAuth:
     auth: EdgeAuth = request.app.state.edge_auth
     return auth
 
@@ -226,9 +226,40 @@ def get_edge_auth(request: Request) -> EdgeAuth:
 Auth = Annotated[EdgeAuth, Depends(get_edge_auth)]
 
 
+#: ``scope["state"]`` key of the caller the edge middlewares verified, as
+#: ``(token, principal or None)``.
+VERIFIED_AT_EDGE = "edge_principal"
+
+
+def remember_verified(
+    scope: MutableMapping[str, Any], token: str, principal: Principal | None
+) -> None:
+    scope.setdefault("state", {})[VERIFIED_AT_EDGE] = (token, principal)
+
+
+def verified_at_edge(scope: Mapping[str, Any], token: str) -> Principal | None:
+    """The principal this request's ``token`` was verified as a moment ago, if it was.
+
+    The edge middlewares (rate limits, idempotency) verify the caller before
+    routing; verifying the same token again in the route's dependency doubled the
+    Ed25519 check and the claims parse on every request. Only a success for the very
+    same token string counts: a failure is verified again so the route answers it
+    with its own reason.
+    """
+    remembered = scope.get("state", {}).get(VERIFIED_AT_EDGE)
+    if remembered is None:
+        return None
+    remembered_token, principal = remembered
+    if principal is None or remembered_token != token:
+        return None
+    result: Principal = principal
+    return result
+
+
 async def current_caller(request: Request, auth: Auth) -> Caller:
     token = bearer_from(request)
-    return Caller(await auth.verify(token), token)
+    principal = verified_at_edge(request.scope, token) or await auth.verify(token)
+    return Caller(principal, token)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -16,7 +16,7 @@ AUDIENCE = "customer_vault"
 
 
 def customer_vault_stub(peer: Peer) -> customer_vault_pb2_grpc.CustomerVaultServiceStub:
-    return customer_vault_pb2_grpc.CustomerVaultServiceStub(peer.channel)  # type: ignore[no-untyped-call]
+    return peer.stub(customer_vault_pb2_grpc.CustomerVaultServiceStub)
 
 
 #: customer_vault's stub plus the caller's customer_vault-audience token.

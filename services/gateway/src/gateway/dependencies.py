@@ -2,6 +2,11 @@
 
 ``app.state`` is untyped; these accessors are the one place that knows what
 the composition root and lifespan put there.
+
+Every dependency is ``async def`` although none awaits anything: FastAPI runs a
+plain ``def`` dependency in its thread pool, a thread hop per dependency per
+request, which under load cost more than the work of the request itself
+(bench/README.md, end to end). tests/test_dependencies_inline.py keeps it so.
 """
 
 from __future__ import annotations
@@ -14,38 +19,38 @@ from gateway.peers import Peer, Peers
 from gateway.settings import GatewaySettings
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
 
-def get_peers(request: Request) -> Peers:
+async def get_peers(request: Request) -> Peers:
     peers: Peers = request.app.state.peers
     return peers
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     request_id: str = request.state.request_id
     return request_id
 
 
-def identity_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+async def identity_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.identity
 
 
-def customer_vault_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+async def customer_vault_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.customer_vault
 
 
-def work_order_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+async def work_order_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.work_order
 
 
-def notification_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+async def notification_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.notification
 
 
-def if_match(
+async def if_match(
     if_match: Annotated[
         str | None,
         Header(

@@ -19,13 +19,11 @@ from starlette.types import Receive, Scope, Send
 
 from fieldvault_platform.auth import Principal
 from gateway import problems
+from gateway.auth import VERIFIED_AT_EDGE, remember_verified
 from gateway.identity_client import client_address
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
-
-_PRINCIPAL_STATE = "edge_principal"
-_UNVERIFIED = object()
 
 
 def app_state(scope: Scope) -> Any:
@@ -104,19 +102,21 @@ async def verified_principal(scope: Scope) -> Principal | None:
     parsed: a forged ``sub`` must not spend someone else's budget or replay
     their idempotent answers. Any failure is None here; the route answers it.
     """
-    state = scope.setdefault("state", {})
-    cached = state.get(_PRINCIPAL_STATE, _UNVERIFIED)
-    if cached is not _UNVERIFIED:
-        return cached  # type: ignore[no-any-return]
-    principal: Principal | None = None
     token = bearer_token(scope)
+    remembered = scope.get("state", {}).get(VERIFIED_AT_EDGE)
+    if remembered is not None and remembered[0] == token:
+        cached: Principal | None = remembered[1]
+        return cached
+    principal: Principal | None = None
     auth = getattr(app_state(scope), "edge_auth", None)
     if token is not None and auth is not None and token.count(".") == 2:
         try:
             principal = await auth.verify(token)
         except Exception:
             principal = None
-    state[_PRINCIPAL_STATE] = principal
+    if token is not None:
+        # Also what the route's own ``current_caller`` reuses instead of verifying again.
+        remember_verified(scope, token, principal)
     return principal
 
 

@@ -115,7 +115,7 @@ class IdempotentCreate:
     def __init__(self, reread: Reread | None) -> None:
         self.reread = reread
 
-    def __call__(
+    async def __call__(
         self,
         idempotency_key: Annotated[
             str | None,

@@ -17,7 +17,7 @@ from gateway.settings import IPNetwork
 
 
 def identity_stub(peer: Peer) -> identity_pb2_grpc.IdentityServiceStub:
-    return identity_pb2_grpc.IdentityServiceStub(peer.channel)  # type: ignore[no-untyped-call]
+    return peer.stub(identity_pb2_grpc.IdentityServiceStub)
 
 
 #: Identity's stub plus the caller's identity-audience token.
@@ -67,4 +67,9 @@ def _is_trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
     return any(ip in network for network in networks)
 
 
-SourceAddress = Annotated[str, Depends(client_address)]
+async def source_address(request: Request, settings: AppSettings) -> str:
+    """:func:`client_address` as a dependency (``async``: no thread-pool hop)."""
+    return client_address(request, settings)
+
+
+SourceAddress = Annotated[str, Depends(source_address)]

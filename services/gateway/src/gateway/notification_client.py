@@ -16,7 +16,7 @@ AUDIENCE = "notification"
 
 
 def notification_stub(peer: Peer) -> notification_pb2_grpc.NotificationServiceStub:
-    return notification_pb2_grpc.NotificationServiceStub(peer.channel)  # type: ignore[no-untyped-call]
+    return peer.stub(notification_pb2_grpc.NotificationServiceStub)
 
 
 #: notification's stub plus the caller's notification-audience token.

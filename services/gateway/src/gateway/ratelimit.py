@@ -111,7 +111,7 @@ class RateLimiter:
             del self._buckets[key]
 
 
-def limiter_of(request: Request) -> RateLimiter:
+async def limiter_of(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 

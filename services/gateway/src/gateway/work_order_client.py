@@ -16,7 +16,7 @@ AUDIENCE = "work_order"
 
 
 def work_order_stub(peer: Peer) -> work_order_pb2_grpc.WorkOrderServiceStub:
-    return work_order_pb2_grpc.WorkOrderServiceStub(peer.channel)  # type: ignore[no-untyped-call]
+    return peer.stub(work_order_pb2_grpc.WorkOrderServiceStub)
 
 
 #: work_order's stub plus the caller's work_order-audience token.
