@@ -29,11 +29,11 @@ def run(*, demo: bool = False) -> int:
     if demo and http_ready(f"http://{settings.host}:{settings.gateway_port}/readyz"):
         # `make run` is up already: populate it rather than start a second stack.
         try:
-            company = _populate(settings)
+            populated = _populate(settings)
         except StackError as exc:
             log.error("%s", exc)
             return 1
-        log.info("%s", _company_lines(company))
+        log.info("%s", _company_lines(populated))
         return 0
     stack = LocalStack(settings)
     shutdown = threading.Event()
