@@ -33,6 +33,8 @@ from fieldvault_devstack.demo_company import (
 from fieldvault_devstack.population import bearer, local_stack
 from fieldvault_devstack.settings import DB_SERVICES, ENV_PREFIX, GRPC_SERVICES
 from fieldvault_devstack.stack import LocalStack
+from web.i18n import Formatter
+from web.views import plan_of_day
 
 pytestmark = pytest.mark.stack
 
@@ -141,6 +143,9 @@ def test_make_demo_leaves_todays_jobs_for_the_demo_technician_and_a_0600_sign_in
     ]
     assert len(todays) >= 3, jobs.text
     assert {job["status"] for job in todays} == {"assigned"}
+    # What the field app's "Today" page lists of them (its own rule, in its own zone).
+    day = plan_of_day(jobs.json()["items"], Formatter("en", zone), today)
+    assert len(day.today) >= 3, jobs.text
 
 
 def test_make_demo_on_a_running_stack_keeps_the_company_and_prints_no_password(
