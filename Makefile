@@ -1,5 +1,6 @@
 # fieldvault — everything starts from a bare Python 3.11+.
 #   make run    the whole platform locally (real nats-server and OpenBao)
+#   make demo   the same with a populated demo company (or populate a running `make run`)
 #   make test   the test suite (FIELDVAULT_TEST_DATABASE_URL=postgresql://… for PostgreSQL)
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
@@ -14,7 +15,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test check proto openapi bench images lock clean
+.PHONY: install run demo test check proto openapi bench images lock clean
 
 # uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
 $(UV):
@@ -31,6 +32,9 @@ install: $(STAMP)
 
 run: install
 	$(VENV)/bin/python -m fieldvault_devstack run
+
+demo: install
+	$(VENV)/bin/python -m fieldvault_devstack demo
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

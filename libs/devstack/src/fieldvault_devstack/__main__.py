@@ -1,4 +1,9 @@
-"""``python -m fieldvault_devstack run`` / ``fieldvault-dev run``: the stack behind ``make run``."""
+"""``python -m fieldvault_devstack run|demo`` / ``fieldvault-dev``: ``make run`` and ``make demo``.
+
+``run`` starts the stack. ``demo`` does the same and populates the demo company
+(:mod:`fieldvault_devstack.demo_company`); when a stack already answers on the
+gateway's port (``make run`` in another terminal), it populates that one and exits.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import threading
 from types import FrameType
 
 from fieldvault_devstack.demo import DEMO_ADMIN_EMAIL, DEMO_TENANT_SLUG, DemoSeed, DemoTenant
+from fieldvault_devstack.demo_company import DemoCompany, populate_demo_company
+from fieldvault_devstack.health import http_ready
 from fieldvault_devstack.ports import PortInUse
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack, StackError
@@ -17,8 +24,17 @@ from fieldvault_devstack.stack import LocalStack, StackError
 log = logging.getLogger("fieldvault.dev")
 
 
-def run() -> int:
+def run(*, demo: bool = False) -> int:
     settings = DevStackSettings()
+    if demo and http_ready(f"http://{settings.host}:{settings.gateway_port}/readyz"):
+        # `make run` is up already: populate it rather than start a second stack.
+        try:
+            populated = _populate(settings)
+        except StackError as exc:
+            log.error("%s", exc)
+            return 1
+        log.info("%s", _company_lines(populated))
+        return 0
     stack = LocalStack(settings)
     shutdown = threading.Event()
     started = False
@@ -31,10 +47,15 @@ def run() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    company: DemoCompany | None = None
     try:
         stack.start()
+        if demo:
+            with stack.clock.step("demo company populated"):
+                company = _populate(settings)
         started = True
     except (PortInUse, StackError, TimeoutError, RuntimeError) as exc:
+        stack.stop()  # a failed start stopped itself already; a failed population did not
         log.error("%s", exc)
         return 1
     except KeyboardInterrupt:
@@ -50,7 +71,7 @@ def run() -> int:
         "  gateway:        http://%s:%d\n"
         "  data folder:    %s\n"
         "  operator token: %s (read it from the file; it is never printed)\n"
-        "%s"
+        "%s%s"
         "  mail folder:    %s\n"
         "  logs:           %s\n"
         "Press Ctrl-C to stop.",
@@ -61,6 +82,7 @@ def run() -> int:
         stack.data_dir,
         stack.operator_token_file,
         _demo_lines(stack.demo),
+        _company_lines(company) + "\n" if company else "",
         stack.mail_dir,
         stack.logs_dir,
     )
@@ -86,14 +108,31 @@ def _demo_lines(demo: DemoSeed | None) -> str:
     return lines
 
 
+def _populate(settings: DevStackSettings) -> DemoCompany:
+    return populate_demo_company(
+        gateway_url=f"http://{settings.host}:{settings.gateway_port}",
+        app_url=f"http://{settings.host}:{settings.web_port}",
+        data_dir=settings.data_dir.resolve(),
+    )
+
+
+def _company_lines(company: DemoCompany) -> str:
+    jobs = f"{len(company.filed_job_ids)} filed for today" if company.filed_job_ids else "kept"
+    # The file holds the passwords, so only where it is gets printed.
+    return (
+        f"  demo company:   {company.tenant} (jobs: {jobs})\n"
+        f"  demo sign-in:   {company.sign_in_file} (people, password, admin TOTP secret)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fieldvault-dev", description=__doc__)
-    parser.add_argument("command", choices=["run"], nargs="?", default="run")
-    parser.parse_args(argv)
+    parser.add_argument("command", choices=["run", "demo"], nargs="?", default="run")
+    command = parser.parse_args(argv).command
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # httpx logs every readiness poll at INFO; only the launcher's own lines matter here.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    return run()
+    return run(demo=command == "demo")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ need the whole system. Starting twice with the same ``data_dir`` reuses
 everything: JetStream store, OpenBao data and unseal key, SQLite files,
 AppRole credentials, the operator token, the service-account secrets and the
 demo tenant.
+
+Start-up runs what does not depend on each other side by side (NATS beside
+OpenBao; each service's migrations and start beside the others'; the gateway
+and the field app spawned at once, since they only connect lazily) and logs a
+progress line per step: time since the start, the step, and how long it took.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from fieldvault_devstack._process import log_tail, write_secret_file
@@ -46,6 +53,23 @@ __all__ = ["LocalStack", "StackError"]
 log = logging.getLogger("fieldvault.dev")
 
 
+class StartClock:
+    """Progress lines of a start: ``[ 12.3s] identity is ready (4.1s)``."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @contextmanager
+    def step(self, done: str) -> Iterator[None]:
+        """Log ``done`` with the times once the block finishes (nothing if it raises)."""
+        began = time.monotonic()
+        yield
+        log.info("[%6.1fs] %s (%.1fs)", self.elapsed(), done, time.monotonic() - began)
+
+
 class LocalStack:
     def __init__(self, settings: DevStackSettings, python: str = sys.executable) -> None:
         self.settings = settings
@@ -70,33 +94,34 @@ class LocalStack:
         self.endpoints: StackEndpoints | None = None
         self.demo: DemoSeed | None = None
         self._services: list[ServiceProcess] = []
+        self.clock = StartClock()
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Everything, in dependency order; on any failure stop what was started."""
+        self.clock = StartClock()
         try:
             self.start_infrastructure()
-            self.run_migrations()
-            self.start_services()
+            self.run_migrations_and_start_services()
             self.seed_demo()
         except BaseException:
             self.stop()
             raise
+        log.info("[%6.1fs] started", self.clock.elapsed())
 
     def start_infrastructure(self) -> StackEndpoints:
-        """Ports, folders, NATS, OpenBao (bootstrapped), operator token, service accounts."""
+        """Ports, folders, NATS beside OpenBao (bootstrapped), operator token, service accounts."""
         for setting_name, port in self.settings.ports().items():
             ensure_port_free(port, setting_name, self.settings.host)
         for folder in (self.data_dir, self.logs_dir, self.mail_dir):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.data_dir.chmod(0o700)  # holds the unseal key and credentials
 
-        self.nats.start()
-        self.openbao.start()
-        credentials = bootstrap_vault(
-            self.openbao.addr, self.openbao.root_token, self.credentials_dir, VAULT_SERVICES
-        )
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="infra") as pool:
+            nats = pool.submit(self._start_nats)
+            credentials = pool.submit(self._start_openbao).result()
+            nats.result()
         self.endpoints = StackEndpoints(
             data_dir=self.data_dir,
             host=self.settings.host,
@@ -115,6 +140,19 @@ class LocalStack:
             database_urls=self.settings.database_urls,
         )
         return self.endpoints
+
+    def _start_nats(self) -> None:
+        with self.clock.step("NATS is ready"):
+            self.nats.start()
+
+    def _start_openbao(self) -> dict[str, tuple[str, str]]:
+        first_start = not self.openbao.root_token_file.exists()
+        with self.clock.step("OpenBao initialised" if first_start else "OpenBao unsealed"):
+            self.openbao.start()
+        with self.clock.step("OpenBao engines, policies and AppRoles set up"):
+            return bootstrap_vault(
+                self.openbao.addr, self.openbao.root_token, self.credentials_dir, VAULT_SERVICES
+            )
 
     def identity_process(self) -> IdentityProcess:
         """The running identity, described as tests drive it (``IdentityDriver``)."""
@@ -146,26 +184,43 @@ class LocalStack:
         return service_env(service, self.endpoints)
 
     def run_migrations(self) -> None:
+        """Every service's migrations, side by side (each owns its database)."""
+        with ThreadPoolExecutor(max_workers=len(DB_SERVICES), thread_name_prefix="migrate") as pool:
+            for done in [pool.submit(self._migrate, service) for service in DB_SERVICES]:
+                done.result()
+
+    def _migrate(self, service: str) -> None:
         # Migrations are their own step (never at service import), one process each.
-        for service in DB_SERVICES:
-            log.info("migrating %s", service)
+        with self.clock.step(f"{service} migrated"):
             migrate(service, self.env_for(service), python=self.python)
 
-    def start_services(self) -> None:
-        # The gRPC services need only NATS, OpenBao and their own database, so
-        # they start side by side; the gateway, whose readiness is theirs, last.
-        for service in GRPC_SERVICES:
+    def run_migrations_and_start_services(self) -> None:
+        """Each gRPC service migrated and started beside the others, then the edge.
+
+        A gRPC service needs only NATS, OpenBao and its own (migrated) database,
+        so each goes its own way. The gateway and the field app open their
+        connections lazily and report not ready until what they call is up, so
+        they are spawned at once too (their imports overlap the rest); they are
+        waited for last: the gateway's readiness is its backends', the field
+        app's is the gateway's.
+        """
+        with ThreadPoolExecutor(
+            max_workers=len(GRPC_SERVICES), thread_name_prefix="service"
+        ) as pool:
+            grpc_services = [pool.submit(self._bring_up, service) for service in GRPC_SERVICES]
+            for service in ("gateway", "web"):
+                self._spawn(service)
+            for done in grpc_services:
+                done.result()
+        for service in ("gateway", "web"):
+            with self.clock.step(f"{service} is ready"):
+                self._wait_ready(service)
+
+    def _bring_up(self, service: str) -> None:
+        self._migrate(service)
+        with self.clock.step(f"{service} is ready"):
             self._spawn(service)
-        for service in GRPC_SERVICES:
             self._wait_ready(service)
-            log.info("%s is ready", service)
-        self._spawn("gateway")
-        self._wait_ready("gateway")
-        log.info("gateway is ready")
-        # The field app calls the gateway like any client, so it comes after it.
-        self._spawn("web")
-        self._wait_ready("web")
-        log.info("web is ready")
 
     def seed_demo(self) -> DemoSeed:
         """The demo tenant, created through identity unless a previous start made it."""
@@ -174,7 +229,7 @@ class LocalStack:
             operator_token=self.operator_token(),
             data_dir=self.data_dir,
         )
-        log.info("demo tenant: %s", self.demo.outcome)
+        log.info("[%6.1fs] demo tenant %s", self.clock.elapsed(), self.demo.outcome)
         return self.demo
 
     def _spawn(self, service: str) -> None:
