@@ -1,6 +1,6 @@
 """The abuse-resistance middlewares, installed by the composition root in their order.
 
-Outermost first: CORS, :class:`SecurityHeadersMiddleware` (so every answer gets
+Outermost first: CORS, the security headers (:mod:`gateway.security_headers`, so every answer gets
 the headers, the request-id middleware's last-resort 500 too), the request-id
 middleware, then :class:`RateLimitMiddleware` (before any body is read),
 :class:`RequestGuardMiddleware` (body size and media type) and
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from gateway.idempotency import IdempotencyMiddleware, IdempotencyStore
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
 from gateway.request_guard import RequestGuardMiddleware
-from gateway.security_headers import SecurityHeadersMiddleware
+from gateway.security_headers import api_security_headers
 from gateway.settings import GatewaySettings
 
 
@@ -37,4 +37,4 @@ def install_request_guards(app: FastAPI, settings: GatewaySettings) -> None:
 
 def install_security_headers(app: FastAPI, settings: GatewaySettings) -> None:
     """Call after adding the request-id middleware (and before CORS)."""
-    app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
+    app.add_middleware(api_security_headers, hsts=not settings.is_development)

@@ -11,37 +11,22 @@ the ingress) there, and a browser must never try plain HTTP.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from functools import partial
 
-HSTS = "max-age=31536000; includeSubDomains"
+from fieldvault_platform.security_headers import HSTS, SecurityHeadersMiddleware
+
+__all__ = ["API_CSP", "HSTS", "api_security_headers"]
+
 #: JSON is never a document: no source of anything, no framing.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.hsts = hsts
+def _is_api(path: str) -> bool:
+    return path.startswith("/v1/")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "no-referrer"
-                # /docs sends its own (gateway.docs): same-origin script and styles.
-                headers.setdefault("Content-Security-Policy", API_CSP)
-                if self.hsts:
-                    headers["Strict-Transport-Security"] = HSTS
-                if path.startswith("/v1/") and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+#: The gateway's policy; /docs sends its own CSP (gateway.docs): same-origin script
+#: and styles.
+api_security_headers = partial(
+    SecurityHeadersMiddleware, no_store=_is_api, unless_set={"Content-Security-Policy": API_CSP}
+)

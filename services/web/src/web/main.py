@@ -17,7 +17,7 @@ from web.i18n import Formatter, language_of, translations
 from web.problems import explain
 from web.rendering import page
 from web.routes import health, inbox, invitations, jobs, me, pwa, signin, today
-from web.security import SecurityHeadersMiddleware
+from web.security import page_security_headers
 from web.sessions import SessionStore, SessionStoreUnavailable
 from web.settings import WebSettings
 
@@ -53,7 +53,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
-    app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
+    app.add_middleware(page_security_headers, hsts=not settings.is_development)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, signin, invitations, today, jobs, inbox, me, pwa):
         app.include_router(module.router)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import partial
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fieldvault_platform.security_headers import BASELINE, SecurityHeadersMiddleware
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -29,7 +30,6 @@ PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
     "accelerometer=(), gyroscope=(), magnetometer=(), interest-cohort=()"
 )
-HSTS = "max-age=31536000; includeSubDomains"
 
 CSRF_COOKIE = "__Host-fv-csrf"
 CSRF_FIELD = "csrf"
@@ -37,33 +37,21 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.hsts = hsts
+def _is_page(path: str) -> bool:
+    return not path.startswith("/static/")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CSP
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["Permissions-Policy"] = PERMISSIONS_POLICY
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if self.hsts:
-                    headers["Strict-Transport-Security"] = HSTS
-                if not path.startswith("/static/"):
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+#: The web app's policy: every answer but the static files is ``no-store``.
+page_security_headers = partial(
+    SecurityHeadersMiddleware,
+    no_store=_is_page,
+    always={
+        **BASELINE,
+        "Content-Security-Policy": CSP,
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Cross-Origin-Opener-Policy": "same-origin",
+    },
+)
 
 
 def new_csrf_secret() -> str:
