@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
+from opentelemetry import trace
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -112,10 +113,23 @@ GRANT_TASKS_OLDEST_AGE = Gauge(
     "Age of the oldest pending access-grant change (0 when none is waiting).",
     ["service"],
 )
+GRANT_DELIVERY_DURATION = Histogram(
+    "fieldvault_grant_delivery_seconds",
+    "From the change that queued an access grant (an assignment) until customer-vault "
+    "applied it, by kind (create, revoke).",
+    ["kind"],
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0),
+)
 NOTIFICATION_DELIVERIES = Gauge(
     "fieldvault_notification_deliveries",
     "Notification deliveries by state (pending, failed) and channel.",
     ["state", "channel"],
+)
+NOTIFICATIONS_SETTLED = Counter(
+    "fieldvault_notification_deliveries_settled",
+    "Notification deliveries that reached a final state, by channel (email, sms, webhook) "
+    "and outcome (delivered, failed, skipped).",
+    ["channel", "outcome"],
 )
 WEBHOOKS_DISABLED = Gauge(
     "fieldvault_webhooks_disabled",
@@ -168,6 +182,18 @@ REVOCATIONS = Counter(
     "Sessions, tokens or clients revoked, by kind.",
     ["kind"],
 )
+
+
+def trace_exemplar() -> dict[str, str] | None:
+    """The current trace's id as an exemplar, so a latency panel links to the trace.
+
+    Served only in the OpenMetrics format (a Prometheus with exemplar storage
+    asks for it); a random id, nothing about who made the request.
+    """
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return {"trace_id": format(context.trace_id, "032x")}
 
 
 def outcome_of(exc: BaseException | None) -> str:

@@ -27,7 +27,7 @@ import requests
 from opentelemetry import trace
 
 from fieldvault_platform.errors import DomainError, Unavailable
-from fieldvault_platform.metrics import VAULT_DURATION
+from fieldvault_platform.metrics import VAULT_DURATION, trace_exemplar
 from fieldvault_platform.settings import VaultSettings
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,9 @@ class VaultClient:
                 # ``name`` is one of the fixed operation names of this module
                 # (``transit.decrypt``), never a key or path: a key name may
                 # carry a site's or customer's id.
-                VAULT_DURATION.labels(name, outcome).observe(time.perf_counter() - started)
+                VAULT_DURATION.labels(name, outcome).observe(
+                    time.perf_counter() - started, exemplar=trace_exemplar()
+                )
 
     async def is_available(self) -> bool:
         """True when Vault answers and is unsealed (readiness)."""

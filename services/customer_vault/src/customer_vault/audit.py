@@ -41,7 +41,7 @@ from customer_vault import events
 from customer_vault.models import AuditChainHead, AuditRecord
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
-from fieldvault_platform.metrics import AUDIT_APPEND_DURATION
+from fieldvault_platform.metrics import AUDIT_APPEND_DURATION, trace_exemplar
 from fieldvault_platform.vault import VaultClient, VaultRefused
 
 GENESIS_HASH = "0" * 64
@@ -263,7 +263,7 @@ class AuditTrail:
             .values(hash=row.hash, mac=head_mac)
         )
         events.audit_recorded(session, row, denial_code=entry.denial_code, head_mac=head_mac)
-        AUDIT_APPEND_DURATION.observe(time.perf_counter() - started)
+        AUDIT_APPEND_DURATION.observe(time.perf_counter() - started, trace_exemplar())
         return row
 
     async def verify(self, session: AsyncSession, tenant_id: str) -> Verification:
