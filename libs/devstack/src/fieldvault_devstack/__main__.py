@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -13,6 +14,10 @@ from fieldvault_devstack.demo import DEMO_ADMIN_EMAIL, DEMO_TENANT_SLUG, DemoSee
 from fieldvault_devstack.ports import PortInUse
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack, StackError
+from fieldvault_devstack.trace_log import TraceLog
+
+#: One line per trace, in the stack's logs folder (``make run``).
+TRACES_LOG = "traces.log"
 
 log = logging.getLogger("fieldvault.dev")
 
@@ -20,6 +25,26 @@ log = logging.getLogger("fieldvault.dev")
 def run() -> int:
     settings = DevStackSettings()
     stack = LocalStack(settings)
+    traces = _start_trace_log(stack)
+    try:
+        return _serve(settings, stack, traces)
+    finally:
+        if traces is not None:
+            traces.stop()
+
+
+def _start_trace_log(stack: LocalStack) -> TraceLog | None:
+    """The built-in OTLP receiver writing ``logs/traces.log``, unless the developer
+    already sends traces somewhere (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
+    ``OTEL_TRACES_EXPORTER`` set): the services inherit its ``OTEL_*`` variables."""
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_TRACES_EXPORTER"):
+        return None
+    traces = TraceLog(stack.logs_dir / TRACES_LOG, host=stack.settings.host).start()
+    os.environ.update(traces.env())
+    return traces
+
+
+def _serve(settings: DevStackSettings, stack: LocalStack, traces: TraceLog | None) -> int:
     shutdown = threading.Event()
     started = False
 
@@ -53,6 +78,7 @@ def run() -> int:
         "%s"
         "  mail folder:    %s\n"
         "  logs:           %s\n"
+        "  traces:         %s\n"
         "Press Ctrl-C to stop.",
         settings.host,
         settings.web_port,
@@ -63,6 +89,7 @@ def run() -> int:
         _demo_lines(stack.demo),
         stack.mail_dir,
         stack.logs_dir,
+        traces.path if traces is not None else "sent to OTEL_EXPORTER_OTLP_ENDPOINT",
     )
     exit_code = stack.wait(shutdown)
     log.info("stopping services, OpenBao and NATS")
