@@ -36,11 +36,13 @@ def test_a_trace_through_two_services_is_one_line_with_its_spans_services_and_du
     with TraceLog(path, quiet_seconds=0.5) as traces:
         endpoint = traces.receiver.endpoint
         gateway, work_order = provider("gateway", endpoint), provider("work_order", endpoint)
-        with gateway.get_tracer("t").start_as_current_span(
-            "POST /v1/work-orders/{work_order_id}/assign", kind=SpanKind.SERVER
-        ) as root:
-            with work_order.get_tracer("t").start_as_current_span("AssignWorkOrder"):
-                time.sleep(0.02)
+        with (
+            gateway.get_tracer("t").start_as_current_span(
+                "POST /v1/work-orders/{work_order_id}/assign", kind=SpanKind.SERVER
+            ) as root,
+            work_order.get_tracer("t").start_as_current_span("AssignWorkOrder"),
+        ):
+            time.sleep(0.02)
         other = gateway.get_tracer("t").start_span("GET /v1/me/work-orders")
         other.end()
         lines = wait_for_lines(path, 2)
