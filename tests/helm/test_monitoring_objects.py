@@ -215,5 +215,5 @@ def test_every_dashboard_is_a_configmap_for_the_grafana_sidecar(monitored: Rende
 def test_a_pod_monitor_without_metrics_ports_is_refused() -> None:
     values = load_values(MONITORING_VALUES)
     values["global"] = {"metrics": {"enabled": False}}
-    with pytest.raises(Exception, match="global.metrics.enabled"):
+    with pytest.raises(Exception, match=r"global\.metrics\.enabled"):
         render(values, name="no-metrics")
