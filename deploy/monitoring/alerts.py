@@ -106,8 +106,8 @@ OPERATIONAL_ALERTS = [
     ),
     Alert(
         name="FieldvaultEventsParked",
-        expr='sum by (consumer) (increase(fieldvault_events_processed_total{outcome="parked"}[15m]))'
-        " > 0",
+        expr="sum by (consumer) "
+        '(increase(fieldvault_events_processed_total{outcome="parked"}[15m])) > 0',
         summary="{{ $labels.consumer }}: events parked",
         description="{{ $value }} events were parked by {{ $labels.consumer }} in 15 minutes: "
         "their handler failed on every attempt; they wait for a replay.",

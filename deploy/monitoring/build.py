@@ -29,7 +29,7 @@ HEADER = (
 )
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
     """Multi-line expressions as literal blocks, as one would write them by hand."""
 
 

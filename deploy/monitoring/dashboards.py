@@ -68,7 +68,8 @@ def _latency(title: str, histogram: str, selector: str, by: str = "") -> Graph:
         title,
         tuple(
             Query(
-                f"histogram_quantile({q}, sum by ({group}) (rate({histogram}_bucket{{{selector}}}[5m])))",
+                f"histogram_quantile({q}, sum by ({group}) "
+                f"(rate({histogram}_bucket{{{selector}}}[5m])))",
                 f"{legend}p{int(q * 100)}",
                 exemplars=True,
             )
@@ -115,7 +116,8 @@ def _grpc(service: str) -> list[Graph]:
             "RPCs by method and code",
             (
                 Query(
-                    f"sum by (grpc_method, grpc_code) (rate(grpc_server_handled_total{{{selector}}}[5m]))",
+                    "sum by (grpc_method, grpc_code) "
+                    f"(rate(grpc_server_handled_total{{{selector}}}[5m]))",
                     "{{grpc_method}} {{grpc_code}}",
                 ),
             ),
@@ -212,7 +214,8 @@ def overview() -> dict[str, Any]:
                     "RPC errors by service",
                     (
                         Query(
-                            'sum by (grpc_service) (rate(grpc_server_handled_total{grpc_code!~"OK|NOT_FOUND|'
+                            "sum by (grpc_service) (rate(grpc_server_handled_total"
+                            '{grpc_code!~"OK|NOT_FOUND|'
                             "INVALID_ARGUMENT|PERMISSION_DENIED|UNAUTHENTICATED|FAILED_PRECONDITION|"
                             'ALREADY_EXISTS|ABORTED|RESOURCE_EXHAUSTED"}[5m]))',
                             "{{grpc_service}}",
@@ -441,7 +444,8 @@ def security() -> dict[str, Any]:
                     "Denials by reason",
                     (
                         Query(
-                            'sum by (reason) (increase(fieldvault_reveals_total{outcome="denied"}[1h]))',
+                            "sum by (reason) "
+                            '(increase(fieldvault_reveals_total{outcome="denied"}[1h]))',
                             "{{reason}}",
                         ),
                     ),
@@ -471,7 +475,8 @@ def security() -> dict[str, Any]:
                     "Refused token requests",
                     (
                         Query(
-                            'sum by (grant, outcome) (increase(fieldvault_token_exchanges_total{outcome!="ok"}[1h]))',
+                            "sum by (grant, outcome) (increase("
+                            'fieldvault_token_exchanges_total{outcome!="ok"}[1h]))',
                             "{{grant}} {{outcome}}",
                         ),
                     ),
