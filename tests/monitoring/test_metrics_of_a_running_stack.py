@@ -32,7 +32,8 @@ from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
-pytestmark = pytest.mark.stack
+# The stack's start and the workload count against the first test: room for a busy machine.
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(420)]
 
 SERVICES = ("identity", "customer_vault", "work_order", "notification", "gateway")
 CANARIES = {
