@@ -24,6 +24,7 @@ RUNBOOKS = REPO / "docs" / "runbooks.md"
 sys.path.insert(0, str(MONITORING))
 
 import alerts  # noqa: E402
+import slos  # noqa: E402, F401  (re-exported for the tests)
 
 
 def rules() -> list[dict[str, Any]]:
