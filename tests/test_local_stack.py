@@ -632,6 +632,15 @@ def test_the_launcher_stops_everything_on_sigterm(tmp_path: Path) -> None:
 
         _wait_until(launched, LAUNCHER_START_SECONDS, "the stack was not ready", output)
         children = _descendants(launcher.pid) if PROC.exists() else {}
+        # The services export their spans to the launcher's OTLP receiver: the
+        # start-up's own RPCs (service tokens, the demo seed) are traces already.
+        traces_log = settings.data_dir / "logs" / "traces.log"
+        _wait_until(
+            lambda: traces_log.exists() and " spans [" in traces_log.read_text(),
+            30,
+            "no trace line in logs/traces.log",
+            output,
+        )
 
         launcher.send_signal(signal.SIGTERM)
         exit_code = launcher.wait(timeout=LAUNCHER_STOP_SECONDS)
@@ -662,6 +671,9 @@ def test_the_launcher_stops_everything_on_sigterm(tmp_path: Path) -> None:
     printed = output.read_text()
     token = (settings.data_dir / "operator-token").read_text().strip()
     assert token not in printed, "the launcher printed the operator token"
+    assert str(traces_log) in printed or "traces.log" in printed, "where the trace lines are"
+    assert all("trace=" in line and " ms " in line for line in traces_log.read_text().splitlines())
+    assert token not in traces_log.read_text()
     invitation_file = settings.data_dir / INVITATION_URL_FILE
     assert str(invitation_file.resolve()) in printed, "where the demo admin's link is"
     assert invitation_file.read_text().strip() not in printed, "the launcher printed the link"

@@ -22,8 +22,9 @@ from chart_rendering import (
 #: Kubernetes release whose bundled JSON schemas the objects must satisfy (strict:
 #: an unknown or misspelt field fails too).
 KUBERNETES_VERSION = "1.34.0"
-#: Custom resources whose schemas kubernetes-validate does not ship.
-CUSTOM_KINDS = {"HTTPRoute"}
+#: Custom resources whose schemas kubernetes-validate does not ship (the monitoring
+#: ones are checked in test_monitoring_objects.py).
+CUSTOM_KINDS = {"HTTPRoute", "PodMonitor", "PrometheusRule"}
 STANDARD_LABELS = (
     "helm.sh/chart",
     "app.kubernetes.io/name",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -20,6 +21,10 @@ from fieldvault_devstack.health import http_ready
 from fieldvault_devstack.ports import PortInUse
 from fieldvault_devstack.settings import DevStackSettings
 from fieldvault_devstack.stack import LocalStack, StackError
+from fieldvault_devstack.trace_log import TraceLog
+
+#: One line per trace, in the stack's logs folder (``make run``).
+TRACES_LOG = "traces.log"
 
 log = logging.getLogger("fieldvault.dev")
 
@@ -36,6 +41,28 @@ def run(*, demo: bool = False) -> int:
         log.info("%s", _company_lines(populated))
         return 0
     stack = LocalStack(settings)
+    traces = _start_trace_log(stack)
+    try:
+        return _serve(settings, stack, traces, demo=demo)
+    finally:
+        if traces is not None:
+            traces.stop()
+
+
+def _start_trace_log(stack: LocalStack) -> TraceLog | None:
+    """The built-in OTLP receiver writing ``logs/traces.log``, unless the developer
+    already sends traces somewhere (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
+    ``OTEL_TRACES_EXPORTER`` set): the services inherit its ``OTEL_*`` variables."""
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_TRACES_EXPORTER"):
+        return None
+    traces = TraceLog(stack.logs_dir / TRACES_LOG, host=stack.settings.host).start()
+    os.environ.update(traces.env())
+    return traces
+
+
+def _serve(
+    settings: DevStackSettings, stack: LocalStack, traces: TraceLog | None, *, demo: bool
+) -> int:
     shutdown = threading.Event()
     started = False
 
@@ -74,6 +101,7 @@ def run(*, demo: bool = False) -> int:
         "%s%s"
         "  mail folder:    %s\n"
         "  logs:           %s\n"
+        "  traces:         %s\n"
         "Press Ctrl-C to stop.",
         settings.host,
         settings.web_port,
@@ -85,6 +113,7 @@ def run(*, demo: bool = False) -> int:
         _company_lines(company) + "\n" if company else "",
         stack.mail_dir,
         stack.logs_dir,
+        traces.path if traces is not None else "sent to OTEL_EXPORTER_OTLP_ENDPOINT",
     )
     exit_code = stack.wait(shutdown)
     log.info("stopping services, OpenBao and NATS")

@@ -39,6 +39,9 @@ class ReceivedSpan:
     span_id: str
     parent_span_id: str
     attributes: dict[str, Any]
+    #: Start and end, in nanoseconds since the epoch (as exported).
+    start_ns: int = 0
+    end_ns: int = 0
 
 
 def _value(value: AnyValue) -> Any:
@@ -65,6 +68,8 @@ def _received(service: str, span: Span) -> ReceivedSpan:
         span_id=span.span_id.hex(),
         parent_span_id=span.parent_span_id.hex(),
         attributes=_attributes(span.attributes),
+        start_ns=span.start_time_unix_nano,
+        end_ns=span.end_time_unix_nano,
     )
 
 
@@ -88,8 +93,19 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 class OtlpReceiver:
     """``with OtlpReceiver() as receiver:`` listens on a free port until the block ends."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        on_spans: Callable[[list[ReceivedSpan]], None] | None = None,
+        keep: bool = True,
+    ) -> None:
+        """``on_spans`` sees every batch as it arrives; ``keep=False`` keeps none in
+        memory (``make run`` hands them to :class:`~fieldvault_devstack.trace_log.TraceLog`)."""
         self.host = host
+        self._on_spans = on_spans
+        self._keep_spans = keep
         self.port = port if port is not None else free_port(host)
         self._spans: list[ReceivedSpan] = []
         self._lock = threading.Lock()
@@ -133,8 +149,11 @@ class OtlpReceiver:
         self.stop()
 
     def _keep(self, spans: list[ReceivedSpan]) -> None:
-        with self._lock:
-            self._spans.extend(spans)
+        if self._on_spans is not None:
+            self._on_spans(spans)
+        if self._keep_spans:
+            with self._lock:
+                self._spans.extend(spans)
 
     def spans(self) -> list[ReceivedSpan]:
         """Every span received so far, in the order they arrived."""

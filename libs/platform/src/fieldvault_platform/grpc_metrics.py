@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 
 from fieldvault_platform.errors import DomainError
-from fieldvault_platform.metrics import GRPC_DURATION, GRPC_HANDLED
+from fieldvault_platform.metrics import GRPC_DURATION, GRPC_HANDLED, trace_exemplar
 
 _NOT_MEASURED = ("grpc.health.v1.", "grpc.reflection.")
 
@@ -53,7 +53,9 @@ class _Measurement:
     def done(self, exc: BaseException | None, context: grpc.aio.ServicerContext) -> None:
         labels = (self.service, self.method, _code_of(exc, context))
         GRPC_HANDLED.labels(*labels).inc()
-        GRPC_DURATION.labels(*labels).observe(time.perf_counter() - self.started)
+        GRPC_DURATION.labels(*labels).observe(
+            time.perf_counter() - self.started, exemplar=trace_exemplar()
+        )
 
 
 class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]

@@ -20,7 +20,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fieldvault_platform.metrics import HTTP_DURATION, HTTP_REQUESTS
+from fieldvault_platform.metrics import HTTP_DURATION, HTTP_REQUESTS, trace_exemplar
 
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -63,7 +63,9 @@ class MetricsMiddleware:
             method = scope["method"] if scope["method"] in _METHODS else "other"
             labels = (method, route_template(scope, self.routes), str(status))
             HTTP_REQUESTS.labels(*labels).inc()
-            HTTP_DURATION.labels(*labels).observe(time.perf_counter() - started)
+            HTTP_DURATION.labels(*labels).observe(
+                time.perf_counter() - started, exemplar=trace_exemplar()
+            )
 
 
 def instrument_app(app: Any) -> None:

@@ -8,10 +8,11 @@ every service starts, relays and stops the same way.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from fieldvault_platform import telemetry
+from fieldvault_platform.backlog import BacklogSampler, outbox_probe, parked_probe
 from fieldvault_platform.db import Database
 from fieldvault_platform.events.backbone import EventBackbone, open_event_backbone
 from fieldvault_platform.grpc_server import Registrar
@@ -34,6 +35,14 @@ class ServicePlumbing:
     service: str
     database: Database
     backbone: EventBackbone
+    #: Samples the outbox and parked events for the operator's gauges; a
+    #: service adds probes of its own tables with ``backlog.add``.
+    backlog: BacklogSampler = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.backlog = BacklogSampler(self.database)
+        self.backlog.add(outbox_probe(self.service))
+        self.backlog.add(parked_probe())
 
     async def close(self) -> None:
         """For a composition root that fails after opening: release both, backbone first."""
@@ -52,7 +61,7 @@ class ServicePlumbing:
             settings=settings,
             registrars=registrars,
             service_names=service_names,
-            background_jobs=[self.backbone.relay.run],
+            background_jobs=[self.backbone.relay.run, self.backlog.run],
             # Closed in reverse: the backbone drains before the database goes.
             cleanups=[self.database.dispose, self.backbone.close],
         )

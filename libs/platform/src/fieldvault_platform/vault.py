@@ -14,6 +14,7 @@ import asyncio
 import base64
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import requests
 from opentelemetry import trace
 
 from fieldvault_platform.errors import DomainError, Unavailable
+from fieldvault_platform.metrics import VAULT_DURATION, trace_exemplar
 from fieldvault_platform.settings import VaultSettings
 
 log = logging.getLogger(__name__)
@@ -105,24 +107,40 @@ class VaultClient:
 
         ``name`` names the operation in spans and messages (never a value).
         """
+        started = time.perf_counter()
+        outcome = "failed"
         with tracer.start_as_current_span(f"vault {name}", kind=trace.SpanKind.CLIENT) as span:
             span.set_attribute("vault.operation", name)
             try:
-                return await asyncio.to_thread(self._call_sync, operation)
+                result = await asyncio.to_thread(self._call_sync, operation)
+                outcome = "ok"
+                return result
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                outcome = "unreachable"
                 raise Unavailable(f"Vault is unavailable: cannot reach it ({name})") from exc
             except hvac.exceptions.VaultDown as exc:
+                outcome = "sealed"
                 raise Unavailable(f"Vault is unavailable: it is sealed ({name})") from exc
             except (hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway) as exc:
+                outcome = "server_error"
                 raise Unavailable(
                     f"Vault is unavailable: it reported an internal error ({name})"
                 ) from exc
             except hvac.exceptions.Forbidden as exc:
+                outcome = "refused"
                 raise VaultRefused(
                     f"Vault refused {name}: check this service's Vault policy"
                 ) from exc
             except hvac.exceptions.VaultError as exc:
+                outcome = "refused"
                 raise VaultRefused(f"Vault could not perform {name}") from exc
+            finally:
+                # ``name`` is one of the fixed operation names of this module
+                # (``transit.decrypt``), never a key or path: a key name may
+                # carry a site's or customer's id.
+                VAULT_DURATION.labels(name, outcome).observe(
+                    time.perf_counter() - started, exemplar=trace_exemplar()
+                )
 
     async def is_available(self) -> bool:
         """True when Vault answers and is unsealed (readiness)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from customer_vault import events
 from customer_vault.models import AuditChainHead, AuditRecord
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
+from fieldvault_platform.metrics import AUDIT_APPEND_DURATION, trace_exemplar
 from fieldvault_platform.vault import VaultClient, VaultRefused
 
 GENESIS_HASH = "0" * 64
@@ -227,6 +229,7 @@ class AuditTrail:
         The new head's MAC is asked of Vault while the head is locked: no Vault,
         no record (and so none of what the record vouches for).
         """
+        started = time.perf_counter()
         sequence, previous_hash = await _advance_head(session, tenant_id)
         row = AuditRecord(
             id=str(uuid.uuid4()),
@@ -260,6 +263,7 @@ class AuditTrail:
             .values(hash=row.hash, mac=head_mac)
         )
         events.audit_recorded(session, row, denial_code=entry.denial_code, head_mac=head_mac)
+        AUDIT_APPEND_DURATION.observe(time.perf_counter() - started, trace_exemplar())
         return row
 
     async def verify(self, session: AsyncSession, tenant_id: str) -> Verification:

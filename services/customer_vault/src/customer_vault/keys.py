@@ -37,6 +37,7 @@ from customer_vault.crypto import CustomerCipher, DataKeyCache
 from customer_vault.models import Customer, OrganizationKey, TenantKeyState
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, Unavailable
+from fieldvault_platform.metrics import DATA_KEY_CACHE
 from fieldvault_platform.vault import DataKey, TransitKey, VaultClient
 
 T = TypeVar("T")
@@ -164,6 +165,7 @@ class TenantKeys:
         if wrapped is None:
             raise Erased()
         key = self._cache.get(holder.tenant_id, holder.id, wrapped)
+        DATA_KEY_CACHE.labels("hit" if key is not None else "miss").inc()
         if key is None:
             key = await self._vault.decrypt(tenant_key_name(holder.tenant_id), wrapped)
             self._cache.put(holder.tenant_id, holder.id, wrapped, key)

@@ -45,6 +45,7 @@ from fieldvault_platform.errors import (
     PermissionDenied,
     ResourceExhausted,
 )
+from fieldvault_platform.metrics import REVEALS
 
 REVEAL_ACTION = "secret.reveal"
 REVEAL_SCOPE = "secrets:reveal"
@@ -275,6 +276,7 @@ async def reveal(
                 kind=kind,
                 at=now,
             )
+    _count_reveal(decision.denial, break_glass)
     if alerting:
         c.wake_relay()
     hint = None
@@ -283,6 +285,14 @@ async def reveal(
     _raise_for_denial(decision, settings.reveal_rate_window_seconds, not_permitted_hint=hint)
     assert value is not None
     return Revealed(kind, value, record.id, settings.reveal_hide_after_seconds)
+
+
+def _count_reveal(denial: str | None, break_glass: bool) -> None:
+    """One audited reveal on the operator's metrics; the reason is one of the fixed codes."""
+    if denial is not None:
+        REVEALS.labels("denied", denial).inc()
+    else:
+        REVEALS.labels("break_glass" if break_glass else "granted", "none").inc()
 
 
 def _entry(

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import grpc
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform.metrics import LOGINS, REVOCATIONS, TOKEN_EXCHANGES, counted
 from identity.auth import account, delegation, step_up
 from identity.auth.login import login, refresh
 from identity.auth.tokens import BEARER
@@ -21,14 +22,15 @@ class AuthRpcs:
     _components: Components
 
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
-        result = await login(
-            self._components,
-            tenant_slug=request.tenant,
-            email=request.email,
-            password=request.password,
-            otp=request.otp,
-            source_address=request.source_address,
-        )
+        with counted(LOGINS):
+            result = await login(
+                self._components,
+                tenant_slug=request.tenant,
+                email=request.email,
+                password=request.password,
+                otp=request.otp,
+                source_address=request.source_address,
+            )
         return pb.LoginResponse(
             access_token=result.access.token,
             refresh_token=result.refresh_token or "",
@@ -38,11 +40,12 @@ class AuthRpcs:
         )
 
     async def Refresh(self, request: pb.RefreshRequest, context: Context) -> pb.RefreshResponse:
-        access, refresh_token = await refresh(
-            self._components,
-            refresh_token=request.refresh_token,
-            source_address=request.source_address,
-        )
+        with counted(TOKEN_EXCHANGES, "refresh"):
+            access, refresh_token = await refresh(
+                self._components,
+                refresh_token=request.refresh_token,
+                source_address=request.source_address,
+            )
         return pb.RefreshResponse(
             access_token=access.token,
             refresh_token=refresh_token,
@@ -53,18 +56,20 @@ class AuthRpcs:
     async def Logout(self, request: pb.LogoutRequest, context: Context) -> pb.LogoutResponse:
         principal = await self._components.callers.principal(context)
         await account.logout(self._components, principal, everywhere=request.everywhere)
+        REVOCATIONS.labels("logout_everywhere" if request.everywhere else "logout").inc()
         return pb.LogoutResponse()
 
     async def IssueClientToken(
         self, request: pb.IssueClientTokenRequest, context: Context
     ) -> pb.IssueClientTokenResponse:
-        issued = await delegation.client_token(
-            self._components,
-            client_id=request.client_id,
-            client_secret=request.client_secret,
-            scope=request.scope,
-            source_address=request.source_address,
-        )
+        with counted(TOKEN_EXCHANGES, "client_credentials"):
+            issued = await delegation.client_token(
+                self._components,
+                client_id=request.client_id,
+                client_secret=request.client_secret,
+                scope=request.scope,
+                source_address=request.source_address,
+            )
         return pb.IssueClientTokenResponse(
             access_token=issued.token,
             token_type=BEARER,
@@ -75,15 +80,16 @@ class AuthRpcs:
     async def IssueServiceToken(
         self, request: pb.IssueServiceTokenRequest, context: Context
     ) -> pb.IssueServiceTokenResponse:
-        issued = await delegation.service_token(
-            self._components,
-            service=request.service,
-            secret=request.secret,
-            audience=request.audience,
-            scope=request.scope,
-            subject_token=request.subject_token,
-            tenant_id=request.tenant_id,
-        )
+        with counted(TOKEN_EXCHANGES, "service"):
+            issued = await delegation.service_token(
+                self._components,
+                service=request.service,
+                secret=request.secret,
+                audience=request.audience,
+                scope=request.scope,
+                subject_token=request.subject_token,
+                tenant_id=request.tenant_id,
+            )
         return pb.IssueServiceTokenResponse(
             access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope
         )
@@ -91,24 +97,26 @@ class AuthRpcs:
     async def ExchangeToken(
         self, request: pb.ExchangeTokenRequest, context: Context
     ) -> pb.ExchangeTokenResponse:
-        issued = await delegation.exchange(
-            self._components, subject_token=request.subject_token, audience=request.audience
-        )
+        with counted(TOKEN_EXCHANGES, "exchange"):
+            issued = await delegation.exchange(
+                self._components, subject_token=request.subject_token, audience=request.audience
+            )
         return pb.ExchangeTokenResponse(access_token=issued.token, expires_in=issued.expires_in)
 
     async def IssueStepUpToken(
         self, request: pb.IssueStepUpTokenRequest, context: Context
     ) -> pb.IssueStepUpTokenResponse:
         principal = await self._components.callers.principal(context)
-        issued = await step_up.issue_step_up_token(
-            self._components,
-            principal,
-            purpose=request.purpose,
-            otp=request.otp,
-            site_id=request.site_id,
-            secret_kind=request.secret_kind,
-            source_address=request.source_address,
-        )
+        with counted(TOKEN_EXCHANGES, "step_up"):
+            issued = await step_up.issue_step_up_token(
+                self._components,
+                principal,
+                purpose=request.purpose,
+                otp=request.otp,
+                site_id=request.site_id,
+                secret_kind=request.secret_kind,
+                source_address=request.source_address,
+            )
         return pb.IssueStepUpTokenResponse(step_up_token=issued.token, expires_in=issued.expires_in)
 
     async def GetJwks(self, request: pb.GetJwksRequest, context: Context) -> pb.GetJwksResponse:

@@ -9,6 +9,7 @@ from fieldvault_platform.auth import AUDIENCES, DenyList, JwksCache, TokenVerifi
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
+from identity.backlog import dpa_expiring_probe
 from identity.callers import Callers
 from identity.components import HMAC_KEY, TOTP_KEY, Components
 from identity.directory.dpa_watch import DpaLapseWatcher
@@ -62,6 +63,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         wake_relay=components.wake_relay,
     )
     runtime.background_jobs.append(dpa_watcher.run)
+    plumbing.backlog.add(dpa_expiring_probe)
     return runtime
 
 

@@ -14,6 +14,7 @@ from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.polling import Poller
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
+from notification.backlog import delivery_probe
 from notification.channels import SmsGateway, mailer
 from notification.components import Components
 from notification.consumers import Handlers, consumers
@@ -83,6 +84,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         service_names=[SERVICE_NAME],
     )
     handlers = Handlers(directory, sms_available=sms is not None)
+    plumbing.backlog.add(delivery_probe)
     runtime.background_jobs.extend(
         [
             verification.listener.run,

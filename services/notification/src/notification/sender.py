@@ -15,6 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from fieldvault_platform.db import Database
+from fieldvault_platform.metrics import NOTIFICATIONS_SETTLED
 from fieldvault_platform.telemetry import context_of
 from notification.channels import Mailer, SmsGateway, email
 from notification.content import SafeFacts, invitation_email
@@ -139,10 +140,13 @@ class MessageSender:
             delivery.last_error = error[:200]
             if outcome == "sent":
                 delivery.status, delivery.sent_at = "sent", now
+                NOTIFICATIONS_SETTLED.labels(delivery.channel, "delivered").inc()
             elif outcome == "skipped":
                 delivery.status = "skipped"
+                NOTIFICATIONS_SETTLED.labels(delivery.channel, "skipped").inc()
             elif delivery.attempts >= self._settings.delivery_max_attempts:
                 delivery.status = "failed"
+                NOTIFICATIONS_SETTLED.labels(delivery.channel, "failed").inc()
                 log.error(
                     "giving up on a message",
                     extra={"delivery_id": delivery.id, "channel": delivery.channel},

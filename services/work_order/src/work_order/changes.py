@@ -169,7 +169,9 @@ def _queue(
             tenant_id=order.tenant_id,
             work_order_id=order.id,
             kind=kind,
-            payload=payload,
+            # queued_at: when the change happened, for the assignment -> grant
+            # latency (fieldvault_grant_delivery_seconds); retries move next_attempt_at.
+            payload={**payload, "queued_at": now.isoformat()},
             attempts=0,
             next_attempt_at=now,
             traceparent=telemetry.current_traceparent(),

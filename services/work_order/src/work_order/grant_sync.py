@@ -37,6 +37,7 @@ from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import Unavailable
+from fieldvault_platform.metrics import GRANT_DELIVERY_DURATION
 from fieldvault_platform.polling import Poller
 from fieldvault_platform.telemetry import context_of
 from work_order.models import GrantLease, GrantTask
@@ -148,6 +149,7 @@ class GrantSync:
                 if outcome is None:
                     row.done_at = datetime.now(UTC)
                     delivered += 1
+                    _observe_delivery(task, row.done_at)
                 elif outcome == "retry":
                     delay = min(
                         self._settings.grant_retry_seconds * 2 ** min(row.attempts, 16),
@@ -246,3 +248,16 @@ class GrantSync:
                 return "retry"
             return f"{exc.code().name}: {exc.details() or ''}"
         return None
+
+
+def _observe_delivery(task: GrantTask, done_at: datetime) -> None:
+    """Time from the queuing change to the applied grant (tasks queued before it was kept
+    in the payload fall back to their first due time, exact when delivered first time)."""
+    queued = task.payload.get("queued_at")
+    if isinstance(queued, str):
+        started = as_utc(datetime.fromisoformat(queued))
+    elif task.attempts == 0:
+        started = as_utc(task.next_attempt_at)
+    else:
+        return
+    GRANT_DELIVERY_DURATION.labels(task.kind).observe(max(0.0, (done_at - started).total_seconds()))

@@ -11,6 +11,7 @@ from fieldvault_platform.events import ensure_stream
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
+from work_order.backlog import grant_task_probe
 from work_order.components import Components
 from work_order.consumers import SOURCES, Handlers, consumers
 from work_order.directory import Directory
@@ -68,6 +69,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     runtime.background_jobs.extend(
         [verification.listener.run, grant_sync.run, *(listener.run for listener in listeners)]
     )
+    plumbing.backlog.add(grant_task_probe())
     runtime.cleanups.extend([identity_channel.close, vault_channel.close])
     return runtime
 

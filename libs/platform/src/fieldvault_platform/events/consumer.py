@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +50,7 @@ from fieldvault_platform.events._waiting import wait_any
 from fieldvault_platform.events.connection import ensure_pull_consumer
 from fieldvault_platform.events.outbox import EVENT_TYPE_HEADER, MSG_ID_HEADER
 from fieldvault_platform.events.tracing import extract_trace_context, tracer
-from fieldvault_platform.metrics import EVENTS_PROCESSED
+from fieldvault_platform.metrics import CONSUMER_PENDING, EVENTS_PARKED, EVENTS_PROCESSED
 from fieldvault_platform.paging import (
     DEFAULT_PAGE_SIZE,
     decode_page_token,
@@ -98,6 +99,9 @@ class ParkedEvent(PlatformBase):
 #: process did not see the last attempt fail (the process stopped or crashed in
 #: the handler, or another replica made that attempt).
 UNKNOWN_ERROR_TYPE = "unknown"
+
+#: Seconds between two samples of a consumer's pending messages.
+_PENDING_SAMPLE_SECONDS = 15.0
 
 #: How many events whose parking failed a runner remembers the error type of,
 #: until their redelivery parks them (beyond that, they are parked as unknown).
@@ -167,6 +171,10 @@ class ConsumerRunner:
         # event id -> error type of its last failed attempt, for events whose
         # parking failed: their redelivery parks them with the right error type.
         self._unparked_error_types: dict[str, str] = {}
+        self._next_pending_sample = 0.0
+        # Present (at 0) from the start, so alerts and dashboards see the series.
+        CONSUMER_PENDING.labels(durable).set(0)
+        EVENTS_PARKED.labels(durable).set(0)
 
     async def _pull_subscription(self) -> JetStreamContext.PullSubscription:
         if self._subscription is None:
@@ -204,6 +212,7 @@ class ConsumerRunner:
     async def process_batch(self) -> int:
         """Fetch up to ``batch_size`` messages and handle each; return how many were fetched."""
         subscription = await self._pull_subscription()
+        await self._sample_pending(subscription)
         try:
             messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
         except TimeoutError:
@@ -214,6 +223,20 @@ class ConsumerRunner:
         for message in messages:
             await self._process(message)
         return len(messages)
+
+    async def _sample_pending(self, subscription: JetStreamContext.PullSubscription) -> None:
+        """Set the consumer's pending gauge, at most every ``_PENDING_SAMPLE_SECONDS``."""
+        now = time.monotonic()
+        if now < self._next_pending_sample:
+            return
+        self._next_pending_sample = now + _PENDING_SAMPLE_SECONDS
+        try:
+            info = await subscription.consumer_info()
+        except Exception as exc:  # a gauge is not worth failing a pass for
+            logger.debug("consumer info unavailable", extra={"error_type": type(exc).__name__})
+            return
+        pending = (info.num_pending or 0) + (info.num_ack_pending or 0)
+        CONSUMER_PENDING.labels(self._durable).set(pending)
 
     async def _process(self, message: Msg) -> None:
         headers = dict(message.headers or {})

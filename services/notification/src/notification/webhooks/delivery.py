@@ -22,6 +22,7 @@ from opentelemetry.trace import SpanKind
 
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.metrics import NOTIFICATIONS_SETTLED
 from fieldvault_platform.telemetry import context_of
 from notification.models import Webhook, WebhookDelivery
 from notification.settings import Settings
@@ -130,6 +131,7 @@ class WebhookSender:
             delivery.last_attempt_at = now
             if 200 <= code < 300:
                 delivery.status = "delivered"
+                NOTIFICATIONS_SETTLED.labels("webhook", "delivered").inc()
                 if webhook is not None:
                     webhook.consecutive_failures = 0
                 return
@@ -141,6 +143,7 @@ class WebhookSender:
                 )
                 return
             delivery.status = "failed"
+            NOTIFICATIONS_SETTLED.labels("webhook", "failed").inc()
             if webhook is not None and webhook.status == "active":
                 webhook.consecutive_failures += 1
                 if webhook.consecutive_failures >= settings.webhook_disable_after_failures:
