@@ -26,7 +26,7 @@ from fieldvault_platform.grpc_client import open_channel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import CHROMIUM_ARGS, PHONE, SCREENSHOTS, chromium_path
+from browser import CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, chromium_path
 
 DOOR_CODE = "WEBCANARY-DOOR-73914"
 CUSTOMER = {
@@ -64,13 +64,30 @@ class World:
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.gateway_url, timeout=30)
 
-    async def person(self, roles: tuple[str, ...] = ("technician",)) -> Person:
+    async def person(
+        self, roles: tuple[str, ...] = ("technician",), *, organization_id: str = ""
+    ) -> Person:
         async with open_channel(self.driver_addr) as channel:
             driver = IdentityDriver(
                 identity_process(self.stack),
                 identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
             )
-            return await driver.new_person(self.tenant, roles=list(roles), area_ids=[self.area_id])
+            return await driver.new_person(
+                self.tenant,
+                roles=list(roles),
+                area_ids=[self.area_id],
+                organization_id=organization_id,
+            )
+
+    async def subcontractor(self, *, dpa_signed_on: str, dpa_expires_on: str) -> str:
+        async with open_channel(self.driver_addr) as channel:
+            driver = IdentityDriver(
+                identity_process(self.stack),
+                identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
+            )
+            return await driver.new_subcontractor(
+                self.tenant, dpa_signed_on=dpa_signed_on, dpa_expires_on=dpa_expires_on
+            )
 
     async def job_for(self, technician: Person, title: str) -> Job:
         """A job at a new site with a door code, scheduled today, assigned to ``technician``,
@@ -186,6 +203,32 @@ async def phone(chromium: Browser, world: World) -> AsyncIterator[BrowserContext
         locale="en-GB",
         timezone_id="Europe/Helsinki",
     )
+    yield context
+    await context.close()
+
+
+async def _desktop_context(chromium: Browser, world: World) -> BrowserContext:
+    return await chromium.new_context(
+        viewport=DESKTOP,
+        base_url=world.web_url,
+        locale="en-GB",
+        timezone_id="Europe/Helsinki",
+        accept_downloads=True,
+    )
+
+
+@pytest.fixture
+async def desktop(chromium: Browser, world: World) -> AsyncIterator[BrowserContext]:
+    """A fresh desktop-sized browser profile for office staff, for one test."""
+    context = await _desktop_context(chromium, world)
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def second_desktop(chromium: Browser, world: World) -> AsyncIterator[BrowserContext]:
+    """Another person's browser in the same test (a third party signing in)."""
+    context = await _desktop_context(chromium, world)
     yield context
     await context.close()
 
