@@ -18,10 +18,11 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from fieldvault.identity.v1 import identity_pb2_grpc
+from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person, Tenant
 from fieldvault_devstack.population import identity_process, local_stack
 from fieldvault_devstack.stack import LocalStack
+from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.grpc_client import open_channel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -78,6 +79,38 @@ class World:
                 area_ids=[self.area_id],
                 organization_id=organization_id,
             )
+
+    async def newcomer(self, roles: tuple[str, ...]) -> Person:
+        """Invited and the password set, never signed in: the first sign-in is the
+        browser's (a role that must have a second factor enrols it there)."""
+        async with open_channel(self.driver_addr) as channel:
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+            driver = IdentityDriver(identity_process(self.stack), stub)
+            created = await stub.CreateUser(
+                identity_pb2.CreateUserRequest(
+                    email=f"{roles[0]}-{uuid.uuid4().hex[:8]}@{self.tenant.slug}.example",
+                    name="Nora",
+                    roles=list(roles),
+                    area_ids=[self.area_id],
+                ),
+                metadata=bearer_metadata(self.tenant.admin_identity_token),
+                timeout=30,
+            )
+            deliverer = await driver.service_token(
+                "notification",
+                audience="identity",
+                scope="invitations:deliver",
+                tenant_id=self.tenant.id,
+            )
+            link = await stub.GetInvitationLink(
+                identity_pb2.GetInvitationLinkRequest(
+                    tenant_id=self.tenant.id, invitation_id=created.invitation_id
+                ),
+                metadata=bearer_metadata(deliverer),
+                timeout=30,
+            )
+            await driver.accept(link.url)
+        return Person(id=created.user.id, email=created.user.email, gateway_token="")
 
     async def subcontractor(self, *, dpa_signed_on: str, dpa_expires_on: str) -> str:
         async with open_channel(self.driver_addr) as channel:

@@ -138,6 +138,16 @@ async def test_a_dispatchers_morning_from_a_new_customer_to_a_completed_job(
     await page.get_by_role("button", name="Add the customer").click()
     await expect(page.get_by_role("status")).to_have_text("Customer added.")
     await seen.check(page, "03-customer")
+    # A contract: uploaded, then downloaded as it was.
+    await page.get_by_label("Contract document", exact=True).set_input_files(
+        {"name": "service-contract.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    await page.get_by_role("button", name="Upload").click()
+    await expect(page.get_by_role("status")).to_have_text("Contract uploaded.")
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="service-contract.pdf").click()
+    contract = Path(await (await downloading.value).path())
+    assert await asyncio.to_thread(contract.read_bytes) == PDF
     await page.get_by_label("Name", exact=True).fill("Morning Mill")
     await page.get_by_label("Address", exact=True).fill("Myllykatu 1, Helsinki")
     await page.get_by_label("Access instructions", exact=True).fill(
@@ -167,6 +177,11 @@ async def test_a_dispatchers_morning_from_a_new_customer_to_a_completed_job(
     await page.get_by_label("Priority", exact=True).select_option("high")
     start = datetime.now(ZoneInfo("Europe/Helsinki")).replace(second=0, microsecond=0)
     await page.get_by_label("Starts", exact=True).fill(start.strftime("%Y-%m-%dT%H:%M"))
+    await page.get_by_role("button", name="File the work order").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Check the fields")
+    await page.get_by_label("Ends", exact=True).fill(
+        (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    )
     await seen.check(page, "06-file-order-filled")
     await page.get_by_role("button", name="File the work order").click()
     await expect(page.get_by_role("status")).to_have_text("Work order filed.")
@@ -237,7 +252,7 @@ async def test_an_admin_onboards_a_subcontractor_whose_manager_assigns_their_own
     second_desktop: BrowserContext,
     screenshots: Path,
 ) -> None:
-    admin = await world.person(("admin",))
+    admin = await world.newcomer(("admin",))
     seen = Pages(screenshots, "office-admin")
     page = await desktop.new_page()
     await sign_in_enrolling(page, world, admin.email)
@@ -300,7 +315,7 @@ async def test_an_admin_onboards_a_subcontractor_whose_manager_assigns_their_own
     await expect(page.get_by_label(re.compile("emergency"))).to_be_checked()
     await seen.check(page, "07-security")
 
-    organisation_id = await _organisation_id(world, admin.gateway_token, company)
+    organisation_id = await _organisation_id(world, world.dispatcher.gateway_token, company)
     own_technician = await world.person(organization_id=organisation_id)
     _, site_id, _ = await customer_with_site(world, unique("Sub Customer"))
     title = unique("Lock cylinder swap")
@@ -425,7 +440,7 @@ async def test_the_auditor_sees_a_dispatchers_break_glass_with_its_reason_and_th
     await page.goto(f"/office/sites/{site_id}")
     assert BREAK_GLASS_CODE not in await page.content()
 
-    auditor = await world.person(("auditor",))
+    auditor = await world.newcomer(("auditor",))
     audit = await second_desktop.new_page()
     await sign_in_enrolling(audit, world, auditor.email)
     await expect(audit).to_have_url(re.compile(r"/office/audit$"))
@@ -445,7 +460,7 @@ async def test_the_dpo_downloads_an_export_and_erases_the_customer(
     name = unique("Erin Erasable")
     customer_id, _, mail = await customer_with_site(world, name)
     seen = Pages(screenshots, "office-dpo")
-    dpo = await world.person(("dpo",))
+    dpo = await world.newcomer(("dpo",))
     page = await desktop.new_page()
     await sign_in_enrolling(page, world, dpo.email)
     await expect(page).to_have_url(re.compile(r"/office/privacy$"))

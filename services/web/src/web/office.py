@@ -37,6 +37,10 @@ def formatter(request: Request) -> Formatter:
 
 
 def in_words(request: Request, refusal: GatewayRefused) -> str:
+    if refusal.code in ("validation_error", "invalid_argument"):
+        # The field pages' only form of this kind is a password; here it is any field.
+        _ = gettext(request)
+        return _("Some of what you entered was not accepted. Check the fields and try again.")
     return explain(refusal, gettext(request), formatter(request).time)
 
 
