@@ -225,6 +225,11 @@ async def test_a_dispatchers_morning_from_a_new_customer_to_a_completed_job(
     await field.get_by_label("Notes (what was done)", exact=True).fill("Oiled the closer.")
     await field.get_by_role("button", name="Complete job").click()
     await expect(field.get_by_role("status")).to_have_text("Job completed.")
+    # Hidden links are a courtesy: the API refuses pages outside one's roles, in words.
+    for url in ("/office/people", "/office/customers", "/office/audit"):
+        answer = await field.goto(url)
+        assert answer is not None and answer.status == 403, url
+        await expect(field.get_by_role("alert")).to_have_text("You are not allowed to do that.")
 
     # The board shows it completed on the next refresh (filtered by status).
     await page.goto("/office/work-orders?status=completed")

@@ -56,8 +56,8 @@ async def _people_page(
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    people, areas, organisations = await gathered(
-        caller.api("GET", "/v1/users", params={"page_size": 200}),
+    people = await caller.api("GET", "/v1/users", params={"page_size": 200})
+    areas, organisations = await gathered(
         caller.api("GET", "/v1/areas"),
         caller.api("GET", "/v1/organizations", params={"page_size": 200}),
     )
@@ -307,9 +307,8 @@ async def _integrations_page(
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    clients, webhooks = await gathered(
-        caller.api("GET", "/v1/api-clients"), caller.api("GET", "/v1/webhooks")
-    )
+    clients = await caller.api("GET", "/v1/api-clients")
+    (webhooks,) = await gathered(caller.api("GET", "/v1/webhooks"))
     return await office_page(
         request,
         caller,
@@ -367,10 +366,10 @@ async def add_webhook(request: Request, caller: SignedIn, _csrf: CsrfChecked) ->
 @router.get("/office/webhooks/{webhook_id}")
 async def webhook_deliveries(request: Request, webhook_id: str, caller: SignedIn) -> Response:
     webhook_id = webhook_id[:MAX_ID]
-    hooks, deliveries = await gathered(
-        caller.api("GET", "/v1/webhooks"),
-        caller.api("GET", f"/v1/webhooks/{webhook_id}/deliveries", params={"page_size": 100}),
+    deliveries = await caller.api(
+        "GET", f"/v1/webhooks/{webhook_id}/deliveries", params={"page_size": 100}
     )
+    (hooks,) = await gathered(caller.api("GET", "/v1/webhooks"))
     hook = next((h for h in items(hooks) if h.get("id") == webhook_id), None)
     return await office_page(
         request,

@@ -279,10 +279,7 @@ async def _order_page(
             "priorities": PRIORITIES,
             "technicians": technicians,
             "subcontractors": subcontractors,
-            "assignee": names.get(
-                str(order.get("assignee_user_id") or order.get("assignee_organization_id") or ""),
-                "",
-            ),
+            "assignee": _assignee_label(request, order, names),
             "history": items(history),
             "names": names,
             "open": order.get("status") not in ("completed", "cancelled"),
@@ -293,6 +290,18 @@ async def _order_page(
         current="board",
         status_code=status_code,
     )
+
+
+def _assignee_label(request: Request, order: dict[str, Any], names: dict[str, str]) -> str:
+    """Who does the job, by name where the reader may list people and organisations."""
+    _ = gettext(request)
+    person = str(order.get("assignee_user_id") or "")
+    organisation = str(order.get("assignee_organization_id") or "")
+    if person:
+        return names.get(person) or _("A technician")
+    if organisation:
+        return names.get(organisation) or _("A subcontractor")
+    return ""
 
 
 @router.get("/office/work-orders/{order_id}")

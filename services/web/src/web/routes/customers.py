@@ -47,9 +47,9 @@ async def _customers_page(
     params: dict[str, Any] = {"page_size": 50}
     if search:
         params["email" if "@" in search else "phone"] = search
-    listing, areas = await gathered(
-        caller.api("GET", "/v1/customers", params=params), caller.api("GET", "/v1/areas")
-    )
+    # The list is the page: a refusal is said as such (the global handler), not hidden.
+    listing = await caller.api("GET", "/v1/customers", params=params)
+    (areas,) = await gathered(caller.api("GET", "/v1/areas"))
     return await office_page(
         request,
         caller,
