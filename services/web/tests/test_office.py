@@ -422,6 +422,8 @@ async def test_the_auditor_sees_a_dispatchers_break_glass_with_its_reason_and_th
         )
         assert written.status_code == 204, written.text
     seen = Pages(screenshots, "office-audit")
+    # The auditor exists before the reveal, so they are told of it.
+    auditor = await world.newcomer(("auditor",))
     dispatcher = await world.person(("dispatcher",))
     page = await desktop.new_page()
     await sign_in(page, world, dispatcher.email)
@@ -445,15 +447,23 @@ async def test_the_auditor_sees_a_dispatchers_break_glass_with_its_reason_and_th
     await page.goto(f"/office/sites/{site_id}")
     assert BREAK_GLASS_CODE not in await page.content()
 
-    auditor = await world.newcomer(("auditor",))
     audit = await second_desktop.new_page()
     await sign_in_enrolling(audit, world, auditor.email)
     await expect(audit).to_have_url(re.compile(r"/office/audit$"))
     await expect(audit.get_by_test_id("chain")).to_contain_text("The chain is intact")
+    # The alert arrives through notification, asynchronously; its link opens this page.
+    alert = audit.get_by_test_id("alert").filter(has_text="Break-glass reveal of a")
+    for _ in range(50):
+        if await alert.count():
+            break
+        await asyncio.sleep(0.2)
+        await audit.goto("/audit")
+    await expect(alert.first).to_be_visible()
+    await seen.check(audit, "02-alerts")
     await audit.goto(f"/office/audit?break_glass=yes&person={dispatcher.id}")
     event = audit.get_by_test_id("audit-event").filter(has_text=reason)
     await expect(event.first).to_contain_text("Break-glass")
-    await seen.check(audit, "02-audit-trail")
+    await seen.check(audit, "03-audit-trail")
     for html in seen.html:
         assert BREAK_GLASS_CODE not in html
     seen.assert_accessible()

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from web.office import MAX_ID, SignedIn, gathered, items, office_page
 
@@ -26,6 +26,12 @@ def _day(value: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+@router.get("/audit")
+async def alert_link() -> Response:
+    """Where the security alerts' links (``/audit``) land."""
+    return RedirectResponse("/office/audit", status_code=303)
 
 
 @router.get("/office/audit")
