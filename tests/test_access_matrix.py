@@ -142,6 +142,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         allow(*USERS, other_tenant=ALLOW), json=lambda _: {"email": True}
     ),
     # --- tenant administration -----------------------------------------------------
+    # The tenant's second-factor policy: its admins (the same values written back).
+    ("GET", "/v1/tenant/policy"): Row(allow("admin", other_tenant=ALLOW)),
+    ("PUT", "/v1/tenant/policy"): Row(
+        allow("admin", other_tenant=ALLOW),
+        json=lambda _: {
+            "mfa_required_roles": ["admin", "auditor", "dpo"],
+            "break_glass_step_up_required": True,
+        },
+    ),
     ("GET", "/v1/areas"): Row(allow(*USERS, **OWN_TENANT_LIST)),
     ("POST", "/v1/areas"): Row(allow("admin", other_tenant=ALLOW), json=lambda _: {"name": "M"}),
     # Dispatchers read people and organisations to assign work to them.

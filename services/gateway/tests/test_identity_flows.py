@@ -604,3 +604,63 @@ async def test_a_rejected_login_body_does_not_echo_the_password(platform: Platfo
     )
     assert response.status_code == 422
     assert PASSWORD not in response.text
+
+
+async def test_an_admin_reads_and_sets_the_second_factor_policy_and_a_stale_etag_is_refused(
+    platform: Platform,
+) -> None:
+    client = platform.client
+    admin = await _tenant_with_admin(platform, "policy")
+    as_admin = bearer(admin["access_token"])
+
+    read = await client.get("/v1/tenant/policy", headers=as_admin)
+    assert read.status_code == 200, read.text
+    policy = read.json()
+    assert policy["break_glass_step_up_required"] is True
+    assert set(policy["mfa_required_roles"]) >= {"admin", "auditor", "dpo"}
+    assert read.headers["etag"] == policy["etag"]
+
+    changed = await client.put(
+        "/v1/tenant/policy",
+        json={
+            "mfa_required_roles": ["admin", "auditor", "dpo", "dispatcher"],
+            "break_glass_step_up_required": False,
+        },
+        headers=as_admin | {"If-Match": policy["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["break_glass_step_up_required"] is False
+    assert "dispatcher" in changed.json()["mfa_required_roles"]
+
+    stale = await client.put(
+        "/v1/tenant/policy",
+        json={"mfa_required_roles": ["admin"]},
+        headers=as_admin | {"If-Match": policy["etag"]},
+    )
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["code"] == "precondition_failed"
+    unknown = await client.put(
+        "/v1/tenant/policy", json={"mfa_required_roles": ["pilot"]}, headers=as_admin
+    )
+    assert unknown.status_code == 422
+    again = (await client.get("/v1/tenant/policy", headers=as_admin)).json()
+    assert again["break_glass_step_up_required"] is False
+
+
+async def test_a_dispatcher_may_not_read_or_set_the_tenant_policy(platform: Platform) -> None:
+    client = platform.client
+    admin = await _tenant_with_admin(platform, "policy-deny")
+    me = (await client.get("/v1/me", headers=bearer(admin["access_token"]))).json()
+    _, dispatcher = await _invite_and_sign_in(
+        platform,
+        admin["access_token"],
+        me["tenant_id"],
+        "policy-deny",
+        {"email": "d@policy-deny.example", "name": "D", "roles": ["dispatcher"]},
+    )
+    as_dispatcher = bearer(dispatcher["access_token"])
+    assert (await client.get("/v1/tenant/policy", headers=as_dispatcher)).status_code == 403
+    put = await client.put(
+        "/v1/tenant/policy", json={"mfa_required_roles": []}, headers=as_dispatcher
+    )
+    assert put.status_code == 403

@@ -37,6 +37,7 @@ IDENTITY_ROUTES = {
     "/v1/me/mfa/totp": {"post"},
     "/v1/me/mfa/totp/confirm": {"post"},
     "/v1/tenants": {"post"},
+    "/v1/tenant/policy": {"get", "put"},
     "/v1/invitations/accept": {"post"},
     "/v1/areas": {"get", "post"},
     "/v1/organizations": {"get", "post"},

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 #: The phone the app is designed for first.
 PHONE = {"width": 390, "height": 844}
+#: The office console is designed for the desktop first.
+DESKTOP = {"width": 1280, "height": 800}
 SCREENSHOTS = Path(__file__).resolve().parents[3] / ".artifacts" / "screenshots"
 
 

@@ -18,15 +18,16 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from fieldvault.identity.v1 import identity_pb2_grpc
+from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person, Tenant
 from fieldvault_devstack.population import identity_process, local_stack
 from fieldvault_devstack.stack import LocalStack
+from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.grpc_client import open_channel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import CHROMIUM_ARGS, PHONE, SCREENSHOTS, chromium_path
+from browser import CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, chromium_path
 
 DOOR_CODE = "WEBCANARY-DOOR-73914"
 CUSTOMER = {
@@ -64,13 +65,62 @@ class World:
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.gateway_url, timeout=30)
 
-    async def person(self, roles: tuple[str, ...] = ("technician",)) -> Person:
+    async def person(
+        self, roles: tuple[str, ...] = ("technician",), *, organization_id: str = ""
+    ) -> Person:
         async with open_channel(self.driver_addr) as channel:
             driver = IdentityDriver(
                 identity_process(self.stack),
                 identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
             )
-            return await driver.new_person(self.tenant, roles=list(roles), area_ids=[self.area_id])
+            return await driver.new_person(
+                self.tenant,
+                roles=list(roles),
+                area_ids=[self.area_id],
+                organization_id=organization_id,
+            )
+
+    async def newcomer(self, roles: tuple[str, ...]) -> Person:
+        """Invited and the password set, never signed in: the first sign-in is the
+        browser's (a role that must have a second factor enrols it there)."""
+        async with open_channel(self.driver_addr) as channel:
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+            driver = IdentityDriver(identity_process(self.stack), stub)
+            created = await stub.CreateUser(
+                identity_pb2.CreateUserRequest(
+                    email=f"{roles[0]}-{uuid.uuid4().hex[:8]}@{self.tenant.slug}.example",
+                    name="Nora",
+                    roles=list(roles),
+                    area_ids=[self.area_id],
+                ),
+                metadata=bearer_metadata(self.tenant.admin_identity_token),
+                timeout=30,
+            )
+            deliverer = await driver.service_token(
+                "notification",
+                audience="identity",
+                scope="invitations:deliver",
+                tenant_id=self.tenant.id,
+            )
+            link = await stub.GetInvitationLink(
+                identity_pb2.GetInvitationLinkRequest(
+                    tenant_id=self.tenant.id, invitation_id=created.invitation_id
+                ),
+                metadata=bearer_metadata(deliverer),
+                timeout=30,
+            )
+            await driver.accept(link.url)
+        return Person(id=created.user.id, email=created.user.email, gateway_token="")
+
+    async def subcontractor(self, *, dpa_signed_on: str, dpa_expires_on: str) -> str:
+        async with open_channel(self.driver_addr) as channel:
+            driver = IdentityDriver(
+                identity_process(self.stack),
+                identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
+            )
+            return await driver.new_subcontractor(
+                self.tenant, dpa_signed_on=dpa_signed_on, dpa_expires_on=dpa_expires_on
+            )
 
     async def job_for(self, technician: Person, title: str) -> Job:
         """A job at a new site with a door code, scheduled today, assigned to ``technician``,
@@ -186,6 +236,32 @@ async def phone(chromium: Browser, world: World) -> AsyncIterator[BrowserContext
         locale="en-GB",
         timezone_id="Europe/Helsinki",
     )
+    yield context
+    await context.close()
+
+
+async def _desktop_context(chromium: Browser, world: World) -> BrowserContext:
+    return await chromium.new_context(
+        viewport=DESKTOP,
+        base_url=world.web_url,
+        locale="en-GB",
+        timezone_id="Europe/Helsinki",
+        accept_downloads=True,
+    )
+
+
+@pytest.fixture
+async def desktop(chromium: Browser, world: World) -> AsyncIterator[BrowserContext]:
+    """A fresh desktop-sized browser profile for office staff, for one test."""
+    context = await _desktop_context(chromium, world)
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def second_desktop(chromium: Browser, world: World) -> AsyncIterator[BrowserContext]:
+    """Another person's browser in the same test (a third party signing in)."""
+    context = await _desktop_context(chromium, world)
     yield context
     await context.close()
 

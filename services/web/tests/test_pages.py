@@ -114,8 +114,9 @@ async def test_a_first_admin_accepts_the_invitation_enrols_totp_from_the_qr_page
     # The next time step: the code used for confirming is spent.
     await page.get_by_label("Six-digit code").fill(totp(secret, at=time.time() + 30))
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(re.compile(r"/$"))
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    # An admin has no field role: they start on their first office page.
+    await expect(page).to_have_url(re.compile(r"/office/people$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("People")
     await page.goto("/me")
     await expect(page.get_by_text("An authenticator app is set up.")).to_be_visible()
     assert axe == {name: [] for name in axe}, axe

@@ -29,6 +29,15 @@ class GatewayRefused(Exception):
         return f"gateway refused with {self.status} {self.code}"
 
 
+@dataclass
+class Download:
+    """A document the API answered (a contract, a DPA, an export), passed on as a file."""
+
+    content: bytes
+    content_type: str
+    disposition: str
+
+
 class GatewayUnavailable(Exception):
     """The gateway could not be reached or answered 5xx without a problem."""
 
@@ -72,9 +81,18 @@ class GatewayClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         client_address: str | None = None,
+        if_match: str | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        raw: bool = False,
     ) -> Any:
-        """The JSON answer (None for 204); raises GatewayRefused / GatewayUnavailable."""
-        headers = {"Accept": "application/json"}
+        """The JSON answer (None for 204); raises GatewayRefused / GatewayUnavailable.
+
+        ``if_match`` sends the etag a change is based on (a stale one is a 412);
+        ``files`` posts multipart; ``raw`` answers a :class:`Download` instead of JSON.
+        """
+        headers = {"Accept": "*/*" if raw else "application/json"}
+        if if_match:
+            headers["If-Match"] = if_match
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if client_address:
@@ -82,7 +100,7 @@ class GatewayClient:
             headers["X-Forwarded-For"] = client_address
         try:
             response = await self._http.request(
-                method, path, headers=headers, json=json, params=params
+                method, path, headers=headers, json=json, params=params, files=files
             )
         except httpx.HTTPError as exc:
             raise GatewayUnavailable(type(exc).__name__) from None
@@ -90,6 +108,12 @@ class GatewayClient:
             raise GatewayUnavailable(f"status {response.status_code}")
         if response.status_code >= 400:
             raise _refusal(response)
+        if raw:
+            return Download(
+                content=response.content,
+                content_type=response.headers.get("content-type", "application/octet-stream"),
+                disposition=response.headers.get("content-disposition", ""),
+            )
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

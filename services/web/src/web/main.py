@@ -16,7 +16,21 @@ from web.gateway import GatewayClient, GatewayRefused, GatewayUnavailable
 from web.i18n import Formatter, language_of, translations
 from web.problems import explain
 from web.rendering import page
-from web.routes import health, inbox, invitations, jobs, me, pwa, signin, today
+from web.routes import (
+    admin,
+    audit,
+    board,
+    customers,
+    health,
+    inbox,
+    invitations,
+    jobs,
+    me,
+    privacy,
+    pwa,
+    signin,
+    today,
+)
 from web.security import page_security_headers
 from web.sessions import SessionStore, SessionStoreUnavailable
 from web.settings import WebSettings
@@ -56,6 +70,9 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.add_middleware(page_security_headers, hsts=not settings.is_development)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, signin, invitations, today, jobs, inbox, me, pwa):
+        app.include_router(module.router)
+    # The office console: the same sessions, headers and catalogues, laid out wider.
+    for module in (board, customers, admin, audit, privacy):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

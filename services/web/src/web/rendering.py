@@ -11,12 +11,14 @@ from starlette.responses import Response
 
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES, Formatter, language_of, translations
 from web.security import CSRF_COOKIE, csrf_secret, csrf_token_for
+from web.views import moment
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+templates.env.filters["moment"] = moment
 
 
 def page(

@@ -1,4 +1,5 @@
-"""Tenant provisioning, by the platform operator."""
+"""Tenant provisioning, by the platform operator; the tenant's second-factor policy, by
+its admins (identity decides who may: scope ``tenant:manage``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
 from gateway.customer_vault_models import RequestBody
-from gateway.dependencies import IdentityPeer
+from gateway.dependencies import IdentityPeer, IfMatch
+from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
-from gateway.identity_client import identity_stub
-from gateway.identity_models import NAME, Tenant, User
+from gateway.identity_client import IdentityForCaller, identity_stub
+from gateway.identity_models import NAME, Role, Tenant, User
 from gateway.routes.auth import NO_STORE
 
 router = APIRouter(tags=["tenants"])
@@ -63,3 +65,49 @@ async def create_tenant(
         admin_user=User.of(result.admin_user),
         admin_invitation_url=result.admin_invitation_url,
     )
+
+
+class TenantPolicy(BaseModel):
+    """Who must use a second factor, and whether a break-glass reveal asks for one."""
+
+    mfa_required_roles: list[str]
+    break_glass_step_up_required: bool
+    etag: str
+
+    @classmethod
+    def of(cls, tenant: pb.Tenant) -> TenantPolicy:
+        return cls(
+            mfa_required_roles=list(tenant.mfa_required_roles),
+            break_glass_step_up_required=tenant.break_glass_step_up_required,
+            etag=tenant.etag,
+        )
+
+
+class TenantPolicyChange(RequestBody):
+    #: The whole list (it replaces the one before); may be empty.
+    mfa_required_roles: list[Role]
+    #: Absent: unchanged.
+    break_glass_step_up_required: bool | None = None
+
+
+@router.get("/v1/tenant/policy", summary="The tenant's second-factor policy")
+async def get_tenant_policy(identity: IdentityForCaller, response: Response) -> TenantPolicy:
+    result = await identity.call(identity.stub.GetTenant, pb.GetTenantRequest())
+    return with_etag(response, TenantPolicy.of(result.tenant))
+
+
+@router.put(
+    "/v1/tenant/policy",
+    summary="Set the tenant's second-factor policy",
+    responses={412: {"description": "If-Match is stale (precondition_failed)"}},
+)
+async def put_tenant_policy(
+    body: TenantPolicyChange, identity: IdentityForCaller, response: Response, etag: IfMatch
+) -> TenantPolicy:
+    request = pb.UpdateTenantPolicyRequest(
+        mfa_required_roles=list(body.mfa_required_roles), etag=etag
+    )
+    if body.break_glass_step_up_required is not None:
+        request.break_glass_step_up_required = body.break_glass_step_up_required
+    result = await identity.call(identity.stub.UpdateTenantPolicy, request)
+    return with_etag(response, TenantPolicy.of(result.tenant))

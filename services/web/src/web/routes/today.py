@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from web.auth import Caller, signed_in
 from web.gateway import GatewayRefused
@@ -32,6 +32,9 @@ async def today(request: Request, caller: Annotated[Caller, Depends(signed_in)])
     )
     if isinstance(nav, BaseException):
         raise nav
+    if not nav.field_worker:
+        # Office staff start on their own first page.
+        return RedirectResponse(nav.home, status_code=303)
     if isinstance(listing, GatewayRefused) and listing.status == 403:
         listing = {"items": []}  # someone who is given no jobs (an admin, an auditor)
     elif isinstance(listing, BaseException):
