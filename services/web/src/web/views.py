@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -39,7 +40,7 @@ class JobCard:
         start, end = moment(order.get("scheduled_start")), moment(order.get("scheduled_end"))
         return cls(
             id=str(order["id"]),
-            reference=reference(str(order["id"])),
+            reference=reference(order),
             title=str(order.get("title") or ""),
             status=str(order.get("status") or ""),
             priority=str(order.get("priority") or "normal"),
@@ -51,9 +52,10 @@ class JobCard:
         )
 
 
-def reference(order_id: str) -> str:
-    """The short reference people read out over the phone: the id's first eight characters."""
-    return order_id.replace("-", "")[:8].upper()
+def reference(order: Mapping[str, Any]) -> str:
+    """The reference people read out over the phone and search by (``WO-000123``); an
+    answer without one (an older gateway) falls back to the id's first eight characters."""
+    return str(order.get("reference") or str(order["id"]).replace("-", "")[:8].upper())
 
 
 def maps_url(address: str) -> str:

@@ -45,10 +45,6 @@ def _day(value: str) -> date | None:
         return None
 
 
-def order_reference(order: dict[str, Any]) -> str:
-    return str(order.get("reference") or reference(str(order["id"])))
-
-
 @router.get("/office/work-orders")
 async def board(request: Request, caller: SignedIn) -> Response:
     query = request.query_params
@@ -86,7 +82,7 @@ async def board(request: Request, caller: SignedIn) -> Response:
     names.update({str(o["id"]): str(o["name"]) for o in items(organisations)})
     rows = []
     for order in items(listing):
-        ref = order_reference(order)
+        ref = reference(order)
         if wanted_reference and wanted_reference.upper().removeprefix("WO-") not in ref.upper():
             continue
         assignee = order.get("assignee_user_id") or order.get("assignee_organization_id") or ""
@@ -273,7 +269,7 @@ async def _order_page(
         {
             "order": order,
             "card": JobCard.of({**order, "site": site}, fmt),
-            "reference": order_reference(order),
+            "reference": reference(order),
             "site": site,
             "values": values,
             "priorities": PRIORITIES,
