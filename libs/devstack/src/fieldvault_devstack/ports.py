@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import socket
+import threading
+
+#: Below Linux's default ephemeral range (32768-60999): the kernel hands those to
+#: outgoing connections, and a stack binds its ports tens of seconds after picking
+#: them (migrations run first), long enough for a busy test run's own connections
+#: to take a port picked from that range.
+_PICK_FROM = range(20000, 32768)
+_handed_out: set[int] = set()
+_lock = threading.Lock()
 
 
 class PortInUse(RuntimeError):
@@ -18,11 +28,26 @@ class PortInUse(RuntimeError):
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS considers free right now (a small race is acceptable for local use)."""
+    """A port free right now, outside the range outgoing connections take, and not
+    handed out before by this process (another process may still take it: a small
+    race, acceptable for local use and tests)."""
+    with _lock:
+        for _ in range(200):
+            port = random.choice(_PICK_FROM)  # noqa: S311 (not a secret)
+            if port in _handed_out:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    # Crowded: let the OS choose (from the ephemeral range).
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 def ensure_port_free(port: int, setting_name: str, host: str = "127.0.0.1") -> None:
