@@ -452,7 +452,7 @@ async def test_the_auditor_sees_a_dispatchers_break_glass_with_its_reason_and_th
     await expect(audit).to_have_url(re.compile(r"/office/audit$"))
     await expect(audit.get_by_test_id("chain")).to_contain_text("The chain is intact")
     # The alert arrives through notification, asynchronously; its link opens this page.
-    alert = audit.get_by_test_id("alert").filter(has_text="Break-glass reveal of a")
+    alert = audit.get_by_test_id("alert").filter(has_text="Break-glass reveal: alarm code")
     for _ in range(50):
         if await alert.count():
             break
