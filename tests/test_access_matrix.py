@@ -283,6 +283,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # A partner manages only its own subscriptions; the admin's are not found.
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Row(allow("admin", partner_hooks=HIDE)),
+    # Enabling an active webhook changes nothing, so the shared one serves.
+    ("POST", "/v1/webhooks/{webhook_id}/enable"): Row(allow("admin", partner_hooks=HIDE)),
     # --- destructive: each on objects of its own, refused callers first ------------
     ("POST", "/v1/work-orders/{work_order_id}/start"): Row(
         allow("technician", other_tenant=DENY), ids={"work_order_id": "startable_work_order_id"}

@@ -169,10 +169,14 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
 
     async def ListCustomers(self, request: Any, context: Any) -> pb.ListCustomersResponse:
         self._begin("ListCustomers", request, context)
+        if sum(bool(term) for term in (request.email, request.phone, request.name)) > 1:
+            raise InvalidArgument("search by email, by phone or by name: one of them")
         found = [
             customer
             for customer in self.customers.values()
-            if request.email in ("", customer.email) and request.phone in ("", customer.phone)
+            if request.email in ("", customer.email)
+            and request.phone in ("", customer.phone)
+            and request.name in ("", customer.name)
         ]
         return pb.ListCustomersResponse(customers=found, next_page_token=self.next_page_token)
 

@@ -62,6 +62,8 @@ class FakeNotification(notification_pb2_grpc.NotificationServiceServicer):
         self.notifications: dict[str, tuple[str, pb.Notification]] = {}
         self.preferences = pb.Preferences(email=True, sms=False, etag='"1"')
         self.webhooks: dict[str, pb.Webhook] = {}
+        #: Webhooks whose API client was revoked: never enabled again.
+        self.client_revoked: set[str] = set()
         self.deliveries: list[pb.WebhookDelivery] = []
         self.parked: list[pb.ParkedEvent] = []
         #: What every list answers as its next page token.
@@ -232,6 +234,16 @@ class FakeNotification(notification_pb2_grpc.NotificationServiceServicer):
         claims = self._begin("DeleteWebhook", request, context)
         del self.webhooks[self._webhook(request.id, claims).id]
         return pb.DeleteWebhookResponse()
+
+    async def EnableWebhook(self, request: Any, context: Any) -> pb.EnableWebhookResponse:
+        webhook = self._webhook(request.id, self._begin("EnableWebhook", request, context))
+        if webhook.id in self.client_revoked:
+            raise FailedPrecondition(
+                "this webhook's API client was revoked", code="webhook_client_revoked"
+            )
+        webhook.status = pb.WEBHOOK_STATUS_ACTIVE
+        webhook.ClearField("disable_time")
+        return pb.EnableWebhookResponse(webhook=webhook)
 
     async def ListWebhookDeliveries(
         self, request: Any, context: Any

@@ -129,6 +129,49 @@ async def test_customer_search_passes_its_filters_and_paging(fake: VaultGateway)
     assert (request.page_size, request.page_token) == (7, "p1")
 
 
+async def test_customer_search_by_name_passes_the_name(fake: VaultGateway) -> None:
+    await create_customer(fake, name="Ada Lovelace", email="a@example.com")
+    await create_customer(fake, name="Grace Hopper", email="b@example.com")
+
+    response = await fake.client.get(
+        "/v1/customers", params={"name": "Ada Lovelace"}, headers=fake.bearer()
+    )
+
+    assert response.status_code == 200, response.text
+    assert [c["name"] for c in response.json()["items"]] == ["Ada Lovelace"]
+    (request,) = fake.vault.requests("ListCustomers")
+    assert (request.name, request.email, request.phone) == ("Ada Lovelace", "", "")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"name": "Ada Lovelace", "email": "a@example.com"},
+        {"name": "A", "phone": "+4420"},
+        {"email": "a@example.com", "phone": "+4420"},
+    ],
+)
+async def test_customer_search_by_more_than_one_of_name_email_and_phone_is_422(
+    fake: VaultGateway, params: dict[str, str]
+) -> None:
+    response = await fake.client.get("/v1/customers", params=params, headers=fake.bearer())
+
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    assert fake.vault.requests("ListCustomers") == []
+
+
+async def test_a_name_too_long_to_be_one_is_refused_before_customer_vault(
+    fake: VaultGateway,
+) -> None:
+    response = await fake.client.get(
+        "/v1/customers", params={"name": "x" * 201}, headers=fake.bearer()
+    )
+
+    assert response.status_code == 422, response.text
+    assert fake.vault.requests("ListCustomers") == []
+
+
 async def test_customer_patch_sends_only_present_fields_and_the_if_match_etag(
     fake: VaultGateway,
 ) -> None:

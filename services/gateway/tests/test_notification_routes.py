@@ -570,6 +570,41 @@ async def test_deleting_an_unknown_webhook_is_404(fake: NotificationGateway) -> 
     assert response.json()["detail"] == "no such webhook"
 
 
+async def test_enable_answers_200_with_the_webhook_back_on_and_no_secret(
+    fake: NotificationGateway,
+) -> None:
+    fake.notifications.add_webhook(status=pb.WEBHOOK_STATUS_DISABLED, disable_time=Timestamp())
+
+    response = await fake.client.post("/v1/webhooks/wh-1/enable", headers=fake.bearer())
+
+    assert response.status_code == 200, response.text
+    (request,) = fake.notifications.requests("EnableWebhook")
+    assert request.id == "wh-1"
+    body = response.json()
+    assert (body["id"], body["status"], body["disabled_at"]) == ("wh-1", "active", None)
+    assert "secret" not in body
+    assert WEBHOOK_SECRET not in response.text
+
+
+async def test_enabling_an_unknown_webhook_is_404(fake: NotificationGateway) -> None:
+    response = await fake.client.post("/v1/webhooks/wh-404/enable", headers=fake.bearer())
+
+    assert_problem(response, 404, "not_found")
+    assert response.json()["detail"] == "no such webhook"
+
+
+async def test_enabling_a_revoked_clients_webhook_is_409_with_a_stable_code(
+    fake: NotificationGateway,
+) -> None:
+    webhook = fake.notifications.add_webhook(status=pb.WEBHOOK_STATUS_DISABLED)
+    fake.notifications.client_revoked.add(webhook.id)
+
+    response = await fake.client.post(f"/v1/webhooks/{webhook.id}/enable", headers=fake.bearer())
+
+    assert_problem(response, 409, "webhook_client_revoked")
+    assert fake.notifications.webhooks[webhook.id].status == pb.WEBHOOK_STATUS_DISABLED
+
+
 async def test_deliveries_map_every_field_and_pass_the_paging(
     fake: NotificationGateway,
 ) -> None:

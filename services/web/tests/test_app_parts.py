@@ -13,6 +13,7 @@ from nats.aio.client import Client as NatsClient
 from fieldvault_devstack.nats import NatsServer
 from web.gateway import GatewayRefused
 from web.i18n import LOCALES_DIR, Formatter, negotiate, translations
+from web.office import customer_search
 from web.problems import explain
 from web.sessions import SessionStore
 
@@ -108,6 +109,14 @@ async def test_a_session_is_sealed_in_the_bucket_and_ends_when_idle(
         assert await store.load("cookie-value-3") is None
     finally:
         await store.close()
+
+
+def test_the_customer_picker_searches_by_email_phone_or_whole_name() -> None:
+    assert customer_search("ada@example.com") == {"email": "ada@example.com"}
+    assert customer_search("+358 40 123 4567") == {"phone": "+358 40 123 4567"}
+    assert customer_search("(09) 123-456") == {"phone": "(09) 123-456"}
+    assert customer_search("Virtanen Oy") == {"name": "Virtanen Oy"}
+    assert customer_search("Kiinteistö 24 Oy") == {"name": "Kiinteistö 24 Oy"}
 
 
 def test_times_are_shown_in_the_apps_zone() -> None:

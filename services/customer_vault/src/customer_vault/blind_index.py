@@ -1,16 +1,18 @@
-"""Keyed blind indexes: exact-match search on email and phone without storing plaintext.
+"""Keyed blind indexes: exact-match search on email, phone and name without storing plaintext.
 
 The index is an HMAC-SHA256 under a per-tenant Transit key that never leaves
 Vault, over the normalised value, so equal addresses written differently
 ("Ada@Example.com ", "ada@example.com") find each other, and a stolen
 database cannot be searched by hashing guesses. Door, alarm and key-safe
 codes never get an index: a handful of digits would fall to a dictionary
-whatever the key.
+whatever the key. A name is found only whole (after normalising): an index
+of prefixes or parts would tell which customers share them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.vault import VaultClient
@@ -35,6 +37,14 @@ def normalise_phone(value: str) -> str:
     if not _PHONE.fullmatch(phone):
         raise InvalidArgument("phone must be 4-20 digits, optionally with a leading '+'")
     return phone
+
+
+def normalise_name(value: str) -> str:
+    """Unicode NFKC, case-folded, whitespace runs collapsed to one space and trimmed."""
+    name = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    if not name:
+        raise InvalidArgument("name must not be blank")
+    return name
 
 
 def index_key_name(tenant_id: str) -> str:
@@ -63,3 +73,8 @@ class BlindIndex:
         if not value:
             return None
         return await self._compute(tenant_id, "phone", normalise_phone(value))
+
+    async def name(self, tenant_id: str, value: str) -> str | None:
+        if not value:
+            return None
+        return await self._compute(tenant_id, "name", normalise_name(value))

@@ -62,7 +62,7 @@ async def _shred_rows(
     )
     for column in ("name_ct", "email_ct", "phone_ct", "address_ct", "notes_ct"):
         setattr(customer, column, None)
-    customer.email_index = customer.phone_index = None
+    customer.email_index = customer.phone_index = customer.name_index = None
     customer.wrapped_key = None
     customer.erased_at = now
     customer.version += 1

@@ -105,6 +105,7 @@ class RecordRpcs:
             who,
             email=request.email,
             phone=request.phone,
+            name=request.name,
             area_id=request.area_id,
             requested_size=request.page_size,
             page_token=request.page_token,

@@ -3,7 +3,7 @@
 Every personal field and every secret is stored as AES-256-GCM ciphertext
 (``*_ct`` columns, see :mod:`customer_vault.crypto`) under the customer's
 data key; the data key itself is stored only wrapped by the tenant's key in
-Vault Transit. Email and phone are findable through keyed blind indexes;
+Vault Transit. Email, phone and name are findable through keyed blind indexes;
 door, alarm and key-safe codes have no index or hash of any kind.
 
 The service's own tables are declared on :class:`Base`. Its migrations also
@@ -61,6 +61,8 @@ class Customer(Base):
     #: Keyed blind indexes (Vault Transit HMAC of the normalised value).
     email_index: Mapped[str | None] = mapped_column(String(128))
     phone_index: Mapped[str | None] = mapped_column(String(128))
+    #: None for a customer written before names were indexed, until its next write.
+    name_index: Mapped[str | None] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -70,6 +72,7 @@ class Customer(Base):
         Index("ix_customers_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_customers_tenant_email", "tenant_id", "email_index"),
         Index("ix_customers_tenant_phone", "tenant_id", "phone_index"),
+        Index("ix_customers_tenant_name", "tenant_id", "name_index"),
         Index("ix_customers_tenant_key_version", "tenant_id", "key_version"),
     )
 

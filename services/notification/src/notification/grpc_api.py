@@ -143,6 +143,19 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             await subscriptions.delete(session, who, request.id)
         return pb.DeleteWebhookResponse()
 
+    async def EnableWebhook(
+        self, request: pb.EnableWebhookRequest, context: Context
+    ) -> pb.EnableWebhookResponse:
+        who = subscriptions.manager(await self._principal(context))
+        async with self._c.database.unit_of_work() as session:
+            webhook = await subscriptions.enable(
+                session,
+                who,
+                request.id,
+                allow_insecure=self._c.settings.insecure_webhook_urls_allowed,
+            )
+            return pb.EnableWebhookResponse(webhook=webhook_message(webhook))
+
     async def ListWebhookDeliveries(
         self, request: pb.ListWebhookDeliveriesRequest, context: Context
     ) -> pb.ListWebhookDeliveriesResponse:

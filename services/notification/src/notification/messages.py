@@ -12,7 +12,11 @@ from fieldvault_platform.etags import etag_of
 from fieldvault_platform.events import ParkedEvent
 from notification.models import InboxEntry, Preference, Webhook, WebhookDelivery
 
-_WEBHOOK_STATUS = {"active": pb.WEBHOOK_STATUS_ACTIVE, "disabled": pb.WEBHOOK_STATUS_DISABLED}
+_WEBHOOK_STATUS = {
+    "active": pb.WEBHOOK_STATUS_ACTIVE,
+    "disabled": pb.WEBHOOK_STATUS_DISABLED,
+    "revoked": pb.WEBHOOK_STATUS_DISABLED,  # its partner client is gone
+}
 _DELIVERY_STATUS = {
     "pending": pb.DELIVERY_STATUS_PENDING,
     "delivered": pb.DELIVERY_STATUS_DELIVERED,

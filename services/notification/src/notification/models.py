@@ -133,7 +133,7 @@ class Webhook(Base):
     secret_ct: Mapped[bytes] = mapped_column(LargeBinary)
     #: A user id or "client:<id>".
     owner: Mapped[str] = mapped_column(String(100))
-    #: active, disabled, deleted.
+    #: active, disabled, revoked (its partner client is gone: never enabled again), deleted.
     status: Mapped[str] = mapped_column(String(16))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,7 @@ person asked for and shows what the API answered.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -92,6 +93,23 @@ def as_file(download: Download, filename: str) -> Response:
         media_type=download.content_type,
         headers={"Content-Disposition": disposition},
     )
+
+
+#: What a phone number may be typed with (customer_vault normalises the rest).
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]*\d[\d\s().\-/]*")
+
+
+def customer_search(search: str) -> dict[str, str]:
+    """The customer search to ask for: an e-mail address, a phone number or a whole name.
+
+    Each is an exact match in customer_vault (a keyed blind index, no plaintext),
+    so the one box needs no choice of field: "@" means e-mail, digits mean phone.
+    """
+    if "@" in search:
+        return {"email": search}
+    if _PHONE_LIKE.fullmatch(search):
+        return {"phone": search}
+    return {"name": search}
 
 
 def items(answer: Any) -> list[dict[str, Any]]:

@@ -68,6 +68,19 @@ async def delete_webhook(webhook_id: str, notifications: NotificationForCaller) 
     return Response(status_code=204)
 
 
+@router.post(
+    "/v1/webhooks/{webhook_id}/enable",
+    summary="Turn a disabled webhook back on; its URL is checked again as at creation",
+)
+async def enable_webhook(webhook_id: str, notifications: NotificationForCaller) -> Webhook:
+    """Its failure count starts from zero. Enabling an active webhook changes nothing.
+    One whose API client was revoked stays off: 409 ``webhook_client_revoked``."""
+    result = await notifications.call(
+        notifications.stub.EnableWebhook, pb.EnableWebhookRequest(id=webhook_id)
+    )
+    return Webhook.of(result.webhook)
+
+
 @router.get(
     "/v1/webhooks/{webhook_id}/deliveries",
     summary="A webhook's deliveries: status, attempts, last response code",

@@ -24,7 +24,12 @@ from fieldvault.notification.v1 import notification_events_pb2 as events_pb
 from fieldvault_platform.auth.contract import CLIENT_SUBJECT_PREFIX
 from fieldvault_platform.auth.principal import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
-from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
+from fieldvault_platform.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from fieldvault_platform.events import add_event, event_subject
 from notification.listing import page
 from notification.models import Webhook, WebhookDelivery
@@ -43,6 +48,10 @@ _WORK_ORDER_READERS = frozenset({"work_orders:read", "work_orders:write"})
 DisabledReason = events_pb.WebhookDisabledReason
 DELIVERY_FAILURES = events_pb.WEBHOOK_DISABLED_REASON_DELIVERY_FAILURES
 API_CLIENT_REVOKED = events_pb.WEBHOOK_DISABLED_REASON_API_CLIENT_REVOKED
+
+#: The status of a subscription whose partner client was revoked: off like
+#: "disabled", but never turned back on, because its owner no longer exists.
+CLIENT_REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -148,11 +157,36 @@ async def delete(session: AsyncSession, who: Manager, webhook_id: str) -> None:
     webhook.status = "deleted"
 
 
+async def enable(
+    session: AsyncSession, who: Manager, webhook_id: str, *, allow_insecure: bool
+) -> Webhook:
+    """Turn a disabled subscription back on, its failure count from zero.
+
+    Its destination passes the same checks as on creation: a name that now
+    resolves inside the platform's network is refused. Enabling an active one
+    changes nothing (a retried call answers the same).
+    """
+    webhook = await get(session, who, webhook_id)
+    if webhook.status == CLIENT_REVOKED:
+        raise FailedPrecondition(
+            "this webhook's API client was revoked; create a new webhook instead",
+            code="webhook_client_revoked",
+        )
+    if webhook.status == "active":
+        return webhook
+    await check_destination(webhook.url, allow_insecure=allow_insecure)
+    webhook.status = "active"
+    webhook.consecutive_failures = 0
+    webhook.disabled_at = None
+    log.info("webhook enabled", extra={"webhook_id": webhook.id})
+    return webhook
+
+
 def disable(
     session: AsyncSession, webhook: Webhook, *, reason: DisabledReason, now: datetime
 ) -> None:
     """Turn the subscription off and publish ``webhook_disabled`` (its admins are told)."""
-    webhook.status = "disabled"
+    webhook.status = CLIENT_REVOKED if reason == API_CLIENT_REVOKED else "disabled"
     webhook.disabled_at = now
     event = events_pb.WebhookDisabled(
         event_id=uuid.uuid4().hex,
@@ -180,19 +214,25 @@ async def disable_for_revoked_client(
 ) -> int:
     """Disable every active subscription the revoked partner client made; how many.
 
-    A second ``api_client_revoked`` finds none active and announces nothing.
+    One already disabled by failures is marked revoked too (without a second
+    announcement), so nobody can turn it back on. A second ``api_client_revoked``
+    finds none active and announces nothing.
     """
     owned = await session.scalars(
         select(Webhook).where(
             Webhook.tenant_id == tenant_id,
             Webhook.owner == CLIENT_SUBJECT_PREFIX + client_id,
-            Webhook.status == "active",
+            Webhook.status.in_(("active", "disabled")),
         )
     )
-    webhooks = owned.all()
-    for webhook in webhooks:
+    announced = 0
+    for webhook in owned.all():
+        if webhook.status == "disabled":
+            webhook.status = CLIENT_REVOKED
+            continue
         disable(session, webhook, reason=API_CLIENT_REVOKED, now=now)
-    return len(webhooks)
+        announced += 1
+    return announced
 
 
 async def list_deliveries(

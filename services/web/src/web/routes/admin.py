@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -365,7 +366,22 @@ async def add_webhook(request: Request, caller: SignedIn, _csrf: CsrfChecked) ->
 
 @router.get("/office/webhooks/{webhook_id}")
 async def webhook_deliveries(request: Request, webhook_id: str, caller: SignedIn) -> Response:
-    webhook_id = webhook_id[:MAX_ID]
+    _ = gettext(request)
+    done = {"enabled": _("Webhook re-enabled. New events are delivered again.")}.get(
+        request.query_params.get("done", ""), ""
+    )
+    return await _webhook_page(request, caller, webhook_id[:MAX_ID], message=done)
+
+
+async def _webhook_page(
+    request: Request,
+    caller: Caller,
+    webhook_id: str,
+    *,
+    message: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
     deliveries = await caller.api(
         "GET", f"/v1/webhooks/{webhook_id}/deliveries", params={"page_size": 100}
     )
@@ -375,9 +391,33 @@ async def webhook_deliveries(request: Request, webhook_id: str, caller: SignedIn
         request,
         caller,
         "office/webhook.html",
-        {"webhook": hook, "deliveries": items(deliveries)},
+        {"webhook": hook, "deliveries": items(deliveries), "message": message, "error": error},
         current="integrations",
+        status_code=status_code,
     )
+
+
+@router.post("/office/webhooks/{webhook_id}/enable")
+async def enable_webhook(
+    request: Request, webhook_id: str, caller: SignedIn, _csrf: CsrfChecked
+) -> Response:
+    webhook_id = webhook_id[:MAX_ID]
+    try:
+        await caller.api("POST", f"/v1/webhooks/{webhook_id}/enable")
+    except GatewayRefused as refused:
+        _ = gettext(request)
+        why = {
+            "webhook_client_revoked": _(
+                "Its API client was revoked, so it stays off. Create a new webhook instead."
+            ),
+            "invalid_argument": _(
+                "Its address is no longer accepted. Create a new webhook with another address."
+            ),
+        }.get(refused.code) or in_words(request, refused)
+        return await _webhook_page(
+            request, caller, webhook_id, error=why, status_code=refused.status
+        )
+    return RedirectResponse(f"/office/webhooks/{quote(webhook_id)}?done=enabled", status_code=303)
 
 
 # --- the tenant's second-factor policy ----------------------------------------------

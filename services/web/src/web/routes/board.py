@@ -19,6 +19,7 @@ from web.gateway import GatewayRefused
 from web.office import (
     MAX_ID,
     SignedIn,
+    customer_search,
     form_moment,
     formatter,
     gathered,
@@ -113,11 +114,12 @@ async def board(request: Request, caller: SignedIn) -> Response:
 
 
 async def _customer_choices(caller: Caller, search: str) -> list[dict[str, Any]]:
-    """Customers found by the API's search: an e-mail or a phone number, exactly."""
+    """Customers found by the API's search: an e-mail, a phone number or a name, exactly."""
     if not search:
         return []
-    key = "email" if "@" in search else "phone"
-    found = await caller.api("GET", "/v1/customers", params={key: search, "page_size": 20})
+    found = await caller.api(
+        "GET", "/v1/customers", params={**customer_search(search), "page_size": 20}
+    )
     return items(found)
 
 

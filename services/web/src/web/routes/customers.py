@@ -18,6 +18,7 @@ from web.office import (
     MAX_ID,
     SignedIn,
     as_file,
+    customer_search,
     gathered,
     gettext,
     in_words,
@@ -46,7 +47,7 @@ async def _customers_page(
     search = request.query_params.get("q", "").strip()[:320]
     params: dict[str, Any] = {"page_size": 50}
     if search:
-        params["email" if "@" in search else "phone"] = search
+        params.update(customer_search(search))
     # The list is the page: a refusal is said as such (the global handler), not hidden.
     listing = await caller.api("GET", "/v1/customers", params=params)
     (areas,) = await gathered(caller.api("GET", "/v1/areas"))

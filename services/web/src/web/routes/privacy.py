@@ -13,7 +13,17 @@ from fastapi.responses import RedirectResponse, Response
 from web.auth import Caller
 from web.forms import CsrfChecked, form_text
 from web.gateway import GatewayRefused
-from web.office import MAX_ID, SignedIn, as_file, gathered, gettext, in_words, items, office_page
+from web.office import (
+    MAX_ID,
+    SignedIn,
+    as_file,
+    customer_search,
+    gathered,
+    gettext,
+    in_words,
+    items,
+    office_page,
+)
 
 router = APIRouter()
 
@@ -23,8 +33,7 @@ async def find(request: Request, caller: SignedIn) -> Response:
     search = request.query_params.get("q", "").strip()[:320]
     found: list[dict[str, object]] = []
     if search:
-        key = "email" if "@" in search else "phone"
-        found = items(await caller.api("GET", "/v1/customers", params={key: search}))
+        found = items(await caller.api("GET", "/v1/customers", params=customer_search(search)))
     return await office_page(
         request,
         caller,

@@ -112,18 +112,20 @@ class GetCustomerResponse(_message.Message):
     def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
 
 class ListCustomersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "email", "phone", "area_id")
+    __slots__ = ("page_size", "page_token", "email", "phone", "area_id", "name")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
     AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     email: str
     phone: str
     area_id: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., area_id: _Optional[str] = ...) -> None: ...
+    name: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., area_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class ListCustomersResponse(_message.Message):
     __slots__ = ("customers", "next_page_token")

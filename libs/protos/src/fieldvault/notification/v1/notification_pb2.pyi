@@ -184,6 +184,18 @@ class DeleteWebhookResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class EnableWebhookRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class EnableWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: Webhook
+    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ...) -> None: ...
+
 class WebhookDelivery(_message.Message):
     __slots__ = ("id", "webhook_id", "event_id", "event_type", "status", "attempts", "last_response_code", "last_attempt_time", "next_attempt_time", "create_time")
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -76,6 +76,11 @@ class NotificationServiceStub:
                 request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookResponse.FromString,
                 _registered_method=True)
+        self.EnableWebhook = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/EnableWebhook',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.EnableWebhookRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.EnableWebhookResponse.FromString,
+                _registered_method=True)
         self.ListWebhookDeliveries = channel.unary_unary(
                 '/fieldvault.notification.v1.NotificationService/ListWebhookDeliveries',
                 request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListWebhookDeliveriesRequest.SerializeToString,
@@ -144,6 +149,13 @@ class NotificationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnableWebhook(self, request, context):
+        """Turn a disabled subscription back on (its destination is checked again).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListWebhookDeliveries(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -195,6 +207,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.DeleteWebhook,
                     request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookRequest.FromString,
                     response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'EnableWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableWebhook,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.EnableWebhookRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.EnableWebhookResponse.SerializeToString,
             ),
             'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWebhookDeliveries,
@@ -403,6 +420,33 @@ class NotificationService:
             '/fieldvault.notification.v1.NotificationService/DeleteWebhook',
             fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookRequest.SerializeToString,
             fieldvault_dot_notification_dot_v1_dot_notification__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/EnableWebhook',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.EnableWebhookRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.EnableWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,
