@@ -110,7 +110,9 @@ def settings_for(addresses: dict[str, str], **overrides: Any) -> GatewaySettings
         work_order_addr=addresses["work_order"],
         notification_addr=addresses["notification"],
         readiness_timeout_seconds=1.0,
-        request_timeout_seconds=2.0,
+        # A real identity hashes passwords with argon2: on a loaded 2-core CI box a
+        # sign-in can take seconds, and a test must not fail on the machine's speed.
+        request_timeout_seconds=10.0,
         **overrides,
     )
 
