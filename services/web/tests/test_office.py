@@ -166,7 +166,7 @@ async def test_a_dispatchers_morning_from_a_new_customer_to_a_completed_job(
     # File a work order: the picker finds the customer by e-mail through the API.
     await page.goto("/office/work-orders/new")
     await seen.check(page, "05-file-order")
-    await page.get_by_label("E-mail or phone number", exact=True).fill(mail)
+    await page.get_by_label("Name, e-mail or phone number", exact=True).fill(mail)
     await page.get_by_role("button", name="Find").click()
     await page.get_by_role("link", name=name).click()
     await page.get_by_label("Site", exact=True).select_option(
@@ -480,7 +480,7 @@ async def test_the_dpo_downloads_an_export_and_erases_the_customer(
     await sign_in_enrolling(page, world, dpo.email)
     await expect(page).to_have_url(re.compile(r"/office/privacy$"))
     await seen.check(page, "01-find")
-    await page.get_by_label("E-mail or phone number", exact=True).fill(mail)
+    await page.get_by_label("Name, e-mail or phone number", exact=True).fill(mail)
     await page.get_by_role("button", name="Find").click()
     await page.get_by_role("link", name=name).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(name)
