@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from monitoring_sources import (
     MONITORING,
     RULES_FILE,
@@ -30,11 +31,8 @@ def test_every_rule_and_dashboard_expression_parses_and_names_a_metric() -> None
 
 
 def test_a_broken_expression_is_caught_by_the_parser() -> None:
-    try:
-        metric_names("sum(rate(fieldvault_reveals_total[5m])")
-    except ValueError:
-        return
-    raise AssertionError("an unclosed parenthesis parsed")
+    with pytest.raises(ValueError):
+        metric_names("sum(rate(fieldvault_reveals_total[5m])")  # an unclosed parenthesis
 
 
 def test_every_alert_has_a_summary_a_description_and_a_runbook_section() -> None:
