@@ -113,6 +113,38 @@ async def test_an_invitation_works_once_and_the_invitee_chooses_the_password(
         assert error_code(invalid.value) == "invitation_invalid"
 
 
+async def test_accepting_an_invitation_forgets_the_failed_sign_ins_counted_against_it(
+    identity: RunningIdentity,
+) -> None:
+    from identity.models import LoginThrottle
+    from identity.throttling import ACCOUNT, ACCOUNT_POLICY, _digest, account_key
+
+    created = await _create_tenant(identity, "guessed")
+
+    async def account_counters() -> int:
+        async with identity.database.unit_of_work() as session:
+            key = _digest(ACCOUNT, account_key(tenant_id="guessed", email="boss@example.com"))
+            rows = await session.scalars(
+                select(LoginThrottle).where(
+                    LoginThrottle.scope == ACCOUNT, LoginThrottle.key == key
+                )
+            )
+            return len(rows.all())
+
+    # Someone guesses at the invitee's password before they have set one.
+    for _ in range(ACCOUNT_POLICY.free_failures):
+        with pytest.raises(grpc.aio.AioRpcError):
+            await identity.stub.Login(
+                pb.LoginRequest(tenant="guessed", email="boss@example.com", password="guess")
+            )
+    assert await account_counters() == 1
+
+    await identity.stub.AcceptInvitation(
+        pb.AcceptInvitationRequest(token=_token(created.admin_invitation_url), password=PASSWORD)
+    )
+    assert await account_counters() == 0
+
+
 async def test_an_expired_invitation_is_refused(identity: RunningIdentity) -> None:
     from datetime import UTC, datetime, timedelta
 

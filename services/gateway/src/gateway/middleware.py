@@ -32,11 +32,6 @@ _PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 _request_id: ContextVar[str | None] = ContextVar("gateway_request_id", default=None)
 
 
-def current_request_id() -> str | None:
-    """The id of the request being served in this task, if any."""
-    return _request_id.get()
-
-
 def request_id_for(incoming: str | None) -> str:
     """Keep the caller's id when it is a sane token, otherwise mint a fresh one."""
     if incoming is not None and _SANE_REQUEST_ID.fullmatch(incoming):

@@ -245,7 +245,7 @@ async def record_result(session: AsyncSession, *, decision: AttemptDecision, suc
 
 
 async def reset_account(session: AsyncSession, *, account_key: str) -> None:
-    """Forget an account's failures, e.g. after its password was reset by invitation."""
+    """Forget an account's failures: its owner has just accepted an invitation to it."""
     await session.execute(
         delete(LoginThrottle).where(
             LoginThrottle.scope == ACCOUNT, LoginThrottle.key == _digest(ACCOUNT, account_key)

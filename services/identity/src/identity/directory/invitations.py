@@ -27,6 +27,7 @@ from identity.components import Components
 from identity.keyed_hash import keyed_hash
 from identity.models import Invitation, Tenant, User
 from identity.passwords import check_password, hash_password
+from identity.throttling import account_key, reset_account
 
 INVITATION_INVALID = "invitation_invalid"
 _ID_LENGTH = 36
@@ -155,6 +156,12 @@ async def accept(
                 updated_at=now,
                 version=User.version + 1,
             )
+        )
+        # Whoever holds the invitation link proved control of the account, so failed
+        # sign-ins counted against it before (guesses at a not-yet-set password) no
+        # longer delay the invitee's first sign-in.
+        await reset_account(
+            session, account_key=account_key(tenant_id=tenant.slug, email=user.email)
         )
         audit.record(
             session,

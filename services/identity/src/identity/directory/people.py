@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, func, select, update
+from sqlalchemy import String, cast, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
@@ -374,7 +374,3 @@ async def deactivate_user(
         at=now,
     )
     return user, True
-
-
-async def count_users(session: AsyncSession, tenant_id: str) -> int:
-    return int(await session.scalar(select(func.count()).where(User.tenant_id == tenant_id)) or 0)
