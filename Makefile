@@ -1,7 +1,11 @@
 # fieldvault — everything starts from a bare Python 3.11+.
 #   make run    the whole platform locally (real nats-server and OpenBao)
 #   make demo   the same with a populated demo company (or populate a running `make run`)
-#   make test   the test suite (FIELDVAULT_TEST_DATABASE_URL=postgresql://… for PostgreSQL)
+#   make test   the test suite (FIELDVAULT_TEST_DATABASE_URL=postgresql://… for PostgreSQL),
+#               i.e. the three tiers below in one run:
+#   make test-unit     pure logic, nothing running (a few minutes)
+#   make test-service  one service against real nats-server, OpenBao and a database
+#   make test-stack    the whole local stack, every service as its own process
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
 #   make openapi export the gateway's OpenAPI document to docs/openapi.json
@@ -15,7 +19,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test check proto openapi bench images lock clean
+.PHONY: install run demo test test-unit test-service test-stack check proto openapi bench images lock clean
 
 # uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
 $(UV):
@@ -38,6 +42,18 @@ demo: install
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The tiers are pytest markers: `stack` is set by the whole-stack modules,
+# `integration` by the service-level ones and, for any test whose fixtures start
+# a real server, by the fieldvault pytest plugin (fieldvault_devstack.pytest_plugin).
+test-unit: install
+	$(VENV)/bin/pytest -m "not integration and not stack" $(PYTEST_ARGS)
+
+test-service: install
+	$(VENV)/bin/pytest -m "integration and not stack" $(PYTEST_ARGS)
+
+test-stack: install
+	$(VENV)/bin/pytest -m stack $(PYTEST_ARGS)
 
 check: install
 	$(VENV)/bin/ruff check .

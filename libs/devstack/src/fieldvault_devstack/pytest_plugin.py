@@ -25,6 +25,29 @@ from fieldvault_devstack.ports import free_port
 
 TEST_DATABASE_URL_ENV = "FIELDVAULT_TEST_DATABASE_URL"
 
+#: Fixtures that start a real server process or database. A test whose fixture
+#: closure holds one of them is an ``integration`` (service-tier) test, marked so
+#: by :func:`pytest_collection_modifyitems` whether or not its module says so;
+#: ``make test-unit`` is then exactly the tests that need nothing running.
+REAL_COMPONENT_FIXTURES = frozenset(
+    {
+        "nats_server",
+        "nats_factory",
+        "openbao",
+        "openbao_factory",
+        "openbao_credentials",
+        "database_url",
+        "identity_service",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & REAL_COMPONENT_FIXTURES and item.get_closest_marker("stack") is None:
+            item.add_marker(pytest.mark.integration)
+
 
 def _new_nats(directory: Path) -> NatsServer:
     server = NatsServer(free_port(), directory / "jetstream", directory / "nats-server.log")
