@@ -43,6 +43,7 @@ from fieldvault_platform.auth import (
 )
 from fieldvault_platform.auth.contract import AUDIENCES, CLIENT_SUBJECT_PREFIX, REASON_EXPIRED
 from fieldvault_platform.auth.wiring import jwks_from_identity
+from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.errors import Unauthenticated, Unavailable
 from fieldvault_platform.events import connect
 from fieldvault_platform.grpc_client import HealthStatus
@@ -292,7 +293,7 @@ async def feed_revocations(auth: EdgeAuth, nats_url: str, stop: asyncio.Event) -
     ``/readyz`` reports the gap as its ``revocations`` dependency.
     """
     client: NatsClient | None = None
-    delay = 0.5
+    failures = 0
     try:
         while client is None and not stop.is_set():
             try:
@@ -300,8 +301,10 @@ async def feed_revocations(auth: EdgeAuth, nats_url: str, stop: asyncio.Event) -
             except Unavailable:
                 log.warning("NATS unavailable; revocations not received yet, retrying")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                delay = min(delay * 2, 30.0)
+                    await asyncio.wait_for(
+                        stop.wait(), timeout=backoff_seconds(failures, base=0.5, cap=30.0)
+                    )
+                failures += 1
         if client is None:
             return
         auth.nats = client

@@ -4,7 +4,6 @@ the backoff between attempts."""
 from __future__ import annotations
 
 import logging
-import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldvault_platform.backoff import jittered_backoff_seconds
 from fieldvault_platform.db import Database
 
 log = logging.getLogger(__name__)
@@ -52,4 +52,4 @@ async def claim(session: AsyncSession, model: Any, row_id: str, now: datetime) -
 
 def backoff(attempts: int, base: float, cap: float) -> timedelta:
     """Exponential with full jitter: a crowd of retries does not arrive together."""
-    return timedelta(seconds=random.uniform(base / 2, min(cap, base * 2 ** min(attempts, 20))))  # noqa: S311
+    return timedelta(seconds=jittered_backoff_seconds(attempts, base=base, cap=cap))

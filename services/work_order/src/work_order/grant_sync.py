@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
+from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import Unavailable
 from fieldvault_platform.metrics import GRANT_DELIVERY_DURATION
@@ -151,9 +152,10 @@ class GrantSync:
                     delivered += 1
                     _observe_delivery(task, row.done_at)
                 elif outcome == "retry":
-                    delay = min(
-                        self._settings.grant_retry_seconds * 2 ** min(row.attempts, 16),
-                        self._settings.grant_max_retry_seconds,
+                    delay = backoff_seconds(
+                        row.attempts,
+                        base=self._settings.grant_retry_seconds,
+                        cap=self._settings.grant_max_retry_seconds,
                     )
                     row.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
                 else:

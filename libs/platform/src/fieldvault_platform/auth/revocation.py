@@ -47,6 +47,7 @@ from fieldvault_platform.auth.contract import (
     USER_DEACTIVATED_EVENT,
 )
 from fieldvault_platform.auth.deny_list import DenyList
+from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.events._waiting import wait_any
 from fieldvault_platform.events.outbox import MSG_ID_HEADER
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX, stream_name
@@ -128,8 +129,8 @@ class RevocationListener:
                 await wait_any((stop_event,), self._retry_delay)
             except Exception as exc:
                 self._failures += 1
-                delay = min(
-                    self._max_retry_delay, self._retry_delay * 2 ** min(self._failures - 1, 16)
+                delay = backoff_seconds(
+                    self._failures - 1, base=self._retry_delay, cap=self._max_retry_delay
                 )
                 logger.warning(
                     "revocation listener failed; retrying",

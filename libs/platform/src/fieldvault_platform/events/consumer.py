@@ -44,6 +44,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.db import Database, PlatformBase
 from fieldvault_platform.errors import InvalidArgument, Unavailable
 from fieldvault_platform.events._waiting import wait_any
@@ -306,8 +307,7 @@ class ConsumerRunner:
                     if self._stopping.is_set():
                         return  # not acked: redelivered after ack_wait
                     delay = min(
-                        self._retry_delay * 2 ** min(outages, 16),
-                        self._max_retry_delay,
+                        backoff_seconds(outages, base=self._retry_delay, cap=self._max_retry_delay),
                         self._ack_wait / 2,
                     )
                     logger.warning(
@@ -425,9 +425,9 @@ class ConsumerRunner:
             del self._unparked_error_types[next(iter(self._unparked_error_types))]
 
     def _redelivery_delay(self, delivery_count: int) -> float:
-        # The exponent is capped: deliveries are unlimited, a float power is not.
-        exponent = min(max(delivery_count - 1, 0), 16)
-        return min(self._max_retry_delay, self._retry_delay * 2.0**exponent)
+        return backoff_seconds(
+            delivery_count - 1, base=self._retry_delay, cap=self._max_retry_delay
+        )
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Consume until ``stop_event`` is set, backing off while NATS or the DB is down."""
@@ -439,7 +439,9 @@ class ConsumerRunner:
                     await self.process_batch()
                 except Exception as exc:
                     failures += 1
-                    delay = min(self._max_retry_delay, self._retry_delay * 2 ** min(failures, 16))
+                    delay = backoff_seconds(
+                        failures, base=self._retry_delay, cap=self._max_retry_delay
+                    )
                     logger.warning(
                         "event consumer pass failed; retrying",
                         extra={

@@ -24,6 +24,7 @@ from sqlalchemy import JSON, DateTime, Index, LargeBinary, String, delete, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.db import Database, PlatformBase
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.events._waiting import wait_any
@@ -259,7 +260,7 @@ class OutboxRelay:
                 await self._purge_when_due()
             except Exception as exc:
                 failures += 1
-                delay = min(self._max_backoff, self._poll_interval * 2 ** min(failures, 16))
+                delay = backoff_seconds(failures, base=self._poll_interval, cap=self._max_backoff)
                 logger.warning(
                     "outbox relay pass failed; retrying",
                     extra={"error_type": type(exc).__name__, "retry_in_seconds": delay},
