@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from google.protobuf.message import Message
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
@@ -313,13 +313,6 @@ class ErasedCustomer(BaseModel):
     @classmethod
     def of(cls, result: pb.EraseCustomerResponse) -> ErasedCustomer:
         return cls(customer_id=result.customer_id, erased_at=timestamp(result, "erase_time"))
-
-
-class RequestBody(BaseModel):
-    """A create or action body: an unknown member is refused (422), not dropped, so a
-    misspelt ``break_glass`` or ``emial`` never silently does something else."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- GDPR export document (GET /v1/customers/{id}/export) ------------------------------

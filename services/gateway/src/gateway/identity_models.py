@@ -24,10 +24,6 @@ def rfc3339(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
-class Page(BaseModel):
-    next_page_token: str = ""
-
-
 class User(BaseModel):
     id: str
     tenant_id: str

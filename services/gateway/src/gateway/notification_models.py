@@ -12,8 +12,8 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from fieldvault.notification.v1 import notification_pb2 as pb
-from gateway.customer_vault_models import RequestBody, timestamp
-from gateway.identity_models import Page
+from gateway.customer_vault_models import timestamp
+from gateway.rest import Page, RequestBody
 
 WebhookStatusName = Literal["active", "disabled"]
 DeliveryStatusName = Literal["pending", "delivered", "failed"]

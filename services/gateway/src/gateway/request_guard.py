@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.edge import answer_problem, matched_route, settings_of
-from gateway.routes.contracts import MULTIPART_OVERHEAD_BYTES
+from gateway.uploads import MULTIPART_OVERHEAD_BYTES
 
 #: Routes whose body is a document (multipart), capped at the upload limit instead.
 UPLOAD_ROUTES = frozenset(

@@ -8,13 +8,11 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import IdentityForCaller
-from gateway.identity_models import NAME, ApiClient, Page
-from gateway.routes.areas import PageSize
-from gateway.routes.auth import NO_STORE
+from gateway.identity_models import NAME, ApiClient
+from gateway.rest import NO_STORE, Page, PageSize, RequestBody
 
 router = APIRouter(tags=["api clients"])
 

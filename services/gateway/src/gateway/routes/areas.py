@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import IdentityForCaller
-from gateway.identity_models import NAME, Area, Page
+from gateway.identity_models import NAME, Area
+from gateway.rest import Page, PageSize, RequestBody
 
 router = APIRouter(tags=["areas"])
-
-PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
 class AreaCreate(RequestBody):

@@ -11,8 +11,7 @@ from pydantic import AwareDatetime
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import AuditEvent, AuditVerification
-from gateway.identity_models import Page
-from gateway.routes.areas import PageSize
+from gateway.rest import Page, PageSize
 
 router = APIRouter(tags=["audit"])
 

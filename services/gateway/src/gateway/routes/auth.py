@@ -13,19 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.auth import Auth
-from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import AppSettings, IdentityPeer
 from gateway.identity_client import IdentityForCaller, SourceAddress, identity_stub
 from gateway.peers import PeerRpcError
 from gateway.problems import Problem, error_code
 from gateway.ratelimit import Limiter, check_login_account
+from gateway.rest import NO_STORE, RequestBody
 
 router = APIRouter(tags=["authentication"])
 
+
 #: Token responses must never be cached by a browser or proxy (RFC 6749 §5.1).
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
 class LoginRequest(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={

@@ -10,16 +10,14 @@ from pydantic import ConfigDict, Field, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from gateway.customer_vault_client import CustomerVaultForCaller
-from gateway.customer_vault_models import Customer, CustomerExport, ErasedCustomer, RequestBody
+from gateway.customer_vault_models import Customer, CustomerExport, ErasedCustomer
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_models import NAME, Name, Page, etag_matches
+from gateway.identity_models import NAME, Name, etag_matches
 from gateway.problems import Problem
-from gateway.routes.areas import PageSize
-from gateway.routes.auth import NO_STORE
-from gateway.routes.users import precondition_failed
+from gateway.rest import NO_STORE, Page, PageSize, RequestBody, precondition_failed
 
 router = APIRouter(tags=["customers"])
 

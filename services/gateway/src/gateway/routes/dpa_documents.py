@@ -11,8 +11,8 @@ from gateway.customer_vault_models import DpaDocument
 from gateway.dependencies import AppSettings
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_models import Page
-from gateway.routes.contracts import UPLOAD_BODY, attachment, read_upload
+from gateway.rest import Page
+from gateway.uploads import UPLOAD_BODY, attachment, read_upload
 
 router = APIRouter(tags=["organizations"])
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IdentityPeer
 from gateway.identity_client import identity_stub
 from gateway.identity_models import User
+from gateway.rest import RequestBody
 
 router = APIRouter(tags=["invitations"])
 

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import User
-from gateway.routes.auth import NO_STORE
+from gateway.rest import NO_STORE, RequestBody
 
 router = APIRouter(tags=["me"])
 

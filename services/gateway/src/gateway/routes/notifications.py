@@ -18,8 +18,7 @@ from gateway.notification_models import (
     Preferences,
     PreferencesPatch,
 )
-from gateway.routes.areas import PageSize
-from gateway.routes.work_orders import STALE
+from gateway.rest import STALE, PageSize
 
 router = APIRouter(tags=["notifications"])
 

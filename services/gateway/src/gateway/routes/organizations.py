@@ -9,14 +9,13 @@ from fastapi import APIRouter, Response
 from pydantic import Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import IdentityForCaller
-from gateway.identity_models import NAME, Name, Organization, Page
-from gateway.routes.areas import PageSize
+from gateway.identity_models import NAME, Name, Organization
+from gateway.rest import Page, PageSize, RequestBody
 
 router = APIRouter(tags=["organizations"])
 

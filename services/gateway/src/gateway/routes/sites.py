@@ -13,7 +13,6 @@ from gateway.as_caller import as_caller
 from gateway.auth import Auth, CurrentCaller
 from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import (
-    RequestBody,
     RevealedSecret,
     SecretKindName,
     SecretMetadata,
@@ -25,9 +24,8 @@ from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import SourceAddress, identity_stub
-from gateway.identity_models import NAME, Name, Page
-from gateway.routes.areas import PageSize
-from gateway.routes.auth import NO_STORE
+from gateway.identity_models import NAME, Name
+from gateway.rest import NO_STORE, Page, PageSize, RequestBody
 
 router = APIRouter(tags=["sites"])
 

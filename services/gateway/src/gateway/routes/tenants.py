@@ -9,14 +9,13 @@ from pydantic import BaseModel, Field
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
-from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IdentityPeer, IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.identity_client import IdentityForCaller, identity_stub
 from gateway.identity_models import NAME, Role, Tenant, User
-from gateway.routes.auth import NO_STORE
+from gateway.rest import NO_STORE, RequestBody
 
 router = APIRouter(tags=["tenants"])
 

@@ -8,23 +8,15 @@ from fastapi import APIRouter, Response
 from pydantic import Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.identity_client import IdentityForCaller
-from gateway.identity_models import NAME, Name, Page, Role, User, etag_matches
-from gateway.problems import Problem
-from gateway.routes.areas import PageSize
+from gateway.identity_models import NAME, Name, Role, User, etag_matches
+from gateway.rest import Page, PageSize, RequestBody, precondition_failed
 
 router = APIRouter(tags=["users"])
-
-
-def precondition_failed() -> Problem:
-    return Problem(
-        412, "precondition_failed", "the resource changed since it was read; fetch it again"
-    )
 
 
 class UserCreate(RequestBody):

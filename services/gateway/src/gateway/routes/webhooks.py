@@ -20,8 +20,7 @@ from gateway.notification_models import (
     WebhookDeliveryList,
     WebhookList,
 )
-from gateway.routes.areas import PageSize
-from gateway.routes.auth import NO_STORE
+from gateway.rest import NO_STORE, PageSize
 
 router = APIRouter(tags=["webhooks"])
 

@@ -9,13 +9,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
-from gateway.customer_vault_models import RequestBody
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_models import Page
-from gateway.routes.areas import PageSize
+from gateway.rest import STALE, Page, PageSize, RequestBody, Responses
 from gateway.work_order_client import WorkOrderForCaller
 from gateway.work_order_models import (
     HistoryEntry,
@@ -38,8 +36,6 @@ Title = Annotated[str, TITLE]
 #: Members of a work order that keep a value once set: ``null`` for them is refused.
 _NOT_NULL = ("title", "priority", "scheduled_start", "scheduled_end")
 
-Responses = dict[int | str, dict[str, Any]]
-STALE: Responses = {412: {"description": "If-Match is stale (precondition_failed)"}}
 TRANSITION: Responses = {
     409: {"description": "Not allowed in the work order's status (invalid_transition)"},
     **STALE,
