@@ -583,6 +583,8 @@ def test_one_dockerfile_has_a_stage_for_every_service() -> None:
     with_stage = {name.removeprefix("service-") for name in names if name.startswith("service-")}
     assert with_stage == set(SERVICES)
     assert with_manifest == set(SERVICES)
+    # BuildKit's rule for stage names (frontend/dockerfile/instructions/parse.go).
+    assert all(re.fullmatch(r"[a-z][a-z0-9-_.]*", name) for name in names), names
     # No service keeps a Dockerfile of its own that would drift from this one.
     assert list(ROOT.glob("services/*/Dockerfile")) == []
 
