@@ -72,20 +72,21 @@ openapi: install
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
 
-# One image per service, built from the repository root (the uv workspace):
+# One image per service from the one Dockerfile, built from the repository
+# root (the uv workspace) with --build-arg SERVICE=<service>:
 # <IMAGE_PREFIX>fieldvault-<service>:<IMAGE_TAG>, e.g.
 #   make images IMAGE_PREFIX=registry.example.com/fieldvault/ IMAGE_TAG=1.4.0
 DOCKER       ?= docker
 IMAGE_PREFIX ?=
 IMAGE_TAG    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
-IMAGE_SERVICES := $(patsubst services/%/Dockerfile,%,$(wildcard services/*/Dockerfile))
+IMAGE_SERVICES := $(patsubst services/%/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 
 images:
 	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "make images needs a Docker engine ('$(DOCKER)' not found)" >&2; exit 1; }
 	@for service in $(IMAGE_SERVICES); do \
 	    image="$(IMAGE_PREFIX)fieldvault-$$(echo $$service | tr _ -):$(IMAGE_TAG)"; \
 	    echo "== $$image"; \
-	    DOCKER_BUILDKIT=1 $(DOCKER) build --file services/$$service/Dockerfile --tag "$$image" . || exit 1; \
+	    DOCKER_BUILDKIT=1 $(DOCKER) build --file Dockerfile --build-arg SERVICE=$$service --tag "$$image" . || exit 1; \
 	done
 
 lock: $(UV)

@@ -1,9 +1,12 @@
-"""Static checks of every service image: ``services/<name>/Dockerfile`` and ``.dockerignore``.
+"""Static checks of every service image: the ``Dockerfile`` and ``.dockerignore``.
 
-No Docker engine is needed: the Dockerfiles are parsed (a small parser for the
-subset they use) and checked against the repository itself: the settings
-classes, the workspace manifests, the migrations folders. Each check is a
-function returning the problems it finds; the real files must have none, and
+One ``Dockerfile`` at the root builds every service, chosen by the build
+argument ``SERVICE``. No Docker engine is needed: the Dockerfile is parsed (a
+small parser for the subset it uses, with build arguments substituted as Docker
+does) once per service, and the image that ``SERVICE`` selects is checked
+against the repository itself: the settings classes, the workspace manifests,
+the migrations folders. Each check is a function returning the problems it
+finds; the real file must have none for every service, and
 ``test_each_check_reports_a_broken_dockerfile`` proves every check can fail.
 """
 
@@ -16,7 +19,7 @@ import re
 import shlex
 import subprocess
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +27,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
 
 #: service -> (its settings class as ``module:Class``, the field holding the port it
 #: serves on; the listen address is the field of the same name ending in ``host``)
@@ -57,7 +61,7 @@ PIP_PATHS = (
 )
 
 
-# --- a parser for the Dockerfile subset the services use ------------------------
+# --- a parser for the Dockerfile subset the images use ---------------------------
 
 
 @dataclass(frozen=True)
@@ -106,17 +110,51 @@ class Dockerfile:
     stages: list[Stage]
 
     @property
-    def final(self) -> Stage:
-        return self.stages[-1]
-
-    @property
     def stage_names(self) -> set[str]:
         return {s.name for s in self.stages if s.name}
 
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def chain(self, stage: Stage) -> list[Stage]:
+        """``stage`` and the stages it is built FROM, the first one first."""
+        chain = [stage]
+        while (base := self.stage(chain[0].image)) is not None and base not in chain:
+            chain.insert(0, base)
+        return chain
+
+    @property
+    def selected(self) -> Stage | None:
+        """The stage the last FROM names (``service-${SERVICE}``); None: an image, not a stage."""
+        return self.stage(self.stages[-1].image)
+
+    @property
+    def final(self) -> Stage:
+        """The image built: the last stage with the stages it is FROM merged in, base first."""
+        chain = self.chain(self.stages[-1])
+        instructions = [i for stage in chain for i in stage.instructions]
+        return Stage(chain[0].image, self.stages[-1].name, instructions)
+
+    def reachable(self) -> list[Stage]:
+        """The stages the build runs: the final image's chain and what it copies from."""
+        needed: list[Stage] = []
+        todo = [self.stages[-1]]
+        while todo:
+            for stage in self.chain(todo.pop()):
+                if stage in needed:
+                    continue
+                needed.append(stage)
+                for copy in stage.all("COPY"):
+                    source = self.stage(copy.flags_and_args()[0].get("from", ""))
+                    if source is not None:
+                        todo.append(source)
+        return [s for s in self.stages if s in needed]
+
     def external_images(self) -> list[str]:
-        """Every image pulled from a registry: FROM lines and ``COPY --from=<image>``."""
-        images = [s.image for s in self.stages if s.image not in self.stage_names]
-        for stage in self.stages:
+        """Every image the build pulls from a registry: FROM lines and ``COPY --from=<image>``."""
+        stages = self.reachable()
+        images = [s.image for s in stages if s.image not in self.stage_names]
+        for stage in stages:
             for copy in stage.all("COPY"):
                 source = copy.flags_and_args()[0].get("from")
                 if source and source not in self.stage_names and not source.isdigit():
@@ -146,25 +184,64 @@ def parse_instructions(text: str) -> list[Instruction]:
     return instructions
 
 
-def parse_dockerfile(text: str, path: Path = Path("Dockerfile")) -> Dockerfile:
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def substitute(text: str, scope: Mapping[str, str]) -> str:
+    """``${NAME}`` and ``$NAME`` of the build arguments in scope; anything else stays.
+
+    Docker substitutes them in FROM, COPY, ENV, EXPOSE, ...; in RUN the shell
+    does, from the environment the ARGs make: the same result for this subset.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return scope[name] if name in scope else match.group(0)
+
+    return VARIABLE.sub(value, text)
+
+
+def parse_dockerfile(
+    text: str, path: Path = Path("Dockerfile"), build_args: Mapping[str, str] | None = None
+) -> Dockerfile:
+    """The stages, with ``build_args`` substituted where Docker's scoping lets them in.
+
+    An ARG before the first FROM is seen by FROM lines only; a stage sees a
+    build argument only after its own ``ARG NAME`` (which, without a default,
+    takes the value given or the global default), otherwise it is not there.
+    """
+    given = dict(build_args or {})
+    global_args: dict[str, str] = {}
+    scope: dict[str, str] = {}
     stages: list[Stage] = []
     for instruction in parse_instructions(text):
-        if instruction.keyword == "FROM":
-            args = [a for a in instruction.arguments.split() if not a.startswith("--")]
-            name = args[2] if len(args) == 3 and args[1].upper() == "AS" else None
-            stages.append(Stage(image=args[0], name=name))
-        elif instruction.keyword == "ARG" and not stages:
-            continue
+        if instruction.keyword == "ARG":
+            name, has_default, default = instruction.arguments.partition("=")
+            if not stages:
+                global_args[name] = given.get(name, default)
+                continue
+            inherited = default if has_default else global_args.get(name, "")
+            scope[name] = given.get(name, inherited)
+            stages[-1].instructions.append(instruction)
+        elif instruction.keyword == "FROM":
+            arguments = substitute(instruction.arguments, global_args)
+            args = [a for a in arguments.split() if not a.startswith("--")]
+            stage_name = args[2] if len(args) == 3 and args[1].upper() == "AS" else None
+            stages.append(Stage(image=args[0], name=stage_name))
+            scope = {}
         elif not stages:
             raise ValueError(f"{path}: {instruction.keyword} before the first FROM")
         else:
-            stages[-1].instructions.append(instruction)
+            arguments = substitute(instruction.arguments, scope)
+            stages[-1].instructions.append(Instruction(instruction.keyword, arguments))
     return Dockerfile(path, stages)
 
 
-def load(service: str) -> Dockerfile:
-    path = ROOT / "services" / service / "Dockerfile"
-    return parse_dockerfile(path.read_text(), path)
+def load(service: str, text: str | None = None) -> Dockerfile:
+    """The Dockerfile as ``docker build --build-arg SERVICE=<service>`` reads it."""
+    if text is None:
+        text = DOCKERFILE.read_text()
+    return parse_dockerfile(text, DOCKERFILE, {"SERVICE": service})
 
 
 # --- what the repository says about a service -------------------------------------
@@ -212,6 +289,11 @@ def workspace_dependencies(service: str) -> set[Path]:
 
 def distribution_name(service: str) -> str:
     return str(manifest(ROOT / "services" / service)["name"])
+
+
+def normalized(name: str) -> str:
+    """A distribution name as uv and pip compare them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 # --- .dockerignore, with Docker's matching (patterns anchored at the root) -------
@@ -263,11 +345,21 @@ def is_ignored(path: str, patterns: list[str]) -> bool:
 def build_stage(dockerfile: Dockerfile) -> Stage:
     """The stage whose output the final stage copies (the virtualenv)."""
     for copy in dockerfile.final.all("COPY"):
-        source = copy.flags_and_args()[0].get("from")
-        for stage in dockerfile.stages[:-1]:
-            if source and source == stage.name:
-                return stage
+        stage = dockerfile.stage(copy.flags_and_args()[0].get("from", ""))
+        if stage is not None:
+            return stage
     raise AssertionError(f"{dockerfile.path}: the final stage copies from no build stage")
+
+
+def check_selects_the_service_stage(dockerfile: Dockerfile, service: str) -> list[str]:
+    # Otherwise `FROM service-<name>` would be pulled from Docker Hub, or another
+    # service's stage built under this service's name.
+    selected = dockerfile.selected
+    if selected is None:
+        return [f"SERVICE={service} selects {dockerfile.stages[-1].image}: no stage of this file"]
+    if selected.name != f"service-{service}":
+        return [f"SERVICE={service} selects the stage {selected.name}"]
+    return []
 
 
 def check_base_images_pinned(dockerfile: Dockerfile, service: str) -> list[str]:
@@ -284,7 +376,7 @@ def check_base_images_pinned(dockerfile: Dockerfile, service: str) -> list[str]:
 
 
 def check_multi_stage(dockerfile: Dockerfile, service: str) -> list[str]:
-    if len(dockerfile.stages) < 2:
+    if len(dockerfile.reachable()) < 2:
         return ["a single stage: build tools end up in the image"]
     problems = []
     build = build_stage(dockerfile)
@@ -360,9 +452,12 @@ def check_dependencies_before_sources(dockerfile: Dockerfile, service: str) -> l
     first, last = stage.instructions[syncs[0]], stage.instructions[syncs[-1]]
     problems = []
     for run in (first, last):
-        for flag in ("--frozen", "--no-dev", f"--package {package}"):
+        for flag in ("--frozen", "--no-dev"):
             if flag not in run.arguments:
                 problems.append(f"`{run.arguments}` lacks {flag}")
+        packages = re.findall(r"--package[= ](\S+)", run.arguments)
+        if [normalized(p.strip("'\"")) for p in packages] != [normalized(package)]:
+            problems.append(f"`{run.arguments}` does not sync --package {package} (alone)")
     if "--no-install-workspace" not in first.arguments:
         problems.append("the first `uv sync` installs workspace members (their sources)")
     if "--no-editable" not in last.arguments:
@@ -451,7 +546,7 @@ def check_migrations(dockerfile: Dockerfile, service: str) -> list[str]:
 def check_copied_paths_exist(dockerfile: Dockerfile, service: str) -> list[str]:
     patterns = dockerignore_patterns()
     problems = []
-    for stage in dockerfile.stages:
+    for stage in dockerfile.reachable():
         for copy in stage.all("COPY") + stage.all("ADD"):
             if "from" in copy.flags_and_args()[0]:
                 continue
@@ -464,6 +559,7 @@ def check_copied_paths_exist(dockerfile: Dockerfile, service: str) -> list[str]:
 
 
 CHECKS: list[Callable[[Dockerfile, str], list[str]]] = [
+    check_selects_the_service_stage,
     check_base_images_pinned,
     check_multi_stage,
     check_non_root_user,
@@ -481,11 +577,31 @@ CHECKS: list[Callable[[Dockerfile, str], list[str]]] = [
 # --- the tests ----------------------------------------------------------------------
 
 
-def test_every_service_has_a_dockerfile() -> None:
+def test_one_dockerfile_has_a_stage_for_every_service() -> None:
     with_manifest = {p.parent.name for p in ROOT.glob("services/*/pyproject.toml")}
-    with_dockerfile = {p.parent.name for p in ROOT.glob("services/*/Dockerfile")}
-    assert with_dockerfile == set(SERVICES)
+    names = load("").stage_names
+    with_stage = {name.removeprefix("service-") for name in names if name.startswith("service-")}
+    assert with_stage == set(SERVICES)
     assert with_manifest == set(SERVICES)
+    # BuildKit's rule for stage names (frontend/dockerfile/instructions/parse.go).
+    assert all(re.fullmatch(r"[a-z][a-z0-9-_.]*", name) for name in names), names
+    # No service keeps a Dockerfile of its own that would drift from this one.
+    assert list(ROOT.glob("services/*/Dockerfile")) == []
+
+
+def test_every_stage_is_built_for_some_service() -> None:
+    built = {stage.name for service in SERVICES for stage in load(service).reachable()}
+    assert built >= load("").stage_names
+
+
+def test_a_build_without_service_stops_at_the_last_from() -> None:
+    # `FROM service-` is no image reference (a name cannot end in "-"): Docker
+    # refuses it before pulling or building anything.
+    reference = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[\w][\w.-]*)?")
+    last = load("").stages[-1].image
+    assert last == "service-"
+    assert not reference.fullmatch(last)
+    assert reference.fullmatch(load("identity").stages[-1].image)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
@@ -524,7 +640,7 @@ def test_dockerignore_keeps_out(path: str) -> None:
     assert is_ignored(path, dockerignore_patterns())
 
 
-def test_make_images_builds_every_dockerfile_from_the_root() -> None:
+def test_make_images_builds_every_service_from_the_root() -> None:
     result = subprocess.run(
         [
             "make",
@@ -545,7 +661,9 @@ def test_make_images_builds_every_dockerfile_from_the_root() -> None:
         [
             "build",
             "--file",
-            f"services/{s}/Dockerfile",
+            "Dockerfile",
+            "--build-arg",
+            f"SERVICE={s}",
             "--tag",
             f"fieldvault-{s.replace('_', '-')}:t",
             ".",
@@ -556,36 +674,123 @@ def test_make_images_builds_every_dockerfile_from_the_root() -> None:
 
 # --- each check can fail ------------------------------------------------------------
 
-GOOD = (ROOT / "services" / "identity" / "Dockerfile").read_text()
+GOOD = DOCKERFILE.read_text()
 
-BROKEN: dict[str, str] = {
-    "check_base_images_pinned": GOOD.replace("python:3.11.14-slim-trixie", "python:3.11-slim"),
-    "check_multi_stage": "FROM python:3.11.14-slim AS build\nCOPY --from=build / /\n",
-    "check_non_root_user": GOOD.replace("USER 10001:10001", "USER fieldvault"),
-    "check_unbuffered": GOOD.replace("PYTHONUNBUFFERED=1", "PYTHONUNBUFFERED=0"),
-    "check_no_compilers": GOOD.replace(
-        "RUN set -eux;", "RUN apt-get install -y --no-install-recommends gcc && set -eux;"
-    ),
-    "check_pip_removed": GOOD.replace("/usr/local/bin/pip*", "/usr/local/bin/wheel"),
-    "check_dependencies_before_sources": GOOD.replace(
-        "COPY pyproject.toml uv.lock ./", "COPY pyproject.toml uv.lock ./\nCOPY libs ./libs"
-    ),
-    "check_runs_the_service_module": GOOD.replace('"-m", "identity"', '"-m", "identity_server"'),
-    "check_exposed_port": GOOD.replace("EXPOSE 17001", "EXPOSE 17002"),
-    "check_migrations": GOOD.replace(
-        "FIELDVAULT_MIGRATIONS_DIR=/app/migrations", "FIELDVAULT_MIGRATIONS_DIR=/srv/migrations"
-    ),
-    "check_copied_paths_exist": GOOD.replace(
-        "COPY services/identity/src",
-        "COPY services/identity/tests services/identity/tests\nCOPY services/identity/src",
-    ),
+
+def broken(old: str, new: str) -> str:
+    """The real Dockerfile with every ``old`` replaced (which must be there)."""
+    assert old in GOOD, old
+    return GOOD.replace(old, new)
+
+
+#: check -> ways to break the real Dockerfile that it must see: (SERVICE, text).
+BROKEN: dict[str, list[tuple[str, str]]] = {
+    "check_selects_the_service_stage": [
+        ("identity", broken("AS service-identity", "AS service-idnetity")),
+        ("gateway", broken("FROM service-${SERVICE}", "FROM service-web")),
+    ],
+    "check_base_images_pinned": [
+        ("identity", broken("python:3.11.14-slim-trixie", "python:3.11-slim")),
+        ("web", broken("uv:0.13.9", "uv:latest")),
+    ],
+    "check_multi_stage": [
+        ("identity", "FROM python:3.11.14-slim AS build\nCOPY --from=build / /\n"),
+        (
+            "identity",
+            broken(
+                "COPY --from=build /app/.venv",
+                "COPY --from=uv /uv /bin/uv\nCOPY --from=build /app/.venv",
+            ),
+        ),
+    ],
+    "check_non_root_user": [("identity", broken("USER 10001:10001", "USER fieldvault"))],
+    "check_unbuffered": [("identity", broken("PYTHONUNBUFFERED=1", "PYTHONUNBUFFERED=0"))],
+    "check_no_compilers": [
+        (
+            "identity",
+            broken(
+                "RUN set -eux;", "RUN apt-get install -y --no-install-recommends gcc && set -eux;"
+            ),
+        )
+    ],
+    "check_pip_removed": [("identity", broken("/usr/local/bin/pip*", "/usr/local/bin/wheel"))],
+    "check_dependencies_before_sources": [
+        (
+            "identity",
+            broken(
+                "COPY pyproject.toml uv.lock ./", "COPY pyproject.toml uv.lock ./\nCOPY libs ./libs"
+            ),
+        ),
+        # The build stage does not declare ARG SERVICE: ${SERVICE} is empty there.
+        ("work_order", broken("AS build\nARG SERVICE\n", "AS build\n")),
+        ("customer_vault", broken("--package fieldvault-${SERVICE}", "--package fieldvault")),
+    ],
+    "check_runs_the_service_module": [
+        ("identity", broken('"-m", "identity"', '"-m", "identity_server"')),
+        ("notification", broken('"-m", "notification"', '"-m", "work_order"')),
+    ],
+    "check_exposed_port": [
+        ("identity", broken("EXPOSE 17001", "EXPOSE 17002")),
+        # Without it the web app would serve on its laptop default, 8000.
+        ("web", broken("    FIELDVAULT_WEB_PORT=8080\n", "    FIELDVAULT_WEB_PORT_=8080\n")),
+        (
+            "gateway",
+            broken("FIELDVAULT_GATEWAY_HTTP_HOST=0.0.0.0", "FIELDVAULT_GATEWAY_HOST=0.0.0.0"),
+        ),
+    ],
+    "check_migrations": [
+        (
+            "identity",
+            broken(
+                "FIELDVAULT_MIGRATIONS_DIR=/app/migrations",
+                "FIELDVAULT_MIGRATIONS_DIR=/srv/migrations",
+            ),
+        ),
+        ("work_order", broken("COPY services/work_order/migrations /app/migrations\n", "")),
+        # An image without migrations must not claim a folder of them.
+        (
+            "gateway",
+            broken(
+                "ENV FIELDVAULT_GATEWAY_HTTP_HOST",
+                "ENV FIELDVAULT_MIGRATIONS_DIR=/app/migrations FIELDVAULT_GATEWAY_HTTP_HOST",
+            ),
+        ),
+    ],
+    "check_copied_paths_exist": [
+        (
+            "identity",
+            broken(
+                "COPY services/${SERVICE}/src",
+                "COPY services/${SERVICE}/tests services/${SERVICE}/tests\n"
+                "COPY services/${SERVICE}/src",
+            ),
+        ),
+        (
+            "gateway",
+            broken(
+                "AS service-gateway\n",
+                "AS service-gateway\nCOPY services/gateway/migrations /app/migrations\n",
+            ),
+        ),
+    ],
 }
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
-def test_each_check_reports_a_broken_dockerfile(
-    check: Callable[[Dockerfile, str], list[str]],
-) -> None:
-    broken = BROKEN[check.__name__]
-    assert broken != GOOD
-    assert check(parse_dockerfile(broken), "identity") != []
+def test_every_check_has_a_broken_dockerfile() -> None:
+    assert set(BROKEN) == {check.__name__ for check in CHECKS}
+
+
+BROKEN_CASES = [
+    pytest.param(name, service, text, id=f"{name}-{service}-{number}")
+    for name, variants in BROKEN.items()
+    for number, (service, text) in enumerate(variants)
+]
+
+
+@pytest.mark.parametrize(("name", "service", "text"), BROKEN_CASES)
+def test_each_check_reports_a_broken_dockerfile(name: str, service: str, text: str) -> None:
+    check = next(check for check in CHECKS if check.__name__ == name)
+    assert text != GOOD
+    # The same check passes on the real file: what it reports is the breakage.
+    assert check(load(service, GOOD), service) == []
+    assert check(load(service, text), service) != []
