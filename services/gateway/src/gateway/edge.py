@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from fieldvault_platform.auth import Principal
 from gateway import problems
 from gateway.auth import VERIFIED_AT_EDGE, remember_verified
-from gateway.identity_client import client_address
+from gateway.client_address import client_address
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)

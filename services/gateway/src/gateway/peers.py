@@ -92,6 +92,13 @@ class Peers:
     def all(self) -> tuple[Peer, ...]:
         return (self.identity, self.customer_vault, self.work_order, self.notification)
 
+    def by_audience(self, audience: str) -> Peer:
+        """The peer whose tokens carry ``audience`` (the audiences are the peers' names)."""
+        for peer in self.all():
+            if peer.name == audience:
+                return peer
+        raise KeyError(audience)
+
     async def close(self) -> None:
         await asyncio.gather(*(peer.channel.close() for peer in self.all()))
 

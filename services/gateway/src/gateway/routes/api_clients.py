@@ -8,9 +8,9 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.for_caller import IdentityForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
-from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, ApiClient
 from gateway.rest import NO_STORE, Page, PageSize, RequestBody
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from gateway.for_caller import IdentityForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Area
 from gateway.rest import Page, PageSize, RequestBody
 

@@ -9,8 +9,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AwareDatetime
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import AuditEvent, AuditVerification
+from gateway.for_caller import CustomerVaultForCaller
 from gateway.rest import Page, PageSize
 
 router = APIRouter(tags=["audit"])

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.auth import Auth
+from gateway.client_address import SourceAddress
 from gateway.dependencies import AppSettings, IdentityPeer
-from gateway.identity_client import IdentityForCaller, SourceAddress, identity_stub
+from gateway.for_caller import IDENTITY, IdentityForCaller
 from gateway.peers import PeerRpcError
 from gateway.problems import Problem, error_code
 from gateway.ratelimit import Limiter, check_login_account
@@ -76,7 +77,7 @@ async def login(
     # Per account here too, so a spray from many addresses is shed before identity
     # (whose own throttle, per account and source, is the one that must hold).
     check_login_account(limiter, settings, tenant=body.tenant, email=body.email)
-    stub = identity_stub(peer)
+    stub = IDENTITY.stub(peer)
     result = await peer.call(
         stub.Login,
         pb.LoginRequest(
@@ -101,7 +102,7 @@ async def login(
 async def refresh(
     body: RefreshRequest, peer: IdentityPeer, source: SourceAddress, response: Response
 ) -> TokenPair:
-    stub = identity_stub(peer)
+    stub = IDENTITY.stub(peer)
     result = await peer.call(
         stub.Refresh, pb.RefreshRequest(refresh_token=body.refresh_token, source_address=source)
     )
@@ -224,7 +225,7 @@ async def oauth_token(
         client_id, client_secret = basic
     if not client_id or not client_secret:
         raise _invalid_client()
-    stub = identity_stub(peer)
+    stub = IDENTITY.stub(peer)
     try:
         result = await peer.call(
             stub.IssueClientToken,

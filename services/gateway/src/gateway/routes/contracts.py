@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Contract
 from gateway.dependencies import AppSettings, RequestId
+from gateway.for_caller import CustomerVaultForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.rest import Page

@@ -9,10 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ConfigDict, Field, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Customer, CustomerExport, ErasedCustomer
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
+from gateway.for_caller import CustomerVaultForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.identity_models import NAME, Name, etag_matches

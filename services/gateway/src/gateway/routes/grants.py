@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_client import CustomerVaultForCaller
 from gateway.customer_vault_models import Grant
+from gateway.for_caller import CustomerVaultForCaller
 from gateway.rest import Page, PageSize
 
 router = APIRouter(tags=["grants"])

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.dependencies import IdentityPeer
-from gateway.identity_client import identity_stub
+from gateway.for_caller import IDENTITY
 from gateway.identity_models import User
 from gateway.rest import RequestBody
 
@@ -25,7 +25,7 @@ class Accepted(BaseModel):
 
 @router.post("/v1/invitations/accept", summary="Set your password from an invitation")
 async def accept_invitation(body: InvitationAccept, peer: IdentityPeer) -> Accepted:
-    stub = identity_stub(peer)
+    stub = IDENTITY.stub(peer)
     result = await peer.call(
         stub.AcceptInvitation, pb.AcceptInvitationRequest(token=body.token, password=body.password)
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.dependencies import IdentityPeer
-from gateway.identity_client import identity_stub
+from gateway.for_caller import IDENTITY
 
 router = APIRouter(tags=["authentication"])
 
@@ -24,7 +24,7 @@ MAX_AGE_SECONDS = 60
     responses={200: {"content": {"application/jwk-set+json": {}}}},
 )
 async def jwks(peer: IdentityPeer) -> Response:
-    stub = identity_stub(peer)
+    stub = IDENTITY.stub(peer)
     result = await peer.call(stub.GetJwks, pb.GetJwksRequest())
     # Re-serialised from the parsed document: only well-formed JSON leaves here.
     return Response(

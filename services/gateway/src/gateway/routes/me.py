@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
-from gateway.identity_client import IdentityForCaller
+from gateway.for_caller import IdentityForCaller
 from gateway.identity_models import User
 from gateway.rest import NO_STORE, RequestBody
 

@@ -12,11 +12,10 @@ from fastapi import APIRouter
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as vault_pb
 from fieldvault.work_order.v1 import work_order_pb2 as pb
-from gateway.customer_vault_client import CustomerVaultAsCaller, CustomerVaultForCaller
 from gateway.customer_vault_models import secret_kind_name
+from gateway.for_caller import CustomerVaultAsCaller, CustomerVaultForCaller, WorkOrderForCaller
 from gateway.peers import PeerRpcError
 from gateway.rest import Page, PageSize
-from gateway.work_order_client import WorkOrderForCaller
 from gateway.work_order_models import MyWorkOrder, SiteSummary
 
 log = logging.getLogger(__name__)

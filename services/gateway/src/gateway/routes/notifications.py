@@ -9,7 +9,7 @@ from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
 from gateway.dependencies import IfMatch, NotificationPeer
 from gateway.etags import with_etag
-from gateway.notification_client import NotificationForCaller, notification_stub
+from gateway.for_caller import NOTIFICATION, NotificationForCaller
 from gateway.notification_models import (
     Notification,
     NotificationList,
@@ -100,7 +100,7 @@ async def parked_events(
     # The operator token is not a JWT: it is forwarded as it came, never verified
     # here, and notification compares it with the hash it is configured with.
     operator_token = bearer_from(request)
-    stub = notification_stub(peer)
+    stub = NOTIFICATION.stub(peer)
     result = await peer.call(
         stub.ListParkedEvents,
         pb.ListParkedEventsRequest(page_size=page_size, page_token=page_token),

@@ -11,9 +11,9 @@ from pydantic import Field, model_validator
 from fieldvault.identity.v1 import identity_pb2 as pb
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
+from gateway.for_caller import IdentityForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_client import IdentityForCaller
 from gateway.identity_models import NAME, Name, Organization
 from gateway.rest import Page, PageSize, RequestBody
 

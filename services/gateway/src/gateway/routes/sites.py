@@ -9,9 +9,8 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault.identity.v1 import identity_pb2 as identity_pb
-from gateway.as_caller import as_caller
 from gateway.auth import Auth, CurrentCaller
-from gateway.customer_vault_client import CustomerVaultForCaller
+from gateway.client_address import SourceAddress
 from gateway.customer_vault_models import (
     RevealedSecret,
     SecretKindName,
@@ -19,11 +18,11 @@ from gateway.customer_vault_models import (
     Site,
     secret_kind,
 )
-from gateway.dependencies import IdentityPeer, IfMatch, RequestId
+from gateway.dependencies import AllPeers, IfMatch, RequestId
 from gateway.etags import with_etag
+from gateway.for_caller import IDENTITY, CustomerVaultForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_client import SourceAddress, identity_stub
 from gateway.identity_models import NAME, Name
 from gateway.rest import NO_STORE, Page, PageSize, RequestBody
 
@@ -235,7 +234,7 @@ async def reveal_secret(
     vault: CustomerVaultForCaller,
     caller: CurrentCaller,
     auth: Auth,
-    identity_peer: IdentityPeer,
+    peers: AllPeers,
     source_address: SourceAddress,
     request_id: RequestId,
     response: Response,
@@ -246,13 +245,7 @@ async def reveal_secret(
     if body.break_glass:
         # Identity applies the tenant's step-up policy and checks the code; the
         # vault accepts a break-glass only with identity's token for it.
-        identity = await as_caller(
-            caller=caller,
-            auth=auth,
-            peer=identity_peer,
-            audience="identity",
-            stub=identity_stub(identity_peer),
-        )
+        identity = await IDENTITY.bind(caller=caller, auth=auth, peers=peers, request_id=request_id)
         step_up = await identity.call(
             identity.stub.IssueStepUpToken,
             identity_pb.IssueStepUpTokenRequest(

@@ -11,9 +11,9 @@ from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
 from gateway.dependencies import IdentityPeer, IfMatch
 from gateway.etags import with_etag
+from gateway.for_caller import IDENTITY, IdentityForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
-from gateway.identity_client import IdentityForCaller, identity_stub
 from gateway.identity_models import NAME, Role, Tenant, User
 from gateway.rest import NO_STORE, RequestBody
 
@@ -47,7 +47,7 @@ async def create_tenant(
     # The operator token is not a JWT: it is forwarded as it came, never verified
     # here, and identity compares it with the hash it is configured with.
     operator_token = bearer_from(request)
-    stub = identity_stub(peer)
+    stub = IDENTITY.stub(peer)
     result = await peer.call(
         stub.CreateTenant,
         pb.CreateTenantRequest(

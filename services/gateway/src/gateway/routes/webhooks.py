@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from fieldvault.notification.v1 import notification_pb2 as pb
+from gateway.for_caller import NotificationForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
-from gateway.notification_client import NotificationForCaller
 from gateway.notification_models import (
     Webhook,
     WebhookCreate,

@@ -11,10 +11,10 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
+from gateway.for_caller import WorkOrderForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.rest import STALE, Page, PageSize, RequestBody, Responses
-from gateway.work_order_client import WorkOrderForCaller
 from gateway.work_order_models import (
     HistoryEntry,
     PriorityName,

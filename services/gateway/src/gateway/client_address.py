@@ -1,4 +1,4 @@
-"""Calling identity from a route: as the caller (exchanged token) or anonymously."""
+"""The client's IP address behind trusted proxies, for throttling and the audit log."""
 
 from __future__ import annotations
 
@@ -8,31 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from fieldvault.identity.v1 import identity_pb2_grpc
-from gateway.as_caller import AsCaller, as_caller
-from gateway.auth import Auth, CurrentCaller
-from gateway.dependencies import AppSettings, IdentityPeer
-from gateway.peers import Peer
+from gateway.dependencies import AppSettings
 from gateway.settings import IPNetwork
-
-
-def identity_stub(peer: Peer) -> identity_pb2_grpc.IdentityServiceStub:
-    return peer.stub(identity_pb2_grpc.IdentityServiceStub)
-
-
-#: Identity's stub plus the caller's identity-audience token.
-IdentityAsCaller = AsCaller[identity_pb2_grpc.IdentityServiceStub]
-
-
-async def identity_as_caller(
-    caller: CurrentCaller, auth: Auth, peer: IdentityPeer
-) -> IdentityAsCaller:
-    return await as_caller(
-        caller=caller, auth=auth, peer=peer, audience="identity", stub=identity_stub(peer)
-    )
-
-
-IdentityForCaller = Annotated[IdentityAsCaller, Depends(identity_as_caller)]
 
 
 def client_address(request: Request, settings: AppSettings) -> str:
