@@ -25,6 +25,7 @@ from customer_vault.keys import Erased
 from customer_vault.models import Contract, Customer, Grant, Site
 from customer_vault.site_secrets import CONTRACTS
 from customer_vault.validation import required_text
+from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
 
 TABLE = "contracts"
@@ -44,7 +45,7 @@ class ContractView:
 
 
 def check_filename(filename: str) -> str:
-    name = required_text("filename", filename, 255)
+    name = required_text("filename", filename, limits.FILENAME)
     if name in {".", ".."} or _UNSAFE_FILENAME_CHARACTERS & set(name):
         raise InvalidArgument('filename must not contain path separators or any of *?"<>|:')
     # Control and invisible format characters (a right-to-left override shows

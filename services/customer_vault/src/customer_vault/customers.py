@@ -22,6 +22,7 @@ from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import Erased, wrapped_version
 from customer_vault.models import Customer
 from customer_vault.validation import optional_text, required_text
+from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import (
@@ -96,11 +97,11 @@ async def create_customer(
 ) -> CustomerView:
     area = area_for_new_record(caller, area_id, required=False)
     values = {
-        "name": required_text("name", name, 200),
-        "email": optional_text("email", email, 254),
-        "phone": optional_text("phone", phone, 40),
-        "address": optional_text("address", address, 500),
-        "notes": optional_text("notes", notes, 4000),
+        "name": required_text("name", name, limits.NAME),
+        "email": optional_text("email", email, limits.EMAIL),
+        "phone": optional_text("phone", phone, limits.PHONE),
+        "address": optional_text("address", address, limits.ADDRESS),
+        "notes": optional_text("notes", notes, limits.NOTES),
     }
     email_index, phone_index, name_index = await asyncio.gather(
         c.blind_index.email(caller.tenant_id, values["email"]),
@@ -219,9 +220,15 @@ async def update_customer(
     if not changes:
         raise InvalidArgument("nothing to change")
     if "name" in changes:
-        changes["name"] = required_text("name", changes["name"], 200)
-    limits = {"email": 254, "phone": 40, "address": 500, "notes": 4000, "area_id": 36}
-    for field, limit in limits.items():
+        changes["name"] = required_text("name", changes["name"], limits.NAME)
+    field_limits = {
+        "email": limits.EMAIL,
+        "phone": limits.PHONE,
+        "address": limits.ADDRESS,
+        "notes": limits.NOTES,
+        "area_id": 36,
+    }
+    for field, limit in field_limits.items():
         if field in changes:
             changes[field] = optional_text(field, changes[field], limit)
     if changes.get("area_id"):

@@ -23,6 +23,7 @@ from customer_vault.components import Components
 from customer_vault.grants import revoke_where
 from customer_vault.models import Contract, Customer, Grant, Site, SiteSecret
 from customer_vault.validation import required_text
+from fieldvault_platform import limits
 from fieldvault_platform.db import as_utc
 
 
@@ -35,7 +36,7 @@ async def erase_customer(
     request_id: str,
     now: datetime,
 ) -> datetime:
-    reason = required_text("reason", reason, 500)
+    reason = required_text("reason", reason, limits.AUDIT_REASON)
     async with c.database.unit_of_work() as session:
         customer = await load_customer(session, caller, customer_id)
         if not customer.erased:

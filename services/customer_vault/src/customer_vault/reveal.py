@@ -37,6 +37,7 @@ from customer_vault.step_up import (
     STEP_UP_REQUIRED_MESSAGE,
     break_glass_stepped_up,
 )
+from fieldvault_platform import limits
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import (
@@ -217,8 +218,8 @@ async def reveal(
             f"a break-glass reveal needs a reason of at least "
             f"{c.settings.break_glass_min_reason_length} characters"
         )
-    if len(reason) > 500:
-        raise InvalidArgument("reason must be at most 500 characters")
+    if len(reason) > limits.AUDIT_REASON:
+        raise InvalidArgument(f"reason must be at most {limits.AUDIT_REASON} characters")
 
     stepped_up = break_glass and await break_glass_stepped_up(
         c, principal, step_up_token=step_up_token, site_id=site_id, kind=kind

@@ -24,6 +24,7 @@ from customer_vault.customers import area_for_new_record
 from customer_vault.keys import Erased
 from customer_vault.models import Customer, Site
 from customer_vault.validation import optional_text, required_text
+from fieldvault_platform import limits
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
 from fieldvault_platform.etags import check_etag
@@ -37,7 +38,11 @@ from fieldvault_platform.paging import (
 
 TABLE = "sites"
 ENCRYPTED_FIELDS = ("name", "address", "access_instructions")
-LIMITS = {"name": 200, "address": 500, "access_instructions": 2000}
+LIMITS = {
+    "name": limits.NAME,
+    "address": limits.ADDRESS,
+    "access_instructions": limits.ACCESS_INSTRUCTIONS,
+}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform import limits
 
 Role = Literal["admin", "dispatcher", "technician", "subcontractor_manager", "auditor", "dpo"]
 
@@ -136,7 +137,7 @@ class ApiClient(BaseModel):
         )
 
 
-NAME = Field(min_length=1, max_length=200)
+NAME = Field(min_length=1, max_length=limits.NAME)
 #: A display name of a person, organisation or area.
 Name = Annotated[str, NAME]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from work_order import assignees, changes, returns
 from work_order.access import Actor, load
@@ -98,8 +99,8 @@ async def start(
 async def complete(
     c: Components, actor: Actor, *, work_order_id: str, etag: str, notes: str, now: datetime
 ) -> WorkOrder:
-    if len(notes) > 4000:
-        raise InvalidArgument("notes must be at most 4000 characters")
+    if len(notes) > limits.NOTES:
+        raise InvalidArgument(f"notes must be at most {limits.NOTES} characters")
     return await _by_assignee(
         c, actor, work_order_id, etag, Event.COMPLETE, "completed", now, notes=notes.strip()
     )
@@ -127,8 +128,8 @@ async def report_unable(
     """
     if reason not in UNABLE_REASONS:
         raise InvalidArgument(f"reason must be one of: {', '.join(UNABLE_REASONS)}")
-    if len(notes) > 4000:
-        raise InvalidArgument("notes must be at most 4000 characters")
+    if len(notes) > limits.NOTES:
+        raise InvalidArgument(f"notes must be at most {limits.NOTES} characters")
     async with changes.changing(c.database) as session:
         order = await load(session, actor, work_order_id)
         if not actor.is_assignee(order):
@@ -174,8 +175,8 @@ async def cancel(
     c: Components, actor: Actor, *, work_order_id: str, etag: str, reason: str, now: datetime
 ) -> WorkOrder:
     reason = reason.strip()
-    if not reason or len(reason) > 1000:
-        raise InvalidArgument("reason is required (at most 1000 characters)")
+    if not reason or len(reason) > limits.HISTORY_REASON:
+        raise InvalidArgument(f"reason is required (at most {limits.HISTORY_REASON} characters)")
     async with changes.changing(c.database) as session:
         order = await load(session, actor, work_order_id)
         if not actor.dispatches(order):

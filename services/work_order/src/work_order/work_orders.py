@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_
 
+from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from fieldvault_platform.paging import (
     decode_page_token,
@@ -40,14 +41,14 @@ class Schedule:
 
 def _title(value: str) -> str:
     title = value.strip()
-    if not title or len(title) > 200 or not title.isprintable():
-        raise InvalidArgument("title must be 1-200 printable characters")
+    if not title or len(title) > limits.TITLE or not title.isprintable():
+        raise InvalidArgument(f"title must be 1-{limits.TITLE} printable characters")
     return title
 
 
 def _description(value: str) -> str:
-    if len(value) > 4000:
-        raise InvalidArgument("description must be at most 4000 characters")
+    if len(value) > limits.NOTES:
+        raise InvalidArgument(f"description must be at most {limits.NOTES} characters")
     return value.strip()
 
 

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ConfigDict, Field, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform import limits
 from gateway.customer_vault_models import Customer, CustomerExport, ErasedCustomer
 from gateway.dependencies import IfMatch, RequestId
 from gateway.etags import with_etag
@@ -21,10 +22,10 @@ from gateway.rest import NO_STORE, Page, PageSize, RequestBody, precondition_fai
 
 router = APIRouter(tags=["customers"])
 
-EMAIL = Field(default=None, max_length=320)
-PHONE = Field(default=None, max_length=64)
-ADDRESS = Field(default=None, max_length=500)
-NOTES = Field(default=None, max_length=4000)
+EMAIL = Field(default=None, max_length=limits.EMAIL)
+PHONE = Field(default=None, max_length=limits.PHONE)
+ADDRESS = Field(default=None, max_length=limits.ADDRESS)
+NOTES = Field(default=None, max_length=limits.NOTES)
 AREA_ID = Field(default=None, max_length=64)
 
 #: The optional members of a customer: ``null`` or ``""`` leaves (or makes) them empty.
@@ -85,7 +86,7 @@ class CustomerList(Page):
 
 class Erasure(RequestBody):
     #: Recorded in the audit trail.
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=limits.AUDIT_REASON)
 
 
 @router.get(
@@ -223,7 +224,8 @@ async def export_customer(
         bool, Query(description="Include the codes' values (needs a reason)")
     ] = False,
     reason: Annotated[
-        str | None, Query(max_length=500, description="Why the values are needed (audited)")
+        str | None,
+        Query(max_length=limits.AUDIT_REASON, description="Why the values are needed (audited)"),
     ] = None,
 ) -> Response:
     if include_secret_values and not (reason or "").strip():

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault.identity.v1 import identity_pb2 as identity_pb
+from fieldvault_platform import limits
 from gateway.auth import Auth, CurrentCaller
 from gateway.client_address import SourceAddress
 from gateway.customer_vault_models import (
@@ -28,8 +29,8 @@ from gateway.rest import NO_STORE, Page, PageSize, RequestBody
 
 router = APIRouter(tags=["sites"])
 
-ADDRESS = Field(min_length=1, max_length=500)
-ACCESS_INSTRUCTIONS = Field(default=None, max_length=2000)
+ADDRESS = Field(min_length=1, max_length=limits.ADDRESS)
+ACCESS_INSTRUCTIONS = Field(default=None, max_length=limits.ACCESS_INSTRUCTIONS)
 ID = Field(min_length=1, max_length=64)
 
 #: Members of a site that must keep a value.
@@ -66,7 +67,7 @@ class SitePatch(RequestBody):
     (e.g. ``id`` or ``etag`` of a copy read earlier) is refused (422)."""
 
     name: Name | None = None
-    address: str | None = Field(default=None, min_length=1, max_length=500)
+    address: str | None = Field(default=None, min_length=1, max_length=limits.ADDRESS)
     access_instructions: str | None = ACCESS_INSTRUCTIONS
     area_id: str | None = Field(default=None, min_length=1, max_length=64)
 
@@ -107,7 +108,7 @@ class RevealRequest(RequestBody):
     )
 
     #: Why; required with ``break_glass`` (and recorded in the audit trail).
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=limits.AUDIT_REASON)
     #: A dispatcher's emergency access without a grant: flagged and alerted.
     break_glass: bool = False
     #: With ``break_glass``: the current code of the dispatcher's authenticator

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform import limits
 from fieldvault_platform.auth import bearer_metadata
 from gateway.auth import bearer_from
 from gateway.dependencies import IdentityPeer, IfMatch
@@ -23,7 +24,7 @@ router = APIRouter(tags=["tenants"])
 class TenantCreate(RequestBody):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     name: str = NAME
-    admin_email: str = Field(min_length=3, max_length=320)
+    admin_email: str = Field(min_length=3, max_length=limits.EMAIL)
     admin_name: str = NAME
 
 

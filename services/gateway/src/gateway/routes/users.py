@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field, model_validator
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform import limits
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.for_caller import IdentityForCaller
@@ -20,7 +21,7 @@ router = APIRouter(tags=["users"])
 
 
 class UserCreate(RequestBody):
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=limits.EMAIL)
     name: str = NAME
     roles: list[Role] = Field(min_length=1)
     #: Omitted: the tenant's own organisation.

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
+from fieldvault_platform import limits
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.for_caller import WorkOrderForCaller
@@ -29,8 +30,8 @@ router = APIRouter(tags=["work-orders"])
 
 ID = Field(min_length=1, max_length=64)
 OPTIONAL_ID = Field(default=None, min_length=1, max_length=64)
-TITLE = Field(min_length=1, max_length=200)
-DESCRIPTION = Field(default=None, max_length=4000)
+TITLE = Field(min_length=1, max_length=limits.TITLE)
+DESCRIPTION = Field(default=None, max_length=limits.NOTES)
 Title = Annotated[str, TITLE]
 
 #: Members of a work order that keep a value once set: ``null`` for them is refused.
@@ -123,7 +124,7 @@ class Assignment(RequestBody):
 
 
 class Completion(RequestBody):
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: str | None = Field(default=None, max_length=limits.NOTES)
 
 
 #: Why the assignee cannot do the job (work-order's fixed list).
@@ -133,12 +134,12 @@ UnableReason = Literal["no_access", "customer_absent", "parts_needed", "unsafe",
 class Unable(RequestBody):
     reason: UnableReason
     #: For the office (kept with the job, never put into a message).
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: str | None = Field(default=None, max_length=limits.NOTES)
 
 
 class Cancellation(RequestBody):
     #: Recorded in the work order's history.
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=limits.HISTORY_REASON)
 
 
 class WorkOrderList(Page):

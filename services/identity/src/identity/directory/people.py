@@ -25,6 +25,7 @@ from sqlalchemy import String, cast, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
+from fieldvault_platform import limits
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from fieldvault_platform.etags import check_etag
@@ -43,7 +44,7 @@ USER_FIELDS = frozenset({"name", "roles", "organization_id", "area_ids"})
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > 320 or not _EMAIL.match(email):
+    if len(email) > limits.EMAIL or not _EMAIL.match(email):
         raise InvalidArgument("email is not a valid e-mail address")
     return email
 
