@@ -9,6 +9,7 @@ never answers them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from web.auth import Caller
 from web.forms import CsrfChecked, form_text
 from web.gateway import GatewayRefused
-from web.office import MAX_ID, SignedIn, gettext, in_words, items, office_page
+from web.office import MAX_ID, SignedIn, formatter, gettext, in_words, items, office_page
 
 router = APIRouter()
 
@@ -34,6 +35,14 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     shares = items(await caller.api("GET", "/v1/shares"))
+    when = formatter(request)
+    for share in shares:
+        expires = share.get("expires_at")
+        share["expires_text"] = (
+            when.day_and_time(datetime.fromisoformat(str(expires).replace("Z", "+00:00")))
+            if expires
+            else ""
+        )
     prefill = {
         "kind": request.query_params.get("kind", "contract")[:20],
         "document_id": request.query_params.get("document_id", "")[:MAX_ID],
