@@ -364,10 +364,10 @@ def share_email_text(url: str, expires: str) -> tuple[str, str]:
     until_fi = f" ja vanhenee {expires}" if expires else ""
     until_en = f" and expires {expires}" if expires else ""
     return (
-        "Sinulle on jaettu asiakirja / A document has been shared with you",
-        "Sinulle on jaettu asiakirja suojatusti. Avaa se tästä linkistä; tarvitset "
+        "Suojattu jako sinulle / A secure share for you",
+        "Sinulle on jaettu aineisto suojatusti. Avaa se tästä linkistä; tarvitset "
         "PIN-koodin, joka tulee puhelimeesi tekstiviestinä.\n"
-        "A document has been shared with you securely. Open it with this link; you will "
+        "Something has been shared with you securely. Open it with this link; you will "
         "need the PIN that comes to your phone by text message.\n\n"
         f"{url}\n\n"
         f"Linkki toimii kerran{until_fi}. / The link works once{until_en}.\n"
