@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import nats
@@ -26,6 +27,7 @@ from vault_testkit import (
     stored_bytes,
 )
 
+from customer_vault.models import Share
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.logging import JsonFormatter
 
@@ -333,3 +335,42 @@ async def test_nothing_shared_sits_in_clear_in_the_database_logs_events_or_spans
             assert not [item for item in items if value in item], (channel, name)
     raw = (await stored_bytes(customer_vault, database_file(database_url))).decode(errors="replace")
     assert [name for name, value in {**canaries, **secrets}.items() if value in raw] == []
+
+
+async def test_a_share_outlives_key_rotation_and_erasure_and_dies_when_it_expires(
+    customer_vault: RunningVault,
+) -> None:
+    tenant_id = new_tenant_id()
+    admin = await customer_vault.mint.user(tenant_id, roles=["admin"])
+    kept = await _share(customer_vault, admin, kind=pb.SHARE_KIND_CREDENTIAL, credential="k-1")
+    expiring = await _share(customer_vault, admin, kind=pb.SHARE_KIND_CREDENTIAL, credential="e-1")
+    # An erasure rotates the tenant key and destroys the old versions: the share's own
+    # data key must have been re-wrapped, or its credential would be lost.
+    place = await new_place(customer_vault, tenant_id)
+    dpo = await customer_vault.mint.user(tenant_id, roles=["dpo"])
+    await customer_vault.stub.EraseCustomer(
+        pb.EraseCustomerRequest(id=place.customer.id, reason="Art. 17"),
+        metadata=dpo,
+        timeout=TIMEOUT,
+    )
+    async with customer_vault.database.unit_of_work() as session:
+        row = await session.get(Share, kept.id)
+        assert row is not None and row.key_version >= 2
+        # And one share runs out of time.
+        expired = await session.get(Share, expiring.id)
+        assert expired is not None
+        expired.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    token = (await _channel(customer_vault, tenant_id, kept.id, "email")).secret
+    pin = (await _channel(customer_vault, tenant_id, kept.id, "sms")).secret
+    assert (await _open(customer_vault, token, pin)).content == b"k-1"
+
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await _channel(customer_vault, tenant_id, expiring.id, "email")
+    assert error_code(gone.value) == "share_unavailable"
+    listed = await customer_vault.stub.ListShares(
+        pb.ListSharesRequest(), metadata=admin, timeout=TIMEOUT
+    )
+    assert {s.id: s.status for s in listed.shares} == {
+        kept.id: pb.SHARE_STATUS_OPENED,
+        expiring.id: pb.SHARE_STATUS_EXPIRED,
+    }
