@@ -120,7 +120,7 @@ def test_peer_addresses_name_the_peers_services_and_ports(rendered: Rendered) ->
         "gateway": ["identity", "customer-vault", "work-order", "notification"],
         "work-order": ["identity", "customer-vault"],
         "customer-vault": ["identity"],
-        "notification": ["identity"],
+        "notification": ["identity", "customer-vault"],
         "identity": [],
         # The web app calls the gateway over HTTP: FIELDVAULT_WEB_GATEWAY_URL, no *_ADDR.
         "web": [],

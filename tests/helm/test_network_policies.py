@@ -31,7 +31,7 @@ CALLS = {
     "gateway": {"identity", "customer-vault", "work-order", "notification"},
     "work-order": {"identity", "customer-vault"},
     "customer-vault": {"identity"},
-    "notification": {"identity"},
+    "notification": {"identity", "customer-vault"},
     "identity": set(),
     "web": {"gateway"},
 }

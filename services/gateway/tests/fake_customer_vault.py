@@ -292,6 +292,11 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         self._customer(contract.customer_id)
         return pb.DownloadContractResponse(contract=contract, content=content)
 
+    async def OpenShare(self, request: Any, context: Any) -> pb.OpenShareResponse:
+        # No token: the link token and the PIN are the credential. Every share is gone here.
+        record(self.calls, "OpenShare", request, context)
+        raise FailedPrecondition("this share is no longer available", code="share_unavailable")
+
     async def ListGrants(self, request: Any, context: Any) -> pb.ListGrantsResponse:
         self._begin("ListGrants", request, context)
         found = [g for g in self.grants if g.active or not request.active_only]

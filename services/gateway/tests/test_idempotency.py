@@ -176,7 +176,7 @@ def test_every_create_route_says_how_its_replay_reads_the_resource(fake: VaultGa
         and context.original_route.status_code == 201
     }
 
-    assert len(creates) == 11 and all(d is not None for d in creates.values()), creates
+    assert len(creates) == 12 and all(d is not None for d in creates.values()), creates
     # Only the creates whose answer holds a secret shown once read nothing again.
     shown_once = {path for path, d in creates.items() if d is not None and d.reread is None}
     assert shown_once == {

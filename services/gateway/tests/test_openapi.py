@@ -355,6 +355,8 @@ async def test_every_operation_names_how_it_is_authenticated(gateway: Any) -> No
         ("post", "/v1/oauth/token"),
         ("get", "/.well-known/jwks.json"),
         ("post", "/v1/invitations/accept"),
+        # The link token and the PIN are the credential.
+        ("post", "/v1/shares/open"),
         ("get", "/healthz"),
         ("get", "/readyz"),
     }

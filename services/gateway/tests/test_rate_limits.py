@@ -160,3 +160,23 @@ def test_memory_is_bounded_and_idle_buckets_are_forgotten() -> None:
     clock.now += 61
     limiter.acquire([("late", budget)])
     assert len(limiter) == 1
+
+
+async def test_opening_shares_is_limited_per_address_before_customer_vault_is_asked(
+    start_peer: Any,
+) -> None:
+    """Opening a share is public, so guessing PINs from one address is held back like
+    guessing passwords (customer_vault also kills a share after a few wrong PINs)."""
+    async with fake_vault_gateway(
+        start_peer, rate_limit_login_per_minute=2, rate_limit_client_per_minute=100
+    ) as fake:
+        body = {"token": "0" * 36 + "." + "x" * 43, "pin": "12345678"}
+        opened = [await fake.client.post("/v1/shares/open", json=body) for _ in range(3)]
+        # Signing in keeps its own budget.
+        login = await fake.client.post("/v1/auth/login", json=LOGIN)
+
+    assert [r.status_code for r in opened[:2]] == [410, 410]
+    assert opened[0].json()["code"] == "share_unavailable"
+    assert_rate_limited(opened[2])
+    assert len(fake.vault.requests("OpenShare")) == 2
+    assert login.status_code != 429

@@ -138,6 +138,8 @@ _SCENARIOS: dict[str, list[dict[str, str]]] = {
     ],
     "webhook.disabled": [{}],
     "webhook.disabled_client_revoked": [{}],
+    "share.opened": [{"share_id": str(uuid.uuid4())}],
+    "share.locked": [{"share_id": str(uuid.uuid4())}],
 }
 _CODES = re.compile(r"\b[a-z]+_[a-z_]+\b")  # in_progress, unable_no_access, door_code, ...
 

@@ -103,7 +103,7 @@ notification:
   metrics: true
   traces: true
   public: false
-  calls: [identity]
+  calls: [identity, customer-vault]
 gateway:
   key: gateway
   module: gateway

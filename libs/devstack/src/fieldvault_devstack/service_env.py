@@ -116,6 +116,8 @@ def service_env(
     if service == "notification":
         # Local email delivery writes one file per message here instead of SMTP.
         env[f"{prefix}MAIL_DIR"] = str(Path(endpoints.data_dir).resolve() / "mail")
+        # A secure share's address and secret are fetched from customer-vault.
+        env[f"{prefix}CUSTOMER_VAULT_ADDR"] = endpoints.grpc_address("customer_vault")
         # Links in messages open the field app's pages.
         env[f"{prefix}APP_BASE_URL"] = endpoints.web_url
         env[f"{prefix}OPERATOR_TOKEN_SHA256"] = endpoints.operator_token_sha256

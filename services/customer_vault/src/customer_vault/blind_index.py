@@ -78,3 +78,7 @@ class BlindIndex:
         if not value:
             return None
         return await self._compute(tenant_id, "name", normalise_name(value))
+
+    async def share_secret(self, tenant_id: str, kind: str, share_id: str, secret: str) -> str:
+        """A keyed hash of a share's link token or PIN, bound to the share (no index use)."""
+        return await self._compute(tenant_id, f"share_{kind}", f"{share_id}:{secret}")

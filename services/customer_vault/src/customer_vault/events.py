@@ -30,6 +30,9 @@ REVEAL_RATE_EXCEEDED = "reveal_rate_exceeded"
 CUSTOMER_ERASED = "customer_erased"
 SITE_AREA_CHANGED = "site_area_changed"
 SECRET_VALUES_EXPORTED = "secret_values_exported"  # noqa: S105 (an event name)
+SHARE_CREATED = "share_created"
+SHARE_OPENED = "share_opened"
+SHARE_LOCKED = "share_locked"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -181,3 +184,46 @@ def secret_values_exported(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SECRET_VALUES_EXPORTED, message=message)
+
+
+def share_created(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    share_id: str,
+    user_id: str,
+    expires_at: datetime,
+    at: datetime,
+) -> str:
+    message = pb.ShareCreated(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        share_id=share_id,
+        user_id=user_id,
+        expire_time=_timestamp(expires_at),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=SHARE_CREATED, message=message)
+
+
+def share_ended(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    share_id: str,
+    user_id: str,
+    opened: bool,
+    at: datetime,
+) -> str:
+    """``share_opened``, or ``share_locked`` when wrong PINs killed it: the sender is told."""
+    event, message_type = (
+        (SHARE_OPENED, pb.ShareOpened) if opened else (SHARE_LOCKED, pb.ShareLocked)
+    )
+    message = message_type(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        share_id=share_id,
+        user_id=user_id,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=event, message=message)

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
 from customer_vault.crypto import CustomerCipher, DataKeyCache
-from customer_vault.models import Customer, OrganizationKey, TenantKeyState
+from customer_vault.models import Customer, OrganizationKey, Share, TenantKeyState
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import FailedPrecondition, InvalidArgument, Unavailable
 from fieldvault_platform.metrics import DATA_KEY_CACHE
@@ -206,7 +206,7 @@ class TenantKeys:
         """Record versions below ``version`` as retired, unless a stored key still uses one."""
         async with database.unit_of_work() as session:
             retired_below = await lock_key_state(session, tenant_id)
-            for model in (Customer, OrganizationKey):
+            for model in (Customer, OrganizationKey, Share):
                 still_used = await session.scalar(
                     select(func.count())
                     .select_from(model)
@@ -227,14 +227,14 @@ class TenantKeys:
 
     async def _rewrap_below(self, database: Database, tenant_id: str, version: int) -> int:
         total = 0
-        for model in (Customer, OrganizationKey):
+        for model in (Customer, OrganizationKey, Share):
             total += await self._rewrap_model_below(database, model, tenant_id, version)
         return total
 
     async def _rewrap_model_below(
         self,
         database: Database,
-        model: type[Customer] | type[OrganizationKey],
+        model: type[Customer] | type[OrganizationKey] | type[Share],
         tenant_id: str,
         version: int,
     ) -> int:

@@ -310,3 +310,52 @@ class AuditChainHead(Base):
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.
 MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]
+
+
+class Share(Base):
+    """Something shared with an external recipient: a link by e-mail, a PIN by SMS.
+
+    The link token and the PIN are stored only as keyed hashes (Transit HMAC,
+    the key never leaves Vault). What must reach the recipient — their e-mail
+    address and phone number, the link token and the PIN until each is sent,
+    a one-off credential until it is opened — is sealed with the share's own
+    data key (wrapped by the tenant key, re-wrapped by rotation like a
+    customer's) and wiped as soon as it has done its job. A shared contract or
+    DPA document stays where it is, sealed under its own key, until opened.
+    """
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    #: contract, dpa_document or credential.
+    kind: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[str | None] = mapped_column(String(ID))
+    #: The customer of a shared contract (its opening is in that customer's access history).
+    customer_id: Mapped[str | None] = mapped_column(String(ID))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: active, opened, revoked or locked (expiry is read from ``expires_at``).
+    status: Mapped[str] = mapped_column(String(16))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wrapped_key: Mapped[str | None] = mapped_column(Text)
+    key_version: Mapped[int] = mapped_column(Integer)
+    link_hash: Mapped[str] = mapped_column(String(128))
+    pin_hash: Mapped[str] = mapped_column(String(128))
+    label_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    credential_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    link_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pin_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sms_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_shares_sender", "tenant_id", "created_by", "created_at"),
+        Index("ix_shares_key_version", "tenant_id", "key_version"),
+    )

@@ -56,5 +56,12 @@ class Settings(
     #: SELECT and INSERT on the audit records (see ``runtime_role.py``).
     runtime_database_role: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
+    #: Secure shares (docs/security-model.md#secure-sharing): how long a share
+    #: lives unless its sender says otherwise, the longest it may live, and the
+    #: wrong PINs after which it is dead.
+    share_default_hours: int = Field(default=72, ge=1)
+    share_max_hours: int = Field(default=14 * 24, ge=1)
+    share_max_pin_attempts: int = Field(default=5, ge=1, le=20)
+
     #: Largest contract document (gRPC's default message limit is 4 MiB).
     max_contract_bytes: int = Field(default=3 * MIB, ge=1, le=3 * MIB + MIB // 2)

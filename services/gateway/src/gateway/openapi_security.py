@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-#: Operations anyone may call: signing in, public keys, invitations, probes.
+#: Operations anyone may call: signing in, public keys, invitations, opening a share, probes.
 PUBLIC = frozenset(
     {
         ("post", "/v1/auth/login"),
@@ -22,6 +22,7 @@ PUBLIC = frozenset(
         ("post", "/v1/oauth/token"),
         ("get", "/.well-known/jwks.json"),
         ("post", "/v1/invitations/accept"),
+        ("post", "/v1/shares/open"),
         ("get", "/healthz"),
         ("get", "/readyz"),
     }

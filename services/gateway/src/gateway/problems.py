@@ -102,6 +102,7 @@ _INTERNAL = _GrpcMapping(500, "internal")
 _STATUS_BY_CODE: dict[str, int] = {
     "precondition_failed": 412,
     "erased": 410,
+    "share_unavailable": 410,
     "payload_too_large": 413,
 }
 

@@ -38,6 +38,8 @@ from gateway.settings import GatewaySettings
 #: Probes are never limited: a throttled kubelet would restart a healthy gateway.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 LOGIN_PATH = "/v1/auth/login"
+#: Opening a secure share: public, guessing PINs is what a flood would do.
+SHARE_OPEN_PATH = "/v1/shares/open"
 TOKEN_PATHS = frozenset({"/v1/oauth/token", "/v1/auth/refresh"})
 _REVEAL_PATH = re.compile(r"/v1/sites/[^/]+/secrets/[^/]+/reveal")
 
@@ -144,6 +146,8 @@ def _route_class(scope: Scope) -> str | None:
     path: str = scope.get("path", "")
     if path == LOGIN_PATH:
         return "login"
+    if path == SHARE_OPEN_PATH:
+        return "share_open"
     if path in TOKEN_PATHS:
         return "token"
     if _REVEAL_PATH.fullmatch(path):
@@ -184,12 +188,15 @@ class RateLimitMiddleware:
     async def _caller_and_route(self, scope: Scope, settings: GatewaySettings, client: str) -> int:
         charges: list[tuple[str, Budget]] = []
         kind = _route_class(scope)
-        principal = await verified_principal(scope) if kind not in ("login", "token") else None
+        anonymous = ("login", "token", "share_open")
+        principal = await verified_principal(scope) if kind not in anonymous else None
         caller = f"user:{principal.tenant_id}:{principal.subject}" if principal else None
         if caller is not None:
             charges.append((caller, Budget(settings.rate_limit_user_per_minute)))
         if kind == "login":
             charges.append((f"login:{client}", Budget(settings.rate_limit_login_per_minute)))
+        elif kind == "share_open":
+            charges.append((f"share-open:{client}", Budget(settings.rate_limit_login_per_minute)))
         elif kind == "token":
             charges.append((f"token:{client}", Budget(settings.rate_limit_token_per_minute)))
         elif kind == "reveal":

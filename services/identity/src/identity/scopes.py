@@ -45,6 +45,9 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "sites:write",
             "contracts:read",
             "contracts:write",
+            # Two-channel secure shares: contracts, DPA documents, one-off credentials.
+            "shares:write",
+            "shares:credential",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -81,7 +84,11 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
     # Assigns their organisation's jobs to their organisation's people.
     "subcontractor_manager": frozenset({"users:read", "work_orders:read", "work_orders:assign"}),
     "auditor": frozenset({"audit:read", "audit:verify", "grants:read", "identity_audit:read"}),
-    "dpo": frozenset({"audit:read", "customers:read", "customers:export", "customers:erase"}),
+    # GDPR; shares contracts and DPA documents with a customer's board or a
+    # subcontractor's contact by two-channel secure share.
+    "dpo": frozenset(
+        {"audit:read", "customers:read", "customers:export", "customers:erase", "shares:write"}
+    ),
 }
 
 #: The only scope of the token a user gets when policy demands a second factor
@@ -110,9 +117,11 @@ SERVICE_ACCOUNT_SCOPES: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
         "customer_vault": frozenset({"grants:write", "sites:locate"}),
         "identity": frozenset({"directory:read"}),
     },
-    # Fetches invitation links to deliver and addresses to deliver to.
+    # Fetches invitation links to deliver and addresses to deliver to; a
+    # share's address and secret, one channel at a time.
     "notification": {
         "identity": frozenset({"invitations:deliver", "directory:read"}),
+        "customer_vault": frozenset({"shares:deliver"}),
     },
     # Provisions a new tenant's key-encryption key.
     "identity": {

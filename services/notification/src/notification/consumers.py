@@ -215,6 +215,44 @@ class Handlers:
             now=datetime.now(UTC),
         )
 
+    async def shares(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """A secure share: its link by e-mail and its PIN by SMS (fetched when sending);
+        its opening or lock-out: the sender is told."""
+        now = datetime.now(UTC)
+        if event.event_type == vault_pb.ShareCreated.DESCRIPTOR.full_name:
+            created = vault_pb.ShareCreated.FromString(event.payload)
+            for channel in ("email", "sms"):
+                await queue_message(
+                    session,
+                    tenant_id=created.tenant_id,
+                    user_id=created.user_id,
+                    event_id=created.event_id,
+                    channel=channel,
+                    share_id=created.share_id,
+                    now=now,
+                )
+            return
+        if event.event_type == vault_pb.ShareOpened.DESCRIPTOR.full_name:
+            ended: vault_pb.ShareOpened | vault_pb.ShareLocked = vault_pb.ShareOpened.FromString(
+                event.payload
+            )
+            event_type = "share.opened"
+        elif event.event_type == vault_pb.ShareLocked.DESCRIPTOR.full_name:
+            ended = vault_pb.ShareLocked.FromString(event.payload)
+            event_type = "share.locked"
+        else:
+            return
+        await tell(
+            session,
+            tenant_id=ended.tenant_id,
+            user_ids=[ended.user_id],
+            event_id=ended.event_id,
+            event_type=event_type,
+            facts=SafeFacts.of(share_id=ended.share_id),
+            sms_available=self._sms_available,
+            now=now,
+        )
+
     async def own(self, session: AsyncSession, event: ReceivedEvent) -> None:
         """A disabled webhook: its tenant's admins are told."""
         if event.event_type != notification_pb.WebhookDisabled.DESCRIPTOR.full_name:
@@ -267,6 +305,9 @@ def consumers(
             "notification-secret-values-exported",
             handlers.security,
         ),
+        ("customer_vault", "share_created", "notification-share-created", handlers.shares),
+        ("customer_vault", "share_opened", "notification-share-opened", handlers.shares),
+        ("customer_vault", "share_locked", "notification-share-locked", handlers.shares),
         ("notification", "webhook_disabled", "notification-webhook-disabled", handlers.own),
     ]
     return [

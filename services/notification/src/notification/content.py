@@ -30,6 +30,8 @@ from notification.wording import (
     Template,
     Words,
     invitation_text,
+    share_email_text,
+    share_sms_text,
 )
 
 STATUSES: Final = frozenset(
@@ -108,6 +110,7 @@ class SafeFacts:
     reason: str = ""
     #: The work order's reference ("WO-000123"), as work-order gave it.
     reference: str = ""
+    share_id: str = ""
 
     @classmethod
     def of(
@@ -130,6 +133,7 @@ class SafeFacts:
         expires: datetime | None = None,
         reason: str = "",
         reference: str = "",
+        share_id: str = "",
     ) -> SafeFacts:
         return cls(
             work_order_id=_id("work_order_id", work_order_id),
@@ -151,6 +155,7 @@ class SafeFacts:
             expires=_when(expires),
             reason=_one_of("reason", reason, RETURN_REASONS),
             reference=_reference(reference),
+            share_id=_id("share_id", share_id),
         )
 
 
@@ -225,3 +230,16 @@ def invitation_email(
     """Subject and body of an invitation: the one message that carries a link token,
     built at sending time and never stored."""
     return invitation_text(language, url, expires.expires)
+
+
+def share_email(url: str, expires: SafeFacts) -> tuple[str, str]:
+    """Subject and body of a share's e-mail: the link only, never the PIN (it goes by SMS).
+
+    The recipient has no account and so no language: the message is in Finnish and English.
+    """
+    return share_email_text(url, expires.expires)
+
+
+def share_sms(pin: str) -> str:
+    """A share's SMS: the PIN, never the link (it goes by e-mail)."""
+    return share_sms_text(pin)

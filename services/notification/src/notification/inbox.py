@@ -54,6 +54,7 @@ async def queue_message(
     now: datetime,
     message: Message | None = None,
     invitation_id: str | None = None,
+    share_id: str | None = None,
 ) -> None:
     """Queue an email or SMS, unless this event already queued it for this person there."""
     if await _exists(
@@ -72,8 +73,9 @@ async def queue_message(
             user_id=user_id,
             event_id=event_id,
             channel=channel,
-            kind="invitation" if invitation_id else "notification",
+            kind="invitation" if invitation_id else "share" if share_id else "notification",
             invitation_id=invitation_id,
+            share_id=share_id,
             subject=message.subject if message else "",
             body=message.body if message else "",
             link=message.link if message else "",

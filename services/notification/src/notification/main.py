@@ -22,6 +22,7 @@ from notification.directory import Directory
 from notification.grpc_api import SERVICE_NAME, NotificationServicer
 from notification.sender import MessageSender
 from notification.settings import Settings
+from notification.share_channels import ShareChannels
 from notification.webhooks.delivery import WebhookSender
 from notification.webhooks.pinned import pinned_client
 from notification.webhooks.secret_box import SecretBox
@@ -56,6 +57,8 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         service=SERVICE, secret=settings.service_account_secret_value, channel=identity_channel
     )
     directory = Directory(tokens, identity_channel)
+    customer_vault_channel = open_channel(settings.customer_vault_addr)
+    share_channels = ShareChannels(tokens, customer_vault_channel)
     # Receivers and the SMS gateway are outside: no proxy settings from the environment.
     http = httpx.AsyncClient(trust_env=False)
     sms = SmsGateway(settings, http) if settings.sms_gateway_url is not None else None
@@ -70,7 +73,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         box=box,
         sms_available=sms is not None,
     )
-    messages = MessageSender(plumbing.database, settings, directory, mailer(settings), sms)
+    messages = MessageSender(
+        plumbing.database, settings, directory, mailer(settings), sms, share_channels
+    )
     webhook_http = pinned_client()
     webhooks = WebhookSender(plumbing.database, settings, box, webhook_http)
     runtime = plumbing.runtime(
@@ -101,7 +106,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
             Poller("webhooks", webhooks.deliver_due, settings.delivery_poll_seconds).run,
         ]
     )
-    runtime.cleanups.extend([identity_channel.close, http.aclose, webhook_http.aclose])
+    runtime.cleanups.extend(
+        [identity_channel.close, customer_vault_channel.close, http.aclose, webhook_http.aclose]
+    )
     return runtime
 
 

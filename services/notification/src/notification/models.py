@@ -98,9 +98,13 @@ class MessageDelivery(Base):
     event_id: Mapped[str] = mapped_column(String(EVENT_ID))
     #: email or sms.
     channel: Mapped[str] = mapped_column(String(8))
-    #: notification (subject/body below) or invitation (the link is fetched when sending).
+    #: notification (subject/body below), invitation (the link is fetched when sending)
+    #: or share (address and secret fetched from customer-vault when sending).
     kind: Mapped[str] = mapped_column(String(16))
     invitation_id: Mapped[str | None] = mapped_column(String(ID))
+    #: A secure share's channel (kind ``share``): the address and the link or PIN are
+    #: fetched from customer-vault when sending, never stored here.
+    share_id: Mapped[str | None] = mapped_column(String(ID))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(String(200), default="")

@@ -18,11 +18,12 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.metrics import NOTIFICATIONS_SETTLED
 from fieldvault_platform.telemetry import context_of
 from notification.channels import Mailer, SmsGateway, email
-from notification.content import SafeFacts, invitation_email
+from notification.content import SafeFacts, invitation_email, share_email, share_sms
 from notification.directory import Directory
 from notification.inbox import preferences_of
 from notification.models import MessageDelivery
 from notification.settings import Settings
+from notification.share_channels import ShareChannels
 from notification.worker import backoff, claim_due
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ class MessageSender:
         directory: Directory,
         mailer: Mailer,
         sms: SmsGateway | None,
+        share_channels: ShareChannels | None = None,
     ) -> None:
         self._database = database
+        self._share_channels = share_channels
         self._settings = settings
         self._directory = directory
         self._mailer = mailer
@@ -92,6 +95,9 @@ class MessageSender:
         await self._record(delivery.id, outcome, error)
 
     async def _send(self, delivery: MessageDelivery) -> None:
+        if delivery.kind == "share":
+            await self._send_share(delivery)
+            return
         person = await self._directory.person(delivery.tenant_id, delivery.user_id)
         if delivery.kind == "invitation":
             await self._send_invitation(delivery, person.email if person else "")
@@ -129,6 +135,31 @@ class MessageSender:
             invitation.url, SafeFacts.of(expires=invitation.expires), language
         )
         await self._mailer.send(email(self._settings, address, subject, body))
+
+    async def _send_share(self, delivery: MessageDelivery) -> None:
+        """One channel of a secure share: the link by e-mail, the PIN by SMS, never both.
+
+        The address and the secret come from customer-vault now and live only in
+        the message handed over; then customer-vault is told to wipe them. A
+        share already dead (opened, revoked, locked, expired) is skipped.
+        """
+        if self._share_channels is None or not delivery.share_id:
+            raise Skip("shares_unavailable")
+        if delivery.channel == "sms" and self._sms is None:
+            raise Skip("sms_unavailable")
+        found = await self._share_channels.fetch(
+            delivery.tenant_id, delivery.share_id, delivery.channel
+        )
+        if found is None:
+            raise Skip("share_closed")
+        if delivery.channel == "email":
+            url = f"{str(self._settings.app_base_url).rstrip('/')}/shared#token={found.secret}"
+            subject, body = share_email(url, SafeFacts.of(expires=found.expires))
+            await self._mailer.send(email(self._settings, found.address, subject, body))
+        else:
+            assert self._sms is not None
+            await self._sms.send(found.address, share_sms(found.secret))
+        await self._share_channels.confirm(delivery.tenant_id, delivery.share_id, delivery.channel)
 
     async def _record(self, delivery_id: str, outcome: str, error: str) -> None:
         now = datetime.now(UTC)

@@ -31,6 +31,9 @@ class Settings(GrpcServerSettings, DatabaseSettings, NatsSettings, IdentityClien
     #: SHA-256 (hex) of the platform operator's token (ListParkedEvents); unset: no operator.
     operator_token_sha256: Sha256Hex | None = None
 
+    #: customer-vault, for a secure share's address and secret at sending time.
+    customer_vault_addr: str = Field(default="127.0.0.1:17002", min_length=1)
+
     #: Where messages link to: the web app (served by the gateway).
     app_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
 

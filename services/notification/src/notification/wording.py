@@ -177,6 +177,22 @@ ENGLISH_TEMPLATES: Final[dict[str, Template]] = {
         ),
         link="/audit",
     ),
+    "share.opened": Template(
+        subject="Your secure share was opened",
+        body=(
+            "The recipient opened share ${share_id} with its link and PIN. "
+            "It cannot be opened again."
+        ),
+        link="/office/shares",
+    ),
+    "share.locked": Template(
+        subject="Your secure share was locked",
+        body=(
+            "Share ${share_id} received too many wrong PINs and can no longer be opened. "
+            "Share it again if the recipient still needs it."
+        ),
+        link="/office/shares",
+    ),
     "security.reveal_rate_exceeded": Template(
         subject="Reveal rate limit crossed",
         body=(
@@ -271,6 +287,22 @@ FINNISH_TEMPLATES: Final[dict[str, Template]] = {
         ),
         link="/audit",
     ),
+    "share.opened": Template(
+        subject="Suojattu jako avattiin",
+        body=(
+            "Vastaanottaja avasi jaon ${share_id} linkillä ja PIN-koodilla. "
+            "Sitä ei voi avata uudelleen."
+        ),
+        link="/office/shares",
+    ),
+    "share.locked": Template(
+        subject="Suojattu jako lukittiin",
+        body=(
+            "Jakoon ${share_id} syötettiin liian monta väärää PIN-koodia, eikä sitä voi "
+            "enää avata. Jaa se uudelleen, jos vastaanottaja vielä tarvitsee sitä."
+        ),
+        link="/office/shares",
+    ),
     "security.reveal_rate_exceeded": Template(
         subject="Paljastusten raja ylittyi",
         body=(
@@ -325,3 +357,25 @@ def invitation_text(language: str, url: str, expires: str) -> tuple[str, str]:
         f"The link works once{until}. "
         "If you did not expect this, ignore this message.",
     )
+
+
+def share_email_text(url: str, expires: str) -> tuple[str, str]:
+    """A secure share's e-mail, Finnish then English: the link alone on its line, no PIN."""
+    until_fi = f" ja vanhenee {expires}" if expires else ""
+    until_en = f" and expires {expires}" if expires else ""
+    return (
+        "Suojattu jako sinulle / A secure share for you",
+        "Sinulle on jaettu aineisto suojatusti. Avaa se tästä linkistä; tarvitset "
+        "PIN-koodin, joka tulee puhelimeesi tekstiviestinä.\n"
+        "Something has been shared with you securely. Open it with this link; you will "
+        "need the PIN that comes to your phone by text message.\n\n"
+        f"{url}\n\n"
+        f"Linkki toimii kerran{until_fi}. / The link works once{until_en}.\n"
+        "Jos et odottanut tätä viestiä, voit jättää sen huomiotta. / "
+        "If you did not expect this, ignore this message.",
+    )
+
+
+def share_sms_text(pin: str) -> str:
+    """A secure share's SMS: the PIN, never the link."""
+    return f"fieldvault: PIN {pin}. Linkki tulee sähköpostilla. / The link comes by e-mail."

@@ -28,6 +28,8 @@ from web.routes import (
     me,
     privacy,
     pwa,
+    shared,
+    shares,
     signin,
     today,
 )
@@ -69,10 +71,10 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(page_security_headers, hsts=not settings.is_development)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, signin, invitations, today, jobs, inbox, me, pwa):
+    for module in (health, signin, invitations, shared, today, jobs, inbox, me, pwa):
         app.include_router(module.router)
     # The office console: the same sessions, headers and catalogues, laid out wider.
-    for module in (board, customers, admin, audit, privacy):
+    for module in (board, customers, admin, audit, privacy, shares):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -16,10 +16,36 @@ class SecretKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SECRET_KIND_DOOR_CODE: _ClassVar[SecretKind]
     SECRET_KIND_ALARM_CODE: _ClassVar[SecretKind]
     SECRET_KIND_KEY_SAFE_CODE: _ClassVar[SecretKind]
+
+class ShareKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SHARE_KIND_UNSPECIFIED: _ClassVar[ShareKind]
+    SHARE_KIND_CONTRACT: _ClassVar[ShareKind]
+    SHARE_KIND_DPA_DOCUMENT: _ClassVar[ShareKind]
+    SHARE_KIND_CREDENTIAL: _ClassVar[ShareKind]
+
+class ShareStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SHARE_STATUS_UNSPECIFIED: _ClassVar[ShareStatus]
+    SHARE_STATUS_ACTIVE: _ClassVar[ShareStatus]
+    SHARE_STATUS_OPENED: _ClassVar[ShareStatus]
+    SHARE_STATUS_REVOKED: _ClassVar[ShareStatus]
+    SHARE_STATUS_EXPIRED: _ClassVar[ShareStatus]
+    SHARE_STATUS_LOCKED: _ClassVar[ShareStatus]
 SECRET_KIND_UNSPECIFIED: SecretKind
 SECRET_KIND_DOOR_CODE: SecretKind
 SECRET_KIND_ALARM_CODE: SecretKind
 SECRET_KIND_KEY_SAFE_CODE: SecretKind
+SHARE_KIND_UNSPECIFIED: ShareKind
+SHARE_KIND_CONTRACT: ShareKind
+SHARE_KIND_DPA_DOCUMENT: ShareKind
+SHARE_KIND_CREDENTIAL: ShareKind
+SHARE_STATUS_UNSPECIFIED: ShareStatus
+SHARE_STATUS_ACTIVE: ShareStatus
+SHARE_STATUS_OPENED: ShareStatus
+SHARE_STATUS_REVOKED: ShareStatus
+SHARE_STATUS_EXPIRED: ShareStatus
+SHARE_STATUS_LOCKED: ShareStatus
 
 class EnsureTenantKeyRequest(_message.Message):
     __slots__ = ("tenant_id",)
@@ -712,3 +738,137 @@ class EraseCustomerResponse(_message.Message):
     customer_id: str
     erase_time: _timestamp_pb2.Timestamp
     def __init__(self, customer_id: _Optional[str] = ..., erase_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Share(_message.Message):
+    __slots__ = ("id", "kind", "document_id", "status", "created_by", "create_time", "expire_time", "opened_time", "failed_attempts", "max_attempts", "email_sent", "sms_sent", "label")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OPENED_TIME_FIELD_NUMBER: _ClassVar[int]
+    FAILED_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_SENT_FIELD_NUMBER: _ClassVar[int]
+    SMS_SENT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    kind: ShareKind
+    document_id: str
+    status: ShareStatus
+    created_by: str
+    create_time: _timestamp_pb2.Timestamp
+    expire_time: _timestamp_pb2.Timestamp
+    opened_time: _timestamp_pb2.Timestamp
+    failed_attempts: int
+    max_attempts: int
+    email_sent: bool
+    sms_sent: bool
+    label: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[ShareKind, str]] = ..., document_id: _Optional[str] = ..., status: _Optional[_Union[ShareStatus, str]] = ..., created_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., opened_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_attempts: _Optional[int] = ..., max_attempts: _Optional[int] = ..., email_sent: _Optional[bool] = ..., sms_sent: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+
+class CreateShareRequest(_message.Message):
+    __slots__ = ("kind", "document_id", "credential", "recipient_email", "recipient_phone", "expires_in_hours", "label", "request_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_PHONE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_HOURS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: ShareKind
+    document_id: str
+    credential: str
+    recipient_email: str
+    recipient_phone: str
+    expires_in_hours: int
+    label: str
+    request_id: str
+    def __init__(self, kind: _Optional[_Union[ShareKind, str]] = ..., document_id: _Optional[str] = ..., credential: _Optional[str] = ..., recipient_email: _Optional[str] = ..., recipient_phone: _Optional[str] = ..., expires_in_hours: _Optional[int] = ..., label: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CreateShareResponse(_message.Message):
+    __slots__ = ("share",)
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    share: Share
+    def __init__(self, share: _Optional[_Union[Share, _Mapping]] = ...) -> None: ...
+
+class ListSharesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSharesResponse(_message.Message):
+    __slots__ = ("shares",)
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    shares: _containers.RepeatedCompositeFieldContainer[Share]
+    def __init__(self, shares: _Optional[_Iterable[_Union[Share, _Mapping]]] = ...) -> None: ...
+
+class RevokeShareRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RevokeShareResponse(_message.Message):
+    __slots__ = ("share",)
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    share: Share
+    def __init__(self, share: _Optional[_Union[Share, _Mapping]] = ...) -> None: ...
+
+class GetShareDeliveryRequest(_message.Message):
+    __slots__ = ("tenant_id", "share_id", "channel")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    share_id: str
+    channel: str
+    def __init__(self, tenant_id: _Optional[str] = ..., share_id: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
+
+class GetShareDeliveryResponse(_message.Message):
+    __slots__ = ("address", "secret", "kind", "expire_time")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    secret: str
+    kind: ShareKind
+    expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, address: _Optional[str] = ..., secret: _Optional[str] = ..., kind: _Optional[_Union[ShareKind, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ConfirmShareDeliveryRequest(_message.Message):
+    __slots__ = ("tenant_id", "share_id", "channel")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    share_id: str
+    channel: str
+    def __init__(self, tenant_id: _Optional[str] = ..., share_id: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
+
+class ConfirmShareDeliveryResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class OpenShareRequest(_message.Message):
+    __slots__ = ("token", "pin")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    pin: str
+    def __init__(self, token: _Optional[str] = ..., pin: _Optional[str] = ...) -> None: ...
+
+class OpenShareResponse(_message.Message):
+    __slots__ = ("kind", "filename", "content_type", "content")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    kind: ShareKind
+    filename: str
+    content_type: str
+    content: bytes
+    def __init__(self, kind: _Optional[_Union[ShareKind, str]] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...

@@ -178,6 +178,36 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.FromString,
                 _registered_method=True)
+        self.CreateShare = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CreateShare',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateShareRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateShareResponse.FromString,
+                _registered_method=True)
+        self.ListShares = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListShares',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSharesRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSharesResponse.FromString,
+                _registered_method=True)
+        self.RevokeShare = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/RevokeShare',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeShareRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeShareResponse.FromString,
+                _registered_method=True)
+        self.GetShareDelivery = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetShareDelivery',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetShareDeliveryRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetShareDeliveryResponse.FromString,
+                _registered_method=True)
+        self.ConfirmShareDelivery = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ConfirmShareDelivery',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ConfirmShareDeliveryRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ConfirmShareDeliveryResponse.FromString,
+                _registered_method=True)
+        self.OpenShare = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/OpenShare',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerVaultServiceServicer:
@@ -375,6 +405,55 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateShare(self, request, context):
+        """Two-channel secure sharing with an external recipient (docs/security-model.md#secure-sharing).
+        A contract or DPA document (shares:write) or a one-off credential
+        (shares:credential) for an e-mail address and a phone number: the link goes
+        by e-mail, the PIN by SMS. The response carries no secret.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListShares(self, request, context):
+        """The caller's own shares (shares:write).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeShare(self, request, context):
+        """The sender's own share only; revoking a dead share is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetShareDelivery(self, request, context):
+        """Notification's service token only (shares:deliver): the address and the
+        text for one channel, the link for e-mail and the PIN for SMS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmShareDelivery(self, request, context):
+        """Notification's service token only: the channel was sent; its sealed
+        address and secret are wiped.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenShare(self, request, context):
+        """No token: the link token and the PIN are the credential. Serves the
+        shared thing once. Every failure is FAILED_PRECONDITION "share_unavailable"
+        except a wrong PIN on a live share ("share_pin_wrong", attempts left).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerVaultServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -512,6 +591,36 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.EraseCustomer,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.SerializeToString,
+            ),
+            'CreateShare': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateShare,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateShareRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateShareResponse.SerializeToString,
+            ),
+            'ListShares': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListShares,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSharesRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSharesResponse.SerializeToString,
+            ),
+            'RevokeShare': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeShare,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeShareRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeShareResponse.SerializeToString,
+            ),
+            'GetShareDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetShareDelivery,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetShareDeliveryRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetShareDeliveryResponse.SerializeToString,
+            ),
+            'ConfirmShareDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmShareDelivery,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ConfirmShareDeliveryRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ConfirmShareDeliveryResponse.SerializeToString,
+            ),
+            'OpenShare': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenShare,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1252,6 +1361,168 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/EraseCustomer',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateShare(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CreateShare',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateShareRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CreateShareResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListShares(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListShares',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSharesRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSharesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeShare(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/RevokeShare',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeShareRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RevokeShareResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetShareDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetShareDelivery',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetShareDeliveryRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetShareDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmShareDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ConfirmShareDelivery',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ConfirmShareDeliveryRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ConfirmShareDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenShare(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/OpenShare',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareResponse.FromString,
             options,
             channel_credentials,
             insecure,
