@@ -42,6 +42,7 @@ from customer_vault.components import Components
 from customer_vault.keys import Erased, wrapped_version
 from customer_vault.models import Contract, Customer, DpaDocument, OrganizationKey, Share
 from customer_vault.validation import optional_text, required_text
+from fieldvault_platform import limits
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import (
     FailedPrecondition,
@@ -183,10 +184,8 @@ async def create(
         credential = required_text("credential", credential, MAX_CREDENTIAL_CHARS)
     elif credential:
         raise InvalidArgument("only a credential share takes a credential")
-    if not recipient_email:
-        raise InvalidArgument("recipient_email is required")
-    if not recipient_phone:
-        raise InvalidArgument("recipient_phone is required")
+    recipient_email = required_text("recipient_email", recipient_email, limits.EMAIL)
+    recipient_phone = required_text("recipient_phone", recipient_phone, limits.PHONE)
     email = normalise_email(recipient_email)
     phone = normalise_phone(recipient_phone)
     settings = c.settings

@@ -38,6 +38,10 @@ async def identity_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.identity
 
 
+async def customer_vault_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
+    return peers.customer_vault
+
+
 async def work_order_peer(peers: Annotated[Peers, Depends(get_peers)]) -> Peer:
     return peers.work_order
 
@@ -70,6 +74,7 @@ AppSettings = Annotated[GatewaySettings, Depends(get_settings)]
 AllPeers = Annotated[Peers, Depends(get_peers)]
 RequestId = Annotated[str, Depends(get_request_id)]
 IdentityPeer = Annotated[Peer, Depends(identity_peer)]
+CustomerVaultPeer = Annotated[Peer, Depends(customer_vault_peer)]
 WorkOrderPeer = Annotated[Peer, Depends(work_order_peer)]
 NotificationPeer = Annotated[Peer, Depends(notification_peer)]
 IfMatch = Annotated[str, Depends(if_match)]

@@ -16,14 +16,14 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_client import CustomerVaultForCaller, customer_vault_stub
-from gateway.customer_vault_models import RequestBody, timestamp
+from fieldvault_platform import limits
+from gateway.customer_vault_models import timestamp
 from gateway.dependencies import CustomerVaultPeer, RequestId
+from gateway.for_caller import CUSTOMER_VAULT, CustomerVaultForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.identity_models import Page
-from gateway.routes.auth import NO_STORE
-from gateway.routes.contracts import attachment
+from gateway.rest import NO_STORE, Page, RequestBody
+from gateway.uploads import attachment
 
 router = APIRouter(tags=["shares"])
 
@@ -68,8 +68,8 @@ class ShareCreate(RequestBody):
     document_id: str | None = Field(default=None, max_length=64)
     #: For a credential only: the one-off value, sealed until opened.
     credential: str | None = Field(default=None, max_length=2000)
-    recipient_email: str = Field(min_length=3, max_length=320)
-    recipient_phone: str = Field(min_length=4, max_length=64)
+    recipient_email: str = Field(min_length=3, max_length=limits.EMAIL)
+    recipient_phone: str = Field(min_length=4, max_length=limits.PHONE)
     #: Omitted: the deployment's default (72 h); at most its maximum (14 days).
     expires_in_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     #: The sender's own note, shown only in their list.
@@ -191,7 +191,7 @@ async def revoke_share(share_id: str, vault: CustomerVaultForCaller) -> Share:
     },
 )
 async def open_share(body: ShareOpen, peer: CustomerVaultPeer, request_id: RequestId) -> Response:
-    stub = customer_vault_stub(peer)
+    stub = CUSTOMER_VAULT.stub(peer)
     result = await peer.call(
         stub.OpenShare,
         pb.OpenShareRequest(token=body.token, pin=body.pin),
