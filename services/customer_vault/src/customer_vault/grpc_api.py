@@ -1,7 +1,8 @@
 """gRPC servicer for fieldvault.customer_vault.v1.CustomerVaultService: proto ⇄ domain only.
 
-The RPCs live in two halves by sub-domain — records (customers, sites,
-secrets, contracts) and access (reveal, grants, audit, GDPR, keys) — joined here.
+The RPCs live in three parts by sub-domain — records (customers, sites,
+secrets, contracts), access (reveal, grants, audit, GDPR, keys) and reports
+(Art. 30 record, access report, breach query) — joined here.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from customer_vault.components import Components
 from customer_vault.grpc_access import AccessRpcs
 from customer_vault.grpc_records import RecordRpcs
+from customer_vault.grpc_reports import ReportRpcs
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 
 SERVICE_NAME: str = customer_vault_pb2.DESCRIPTOR.services_by_name["CustomerVaultService"].full_name
 
 
 class CustomerVaultServicer(
-    RecordRpcs, AccessRpcs, customer_vault_pb2_grpc.CustomerVaultServiceServicer
+    RecordRpcs, AccessRpcs, ReportRpcs, customer_vault_pb2_grpc.CustomerVaultServiceServicer
 ):
     def __init__(self, components: Components) -> None:
         self._components = components

@@ -45,6 +45,8 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "sites:write",
             "contracts:read",
             "contracts:write",
+            # The tenant's record of processing activities (GDPR Art. 30).
+            "processing_record:read",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -81,7 +83,16 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
     # Assigns their organisation's jobs to their organisation's people.
     "subcontractor_manager": frozenset({"users:read", "work_orders:read", "work_orders:assign"}),
     "auditor": frozenset({"audit:read", "audit:verify", "grants:read", "identity_audit:read"}),
-    "dpo": frozenset({"audit:read", "customers:read", "customers:export", "customers:erase"}),
+    # GDPR: export, erasure, customers' access reports, the record of processing.
+    "dpo": frozenset(
+        {
+            "audit:read",
+            "customers:read",
+            "customers:export",
+            "customers:erase",
+            "processing_record:read",
+        }
+    ),
 }
 
 #: The only scope of the token a user gets when policy demands a second factor
