@@ -337,9 +337,9 @@ async def test_the_breach_question_names_who_could_and_who_did_reveal_each_code(
     assert [u["user_id"] for u in door["could_reveal"]["break_glass"]] == [here.id]
     assert there.id not in json.dumps(answer)
     assert [u["user_id"] for u in door["could_reveal"]["export_with_values"]] == [dpo_person.id]
-    assert [(r["audit_event_id"], r["actor_id"], r["work_order_id"]) for r in door["did_reveal"]] == [
-        (revealed.audit_event_id, "tech-1", "wo-1")
-    ]
+    assert [
+        (r["audit_event_id"], r["actor_id"], r["work_order_id"]) for r in door["did_reveal"]
+    ] == [(revealed.audit_event_id, "tech-1", "wo-1")]
     assert codes["alarm_code"]["did_reveal"] == []
     assert "4711" not in json.dumps(answer)
 

@@ -379,9 +379,7 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
     ) -> pb.GetCustomerAccessReportResponse:
         self._begin("GetCustomerAccessReport", request, context)
         self._customer(request.customer_id)
-        return pb.GetCustomerAccessReportResponse(
-            document=self.report_documents["access_report"]
-        )
+        return pb.GetCustomerAccessReportResponse(document=self.report_documents["access_report"])
 
     async def QuerySiteAccess(self, request: Any, context: Any) -> pb.QuerySiteAccessResponse:
         self._begin("QuerySiteAccess", request, context)

@@ -62,7 +62,11 @@ async def test_the_access_query_sends_the_range_and_passes_the_answer_on(
     fake.vault.report_documents["access_query"] = json.dumps(ACCESS_QUERY).encode()
     response = await fake.client.get(
         "/v1/access-query",
-        params={"site_id": site_id, "from": "2026-12-01T02:00:00+02:00", "to": "2026-12-02T00:00:00Z"},
+        params={
+            "site_id": site_id,
+            "from": "2026-12-01T02:00:00+02:00",
+            "to": "2026-12-02T00:00:00Z",
+        },
         headers=fake.bearer(),
     )
     assert response.status_code == 200, response.text

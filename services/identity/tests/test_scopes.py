@@ -133,6 +133,7 @@ def test_the_readme_table_is_the_code() -> None:
 
 
 def test_the_record_of_processing_is_read_by_admins_and_dpos_only() -> None:
-    assert {
-        role for role, scopes in ROLE_SCOPES.items() if "processing_record:read" in scopes
-    } == {"admin", "dpo"}
+    assert {role for role, scopes in ROLE_SCOPES.items() if "processing_record:read" in scopes} == {
+        "admin",
+        "dpo",
+    }

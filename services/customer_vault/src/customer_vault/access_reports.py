@@ -297,8 +297,7 @@ async def query_site_access(
                 "could_reveal": {
                     "grants": [_grant_entry(g) for g in in_force if kind in g.fields],
                     "break_glass": [
-                        {"user_id": u.id, "organization_id": u.organization_id}
-                        for u in dispatchers
+                        {"user_id": u.id, "organization_id": u.organization_id} for u in dispatchers
                     ],
                     "export_with_values": [
                         {"user_id": u.id, "organization_id": u.organization_id} for u in dpos

@@ -128,7 +128,9 @@ class DpaStatus:
             audience="identity", scope=DIRECTORY_READ, tenant_id=tenant_id
         )
         try:
-            return await method(request, metadata=bearer_metadata(token), timeout=CALL_TIMEOUT_SECONDS)
+            return await method(
+                request, metadata=bearer_metadata(token), timeout=CALL_TIMEOUT_SECONDS
+            )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise Unavailable("identity is unavailable: cannot read the directory") from exc

@@ -23,8 +23,15 @@ from sqlalchemy import func, select
 from customer_vault import retention_defaults
 from customer_vault.access import Caller
 from customer_vault.components import Components
-from customer_vault.models import AuditRecord, Contract, Customer, DpaDocument, Grant, Site
-from customer_vault.models import SiteSecret
+from customer_vault.models import (
+    AuditRecord,
+    Contract,
+    Customer,
+    DpaDocument,
+    Grant,
+    Site,
+    SiteSecret,
+)
 from fieldvault.identity.v1 import identity_pb2
 from fieldvault_platform.db import as_utc
 
@@ -277,9 +284,7 @@ async def processing_record(c: Components, caller: Caller, *, now: datetime) -> 
         },
         "retention": {
             "source": source,
-            "periods": [
-                {"data": p.data, "period": p.period, "rule": p.rule} for p in periods
-            ],
+            "periods": [{"data": p.data, "period": p.period, "rule": p.rule} for p in periods],
         },
         "technical_measures": _technical_measures(c),
     }

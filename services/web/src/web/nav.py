@@ -36,6 +36,8 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/security", "security", frozenset({"admin"})),
     ("/office/audit", "audit", frozenset({"auditor"})),
     ("/office/privacy", "privacy", frozenset({"dpo"})),
+    ("/office/access-query", "access", frozenset({"auditor", "dpo"})),
+    ("/office/records-of-processing", "processing", frozenset({"admin", "dpo"})),
 )
 
 

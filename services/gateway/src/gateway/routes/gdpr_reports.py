@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["gdpr"])
 
-SiteIdQuery = Annotated[
-    str, Query(min_length=1, max_length=64, description="The site asked about")
-]
+SiteIdQuery = Annotated[str, Query(min_length=1, max_length=64, description="The site asked about")]
 FromQuery = Annotated[
     AwareDatetime,
     Query(alias="from", description="Start of the range (RFC 3339 with an offset), inclusive"),
@@ -56,7 +54,9 @@ def _document(model: type[BaseModel], document: bytes) -> Response:
     try:
         model.model_validate_json(document)
     except ValidationError as exc:
-        log.error("customer_vault sent a malformed %s (%d errors)", model.__name__, exc.error_count())
+        log.error(
+            "customer_vault sent a malformed %s (%d errors)", model.__name__, exc.error_count()
+        )
         raise Problem(500, "internal", "the report could not be produced") from None
     return Response(content=document, media_type="application/json", headers=NO_STORE)
 
