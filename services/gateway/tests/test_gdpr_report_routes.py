@@ -85,6 +85,8 @@ async def test_the_access_query_sends_the_range_and_passes_the_answer_on(
         ({"site_id": "s", "from": "2026-12-01T00:00:00Z"}, "to"),
         ({"from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z"}, "site_id"),
         ({"site_id": "s", "from": "2026-12-01T00:00:00", "to": "2026-12-02T00:00:00Z"}, "from"),
+        ({"site_id": "s", "from": "0001-01-01T00:00:00+01:00", "to": "2026-12-02T00:00Z"}, "from"),
+        ({"site_id": "s", "from": "2026-12-01T00:00:00Z", "to": "9999-12-31T23:59:59-05:00"}, "to"),
     ],
 )
 async def test_the_access_query_names_a_missing_or_naive_bound_before_asking(

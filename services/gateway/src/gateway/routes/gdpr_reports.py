@@ -12,6 +12,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.exceptions import RequestValidationError
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
@@ -37,11 +38,17 @@ ToQuery = Annotated[
 ]
 
 
-def _timestamp(moment: AwareDatetime | None) -> Timestamp | None:
+def _timestamp(moment: AwareDatetime | None, name: str) -> Timestamp | None:
+    """The moment as a protobuf Timestamp; one outside its years (1–9999 UTC) is named."""
     if moment is None:
         return None
     stamp = Timestamp()
-    stamp.FromDatetime(moment)
+    try:
+        stamp.FromDatetime(moment)
+    except (OverflowError, ValueError):
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", name), "msg": "the time is out of range"}]
+        ) from None
     return stamp
 
 
@@ -117,8 +124,8 @@ async def get_customer_access_report(
         vault.stub.GetCustomerAccessReport,
         pb.GetCustomerAccessReportRequest(
             customer_id=customer_id,
-            since=_timestamp(since),
-            until=_timestamp(until),
+            since=_timestamp(since, "since"),
+            until=_timestamp(until, "until"),
             request_id=request_id,
         ),
     )
@@ -155,8 +162,8 @@ async def query_site_access(
         vault.stub.QuerySiteAccess,
         pb.QuerySiteAccessRequest(
             site_id=site_id,
-            from_time=_timestamp(range_from),
-            to_time=_timestamp(range_to),
+            from_time=_timestamp(range_from, "from"),
+            to_time=_timestamp(range_to, "to"),
             request_id=request_id,
         ),
     )
