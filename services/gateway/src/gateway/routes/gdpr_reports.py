@@ -39,7 +39,7 @@ ToQuery = Annotated[
 
 
 def _timestamp(moment: AwareDatetime | None, name: str) -> Timestamp | None:
-    """The moment as a protobuf Timestamp; one outside its years (1–9999 UTC) is named."""
+    """The moment as a protobuf Timestamp; one outside its years (1 to 9999 UTC) is named."""
     if moment is None:
         return None
     stamp = Timestamp()
