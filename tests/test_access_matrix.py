@@ -57,6 +57,8 @@ class Row:
     json: Body | None = None
     form: Body | None = None
     upload: bool = False
+    #: Query parameters, made from ``Population.ids``.
+    params: Body | None = None
 
 
 def who(default: str | int = DENY, **special: str | int) -> dict[str, str | int]:
@@ -244,6 +246,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/v1/grants"): Row(allow("dispatcher", "auditor", **OWN_TENANT_LIST)),
     ("GET", "/v1/audit-events"): Row(allow("auditor", "dpo", **OWN_TENANT_LIST)),
     ("GET", "/v1/audit-events/verify"): Row(allow("auditor", **OWN_TENANT_LIST)),
+    # --- GDPR reports ------------------------------------------------------------------
+    # Another tenant's admin or DPO reads their own tenant's record.
+    ("GET", "/v1/records-of-processing"): Row(allow("admin", "dpo", **OWN_TENANT_LIST)),
+    ("GET", "/v1/customers/{customer_id}/access-report"): Row(allow("dpo")),
+    ("GET", "/v1/access-query"): Row(
+        allow("auditor", "dpo"),
+        params=lambda ids: {
+            "site_id": ids["site_id"],
+            "from": "2026-01-01T00:00:00Z",
+            "to": "2030-01-01T00:00:00Z",
+        },
+    ),
     # --- work orders ---------------------------------------------------------------
     ("POST", "/v1/work-orders"): Row(
         allow("dispatcher", "partner_write", other_tenant=HIDE),
@@ -375,6 +389,8 @@ async def send(
         kwargs["json"] = row.json(ids)
     if row.form is not None:
         kwargs["data"] = row.form(ids)
+    if row.params is not None:
+        kwargs["params"] = row.params(ids)
     if row.upload:
         kwargs["files"] = {"file": ("matrix.pdf", b"%PDF-1.4 matrix", "application/pdf")}
     return await http.request(method, path_for(path, row, ids), **kwargs)

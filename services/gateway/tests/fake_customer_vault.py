@@ -69,6 +69,8 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         #: What every list answers as its next page token.
         self.next_page_token = ""
         self.verification = pb.VerifyAuditTrailResponse(ok=True, checked=0)
+        #: What the GDPR report RPCs answer (JSON documents), by report.
+        self.report_documents: dict[str, bytes] = {}
 
     # --- helpers for tests -----------------------------------------------------
 
@@ -368,6 +370,26 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         self._customer(request.id)
         self.erased.add(request.id)
         return pb.EraseCustomerResponse(customer_id=request.id, erase_time=now())
+
+    # --- GDPR reports: canned documents, set by a test in ``report_documents`` ---
+
+    async def GetProcessingRecord(
+        self, request: Any, context: Any
+    ) -> pb.GetProcessingRecordResponse:
+        self._begin("GetProcessingRecord", request, context)
+        return pb.GetProcessingRecordResponse(document=self.report_documents["processing_record"])
+
+    async def GetCustomerAccessReport(
+        self, request: Any, context: Any
+    ) -> pb.GetCustomerAccessReportResponse:
+        self._begin("GetCustomerAccessReport", request, context)
+        self._customer(request.customer_id)
+        return pb.GetCustomerAccessReportResponse(document=self.report_documents["access_report"])
+
+    async def QuerySiteAccess(self, request: Any, context: Any) -> pb.QuerySiteAccessResponse:
+        self._begin("QuerySiteAccess", request, context)
+        self._site(request.site_id)
+        return pb.QuerySiteAccessResponse(document=self.report_documents["access_query"])
 
 
 @dataclass

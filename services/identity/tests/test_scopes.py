@@ -130,3 +130,10 @@ def test_the_readme_table_is_the_code() -> None:
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| ((?:`[a-z_:]+`(?:, )?)+) \|$", readme, re.M))
     for role, scopes in ROLE_SCOPES.items():
         assert set(re.findall(r"`([a-z_:]+)`", rows[role])) == scopes, role
+
+
+def test_the_record_of_processing_is_read_by_admins_and_dpos_only() -> None:
+    assert {role for role, scopes in ROLE_SCOPES.items() if "processing_record:read" in scopes} == {
+        "admin",
+        "dpo",
+    }

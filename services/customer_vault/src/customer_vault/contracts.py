@@ -29,6 +29,7 @@ from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
 
 TABLE = "contracts"
+DOWNLOAD_ACTION = "contract.download"
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/pdf": (b"%PDF-",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -226,7 +227,7 @@ async def download_contract(
             tenant_id=caller.tenant_id,
             actor=audit.AuditActor.of(caller.principal),
             entry=audit.Entry(
-                action="contract.download",
+                action=DOWNLOAD_ACTION,
                 resource_type="contract",
                 resource_id=row.id,
                 customer_id=customer.id,

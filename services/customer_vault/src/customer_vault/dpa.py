@@ -7,12 +7,16 @@ identity a call per reveal; a lapse also revokes the organisation's grants
 through identity's ``organization_dpa_lapsed`` event, so the cache never
 stretches access beyond that. Identity unreachable means UNAVAILABLE — never
 a guess.
+
+The GDPR reports also read the tenant's organisations and people here
+(``list_organizations``, ``list_users``): the same service token, uncached.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 
@@ -86,6 +90,51 @@ class DpaStatus:
                 ) from exc
             raise
         return bool(response.organization.kind == identity_pb2.ORGANIZATION_KIND_SUBCONTRACTOR)
+
+    async def list_organizations(self, tenant_id: str) -> list[identity_pb2.Organization]:
+        """Every organisation of the tenant (own and subcontractors), all pages."""
+        found: list[identity_pb2.Organization] = []
+        token = ""
+        while True:
+            response = await self._directory_call(
+                tenant_id,
+                self._stub.ListOrganizations,
+                identity_pb2.ListOrganizationsRequest(page_size=200, page_token=token),
+            )
+            found.extend(response.organizations)
+            token = response.next_page_token
+            if not token:
+                return found
+
+    async def list_users(self, tenant_id: str, *, role: str = "") -> list[identity_pb2.User]:
+        """The tenant's active users (holding ``role``, when given), all pages."""
+        found: list[identity_pb2.User] = []
+        token = ""
+        while True:
+            response = await self._directory_call(
+                tenant_id,
+                self._stub.ListUsers,
+                identity_pb2.ListUsersRequest(
+                    page_size=200, page_token=token, role=role, active_only=True
+                ),
+            )
+            found.extend(response.users)
+            token = response.next_page_token
+            if not token:
+                return found
+
+    async def _directory_call(self, tenant_id: str, method: Any, request: Any) -> Any:
+        token = await self._tokens.token(
+            audience="identity", scope=DIRECTORY_READ, tenant_id=tenant_id
+        )
+        try:
+            return await method(
+                request, metadata=bearer_metadata(token), timeout=CALL_TIMEOUT_SECONDS
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise Unavailable("identity is unavailable: cannot read the directory") from exc
+            raise
 
     def forget(self, tenant_id: str, organization_id: str) -> None:
         self._cache.pop((tenant_id, organization_id), None)

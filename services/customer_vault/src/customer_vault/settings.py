@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault_platform.settings import (
     DatabaseSettings,
@@ -14,6 +14,20 @@ from fieldvault_platform.settings import (
 )
 
 MIB = 1024 * 1024
+
+
+class SubProcessor(BaseModel):
+    """A provider that processes personal data for every tenant: hosting, SMS, e-mail.
+
+    Listed in each tenant's record of processing activities (GDPR Art. 30).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=500)
+    #: Where the data is processed (a country, or "EU/EEA").
+    location: str = Field(min_length=1, max_length=200)
 
 
 class Settings(
@@ -65,3 +79,8 @@ class Settings(
 
     #: Largest contract document (gRPC's default message limit is 4 MiB).
     max_contract_bytes: int = Field(default=3 * MIB, ge=1, le=3 * MIB + MIB // 2)
+
+    #: The platform's sub-processors, a JSON list of ``{name, purpose, location}``
+    #: (``FIELDVAULT_CUSTOMER_VAULT_SUB_PROCESSORS``); they appear in every tenant's
+    #: record of processing activities.
+    sub_processors: list[SubProcessor] = Field(default_factory=list, max_length=50)

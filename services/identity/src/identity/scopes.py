@@ -48,6 +48,8 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             # Two-channel secure shares: contracts, DPA documents, one-off credentials.
             "shares:write",
             "shares:credential",
+            # The tenant's record of processing activities (GDPR Art. 30).
+            "processing_record:read",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -84,10 +86,18 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
     # Assigns their organisation's jobs to their organisation's people.
     "subcontractor_manager": frozenset({"users:read", "work_orders:read", "work_orders:assign"}),
     "auditor": frozenset({"audit:read", "audit:verify", "grants:read", "identity_audit:read"}),
-    # GDPR; shares contracts and DPA documents with a customer's board or a
+    # GDPR: export, erasure, customers' access reports, the record of processing;
+    # shares contracts and DPA documents with a customer's board or a
     # subcontractor's contact by two-channel secure share.
     "dpo": frozenset(
-        {"audit:read", "customers:read", "customers:export", "customers:erase", "shares:write"}
+        {
+            "audit:read",
+            "customers:read",
+            "customers:export",
+            "customers:erase",
+            "processing_record:read",
+            "shares:write",
+        }
     ),
 }
 

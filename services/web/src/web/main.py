@@ -28,6 +28,7 @@ from web.routes import (
     me,
     privacy,
     pwa,
+    reports,
     shared,
     shares,
     signin,
@@ -74,7 +75,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     for module in (health, signin, invitations, shared, today, jobs, inbox, me, pwa):
         app.include_router(module.router)
     # The office console: the same sessions, headers and catalogues, laid out wider.
-    for module in (board, customers, admin, audit, privacy, shares):
+    for module in (board, customers, admin, audit, privacy, shares, reports):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

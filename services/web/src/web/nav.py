@@ -37,6 +37,8 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/audit", "audit", frozenset({"auditor"})),
     ("/office/privacy", "privacy", frozenset({"dpo"})),
     ("/office/shares", "shares", frozenset({"admin", "dpo"})),
+    ("/office/access-query", "access", frozenset({"auditor", "dpo"})),
+    ("/office/records-of-processing", "processing", frozenset({"admin", "dpo"})),
 )
 
 

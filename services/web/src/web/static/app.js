@@ -119,3 +119,9 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
     }
   });
 }
+
+// Office reports: a print button (the page's print style leaves the navigation out).
+for (const button of document.querySelectorAll("button[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

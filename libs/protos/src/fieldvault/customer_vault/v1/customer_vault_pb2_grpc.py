@@ -208,6 +208,21 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareResponse.FromString,
                 _registered_method=True)
+        self.GetProcessingRecord = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetProcessingRecord',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetProcessingRecordRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetProcessingRecordResponse.FromString,
+                _registered_method=True)
+        self.GetCustomerAccessReport = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetCustomerAccessReport',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerAccessReportRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerAccessReportResponse.FromString,
+                _registered_method=True)
+        self.QuerySiteAccess = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/QuerySiteAccess',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerVaultServiceServicer:
@@ -454,6 +469,32 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetProcessingRecord(self, request, context):
+        """GDPR reports (docs/security-model.md#gdpr). Each answers a UTF-8 JSON
+        document, never a code value or a customer's personal data.
+        The tenant's record of processing activities (Art. 30); admins and DPOs
+        (processing_record:read).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomerAccessReport(self, request, context):
+        """Every reveal, export, break-glass and contract download of one customer's
+        data; DPOs (customers:export).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QuerySiteAccess(self, request, context):
+        """Who could and who did reveal each code of a site in a time range;
+        auditors and DPOs (audit:read).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerVaultServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -621,6 +662,21 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.OpenShare,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareResponse.SerializeToString,
+            ),
+            'GetProcessingRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProcessingRecord,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetProcessingRecordRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetProcessingRecordResponse.SerializeToString,
+            ),
+            'GetCustomerAccessReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomerAccessReport,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerAccessReportRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerAccessReportResponse.SerializeToString,
+            ),
+            'QuerySiteAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuerySiteAccess,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1523,6 +1579,87 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/OpenShare',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.OpenShareResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProcessingRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetProcessingRecord',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetProcessingRecordRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetProcessingRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomerAccessReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetCustomerAccessReport',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerAccessReportRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetCustomerAccessReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuerySiteAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/QuerySiteAccess',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.FromString,
             options,
             channel_credentials,
             insecure,
