@@ -168,6 +168,8 @@ class IdempotencyStore:
 
     bucket: str
     ttl_seconds: int
+    #: JetStream replicas of the bucket when this store creates it (``nats_replicas``).
+    replicas: int = 1
     _kv: KeyValue | None = None
     _client: NatsClient | None = None
 
@@ -182,7 +184,12 @@ class IdempotencyStore:
                 kv = await asyncio.wait_for(js.key_value(self.bucket), KV_TIMEOUT_SECONDS)
             except BucketNotFoundError:
                 kv = await asyncio.wait_for(
-                    js.create_key_value(bucket=self.bucket, ttl=self.ttl_seconds, history=1),
+                    js.create_key_value(
+                        bucket=self.bucket,
+                        ttl=self.ttl_seconds,
+                        history=1,
+                        replicas=self.replicas,
+                    ),
                     KV_TIMEOUT_SECONDS,
                 )
         except Exception as exc:

@@ -39,8 +39,15 @@ DEFAULT_DUPLICATE_WINDOW = 15 * 60.0
 DEFAULT_MAX_AGE = 7 * 24 * 3600.0
 
 
+def server_urls(url: str) -> list[str]:
+    """The servers of ``url``: one, or a cluster's separated by commas."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 def redact_url(url: str) -> str:
-    """The URL without user info, safe for logs and error messages."""
+    """The URL (each of a cluster's) without user info, safe for logs and error messages."""
+    if "," in url:
+        return ",".join(redact_url(part) for part in server_urls(url))
     parts = urlsplit(url if "://" in url else f"nats://{url}")
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
@@ -83,7 +90,7 @@ async def connect(
     try:
         await asyncio.wait_for(
             client.connect(
-                servers=[url],
+                servers=server_urls(url),
                 name=name,
                 error_cb=on_error,
                 disconnected_cb=on_disconnected,
@@ -111,8 +118,13 @@ async def ensure_stream(
     *,
     duplicate_window: float = DEFAULT_DUPLICATE_WINDOW,
     max_age: float = DEFAULT_MAX_AGE,
+    replicas: int = 1,
 ) -> StreamInfo:
-    """Create or update the file-backed stream holding ``service``'s events."""
+    """Create or update the file-backed stream holding ``service``'s events.
+
+    ``replicas``: copies JetStream keeps (1 on a single server, 3 on a
+    three-node cluster); an existing stream is scaled to it by the update.
+    """
     config = StreamConfig(
         name=stream_name(service),
         subjects=[service_subjects(service)],
@@ -121,6 +133,7 @@ async def ensure_stream(
         storage=StorageType.FILE,
         duplicate_window=duplicate_window,
         max_age=max_age,
+        num_replicas=replicas,
     )
     try:
         await js.stream_info(config.name or "")
