@@ -55,6 +55,9 @@ class DevStackSettings(BaseSettings):
     #: streams and buckets at replication 3, and the gateways share their rate limits
     #: in NATS. Replica ``r`` listens on each port + r * 10.
     replicas: int = Field(default=1, ge=1, le=4)
+    #: How long a service may take to start before the launcher gives up (a loaded
+    #: machine starting many processes at once needs more).
+    ready_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @property
     def nats_nodes(self) -> int:

@@ -43,7 +43,6 @@ from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import ensure_port_free
 from fieldvault_devstack.service_env import StackEndpoints, service_env, sha256_hex
 from fieldvault_devstack.service_process import (
-    SERVICE_READY_TIMEOUT,
     SERVICE_STOP_TIMEOUT,
     ServiceProcess,
     StackError,
@@ -331,7 +330,9 @@ class LocalStack:
         else:
             port = lane.grpc_ports[service]
             ready = lambda: grpc_serving(host, port)  # noqa: E731
-        self._by_name[replica_name(service, replica)].wait_ready(ready, SERVICE_READY_TIMEOUT)
+        self._by_name[replica_name(service, replica)].wait_ready(
+            ready, self.settings.ready_timeout_seconds
+        )
 
     def service_log(self, service: str, replica: int = 0) -> Path:
         return self.logs_dir / f"{replica_name(service, replica)}.log"

@@ -70,6 +70,8 @@ CAS_ATTEMPTS = 5
 ENTRY_TTL_SECONDS = 120
 #: A key-value call slower than this counts as NATS being unavailable.
 KV_TIMEOUT_SECONDS = 1.0
+#: Opening (or, the first time, creating) the bucket: a cluster places its replicas.
+OPEN_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass
@@ -175,7 +177,7 @@ class SharedRateLimiter:
             return self._kv
         js = client.jetstream()
         try:
-            kv = await asyncio.wait_for(js.key_value(self.bucket), KV_TIMEOUT_SECONDS)
+            kv = await asyncio.wait_for(js.key_value(self.bucket), OPEN_TIMEOUT_SECONDS)
         except BucketNotFoundError:
             kv = await asyncio.wait_for(
                 js.create_key_value(
@@ -184,7 +186,7 @@ class SharedRateLimiter:
                     ttl=ENTRY_TTL_SECONDS,
                     replicas=self.replicas,
                 ),
-                KV_TIMEOUT_SECONDS,
+                OPEN_TIMEOUT_SECONDS,
             )
         self._kv, self._client = kv, client
         return kv

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from nats.aio.client import Client
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -23,7 +27,7 @@ from nats.js.api import (
     StreamConfig,
     StreamInfo,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 from fieldvault_platform.errors import Unavailable
 from fieldvault_platform.events.subjects import service_subjects, stream_name
@@ -135,6 +139,35 @@ async def ensure_stream(
         max_age=max_age,
         num_replicas=replicas,
     )
+    return await _patiently(lambda: _create_or_update(js, config), what=config.name or "")
+
+
+#: Tries at creating or updating a stream or consumer before a service gives up starting.
+SETUP_ATTEMPTS = 6
+
+_T = TypeVar("_T")
+
+
+async def _patiently(call: Callable[[], Awaitable[_T]], *, what: str) -> _T:
+    """``call`` again while JetStream answers late or "temporarily unavailable".
+
+    A cluster electing leaders (at start, or with every replica creating its
+    streams at once) does both; set-up calls converge on the configuration in
+    the code, so asking again is safe.
+    """
+    for attempt in range(1, SETUP_ATTEMPTS):
+        try:
+            return await call()
+        except (NatsTimeoutError, NoRespondersError, ServiceUnavailableError) as exc:
+            logger.warning(
+                "JetStream did not answer a set-up request; retrying",
+                extra={"target": what, "attempt": attempt, "error_type": type(exc).__name__},
+            )
+            await asyncio.sleep(attempt)
+    return await call()
+
+
+async def _create_or_update(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
     try:
         await js.stream_info(config.name or "")
     except NotFoundError:
@@ -176,4 +209,4 @@ async def ensure_pull_consumer(
         max_deliver=max_deliver,
         ack_wait=ack_wait,
     )
-    return await js.add_consumer(stream, config)
+    return await _patiently(lambda: js.add_consumer(stream, config), what=f"{stream}/{durable}")
