@@ -140,16 +140,36 @@ class NatsServer:
 
 
 class NatsCluster:
-    """Three (or ``size``) ``nats-server`` nodes routed into one JetStream cluster.
+    """``nats-server`` nodes (three, usually) routed into one JetStream cluster.
 
-    Node ``k`` listens for clients on ``port + k * step`` and for routes on
-    ``cluster_port + k * step``; :attr:`url` names every node (comma-separated),
+    Each node listens for clients on its client port and for routes on its
+    route port; :attr:`url` names every node (comma-separated),
     so a client fails over between them. Started, it has a JetStream meta
     leader: streams and buckets with replicas up to ``size`` can be created.
     """
 
     def __init__(
         self,
+        client_ports: Sequence[int],
+        route_ports: Sequence[int],
+        store_dir: Path,
+        logs_dir: Path,
+    ) -> None:
+        self.nodes = [
+            NatsServer(
+                client_port,
+                Path(store_dir) / f"node-{k + 1}",
+                Path(logs_dir) / f"nats-server-{k + 1}.log",
+                cluster=ClusterMembership(f"fieldvault-nats-{k + 1}", route_port, route_ports),
+            )
+            for k, (client_port, route_port) in enumerate(
+                zip(client_ports, route_ports, strict=True)
+            )
+        ]
+
+    @classmethod
+    def stepped(
+        cls,
         port: int,
         cluster_port: int,
         store_dir: Path,
@@ -157,17 +177,14 @@ class NatsCluster:
         *,
         size: int = 3,
         step: int = 10,
-    ) -> None:
-        route_ports = [cluster_port + k * step for k in range(size)]
-        self.nodes = [
-            NatsServer(
-                port + k * step,
-                Path(store_dir) / f"node-{k + 1}",
-                Path(logs_dir) / f"nats-server-{k + 1}.log",
-                cluster=ClusterMembership(f"fieldvault-nats-{k + 1}", route_ports[k], route_ports),
-            )
-            for k in range(size)
-        ]
+    ) -> NatsCluster:
+        """Node ``k`` on ``port + k * step``, its routes on ``cluster_port + k * step``."""
+        return cls(
+            [port + k * step for k in range(size)],
+            [cluster_port + k * step for k in range(size)],
+            store_dir,
+            logs_dir,
+        )
 
     @property
     def url(self) -> str:

@@ -104,7 +104,7 @@ class LocalStack:
         self.service_accounts_dir = self.data_dir / "service-accounts"
         self.nats: NatsServer | NatsCluster
         if settings.nats_nodes > 1:
-            self.nats = NatsCluster(
+            self.nats = NatsCluster.stepped(
                 settings.nats_port,
                 settings.nats_cluster_port,
                 self.data_dir / "nats",
