@@ -34,7 +34,10 @@ $(STAMP): $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services
 
 install: $(STAMP)
 
+# FIELDVAULT_REPLICAS=2 (with FIELDVAULT_DEV_POSTGRES_URL): two processes of every
+# service on PostgreSQL and a three-node NATS cluster (README, "Replicas").
 run: install
+	$(if $(FIELDVAULT_REPLICAS),FIELDVAULT_DEV_REPLICAS=$(FIELDVAULT_REPLICAS)) \
 	$(VENV)/bin/python -m fieldvault_devstack run
 
 demo: install

@@ -210,6 +210,20 @@ def test_nats_and_otlp_come_from_values(rendered: Rendered) -> None:
             assert env["OTEL_TRACES_EXPORTER"]["value"] == "none"
 
 
+def test_streams_and_buckets_are_replicated_and_gateways_share_rate_limits(
+    rendered: Rendered,
+) -> None:
+    replicas = rendered.merged["global"]["nats"]["replicas"]
+    assert replicas >= 1
+    for component in COMPONENTS:
+        env = env_of(main_container(rendered, component))
+        prefix = "FIELDVAULT_" + component.replace("-", "_").upper()
+        assert env[prefix + "_NATS_REPLICAS"]["value"] == str(replicas)
+    # With several gateway replicas, one budget per client: never one per replica.
+    gateway = env_of(main_container(rendered, "gateway"))
+    assert gateway["FIELDVAULT_GATEWAY_RATE_LIMIT_STORE"]["value"] == "nats"
+
+
 def test_the_web_app_calls_the_gateway_service_and_keeps_sessions_in_nats(
     rendered: Rendered,
 ) -> None:

@@ -15,7 +15,8 @@ Secrets come only from existing Secrets (secretKeyRef); nothing secret is inline
 {{- end }}
 {{- end -}}
 
-{{/* NATS_URL of a component: the URL, or the Secret holding it with credentials. */}}
+{{/* NATS_URL of a component (the URL, or the Secret holding it with credentials) and
+the JetStream replication of the streams and buckets it creates. */}}
 {{- define "fieldvault.natsEnv" -}}
 {{- $nats := .root.Values.global.nats -}}
 {{- if $nats.credentialsSecret.name -}}
@@ -23,7 +24,9 @@ Secrets come only from existing Secrets (secretKeyRef); nothing secret is inline
 {{- else -}}
 - name: {{ .spec.envPrefix }}NATS_URL
   value: {{ $nats.url | quote }}
-{{- end -}}
+{{- end }}
+- name: {{ .spec.envPrefix }}NATS_REPLICAS
+  value: {{ $nats.replicas | quote }}
 {{- end -}}
 
 {{/*
@@ -161,6 +164,9 @@ session bucket and the session lifetimes. No token issuer, database or Vault.
 {{- end }}
 {{- end }}
 {{- if eq $name "gateway" }}
+{{- /* One rate-limit budget for all gateway replicas, in a NATS key-value bucket. */}}
+- name: {{ $p }}RATE_LIMIT_STORE
+  value: nats
 {{- with $v.trustedProxies }}
 - name: {{ $p }}TRUSTED_PROXIES
   value: {{ join "," . | quote }}

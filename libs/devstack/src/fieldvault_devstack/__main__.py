@@ -95,7 +95,7 @@ def _serve(
     log.info(
         "fieldvault is running\n"
         "  field app:      http://%s:%d  (open it on a phone or in a browser)\n"
-        "  gateway:        http://%s:%d\n"
+        "  gateway:        %s\n"
         "  data folder:    %s\n"
         "  operator token: %s (read it from the file; it is never printed)\n"
         "%s%s"
@@ -105,8 +105,8 @@ def _serve(
         "Press Ctrl-C to stop.",
         settings.host,
         settings.web_port,
-        settings.host,
-        settings.gateway_port,
+        "  ".join(stack.gateway_urls())
+        + (f"  ({settings.replicas} replicas each)" if settings.replicas > 1 else ""),
         stack.data_dir,
         stack.operator_token_file,
         _demo_lines(stack.demo),

@@ -40,6 +40,28 @@ async def _execute(admin_url: URL, statement: str) -> None:
         await connection.close()
 
 
+async def _create_if_missing(admin_url: URL, name: str) -> None:
+    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """The asyncpg URL of database ``name`` on the server of ``server_url``, made if missing.
+
+    ``name`` must be a plain identifier (the launcher's ``fieldvault_<service>``).
+    """
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain database name: {name!r}")
+    admin_url = normalise_postgres_url(server_url)
+    _run(_create_if_missing(admin_url, name))
+    return admin_url.set(database=name).render_as_string(hide_password=False)
+
+
 @contextmanager
 def isolated_database(server_url: str) -> Iterator[str]:
     """Create ``fv_test_<hex>`` on the server in ``server_url``; yield its asyncpg URL; drop it."""

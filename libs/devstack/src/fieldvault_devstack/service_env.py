@@ -39,6 +39,9 @@ class StackEndpoints:
     webhook_secret_key: str = ""
     #: Service → database URL; a service not named uses SQLite in ``data_dir``.
     database_urls: Mapping[str, str] = field(default_factory=dict)
+    #: JetStream replicas of streams and buckets (3 on the local NATS cluster). Above 1
+    #: the gateways also keep their rate limits in NATS, shared by every replica.
+    nats_replicas: int = 1
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -82,6 +85,8 @@ def service_env(
     env.setdefault("OTEL_TRACES_EXPORTER", "none")
     # Logs go to files; unbuffered so the log tail we show on failure is complete.
     env["PYTHONUNBUFFERED"] = "1"
+    if endpoints.nats_replicas > 1:
+        env[f"{env_prefix(service)}NATS_REPLICAS"] = str(endpoints.nats_replicas)
     if service == "gateway":
         env.update(_gateway_env(endpoints))
         return env
@@ -148,6 +153,8 @@ def _gateway_env(endpoints: StackEndpoints) -> dict[str, str]:
         # Revocation events for the gateway's own deny list.
         "FIELDVAULT_GATEWAY_NATS_URL": endpoints.nats_url,
     }
+    if endpoints.nats_replicas > 1:
+        env["FIELDVAULT_GATEWAY_RATE_LIMIT_STORE"] = "nats"
     for service in GRPC_SERVICES:
         env[f"FIELDVAULT_GATEWAY_{service.upper()}_ADDR"] = endpoints.grpc_address(service)
     return env

@@ -10,6 +10,13 @@ Start-up runs what does not depend on each other side by side (NATS beside
 OpenBao; each service's migrations and start beside the others'; the gateway
 and the field app spawned at once, since they only connect lazily) and logs a
 progress line per step: time since the start, the step, and how long it took.
+
+With ``replicas`` above 1 every service runs that many processes on one
+PostgreSQL database each (SQLite is refused: replicas on one SQLite file are not
+a supported deployment), NATS is a three-node JetStream cluster and streams and
+buckets are replicated three times. Replica ``r`` of every service talks to
+replica ``r`` of the others (a "lane": ports + r * 10); they share the
+databases, NATS and OpenBao, which is where replicas must agree.
 """
 
 from __future__ import annotations
@@ -20,21 +27,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from fieldvault_devstack._process import log_tail, write_secret_file
+from fieldvault_devstack.databases import ensure_database
 from fieldvault_devstack.demo import DemoSeed, seed_demo_tenant
 from fieldvault_devstack.health import grpc_serving, http_ready
 from fieldvault_devstack.identity_service import IdentityProcess
-from fieldvault_devstack.nats import NatsServer
+from fieldvault_devstack.nats import NatsCluster, NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import ensure_port_free
 from fieldvault_devstack.service_env import StackEndpoints, service_env, sha256_hex
 from fieldvault_devstack.service_process import (
-    SERVICE_READY_TIMEOUT,
     SERVICE_STOP_TIMEOUT,
     ServiceProcess,
     StackError,
@@ -70,9 +78,22 @@ class StartClock:
         log.info("[%6.1fs] %s (%.1fs)", self.elapsed(), done, time.monotonic() - began)
 
 
+def replica_name(service: str, replica: int) -> str:
+    """``identity`` for the first replica, ``identity-2`` for the second, and so on."""
+    return service if replica == 0 else f"{service}-{replica + 1}"
+
+
 class LocalStack:
-    def __init__(self, settings: DevStackSettings, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        settings: DevStackSettings,
+        python: str = sys.executable,
+        *,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
+        #: Added to every service's environment (tests tighten limits with it).
+        self.extra_env = dict(extra_env or {})
         self.python = python
         self.data_dir = settings.data_dir.resolve()
         self.logs_dir = self.data_dir / "logs"
@@ -81,9 +102,20 @@ class LocalStack:
         self.credentials_dir = self.data_dir / "vault-credentials"
         #: One secret per service account (0600 files named after the service).
         self.service_accounts_dir = self.data_dir / "service-accounts"
-        self.nats = NatsServer(
-            settings.nats_port, self.data_dir / "nats", self.logs_dir / "nats-server.log"
-        )
+        self.nats: NatsServer | NatsCluster
+        if settings.nats_nodes > 1:
+            self.nats = NatsCluster.stepped(
+                settings.nats_port,
+                settings.nats_cluster_port,
+                self.data_dir / "nats",
+                self.logs_dir,
+                size=settings.nats_nodes,
+                step=settings.replica_port(0, 1),
+            )
+        else:
+            self.nats = NatsServer(
+                settings.nats_port, self.data_dir / "nats", self.logs_dir / "nats-server.log"
+            )
         self.openbao = OpenBaoServer(
             settings.openbao_port,
             self.data_dir / "openbao",
@@ -94,6 +126,7 @@ class LocalStack:
         self.endpoints: StackEndpoints | None = None
         self.demo: DemoSeed | None = None
         self._services: list[ServiceProcess] = []
+        self._by_name: dict[str, ServiceProcess] = {}
         self.clock = StartClock()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -114,6 +147,7 @@ class LocalStack:
         """Ports, folders, NATS beside OpenBao (bootstrapped), operator token, service accounts."""
         for setting_name, port in self.settings.ports().items():
             ensure_port_free(port, setting_name, self.settings.host)
+        database_urls = self.database_urls()
         for folder in (self.data_dir, self.logs_dir, self.mail_dir):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.data_dir.chmod(0o700)  # holds the unseal key and credentials
@@ -137,9 +171,30 @@ class LocalStack:
                 for service in SERVICE_ACCOUNTS
             },
             webhook_secret_key=self._secret_file(self.data_dir / "webhook-secret-key"),
-            database_urls=self.settings.database_urls,
+            database_urls=database_urls,
+            nats_replicas=self.settings.nats_nodes,
         )
         return self.endpoints
+
+    def database_urls(self) -> dict[str, str]:
+        """Each service's database URL: named, or made on ``postgres_url``; replicas need these."""
+        urls = dict(self.settings.database_urls)
+        if self.settings.postgres_url:
+            for service in DB_SERVICES:
+                if service not in urls:
+                    urls[service] = ensure_database(
+                        self.settings.postgres_url, f"fieldvault_{service}"
+                    )
+        if self.settings.replicas > 1:
+            on_sqlite = [s for s in DB_SERVICES if not urls.get(s, "").startswith("postgres")]
+            if on_sqlite:
+                raise StackError(
+                    f"{self.settings.replicas} replicas need PostgreSQL, but "
+                    f"{', '.join(on_sqlite)} would use SQLite: set FIELDVAULT_DEV_POSTGRES_URL "
+                    "(or FIELDVAULT_DEV_DATABASE_URLS); several processes on one SQLite "
+                    "file are not a supported deployment"
+                )
+        return urls
 
     def _start_nats(self) -> None:
         with self.clock.step("NATS is ready"):
@@ -178,10 +233,27 @@ class LocalStack:
             write_secret_file(path, secrets.token_urlsafe(32) + "\n")
         return path.read_text().strip()
 
-    def env_for(self, service: str) -> dict[str, str]:
+    def env_for(self, service: str, replica: int = 0) -> dict[str, str]:
+        """``service``'s environment; replica ``r`` listens on, and calls, ports + r * 10."""
         if self.endpoints is None:
             raise StackError("start_infrastructure() must run before services get an environment")
-        return service_env(service, self.endpoints)
+        return service_env(service, self.lane(replica)) | self.extra_env
+
+    def lane(self, replica: int) -> StackEndpoints:
+        """The endpoints as replica ``replica`` of every service sees them."""
+        if self.endpoints is None:
+            raise StackError("the stack is not started")
+        shift = self.settings.replica_port
+        return replace(
+            self.endpoints,
+            grpc_ports={s: shift(p, replica) for s, p in self.endpoints.grpc_ports.items()},
+            gateway_port=shift(self.endpoints.gateway_port, replica),
+            web_port=shift(self.endpoints.web_port, replica),
+        )
+
+    def gateway_urls(self) -> list[str]:
+        """Every gateway replica's base URL."""
+        return [self.lane(r).gateway_url for r in range(self.settings.replicas)]
 
     def run_migrations(self) -> None:
         """Every service's migrations, side by side (each owns its database)."""
@@ -209,18 +281,22 @@ class LocalStack:
         ) as pool:
             grpc_services = [pool.submit(self._bring_up, service) for service in GRPC_SERVICES]
             for service in ("gateway", "web"):
-                self._spawn(service)
+                for replica in range(self.settings.replicas):
+                    self._spawn(service, replica)
             for done in grpc_services:
                 done.result()
         for service in ("gateway", "web"):
             with self.clock.step(f"{service} is ready"):
-                self._wait_ready(service)
+                for replica in range(self.settings.replicas):
+                    self._wait_ready(service, replica)
 
     def _bring_up(self, service: str) -> None:
         self._migrate(service)
         with self.clock.step(f"{service} is ready"):
-            self._spawn(service)
-            self._wait_ready(service)
+            for replica in range(self.settings.replicas):
+                self._spawn(service, replica)
+            for replica in range(self.settings.replicas):
+                self._wait_ready(service, replica)
 
     def seed_demo(self) -> DemoSeed:
         """The demo tenant, created through identity unless a previous start made it."""
@@ -232,28 +308,34 @@ class LocalStack:
         log.info("[%6.1fs] demo tenant %s", self.clock.elapsed(), self.demo.outcome)
         return self.demo
 
-    def _spawn(self, service: str) -> None:
+    def _spawn(self, service: str, replica: int = 0) -> None:
+        name = replica_name(service, replica)
         process = ServiceProcess(
-            service, self.env_for(service), self.service_log(service), python=self.python
+            service,
+            self.env_for(service, replica),
+            self.service_log(service, replica),
+            python=self.python,
         )
         self._services.append(process)
-        self.processes[service] = process.spawn()
+        self._by_name[name] = process
+        self.processes[name] = process.spawn()
 
-    def _wait_ready(self, service: str) -> None:
+    def _wait_ready(self, service: str, replica: int = 0) -> None:
         host = self.settings.host
+        lane = self.lane(replica)
         ready: Callable[[], bool]
         if service in ("gateway", "web"):
-            port = self.settings.gateway_port if service == "gateway" else self.settings.web_port
-            url = f"http://{host}:{port}/readyz"
+            url = f"{lane.gateway_url if service == 'gateway' else lane.web_url}/readyz"
             ready = lambda: http_ready(url)  # noqa: E731
         else:
-            port = self.settings.grpc_port(service)
+            port = lane.grpc_ports[service]
             ready = lambda: grpc_serving(host, port)  # noqa: E731
-        process = next(p for p in reversed(self._services) if p.service == service)
-        process.wait_ready(ready, SERVICE_READY_TIMEOUT)
+        self._by_name[replica_name(service, replica)].wait_ready(
+            ready, self.settings.ready_timeout_seconds
+        )
 
-    def service_log(self, service: str) -> Path:
-        return self.logs_dir / f"{service}.log"
+    def service_log(self, service: str, replica: int = 0) -> Path:
+        return self.logs_dir / f"{replica_name(service, replica)}.log"
 
     def dead_services(self) -> dict[str, int]:
         return {
@@ -271,7 +353,7 @@ class LocalStack:
                         "%s exited unexpectedly with %s:\n%s",
                         name,
                         code,
-                        log_tail(self.service_log(name)),
+                        log_tail(self.logs_dir / f"{name}.log"),
                     )
                 return 1
         return 0
@@ -293,5 +375,6 @@ class LocalStack:
         for service in self._services:
             service.close_log()
         self._services.clear()
+        self._by_name.clear()
         self.openbao.stop()
         self.nats.stop()

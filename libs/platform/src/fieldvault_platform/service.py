@@ -26,6 +26,7 @@ class EventServiceSettings(Protocol):
 
     database_url: str
     nats_url: str
+    nats_replicas: int
 
 
 @dataclass
@@ -72,7 +73,10 @@ async def open_plumbing(service: str, settings: EventServiceSettings) -> Service
     telemetry.instrument_engine(database.engine)
     try:
         backbone = await open_event_backbone(
-            service=service, nats_url=settings.nats_url, database=database
+            service=service,
+            nats_url=settings.nats_url,
+            database=database,
+            replicas=settings.nats_replicas,
         )
     except BaseException:
         await database.dispose()

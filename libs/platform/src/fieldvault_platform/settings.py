@@ -99,7 +99,12 @@ class DatabaseSettings(ServiceSettings):
 
 
 class NatsSettings(ServiceSettings):
+    #: One server, or a cluster's servers separated by commas (the client fails over).
     nats_url: str = "nats://127.0.0.1:14222"
+    #: JetStream replicas of every stream and key-value bucket this service creates:
+    #: 1 for a single nats-server, 3 for a three-node cluster (a stream then survives
+    #: the loss of one node). Every service of a deployment must use the same value.
+    nats_replicas: int = Field(default=1, ge=1, le=5)
 
 
 class VaultSettings(ServiceSettings):

@@ -79,6 +79,8 @@ REREAD_MAX_PAGES = 50
 #: A request in flight for longer than this is taken to have died with its replica.
 ABANDONED_AFTER_SECONDS = 120.0
 KV_TIMEOUT_SECONDS = 2.0
+#: Opening (or, the first time, creating) the bucket: a cluster places its replicas.
+OPEN_TIMEOUT_SECONDS = 10.0
 
 IN_FLIGHT = "in_flight"
 DONE = "done"
@@ -168,6 +170,8 @@ class IdempotencyStore:
 
     bucket: str
     ttl_seconds: int
+    #: JetStream replicas of the bucket when this store creates it (``nats_replicas``).
+    replicas: int = 1
     _kv: KeyValue | None = None
     _client: NatsClient | None = None
 
@@ -179,11 +183,16 @@ class IdempotencyStore:
         js = client.jetstream()
         try:
             try:
-                kv = await asyncio.wait_for(js.key_value(self.bucket), KV_TIMEOUT_SECONDS)
+                kv = await asyncio.wait_for(js.key_value(self.bucket), OPEN_TIMEOUT_SECONDS)
             except BucketNotFoundError:
                 kv = await asyncio.wait_for(
-                    js.create_key_value(bucket=self.bucket, ttl=self.ttl_seconds, history=1),
-                    KV_TIMEOUT_SECONDS,
+                    js.create_key_value(
+                        bucket=self.bucket,
+                        ttl=self.ttl_seconds,
+                        history=1,
+                        replicas=self.replicas,
+                    ),
+                    OPEN_TIMEOUT_SECONDS,
                 )
         except Exception as exc:
             raise IdempotencyUnavailable from exc

@@ -9,10 +9,13 @@ route once the body is parsed). A request that finds one of its buckets empty
 is answered 429 ``rate_limited`` with ``Retry-After`` (the seconds until it
 holds a token again) and never reaches a backend.
 
-The buckets live in this replica's memory: with N replicas a client gets up to
-N times the budget. That is enough to shed floods early; the limits that must
-hold exactly are enforced by the backends themselves (identity's login throttle
-per account and source, customer_vault's reveal rate per user). Memory is
+Where the buckets live is ``rate_limit_store``: ``nats`` keeps them in a
+JetStream key-value bucket shared by every replica
+(:class:`~gateway.shared_ratelimit.SharedRateLimiter`, what the chart sets);
+``memory`` (the local default) in this replica's memory, where with N replicas
+a client gets up to N times the budget. Either way the limits that must hold
+exactly are enforced by the backends too (identity's login throttle per account
+and source, customer_vault's reveal rate per user). In memory, size is
 bounded: buckets are kept in least-recently-used order, an idle one that has
 refilled completely is dropped (it is the same as a fresh one), and beyond
 ``rate_limit_max_keys`` the least recently used go first.
@@ -24,9 +27,9 @@ import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -46,13 +49,30 @@ _REVEAL_PATH = re.compile(r"/v1/sites/[^/]+/secrets/[^/]+/reveal")
 
 @dataclass(frozen=True)
 class Budget:
-    """``per_minute`` requests a minute, all of them at once at most."""
+    """``per_minute`` requests a minute, all of them at once at most.
+
+    ``fail_closed``: when a shared store cannot be reached, a request charging
+    this budget is refused (503) rather than let through on a per-replica budget.
+    """
 
     per_minute: int
+    fail_closed: bool = False
 
     @property
     def rate(self) -> float:
         return self.per_minute / 60.0
+
+
+class RateLimitUnavailable(Exception):
+    """A fail-closed budget could not be checked: the shared store is unreachable."""
+
+
+class Limits(Protocol):
+    async def spend(self, charges: Sequence[tuple[str, Budget]]) -> int:
+        """0 when one token was spent from each bucket, else the seconds until there
+        would be; :class:`RateLimitUnavailable` when a fail-closed budget cannot be
+        checked."""
+        ...
 
 
 @dataclass
@@ -69,6 +89,9 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+    async def spend(self, charges: Sequence[tuple[str, Budget]]) -> int:
+        return self.acquire(charges)
 
     def acquire(self, charges: Iterable[tuple[str, Budget]]) -> int:
         """Spend one token from each ``(key, budget)`` bucket and answer 0, or spend
@@ -113,12 +136,12 @@ class RateLimiter:
             del self._buckets[key]
 
 
-async def limiter_of(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
+async def limiter_of(request: Request) -> Limits:
+    limiter: Limits = request.app.state.rate_limiter
     return limiter
 
 
-Limiter = Annotated[RateLimiter, Depends(limiter_of)]
+Limiter = Annotated[Limits, Depends(limiter_of)]
 
 
 def rate_limited(retry_after: int) -> Problem:
@@ -130,12 +153,25 @@ def rate_limited(retry_after: int) -> Problem:
     )
 
 
-def check_login_account(
-    limiter: RateLimiter, settings: GatewaySettings, *, tenant: str, email: str
+def unavailable() -> Problem:
+    return Problem(
+        503,
+        "unavailable",
+        "the rate limits cannot be checked right now; retry later",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def check_login_account(
+    limiter: Limits, settings: GatewaySettings, *, tenant: str, email: str
 ) -> None:
     """429 when this tenant + e-mail has used its login budget (whoever tries)."""
     key = f"login-account:{tenant.strip().lower()}:{email.strip().lower()}"
-    retry_after = limiter.acquire([(key, Budget(settings.rate_limit_login_account_per_minute))])
+    budget = Budget(settings.rate_limit_login_account_per_minute, fail_closed=True)
+    try:
+        retry_after = await limiter.spend([(key, budget)])
+    except RateLimitUnavailable:
+        raise unavailable() from None
     if retry_after:
         raise rate_limited(retry_after)
 
@@ -156,7 +192,7 @@ def _route_class(scope: Scope) -> str | None:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: Limits) -> None:
         self.app = app
         self.limiter = limiter
 
@@ -166,12 +202,24 @@ class RateLimitMiddleware:
             return
         settings = settings_of(scope)
         client = client_key(scope)
-        # The address first, so a flood of forged tokens costs no verification.
-        retry_after = self.limiter.acquire(
-            [(f"client:{client}", Budget(settings.rate_limit_client_per_minute))]
-        )
-        if not retry_after:
-            retry_after = await self._caller_and_route(scope, settings, client)
+        try:
+            # The address first, so a flood of forged tokens costs no verification.
+            retry_after = await self.limiter.spend(
+                [(f"client:{client}", Budget(settings.rate_limit_client_per_minute))]
+            )
+            if not retry_after:
+                retry_after = await self._caller_and_route(scope, settings, client)
+        except RateLimitUnavailable:
+            await answer_problem(
+                scope,
+                receive,
+                send,
+                status=503,
+                code="unavailable",
+                detail="the rate limits cannot be checked right now; retry later",
+                headers={"Retry-After": "5"},
+            )
+            return
         if retry_after:
             await answer_problem(
                 scope,
@@ -193,13 +241,19 @@ class RateLimitMiddleware:
         caller = f"user:{principal.tenant_id}:{principal.subject}" if principal else None
         if caller is not None:
             charges.append((caller, Budget(settings.rate_limit_user_per_minute)))
+        # Sign-in, token and reveal budgets fail closed (see gateway.shared_ratelimit).
         if kind == "login":
-            charges.append((f"login:{client}", Budget(settings.rate_limit_login_per_minute)))
+            budget = Budget(settings.rate_limit_login_per_minute, fail_closed=True)
+            charges.append((f"login:{client}", budget))
         elif kind == "share_open":
-            charges.append((f"share-open:{client}", Budget(settings.rate_limit_login_per_minute)))
+            # Guessing at a share's PIN is guessing at a password: the same budget.
+            budget = Budget(settings.rate_limit_login_per_minute, fail_closed=True)
+            charges.append((f"share-open:{client}", budget))
         elif kind == "token":
-            charges.append((f"token:{client}", Budget(settings.rate_limit_token_per_minute)))
+            budget = Budget(settings.rate_limit_token_per_minute, fail_closed=True)
+            charges.append((f"token:{client}", budget))
         elif kind == "reveal":
             who = caller or f"client:{client}"
-            charges.append((f"reveal:{who}", Budget(settings.rate_limit_reveal_per_minute)))
-        return self.limiter.acquire(charges) if charges else 0
+            budget = Budget(settings.rate_limit_reveal_per_minute, fail_closed=True)
+            charges.append((f"reveal:{who}", budget))
+        return await self.limiter.spend(charges) if charges else 0

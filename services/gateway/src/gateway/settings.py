@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from functools import cached_property
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -63,9 +63,15 @@ class GatewaySettings(NatsSettings):
     #: or while a chunked body streams in.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=MIB)
 
-    #: Rate limits, requests per minute (token buckets: the budget is also the burst),
-    #: per gateway replica. The backends keep their own limits too (identity's login
-    #: throttle, customer_vault's reveal rate), so these only shed abuse early.
+    #: Where the rate-limit buckets live: ``nats``, a JetStream key-value bucket shared
+    #: by every replica (one budget per client whichever replica answers; sign-in,
+    #: token and reveal requests are refused with 503 while NATS is unreachable), or
+    #: ``memory``, per replica (N replicas: N times the budget). The chart sets ``nats``.
+    rate_limit_store: Literal["memory", "nats"] = "memory"
+    rate_limit_bucket: str = Field(default="gateway_rate_limits", pattern=r"^[A-Za-z0-9_-]+$")
+    #: Rate limits, requests per minute (token buckets: the budget is also the burst).
+    #: The backends keep their own limits too (identity's login throttle,
+    #: customer_vault's reveal rate), so these shed abuse early.
     #: Every request counts against its client address and, with a verified bearer
     #: token, against its user (or partner client).
     rate_limit_client_per_minute: int = Field(default=1200, ge=1)

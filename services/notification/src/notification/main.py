@@ -45,7 +45,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
     jetstream = plumbing.backbone.jetstream
     for source in SOURCES:
-        await ensure_stream(jetstream, source)
+        await ensure_stream(jetstream, source, replicas=plumbing.backbone.replicas)
     identity_channel = open_channel(settings.identity_addr)
     verification = token_verification(
         audience=SERVICE,

@@ -55,6 +55,7 @@ def create_app(settings: WebSettings) -> FastAPI:
             settings.session_bucket,
             idle_seconds=settings.session_idle_seconds,
             absolute_seconds=settings.session_absolute_seconds,
+            replicas=settings.nats_replicas,
         )
         try:
             yield

@@ -103,9 +103,17 @@ class SessionStore:
     """Sessions by cookie value, in the ``bucket`` of the NATS server at ``nats_url``."""
 
     def __init__(
-        self, nats_url: str, bucket: str, *, idle_seconds: int, absolute_seconds: int
+        self,
+        nats_url: str,
+        bucket: str,
+        *,
+        idle_seconds: int,
+        absolute_seconds: int,
+        replicas: int = 1,
     ) -> None:
         self.nats_url = nats_url
+        #: JetStream replicas of the bucket when this store creates it.
+        self.replicas = replicas
         self.bucket = bucket
         self.idle_seconds = idle_seconds
         self.absolute_seconds = absolute_seconds
@@ -119,7 +127,8 @@ class SessionStore:
             if self._client is None or self._client.is_closed:
                 client = NatsClient()
                 await client.connect(
-                    self.nats_url,
+                    # One server, or a cluster's separated by commas.
+                    [url.strip() for url in self.nats_url.split(",") if url.strip()],
                     connect_timeout=KV_TIMEOUT_SECONDS,
                     max_reconnect_attempts=-1,
                     name="fieldvault-web",
@@ -131,7 +140,12 @@ class SessionStore:
             except BucketNotFoundError:
                 # The bucket's age limit is the absolute lifetime: nothing outlives it.
                 self._kv = await js.create_key_value(
-                    KeyValueConfig(bucket=self.bucket, history=1, ttl=self.absolute_seconds)
+                    KeyValueConfig(
+                        bucket=self.bucket,
+                        history=1,
+                        ttl=self.absolute_seconds,
+                        replicas=self.replicas,
+                    )
                 )
         except Exception as exc:
             raise SessionStoreUnavailable(type(exc).__name__) from None

@@ -26,7 +26,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     plumbing = await open_plumbing(SERVICE, settings)
     for source in SOURCES:
         # The streams it consumes, whether or not their producers started yet.
-        await ensure_stream(plumbing.backbone.jetstream, source)
+        await ensure_stream(
+            plumbing.backbone.jetstream, source, replicas=plumbing.backbone.replicas
+        )
     # Both peers are reached lazily: work-order starts (and reports health)
     # whether they are up or not, and grant changes wait for customer-vault.
     identity_channel = open_channel(settings.identity_addr)

@@ -19,6 +19,8 @@ class EventBackbone:
     client: Client
     jetstream: JetStreamContext
     relay: OutboxRelay
+    #: JetStream replicas of the streams this service creates (``nats_replicas``).
+    replicas: int = 1
 
     async def close(self) -> None:
         # drain: deliver what is in flight before closing, nothing is cut off mid-publish.
@@ -26,9 +28,11 @@ class EventBackbone:
             await self.client.drain()
 
 
-async def open_event_backbone(*, service: str, nats_url: str, database: Database) -> EventBackbone:
+async def open_event_backbone(
+    *, service: str, nats_url: str, database: Database, replicas: int = 1
+) -> EventBackbone:
     """Connect (clear ``Unavailable`` if NATS is down), ensure the stream, build the relay."""
     client = await connect(nats_url, name=f"fieldvault-{service}")
     jetstream = client.jetstream()
-    await ensure_stream(jetstream, service)
-    return EventBackbone(client, jetstream, OutboxRelay(database, jetstream))
+    await ensure_stream(jetstream, service, replicas=replicas)
+    return EventBackbone(client, jetstream, OutboxRelay(database, jetstream), replicas)

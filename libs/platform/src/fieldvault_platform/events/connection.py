@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from nats.aio.client import Client
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -23,7 +27,7 @@ from nats.js.api import (
     StreamConfig,
     StreamInfo,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 from fieldvault_platform.errors import Unavailable
 from fieldvault_platform.events.subjects import service_subjects, stream_name
@@ -39,8 +43,15 @@ DEFAULT_DUPLICATE_WINDOW = 15 * 60.0
 DEFAULT_MAX_AGE = 7 * 24 * 3600.0
 
 
+def server_urls(url: str) -> list[str]:
+    """The servers of ``url``: one, or a cluster's separated by commas."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 def redact_url(url: str) -> str:
-    """The URL without user info, safe for logs and error messages."""
+    """The URL (each of a cluster's) without user info, safe for logs and error messages."""
+    if "," in url:
+        return ",".join(redact_url(part) for part in server_urls(url))
     parts = urlsplit(url if "://" in url else f"nats://{url}")
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
@@ -83,7 +94,7 @@ async def connect(
     try:
         await asyncio.wait_for(
             client.connect(
-                servers=[url],
+                servers=server_urls(url),
                 name=name,
                 error_cb=on_error,
                 disconnected_cb=on_disconnected,
@@ -111,8 +122,13 @@ async def ensure_stream(
     *,
     duplicate_window: float = DEFAULT_DUPLICATE_WINDOW,
     max_age: float = DEFAULT_MAX_AGE,
+    replicas: int = 1,
 ) -> StreamInfo:
-    """Create or update the file-backed stream holding ``service``'s events."""
+    """Create or update the file-backed stream holding ``service``'s events.
+
+    ``replicas``: copies JetStream keeps (1 on a single server, 3 on a
+    three-node cluster); an existing stream is scaled to it by the update.
+    """
     config = StreamConfig(
         name=stream_name(service),
         subjects=[service_subjects(service)],
@@ -121,7 +137,37 @@ async def ensure_stream(
         storage=StorageType.FILE,
         duplicate_window=duplicate_window,
         max_age=max_age,
+        num_replicas=replicas,
     )
+    return await _patiently(lambda: _create_or_update(js, config), what=config.name or "")
+
+
+#: Tries at creating or updating a stream or consumer before a service gives up starting.
+SETUP_ATTEMPTS = 6
+
+_T = TypeVar("_T")
+
+
+async def _patiently(call: Callable[[], Awaitable[_T]], *, what: str) -> _T:
+    """``call`` again while JetStream answers late or "temporarily unavailable".
+
+    A cluster electing leaders (at start, or with every replica creating its
+    streams at once) does both; set-up calls converge on the configuration in
+    the code, so asking again is safe.
+    """
+    for attempt in range(1, SETUP_ATTEMPTS):
+        try:
+            return await call()
+        except (NatsTimeoutError, NoRespondersError, ServiceUnavailableError) as exc:
+            logger.warning(
+                "JetStream did not answer a set-up request; retrying",
+                extra={"target": what, "attempt": attempt, "error_type": type(exc).__name__},
+            )
+            await asyncio.sleep(attempt)
+    return await call()
+
+
+async def _create_or_update(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
     try:
         await js.stream_info(config.name or "")
     except NotFoundError:
@@ -163,4 +209,4 @@ async def ensure_pull_consumer(
         max_deliver=max_deliver,
         ack_wait=ack_wait,
     )
-    return await js.add_consumer(stream, config)
+    return await _patiently(lambda: js.add_consumer(stream, config), what=f"{stream}/{durable}")

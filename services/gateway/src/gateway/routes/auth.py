@@ -76,7 +76,7 @@ async def login(
 ) -> TokenPair:
     # Per account here too, so a spray from many addresses is shed before identity
     # (whose own throttle, per account and source, is the one that must hold).
-    check_login_account(limiter, settings, tenant=body.tenant, email=body.email)
+    await check_login_account(limiter, settings, tenant=body.tenant, email=body.email)
     stub = IDENTITY.stub(peer)
     result = await peer.call(
         stub.Login,
