@@ -9,13 +9,14 @@ from __future__ import annotations
 from customer_vault.components import Components
 from customer_vault.grpc_access import AccessRpcs
 from customer_vault.grpc_records import RecordRpcs
+from customer_vault.grpc_rotation import RotationRpcs
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 
 SERVICE_NAME: str = customer_vault_pb2.DESCRIPTOR.services_by_name["CustomerVaultService"].full_name
 
 
 class CustomerVaultServicer(
-    RecordRpcs, AccessRpcs, customer_vault_pb2_grpc.CustomerVaultServiceServicer
+    RecordRpcs, AccessRpcs, RotationRpcs, customer_vault_pb2_grpc.CustomerVaultServiceServicer
 ):
     def __init__(self, components: Components) -> None:
         self._components = components

@@ -397,5 +397,17 @@ class JobRun(Base):
     opened: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SecretAgePolicy(Base):
+    """A tenant's longest allowed age of a code kind, in days (no row: no limit)."""
+
+    __tablename__ = "secret_age_policies"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    max_age_days: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.
 MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]

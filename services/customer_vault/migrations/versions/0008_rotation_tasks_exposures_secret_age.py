@@ -1,8 +1,9 @@
-"""rotation tasks, exposure reports, daily job runs
+"""rotation tasks, exposure reports, secret-age policies, daily job runs
 
 ``rotation_tasks``: codes (and locks) the office must change, opened once per
 ``dedupe_key``. ``exposures``: what a leaver or a lapsed organisation was
-exposed to, one report per triggering event. ``job_runs``: one row per
+exposed to, one report per triggering event. ``secret_age_policies``: a
+tenant's longest allowed age per code kind. ``job_runs``: one row per
 periodic job and period, so that of two replicas only one runs it. An index
 on the audit trail by the actor's organisation serves organisation exposures.
 
@@ -84,6 +85,15 @@ def upgrade() -> None:
         sa.Column("opened", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("job", "period"),
     )
+    op.create_table(
+        "secret_age_policies",
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("max_age_days", sa.Integer(), nullable=False),
+        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "kind"),
+    )
     op.create_index(
         "ix_audit_records_actor_organization",
         "audit_records",
@@ -93,6 +103,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_audit_records_actor_organization", table_name="audit_records")
+    op.drop_table("secret_age_policies")
     op.drop_table("job_runs")
     op.drop_index("ix_exposures_subject", table_name="exposures")
     op.drop_table("exposures")
