@@ -36,6 +36,7 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/security", "security", frozenset({"admin"})),
     ("/office/audit", "audit", frozenset({"auditor"})),
     ("/office/privacy", "privacy", frozenset({"dpo"})),
+    ("/office/rotation-tasks", "rotation", frozenset({"dispatcher", "admin", "auditor"})),
 )
 
 
