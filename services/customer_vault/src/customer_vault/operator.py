@@ -5,6 +5,10 @@ tenant's key-encryption key in Vault Transit and re-wraps every data key of
 that tenant with it, while the service keeps serving (records are not
 re-encrypted, except codes sealed before their site was bound into the
 associated data, which are re-sealed). It prints counts only, never key material.
+
+``python -m customer_vault open-overdue-rotation-tasks`` runs the daily
+overdue-code job now, for every tenant with a secret-age policy; it opens one
+task per overdue code version, so running it again opens nothing twice.
 """
 
 from __future__ import annotations
