@@ -242,3 +242,35 @@ async def test_only_admins_and_auditors_read_exposure_and_no_one_outside_the_off
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await tasks_for(customer_vault, caller)
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_moving_a_user_out_of_an_area_exposes_that_areas_codes_only(
+    customer_vault: RunningVault, identity: IdentityDriver
+) -> None:
+    tenant = await identity.new_tenant()
+    north_area = await identity.new_area(tenant, "North")
+    south_area = await identity.new_area(tenant, "South")
+    person = await identity.new_person(tenant, area_ids=[north_area, south_area])
+    north = await new_place(customer_vault, tenant.id, area_id=north_area)
+    south = await new_place(customer_vault, tenant.id, area_id=south_area)
+    technician = await customer_vault.mint.user(
+        tenant.id, roles=["technician"], user_id=person.id, areas=[north_area, south_area]
+    )
+    for place in (north, south):
+        await grant(customer_vault, place, user_id=person.id)
+        await reveal(customer_vault, place.site.id, technician)
+    await identity.stub.UpdateUser(
+        identity_pb2.UpdateUserRequest(
+            id=person.id, update_mask=["area_ids"], area_ids=[north_area]
+        ),
+        metadata=bearer_metadata(tenant.admin_identity_token),
+        timeout=TIMEOUT,
+    )
+    report = await exposure_of(customer_vault, tenant.id, "user", person.id)
+    assert report is not None
+    assert report.trigger == "areas_removed"
+    assert items(report, "revealed") == {(south.site.id, "door_code")}
+    admin = await customer_vault.mint.user(tenant.id, roles=["admin"])
+    assert [(t.site_id, t.area_id) for t in await tasks_for(customer_vault, admin)] == [
+        (south.site.id, south_area)
+    ]

@@ -1,7 +1,8 @@
 """Exposure: what a leaver, or a lapsed organisation, knew — and the work that makes it moot.
 
-When identity says a user was deactivated or moved to another organisation,
-or a subcontractor's DPA lapsed (or was cleared), this consumer computes,
+When identity says a user was deactivated, moved to another organisation or
+out of areas (then only those areas' sites count), or a subcontractor's DPA
+lapsed (or was cleared), this consumer computes,
 from the audit trail, what the person (or every person of the organisation)
 was exposed to in the look-back window (``exposure_lookback_days``, default
 365): one report per triggering event, stored in ``exposures``. Each exposed
@@ -45,6 +46,7 @@ ORGANIZATION = "organization"
 
 USER_DEACTIVATED = "user_deactivated"
 ORGANIZATION_CHANGED = "organization_changed"
+AREAS_REMOVED = "areas_removed"
 DPA_LAPSED = "dpa_lapsed"
 
 
@@ -58,6 +60,8 @@ class Scope:
     trigger: str
     window_start: datetime
     window_end: datetime
+    #: Only sites in these areas (now) count; None: every site.
+    area_ids: frozenset[str] | None = None
 
 
 @dataclass
@@ -106,6 +110,15 @@ def _actor_clause(scope: Scope) -> ColumnElement[bool]:
     return AuditRecord.actor_organization_id == scope.subject_id
 
 
+def _area_clause(scope: Scope) -> list[ColumnElement[bool]]:
+    if scope.area_ids is None:
+        return []
+    in_areas = select(Site.id).where(
+        Site.tenant_id == scope.tenant_id, Site.area_id.in_(sorted(scope.area_ids))
+    )
+    return [AuditRecord.site_id.in_(in_areas)]
+
+
 async def _reveals(
     session: AsyncSession, scope: Scope, *, break_glass: bool, reason: str
 ) -> list[Item]:
@@ -127,6 +140,7 @@ async def _reveals(
                 AuditRecord.occurred_at <= scope.window_end,
                 AuditRecord.site_id.is_not(None),
                 _actor_clause(scope),
+                *_area_clause(scope),
             )
             .order_by(AuditRecord.occurred_at)
         )
@@ -259,9 +273,15 @@ class ExposureReports:
         self._lookback = timedelta(days=lookback_days)
 
     def _scope(
-        self, tenant_id: str, kind: str, subject_id: str, trigger: str, at: datetime
+        self,
+        tenant_id: str,
+        kind: str,
+        subject_id: str,
+        trigger: str,
+        at: datetime,
+        area_ids: frozenset[str] | None = None,
     ) -> Scope:
-        return Scope(tenant_id, kind, subject_id, trigger, at - self._lookback, at)
+        return Scope(tenant_id, kind, subject_id, trigger, at - self._lookback, at, area_ids)
 
     async def __call__(self, session: AsyncSession, event: ReceivedEvent) -> None:
         now = datetime.now(UTC)
@@ -283,6 +303,16 @@ class ExposureReports:
                 moved.user_id,
                 ORGANIZATION_CHANGED,
                 _moment(moved.occurred_at, now),
+            )
+        elif event.event_type == pb.UserAreasRemoved.DESCRIPTOR.full_name:
+            removed = pb.UserAreasRemoved.FromString(event.payload)
+            scope = self._scope(
+                removed.tenant_id,
+                USER,
+                removed.user_id,
+                AREAS_REMOVED,
+                _moment(removed.occurred_at, now),
+                frozenset(removed.area_ids),
             )
         elif event.event_type == pb.OrganizationDpaLapsed.DESCRIPTOR.full_name:
             lapsed = pb.OrganizationDpaLapsed.FromString(event.payload)
