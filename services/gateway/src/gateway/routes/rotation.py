@@ -73,7 +73,7 @@ class Exposure(BaseModel):
     id: str
     subject_kind: Literal["user", "organization"]
     subject_id: str
-    #: ``user_deactivated``, ``organization_changed`` or ``dpa_lapsed``.
+    #: ``user_deactivated``, ``organization_changed``, ``areas_removed`` or ``dpa_lapsed``.
     trigger: str
     window_start: datetime | None
     window_end: datetime | None
