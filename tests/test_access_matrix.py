@@ -258,6 +258,27 @@ MATRIX: dict[tuple[str, str], Row] = {
             "to": "2030-01-01T00:00:00Z",
         },
     ),
+    # --- after someone leaves: exposure, rotation tasks, secret age ------------------
+    # No report exists for a person never deactivated (nor an organisation whose DPA is
+    # in force): the admins and auditors who may read one are told so (404).
+    ("GET", "/v1/users/{user_id}/exposure"): Row(
+        who(admin=404, auditor=404), ids={"user_id": "technician_id"}
+    ),
+    ("GET", "/v1/organizations/{organization_id}/exposure"): Row(who(admin=404, auditor=404)),
+    ("GET", "/v1/rotation-tasks"): Row(allow("dispatcher", "admin", "auditor", **OWN_TENANT_LIST)),
+    # A task id that names nothing: those who may close tasks are told it is not found.
+    ("POST", "/v1/rotation-tasks/{task_id}/close"): Row(
+        who(dispatcher=404, admin=404),
+        ids={"task_id": "site_id"},
+        json=lambda _: {"reason": "code is per visit"},
+    ),
+    ("GET", "/v1/secrets/overdue"): Row(allow("dispatcher", "admin", "auditor", **OWN_TENANT_LIST)),
+    ("GET", "/v1/tenant/secret-age-policy"): Row(
+        allow("dispatcher", "admin", "auditor", **OWN_TENANT_LIST)
+    ),
+    ("PUT", "/v1/tenant/secret-age-policy"): Row(
+        allow("admin", other_tenant=ALLOW), json=lambda _: {"max_age_days": {}}
+    ),
     # --- work orders ---------------------------------------------------------------
     ("POST", "/v1/work-orders"): Row(
         allow("dispatcher", "partner_write", other_tenant=HIDE),

@@ -1,4 +1,5 @@
-"""Entry point: ``python -m customer_vault [serve|migrate|rotate-tenant-key TENANT_ID]``."""
+"""Entry point: ``python -m customer_vault [serve|migrate|parked-events|rotate-tenant-key
+TENANT_ID|open-overdue-rotation-tasks]``."""
 
 from __future__ import annotations
 

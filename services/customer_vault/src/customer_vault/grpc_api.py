@@ -12,6 +12,7 @@ from customer_vault.components import Components
 from customer_vault.grpc_access import AccessRpcs
 from customer_vault.grpc_records import RecordRpcs
 from customer_vault.grpc_reports import ReportRpcs
+from customer_vault.grpc_rotation import RotationRpcs
 from customer_vault.grpc_shares import ShareRpcs
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 
@@ -23,6 +24,7 @@ class CustomerVaultServicer(
     AccessRpcs,
     ShareRpcs,
     ReportRpcs,
+    RotationRpcs,
     customer_vault_pb2_grpc.CustomerVaultServiceServicer,
 ):
     def __init__(self, components: Components) -> None:

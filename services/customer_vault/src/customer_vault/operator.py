@@ -5,14 +5,20 @@ tenant's key-encryption key in Vault Transit and re-wraps every data key of
 that tenant with it, while the service keeps serving (records are not
 re-encrypted, except codes sealed before their site was bound into the
 associated data, which are re-sealed). It prints counts only, never key material.
+
+``python -m customer_vault open-overdue-rotation-tasks`` runs the daily
+overdue-code job now, for every tenant with a secret-age policy; it opens one
+task per overdue code version, so running it again opens nothing twice.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
+from customer_vault.secret_age import run_overdue_rotation
 from customer_vault.settings import Settings
 from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.db import Database
@@ -36,4 +42,20 @@ async def rotate_tenant_key(arguments: list[str]) -> None:
     )
 
 
-OPERATOR_COMMANDS = {"rotate-tenant-key": rotate_tenant_key}
+async def open_overdue_rotation_tasks(arguments: list[str]) -> None:
+    """Run the daily overdue-code job now (idempotent: each code version gets one task)."""
+    if arguments:
+        sys.exit("usage: python -m customer_vault open-overdue-rotation-tasks")
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    database = Database(settings.database_url)
+    try:
+        opened = await run_overdue_rotation(database, datetime.now(UTC))
+    finally:
+        await database.dispose()
+    print(f"{opened} rotation tasks opened for overdue codes")  # noqa: T201
+
+
+OPERATOR_COMMANDS = {
+    "rotate-tenant-key": rotate_tenant_key,
+    "open-overdue-rotation-tasks": open_overdue_rotation_tasks,
+}

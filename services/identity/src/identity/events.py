@@ -8,6 +8,7 @@ invitation link or a password (see ``identity_events.proto``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from google.protobuf.message import Message
@@ -28,6 +29,7 @@ USER_INVITED = "user_invited"
 ORGANIZATION_DPA_UPDATED = "organization_dpa_updated"
 ORGANIZATION_DPA_LAPSED = "organization_dpa_lapsed"
 USER_ORGANIZATION_CHANGED = "user_organization_changed"
+USER_AREAS_REMOVED = "user_areas_removed"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -107,6 +109,24 @@ def user_organization_changed(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=USER_ORGANIZATION_CHANGED, message=message)
+
+
+def user_areas_removed(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    area_ids: Sequence[str],
+    at: datetime,
+) -> str:
+    message = pb.UserAreasRemoved(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        area_ids=list(area_ids),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=USER_AREAS_REMOVED, message=message)
 
 
 def session_revoked(

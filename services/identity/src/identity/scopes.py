@@ -50,6 +50,9 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "shares:credential",
             # The tenant's record of processing activities (GDPR Art. 30).
             "processing_record:read",
+            "exposure:read",
+            "rotation_tasks:read",
+            "rotation_tasks:close",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -70,6 +73,8 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "work_orders:write",
             "work_orders:assign",
             "grants:read",
+            "rotation_tasks:read",
+            "rotation_tasks:close",
         }
     ),
     # Their own jobs; writes codes found on site; reveals through grants only.
@@ -85,7 +90,16 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
     ),
     # Assigns their organisation's jobs to their organisation's people.
     "subcontractor_manager": frozenset({"users:read", "work_orders:read", "work_orders:assign"}),
-    "auditor": frozenset({"audit:read", "audit:verify", "grants:read", "identity_audit:read"}),
+    "auditor": frozenset(
+        {
+            "audit:read",
+            "audit:verify",
+            "grants:read",
+            "identity_audit:read",
+            "exposure:read",
+            "rotation_tasks:read",
+        }
+    ),
     # GDPR: export, erasure, customers' access reports, the record of processing;
     # shares contracts and DPA documents with a customer's board or a
     # subcontractor's contact by two-channel secure share.

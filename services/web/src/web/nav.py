@@ -39,6 +39,7 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/shares", "shares", frozenset({"admin", "dpo"})),
     ("/office/access-query", "access", frozenset({"auditor", "dpo"})),
     ("/office/records-of-processing", "processing", frozenset({"admin", "dpo"})),
+    ("/office/rotation-tasks", "rotation", frozenset({"dispatcher", "admin", "auditor"})),
 )
 
 

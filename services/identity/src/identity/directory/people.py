@@ -327,6 +327,15 @@ async def update_user(
             organization_id=organization.id,
             at=now,
         )
+    if old_areas - new_areas:
+        # What they saw at those areas' sites: customer-vault turns it into rotation tasks.
+        events.user_areas_removed(
+            session,
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            area_ids=sorted(old_areas - new_areas),
+            at=now,
+        )
     audit.record(
         session,
         audit.AuditEntry(

@@ -178,3 +178,53 @@ class ShareLocked(_message.Message):
     user_id: str
     occurred_at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., share_id: _Optional[str] = ..., user_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RotationTaskCreated(_message.Message):
+    __slots__ = ("event_id", "tenant_id", "task_id", "site_id", "area_id", "subject", "reason", "since", "exposed_user_id", "exposed_organization_id", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    EXPOSED_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPOSED_ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    tenant_id: str
+    task_id: str
+    site_id: str
+    area_id: str
+    subject: str
+    reason: str
+    since: _timestamp_pb2.Timestamp
+    exposed_user_id: str
+    exposed_organization_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., task_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., subject: _Optional[str] = ..., reason: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exposed_user_id: _Optional[str] = ..., exposed_organization_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RotationTaskClosed(_message.Message):
+    __slots__ = ("event_id", "tenant_id", "task_id", "site_id", "area_id", "subject", "reason", "closed_how", "closed_by", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_HOW_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    tenant_id: str
+    task_id: str
+    site_id: str
+    area_id: str
+    subject: str
+    reason: str
+    closed_how: str
+    closed_by: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., task_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., subject: _Optional[str] = ..., reason: _Optional[str] = ..., closed_how: _Optional[str] = ..., closed_by: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

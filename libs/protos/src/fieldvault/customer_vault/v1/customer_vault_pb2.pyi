@@ -918,3 +918,201 @@ class QuerySiteAccessResponse(_message.Message):
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     document: bytes
     def __init__(self, document: _Optional[bytes] = ...) -> None: ...
+
+class GetExposureRequest(_message.Message):
+    __slots__ = ("subject_kind", "subject_id")
+    SUBJECT_KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    subject_kind: str
+    subject_id: str
+    def __init__(self, subject_kind: _Optional[str] = ..., subject_id: _Optional[str] = ...) -> None: ...
+
+class ExposureItem(_message.Message):
+    __slots__ = ("site_id", "subject", "first_time", "last_time", "count", "user_ids", "task_id", "rotated_since", "reference_id", "note")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_TIME_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ROTATED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    subject: str
+    first_time: _timestamp_pb2.Timestamp
+    last_time: _timestamp_pb2.Timestamp
+    count: int
+    user_ids: _containers.RepeatedScalarFieldContainer[str]
+    task_id: str
+    rotated_since: bool
+    reference_id: str
+    note: str
+    def __init__(self, site_id: _Optional[str] = ..., subject: _Optional[str] = ..., first_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., count: _Optional[int] = ..., user_ids: _Optional[_Iterable[str]] = ..., task_id: _Optional[str] = ..., rotated_since: _Optional[bool] = ..., reference_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ExposureSection(_message.Message):
+    __slots__ = ("name", "items")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    items: _containers.RepeatedCompositeFieldContainer[ExposureItem]
+    def __init__(self, name: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ExposureItem, _Mapping]]] = ...) -> None: ...
+
+class Exposure(_message.Message):
+    __slots__ = ("id", "subject_kind", "subject_id", "trigger", "window_start", "window_end", "compute_time", "sections")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_START_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SECTIONS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    subject_kind: str
+    subject_id: str
+    trigger: str
+    window_start: _timestamp_pb2.Timestamp
+    window_end: _timestamp_pb2.Timestamp
+    compute_time: _timestamp_pb2.Timestamp
+    sections: _containers.RepeatedCompositeFieldContainer[ExposureSection]
+    def __init__(self, id: _Optional[str] = ..., subject_kind: _Optional[str] = ..., subject_id: _Optional[str] = ..., trigger: _Optional[str] = ..., window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., compute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sections: _Optional[_Iterable[_Union[ExposureSection, _Mapping]]] = ...) -> None: ...
+
+class GetExposureResponse(_message.Message):
+    __slots__ = ("exposure",)
+    EXPOSURE_FIELD_NUMBER: _ClassVar[int]
+    exposure: Exposure
+    def __init__(self, exposure: _Optional[_Union[Exposure, _Mapping]] = ...) -> None: ...
+
+class RotationTask(_message.Message):
+    __slots__ = ("id", "site_id", "area_id", "subject", "reason", "since", "status", "open_time", "close_time", "closed_how", "closed_by", "close_reason", "exposed_user_id", "exposed_organization_id", "exposure_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_HOW_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPOSED_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPOSED_ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPOSURE_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    site_id: str
+    area_id: str
+    subject: str
+    reason: str
+    since: _timestamp_pb2.Timestamp
+    status: str
+    open_time: _timestamp_pb2.Timestamp
+    close_time: _timestamp_pb2.Timestamp
+    closed_how: str
+    closed_by: str
+    close_reason: str
+    exposed_user_id: str
+    exposed_organization_id: str
+    exposure_id: str
+    def __init__(self, id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., subject: _Optional[str] = ..., reason: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[str] = ..., open_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., close_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_how: _Optional[str] = ..., closed_by: _Optional[str] = ..., close_reason: _Optional[str] = ..., exposed_user_id: _Optional[str] = ..., exposed_organization_id: _Optional[str] = ..., exposure_id: _Optional[str] = ...) -> None: ...
+
+class ListRotationTasksRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "area_id", "status", "site_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    area_id: str
+    status: str
+    site_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., area_id: _Optional[str] = ..., status: _Optional[str] = ..., site_id: _Optional[str] = ...) -> None: ...
+
+class ListRotationTasksResponse(_message.Message):
+    __slots__ = ("tasks", "next_page_token")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[RotationTask]
+    next_page_token: str
+    def __init__(self, tasks: _Optional[_Iterable[_Union[RotationTask, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CloseRotationTaskRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CloseRotationTaskResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: RotationTask
+    def __init__(self, task: _Optional[_Union[RotationTask, _Mapping]] = ...) -> None: ...
+
+class OverdueSecret(_message.Message):
+    __slots__ = ("site_id", "area_id", "kind", "version", "write_time", "max_age_days", "overdue_since")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    WRITE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MAX_AGE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    area_id: str
+    kind: SecretKind
+    version: int
+    write_time: _timestamp_pb2.Timestamp
+    max_age_days: int
+    overdue_since: _timestamp_pb2.Timestamp
+    def __init__(self, site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., kind: _Optional[_Union[SecretKind, str]] = ..., version: _Optional[int] = ..., write_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_age_days: _Optional[int] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListOverdueSecretsRequest(_message.Message):
+    __slots__ = ("area_id", "site_id")
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    area_id: str
+    site_id: str
+    def __init__(self, area_id: _Optional[str] = ..., site_id: _Optional[str] = ...) -> None: ...
+
+class ListOverdueSecretsResponse(_message.Message):
+    __slots__ = ("secrets",)
+    SECRETS_FIELD_NUMBER: _ClassVar[int]
+    secrets: _containers.RepeatedCompositeFieldContainer[OverdueSecret]
+    def __init__(self, secrets: _Optional[_Iterable[_Union[OverdueSecret, _Mapping]]] = ...) -> None: ...
+
+class SecretAgeLimit(_message.Message):
+    __slots__ = ("kind", "max_age_days")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MAX_AGE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    kind: SecretKind
+    max_age_days: int
+    def __init__(self, kind: _Optional[_Union[SecretKind, str]] = ..., max_age_days: _Optional[int] = ...) -> None: ...
+
+class GetSecretAgePolicyRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetSecretAgePolicyResponse(_message.Message):
+    __slots__ = ("limits",)
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    limits: _containers.RepeatedCompositeFieldContainer[SecretAgeLimit]
+    def __init__(self, limits: _Optional[_Iterable[_Union[SecretAgeLimit, _Mapping]]] = ...) -> None: ...
+
+class UpdateSecretAgePolicyRequest(_message.Message):
+    __slots__ = ("limits",)
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    limits: _containers.RepeatedCompositeFieldContainer[SecretAgeLimit]
+    def __init__(self, limits: _Optional[_Iterable[_Union[SecretAgeLimit, _Mapping]]] = ...) -> None: ...
+
+class UpdateSecretAgePolicyResponse(_message.Message):
+    __slots__ = ("limits",)
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    limits: _containers.RepeatedCompositeFieldContainer[SecretAgeLimit]
+    def __init__(self, limits: _Optional[_Iterable[_Union[SecretAgeLimit, _Mapping]]] = ...) -> None: ...

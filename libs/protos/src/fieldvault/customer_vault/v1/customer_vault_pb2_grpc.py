@@ -223,6 +223,36 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.FromString,
                 _registered_method=True)
+        self.GetExposure = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetExposure',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureResponse.FromString,
+                _registered_method=True)
+        self.ListRotationTasks = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListRotationTasks',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListRotationTasksRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListRotationTasksResponse.FromString,
+                _registered_method=True)
+        self.CloseRotationTask = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CloseRotationTask',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CloseRotationTaskRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CloseRotationTaskResponse.FromString,
+                _registered_method=True)
+        self.ListOverdueSecrets = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListOverdueSecrets',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListOverdueSecretsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListOverdueSecretsResponse.FromString,
+                _registered_method=True)
+        self.GetSecretAgePolicy = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetSecretAgePolicy',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSecretAgePolicyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSecretAgePolicyResponse.FromString,
+                _registered_method=True)
+        self.UpdateSecretAgePolicy = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateSecretAgePolicy',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerVaultServiceServicer:
@@ -495,6 +525,48 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetExposure(self, request, context):
+        """What a deactivated (or moved) user, or an organisation whose DPA lapsed,
+        was exposed to: the latest report (admins, auditors: "exposure:read").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRotationTasks(self, request, context):
+        """Codes (and locks) to change: dispatchers of their areas, admins, auditors.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseRotationTask(self, request, context):
+        """A dispatcher closes a task by hand, saying why ("code is per visit").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOverdueSecrets(self, request, context):
+        """Codes older than the tenant's secret-age policy allows.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSecretAgePolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSecretAgePolicy(self, request, context):
+        """Replaces the tenant's limits (admins: "tenant:manage").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerVaultServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -677,6 +749,36 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.QuerySiteAccess,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.SerializeToString,
+            ),
+            'GetExposure': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExposure,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureResponse.SerializeToString,
+            ),
+            'ListRotationTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRotationTasks,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListRotationTasksRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListRotationTasksResponse.SerializeToString,
+            ),
+            'CloseRotationTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseRotationTask,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CloseRotationTaskRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CloseRotationTaskResponse.SerializeToString,
+            ),
+            'ListOverdueSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOverdueSecrets,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListOverdueSecretsRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListOverdueSecretsResponse.SerializeToString,
+            ),
+            'GetSecretAgePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSecretAgePolicy,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSecretAgePolicyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSecretAgePolicyResponse.SerializeToString,
+            ),
+            'UpdateSecretAgePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSecretAgePolicy,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1660,6 +1762,168 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/QuerySiteAccess',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExposure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetExposure',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRotationTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListRotationTasks',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListRotationTasksRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListRotationTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseRotationTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CloseRotationTask',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CloseRotationTaskRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CloseRotationTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOverdueSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListOverdueSecrets',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListOverdueSecretsRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListOverdueSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSecretAgePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetSecretAgePolicy',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSecretAgePolicyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetSecretAgePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSecretAgePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateSecretAgePolicy',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
