@@ -1,4 +1,5 @@
-"""Entry point: ``python -m customer_vault [serve|migrate|rotate-tenant-key TENANT_ID]``."""
+"""Entry point: ``python -m customer_vault [serve|migrate|rotate-tenant-key TENANT_ID|
+alert-overdue-keys]``."""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ REVEAL_RATE_EXCEEDED = "reveal_rate_exceeded"
 CUSTOMER_ERASED = "customer_erased"
 SITE_AREA_CHANGED = "site_area_changed"
 SECRET_VALUES_EXPORTED = "secret_values_exported"  # noqa: S105 (an event name)
+KEY_OVERDUE = "key_overdue"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -181,3 +182,31 @@ def secret_values_exported(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SECRET_VALUES_EXPORTED, message=message)
+
+
+def key_overdue(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    key_id: str,
+    checkout_id: str,
+    site_id: str,
+    area_id: str,
+    user_id: str,
+    work_order_id: str,
+    due_at: datetime,
+    at: datetime,
+) -> str:
+    message = pb.KeyOverdue(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        key_id=key_id,
+        checkout_id=checkout_id,
+        site_id=site_id,
+        area_id=area_id,
+        user_id=user_id,
+        work_order_id=work_order_id,
+        due_time=_timestamp(due_at),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=KEY_OVERDUE, message=message)

@@ -1,13 +1,15 @@
 """gRPC servicer for fieldvault.customer_vault.v1.CustomerVaultService: proto ⇄ domain only.
 
 The RPCs live in two halves by sub-domain — records (customers, sites,
-secrets, contracts) and access (reveal, grants, audit, GDPR, keys) — joined here.
+secrets, contracts), access (reveal, grants, audit, GDPR, keys) and the
+physical key register — joined here.
 """
 
 from __future__ import annotations
 
 from customer_vault.components import Components
 from customer_vault.grpc_access import AccessRpcs
+from customer_vault.grpc_keys import KeyRpcs
 from customer_vault.grpc_records import RecordRpcs
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 
@@ -15,7 +17,7 @@ SERVICE_NAME: str = customer_vault_pb2.DESCRIPTOR.services_by_name["CustomerVaul
 
 
 class CustomerVaultServicer(
-    RecordRpcs, AccessRpcs, customer_vault_pb2_grpc.CustomerVaultServiceServicer
+    RecordRpcs, AccessRpcs, KeyRpcs, customer_vault_pb2_grpc.CustomerVaultServiceServicer
 ):
     def __init__(self, components: Components) -> None:
         self._components = components

@@ -178,6 +178,41 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.FromString,
                 _registered_method=True)
+        self.RegisterKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/RegisterKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyResponse.FromString,
+                _registered_method=True)
+        self.ListSiteKeys = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListSiteKeys',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysResponse.FromString,
+                _registered_method=True)
+        self.CheckOutKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CheckOutKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyResponse.FromString,
+                _registered_method=True)
+        self.CheckInKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CheckInKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyResponse.FromString,
+                _registered_method=True)
+        self.MarkKeyLost = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/MarkKeyLost',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostResponse.FromString,
+                _registered_method=True)
+        self.FindKeyByTag = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/FindKeyByTag',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagResponse.FromString,
+                _registered_method=True)
+        self.ListMyKeys = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListMyKeys',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerVaultServiceServicer:
@@ -375,6 +410,57 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterKey(self, request, context):
+        """Physical keys, fobs and cards the company holds for a site. The tag code
+        printed on a key's tag is shown once, at registration; only its keyed
+        hash is stored. Office (dispatchers of the site's area, admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSiteKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckOutKey(self, request, context):
+        """To a technician holding an active grant for a job at the key's site.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckInKey(self, request, context):
+        """The office, or the technician holding it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkKeyLost(self, request, context):
+        """The office, or the technician holding it; opens a "change the lock" task.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindKeyByTag(self, request, context):
+        """A found key's tag: dispatchers of the site's area and admins learn which
+        site it opens; everyone else is told NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyKeys(self, request, context):
+        """The keys the calling person holds now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerVaultServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -512,6 +598,41 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.EraseCustomer,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.SerializeToString,
+            ),
+            'RegisterKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyResponse.SerializeToString,
+            ),
+            'ListSiteKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSiteKeys,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysResponse.SerializeToString,
+            ),
+            'CheckOutKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckOutKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyResponse.SerializeToString,
+            ),
+            'CheckInKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckInKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyResponse.SerializeToString,
+            ),
+            'MarkKeyLost': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkKeyLost,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostResponse.SerializeToString,
+            ),
+            'FindKeyByTag': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindKeyByTag,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagResponse.SerializeToString,
+            ),
+            'ListMyKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyKeys,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1252,6 +1373,195 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/EraseCustomer',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.EraseCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/RegisterKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSiteKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListSiteKeys',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckOutKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CheckOutKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckInKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CheckInKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkKeyLost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/MarkKeyLost',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindKeyByTag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/FindKeyByTag',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMyKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListMyKeys',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,
