@@ -138,6 +138,9 @@ _SCENARIOS: dict[str, list[dict[str, str]]] = {
     ],
     "webhook.disabled": [{}],
     "webhook.disabled_client_revoked": [{}],
+    "key.overdue": [
+        {"key_id": str(uuid.uuid4()), "due": datetime(2026, 12, 1, 11, tzinfo=UTC)}  # type: ignore[dict-item]
+    ],
 }
 _CODES = re.compile(r"\b[a-z]+_[a-z_]+\b")  # in_progress, unable_no_access, door_code, ...
 

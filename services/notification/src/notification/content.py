@@ -108,6 +108,9 @@ class SafeFacts:
     reason: str = ""
     #: The work order's reference ("WO-000123"), as work-order gave it.
     reference: str = ""
+    #: A physical key (its id, never its tag code or label) and when it was due back.
+    key_id: str = ""
+    due: str = ""
 
     @classmethod
     def of(
@@ -130,6 +133,8 @@ class SafeFacts:
         expires: datetime | None = None,
         reason: str = "",
         reference: str = "",
+        key_id: str = "",
+        due: datetime | None = None,
     ) -> SafeFacts:
         return cls(
             work_order_id=_id("work_order_id", work_order_id),
@@ -151,6 +156,8 @@ class SafeFacts:
             expires=_when(expires),
             reason=_one_of("reason", reason, RETURN_REASONS),
             reference=_reference(reference),
+            key_id=_id("key_id", key_id),
+            due=_when(due),
         )
 
 
