@@ -210,3 +210,65 @@ def key_overdue(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=KEY_OVERDUE, message=message)
+
+
+ROTATION_TASK_CREATED = "rotation_task_created"
+ROTATION_TASK_CLOSED = "rotation_task_closed"
+
+
+def rotation_task_created(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    task_id: str,
+    site_id: str,
+    area_id: str,
+    subject: str,
+    reason: str,
+    since: datetime,
+    exposed_user_id: str | None,
+    exposed_organization_id: str | None,
+    at: datetime,
+) -> str:
+    message = pb.RotationTaskCreated(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        task_id=task_id,
+        site_id=site_id,
+        area_id=area_id,
+        subject=subject,
+        reason=reason,
+        since=_timestamp(since),
+        exposed_user_id=exposed_user_id or "",
+        exposed_organization_id=exposed_organization_id or "",
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=ROTATION_TASK_CREATED, message=message)
+
+
+def rotation_task_closed(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    task_id: str,
+    site_id: str,
+    area_id: str,
+    subject: str,
+    reason: str,
+    closed_how: str,
+    closed_by: str | None,
+    at: datetime,
+) -> str:
+    message = pb.RotationTaskClosed(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        task_id=task_id,
+        site_id=site_id,
+        area_id=area_id,
+        subject=subject,
+        reason=reason,
+        closed_how=closed_how,
+        closed_by=closed_by or "",
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=ROTATION_TASK_CLOSED, message=message)

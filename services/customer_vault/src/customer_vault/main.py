@@ -10,10 +10,12 @@ from customer_vault.blind_index import BlindIndex
 from customer_vault.components import Components
 from customer_vault.crypto import DataKeyCache
 from customer_vault.dpa import DpaStatus
+from customer_vault.exposure import exposure_consumer
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
 from customer_vault.identity_events import grant_revocation_consumer
 from customer_vault.key_overdue import alert_overdue_keys
 from customer_vault.keys import TenantKeys
+from customer_vault.secret_age import OverdueRotationJob
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault_platform.auth.callers import Callers
@@ -81,7 +83,19 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     revocations = grant_revocation_consumer(
         plumbing.database, plumbing.backbone.jetstream, dpa, trail
     )
-    runtime.background_jobs.extend([verification.listener.run, revocations.run])
+    exposures = exposure_consumer(
+        plumbing.database,
+        plumbing.backbone.jetstream,
+        lookback_days=settings.exposure_lookback_days,
+    )
+    overdue = OverdueRotationJob(
+        plumbing.database,
+        interval=settings.overdue_check_interval_seconds,
+        wake_relay=plumbing.backbone.relay.wake,
+    )
+    runtime.background_jobs.extend(
+        [verification.listener.run, revocations.run, exposures.run, overdue.run]
+    )
     if settings.key_overdue_check_seconds > 0:
         runtime.background_jobs.append(overdue_key_sweep(components).run)
     # Cleanups run in reverse: this channel closes first, the backbone and database after.

@@ -272,6 +272,13 @@ class AuditRecord(Base):
         Index("ix_audit_records_actor", "tenant_id", "actor_id", "action", "occurred_at"),
         Index("ix_audit_records_customer", "tenant_id", "customer_id"),
         Index("ix_audit_records_time", "tenant_id", "occurred_at"),
+        Index(
+            "ix_audit_records_actor_organization",
+            "tenant_id",
+            "actor_organization_id",
+            "action",
+            "occurred_at",
+        ),
     )
 
 
@@ -372,6 +379,100 @@ class KeyCheckout(Base):
         Index("ix_key_checkouts_user", "tenant_id", "user_id"),
         Index("ix_key_checkouts_open", "closed_at", "overdue_alerted_at"),
     )
+
+
+class RotationTask(Base):
+    """A code (or a lock) the office must change: which, where, why and since when.
+
+    Opened once per ``dedupe_key`` (unique per tenant), so a redelivered event
+    or a second run of a daily job opens nothing new. Never carries a value.
+    """
+
+    __tablename__ = "rotation_tasks"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    site_id: Mapped[str] = mapped_column(String(ID))
+    #: The site's area when the task was opened (its dispatchers were told).
+    area_id: Mapped[str] = mapped_column(String(ID))
+    #: A code kind (``door_code`` ...) or ``lock`` for a physical key.
+    subject: Mapped[str] = mapped_column(String(32))
+    #: Why, as a machine code (``revealed_by_leaver``, ``break_glass``, ``overdue`` ...).
+    reason: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    exposed_user_id: Mapped[str | None] = mapped_column(String(ID))
+    exposed_organization_id: Mapped[str | None] = mapped_column(String(ID))
+    exposure_id: Mapped[str | None] = mapped_column(String(ID))
+    #: ``open`` or ``closed``.
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``new_value`` or ``by_hand``.
+    closed_how: Mapped[str | None] = mapped_column(String(16))
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    #: A dispatcher's words ("code is per visit"); never published in an event.
+    close_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "dedupe_key", name="uq_rotation_tasks_dedupe"),
+        Index("ix_rotation_tasks_open", "tenant_id", "status", "opened_at", "id"),
+        Index("ix_rotation_tasks_site", "tenant_id", "site_id", "subject", "status"),
+    )
+
+
+class Exposure(Base):
+    """What a person or an organisation was exposed to, computed once per triggering event.
+
+    ``sections`` maps a section name (``revealed``, ``break_glass`` ...) to
+    its items: ids, kinds and times only, never a value.
+    """
+
+    __tablename__ = "exposures"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    #: ``user`` or ``organization``.
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(ID))
+    #: ``user_deactivated``, ``organization_changed``, ``dpa_lapsed`` ...
+    trigger: Mapped[str] = mapped_column(String(32))
+    #: The event that triggered it: one report per event.
+    source_event_id: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sections: Mapped[dict[str, list[dict[str, object]]]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source_event_id", "subject_id", name="uq_exposures_event"),
+        Index("ix_exposures_subject", "tenant_id", "subject_kind", "subject_id", "computed_at"),
+    )
+
+
+class JobRun(Base):
+    """One run of a periodic job per period (``daily``: the UTC date): the primary key
+    lets only one replica claim it."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SecretAgePolicy(Base):
+    """A tenant's longest allowed age of a code kind, in days (no row: no limit)."""
+
+    __tablename__ = "secret_age_policies"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    max_age_days: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.

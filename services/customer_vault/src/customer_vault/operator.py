@@ -16,6 +16,7 @@ from customer_vault import key_overdue
 from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
+from customer_vault.secret_age import run_overdue_rotation
 from customer_vault.settings import Settings
 from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.db import Database
@@ -61,7 +62,21 @@ async def alert_overdue_keys(arguments: list[str]) -> None:
     )
 
 
+async def open_overdue_rotation_tasks(arguments: list[str]) -> None:
+    """Run the daily overdue-code job now (idempotent: each code version gets one task)."""
+    if arguments:
+        sys.exit("usage: python -m customer_vault open-overdue-rotation-tasks")
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    database = Database(settings.database_url)
+    try:
+        opened = await run_overdue_rotation(database, datetime.now(UTC))
+    finally:
+        await database.dispose()
+    print(f"{opened} rotation tasks opened for overdue codes")  # noqa: T201
+
+
 OPERATOR_COMMANDS = {
     "rotate-tenant-key": rotate_tenant_key,
     "alert-overdue-keys": alert_overdue_keys,
+    "open-overdue-rotation-tasks": open_overdue_rotation_tasks,
 }

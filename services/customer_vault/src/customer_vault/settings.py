@@ -48,6 +48,10 @@ class Settings(
     #: How long a subcontractor's DPA status read from identity is trusted.
     #: A lapse also revokes the organisation's grants through identity's event.
     dpa_cache_seconds: float = Field(default=30.0, ge=0)
+    #: How far back an exposure report looks (a leaver's, a lapsed organisation's reveals).
+    exposure_lookback_days: int = Field(default=365, ge=1, le=3650)
+    #: How often the daily job checks whether today's overdue-code run is done.
+    overdue_check_interval_seconds: float = Field(default=3600.0, gt=0)
     #: Longest validity window of a grant.
     max_grant_days: int = Field(default=62, ge=1)
 

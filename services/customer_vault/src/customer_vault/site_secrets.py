@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_vault import audit
+from customer_vault import audit, rotation_tasks
 from customer_vault.access import Caller, load_site, with_dpa_checked
 from customer_vault.components import Components
 from customer_vault.crypto import CannotDecrypt, CustomerCipher
@@ -230,6 +230,15 @@ async def put_secret(
                         fields=[kind],
                         request_id=request_id,
                     ),
+                    now=now,
+                )
+                # The code's rotation tasks are done: a new value is stored.
+                await rotation_tasks.close_for_new_value(
+                    session,
+                    tenant_id=caller.tenant_id,
+                    site_id=site.id,
+                    subject=kind,
+                    closed_by=caller.name,
                     now=now,
                 )
             return SecretInfo(kind, row.version, now, row.written_by)

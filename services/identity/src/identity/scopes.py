@@ -45,6 +45,9 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "sites:write",
             "contracts:read",
             "contracts:write",
+            "exposure:read",
+            "rotation_tasks:read",
+            "rotation_tasks:close",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -65,6 +68,8 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "work_orders:write",
             "work_orders:assign",
             "grants:read",
+            "rotation_tasks:read",
+            "rotation_tasks:close",
         }
     ),
     # Their own jobs; writes codes found on site; reveals through grants only.
@@ -80,7 +85,16 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
     ),
     # Assigns their organisation's jobs to their organisation's people.
     "subcontractor_manager": frozenset({"users:read", "work_orders:read", "work_orders:assign"}),
-    "auditor": frozenset({"audit:read", "audit:verify", "grants:read", "identity_audit:read"}),
+    "auditor": frozenset(
+        {
+            "audit:read",
+            "audit:verify",
+            "grants:read",
+            "identity_audit:read",
+            "exposure:read",
+            "rotation_tasks:read",
+        }
+    ),
     "dpo": frozenset({"audit:read", "customers:read", "customers:export", "customers:erase"}),
 }
 
