@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from test_exposure import exposure_of
 from vault_testkit import (
     TIMEOUT,
     Metadata,
@@ -31,6 +32,9 @@ from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.key_overdue import alert_overdue_keys
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as events_pb
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault.identity.v1 import identity_pb2
+from fieldvault_devstack.identity_driver import IdentityDriver
+from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.logging import JsonFormatter
 from fieldvault_platform.vault import VaultClient
 
@@ -324,3 +328,86 @@ async def test_every_key_movement_verifies_in_the_audit_chain_and_no_canary_leak
         texts = [span.name, str(span.status.description or "")]
         texts += [json.dumps(dict(span.attributes or {}), default=str)]
         assert not leaks(" ".join(texts)), span.name
+
+
+async def test_a_lost_key_opens_a_change_the_lock_task_once(customer_vault: RunningVault) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    registered = await register(customer_vault, place)
+    await grant(customer_vault, place, user_id="tech-1")
+    await check_out(customer_vault, place, registered.key.id, "tech-1")
+    for _attempt in range(2):  # a retry marks nothing new
+        lost = await customer_vault.stub.MarkKeyLost(
+            pb.MarkKeyLostRequest(key_id=registered.key.id),
+            metadata=place.dispatcher,
+            timeout=TIMEOUT,
+        )
+        assert (lost.key.status, lost.key.holder_user_id) == ("lost", "")
+    tasks = await customer_vault.stub.ListRotationTasks(
+        pb.ListRotationTasksRequest(page_size=50), metadata=place.dispatcher, timeout=TIMEOUT
+    )
+    assert [(t.site_id, t.subject, t.reason, t.status, t.exposed_user_id) for t in tasks.tasks] == [
+        (place.site.id, "lock", "key_lost", "open", "tech-1")
+    ]
+    created = await published(
+        customer_vault.settings.nats_url, place.tenant_id, "rotation_task_created"
+    )
+    assert len(created) == 1
+    announced = events_pb.RotationTaskCreated.FromString(created[0])
+    assert (announced.subject, announced.reason, announced.area_id) == (
+        "lock",
+        "key_lost",
+        place.area_id,
+    )
+    # A lost key cannot be handed out; found again, it is back in the office.
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await check_out(customer_vault, place, registered.key.id, "tech-1")
+    assert error_code(refused.value) == "key_lost"
+
+
+async def test_a_leavers_exposure_lists_the_keys_they_hold_or_lost(
+    customer_vault: RunningVault, identity: IdentityDriver
+) -> None:
+    tenant = await identity.new_tenant()
+    person = await identity.new_person(tenant)
+    place = await new_place(customer_vault, tenant.id)
+    held = await register(customer_vault, place, "held")
+    lost = await register(customer_vault, place, "lost")
+    returned = await register(customer_vault, place, "returned")
+    await grant(customer_vault, place, user_id=person.id)
+    for key in (held, lost, returned):
+        await check_out(customer_vault, place, key.key.id, person.id)
+    await customer_vault.stub.MarkKeyLost(
+        pb.MarkKeyLostRequest(key_id=lost.key.id), metadata=place.dispatcher, timeout=TIMEOUT
+    )
+    await customer_vault.stub.CheckInKey(
+        pb.CheckInKeyRequest(key_id=returned.key.id), metadata=place.dispatcher, timeout=TIMEOUT
+    )
+    await identity.stub.DeactivateUser(
+        identity_pb2.DeactivateUserRequest(id=person.id),
+        metadata=bearer_metadata(tenant.admin_identity_token),
+        timeout=TIMEOUT,
+    )
+    report = await exposure_of(customer_vault, tenant.id, "user", person.id)
+    assert report is not None
+    [section] = [s for s in report.sections if s.name == "physical_keys"]
+    listed = {(item.reference_id, item.note, item.subject) for item in section.items}
+    assert listed == {(held.key.id, "held", "lock"), (lost.key.id, "lost", "lock")}
+    held_item = next(item for item in section.items if item.reference_id == held.key.id)
+    assert held_item.task_id and list(held_item.user_ids) == [person.id]
+    admin = await customer_vault.mint.user(tenant.id, roles=["admin"])
+    tasks = await customer_vault.stub.ListRotationTasks(
+        pb.ListRotationTasksRequest(page_size=50), metadata=admin, timeout=TIMEOUT
+    )
+    assert sorted((t.subject, t.reason) for t in tasks.tasks) == [
+        ("lock", "key_lost"),
+        ("lock", "key_not_returned"),
+    ]
+    # Still a key held: the office sees who has it even after the person left.
+    listed_keys = await customer_vault.stub.ListSiteKeys(
+        pb.ListSiteKeysRequest(site_id=place.site.id), metadata=place.dispatcher, timeout=TIMEOUT
+    )
+    assert {(k.id, k.status, k.holder_user_id) for k in listed_keys.keys} == {
+        (held.key.id, "checked_out", person.id),
+        (lost.key.id, "lost", ""),
+        (returned.key.id, "in_office", ""),
+    }

@@ -6,7 +6,7 @@ encrypted. ``key_checkouts``: who holds which key for which grant, at most
 one open per key; ``overdue_alerted_at`` makes the overdue alert happen once.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008 (after merging h20-rotation; on main alone it would be 0007)
 Create Date: 2026-12-04
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

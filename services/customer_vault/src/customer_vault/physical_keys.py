@@ -409,6 +409,7 @@ async def mark_key_lost(
                 site_id=key.site_id,
                 since=now,
                 dedupe_key=f"key_lost:{key.id}:{key.version}",
+                holder_user_id=holding.user_id if holding is not None else None,
             )
     return await _load_view(c, key_id)
 
