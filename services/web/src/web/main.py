@@ -25,6 +25,7 @@ from web.routes import (
     inbox,
     invitations,
     jobs,
+    keys,
     me,
     privacy,
     pwa,
@@ -72,7 +73,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     for module in (health, signin, invitations, today, jobs, inbox, me, pwa):
         app.include_router(module.router)
     # The office console: the same sessions, headers and catalogues, laid out wider.
-    for module in (board, customers, admin, audit, privacy):
+    for module in (board, customers, keys, admin, audit, privacy):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)
