@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from notification.content import (
     PHRASES,
     RETURN_REASONS,
+    ROTATION_REASONS,
+    ROTATION_SUBJECTS,
     SAFE_FIELDS,
     TEMPLATES,
     UNABLE_REASONS,
@@ -140,6 +142,16 @@ _SCENARIOS: dict[str, list[dict[str, str]]] = {
     "webhook.disabled_client_revoked": [{}],
     "key.overdue": [
         {"key_id": str(uuid.uuid4()), "due": datetime(2026, 12, 1, 11, tzinfo=UTC)}  # type: ignore[dict-item]
+    ],
+    "rotation_task.created": [
+        {
+            "task_id": str(uuid.uuid4()),
+            "rotation_subject": subject,
+            "rotation_reason": reason,
+            "since": datetime(2026, 1, 5, 9, tzinfo=UTC),  # type: ignore[dict-item]
+        }
+        for subject in sorted(ROTATION_SUBJECTS - {""})
+        for reason in sorted(ROTATION_REASONS - {""})
     ],
 }
 _CODES = re.compile(r"\b[a-z]+_[a-z_]+\b")  # in_progress, unable_no_access, door_code, ...

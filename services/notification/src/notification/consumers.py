@@ -1,8 +1,8 @@
 """What notification hears: identity's invitations and revoked API clients,
 work-order's lifecycle and the jobs it gives back to the office, the
 customer-vault's alerts for auditors (break-glass, reveal rate, exports with
-code values) and for dispatchers (a physical key not returned), and its own
-disabled webhooks.
+code values) and for dispatchers (rotation tasks; a physical key not returned),
+and its own disabled webhooks.
 
 Each is a durable JetStream consumer whose handler runs in the transaction
 that records the event as processed: inbox entries, queued messages and
@@ -25,10 +25,10 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
 from fieldvault_platform.telemetry import current_traceparent
-from notification.content import UNABLE_REASONS, SafeFacts
+from notification.content import ROTATION_REASONS, UNABLE_REASONS, SafeFacts
 from notification.directory import Directory
 from notification.inbox import queue_message, tell
-from notification.webhooks.payloads import work_order_body
+from notification.webhooks.payloads import rotation_task_body, work_order_body
 from notification.webhooks.subscriptions import (
     API_CLIENT_REVOKED,
     disable_for_revoked_client,
@@ -241,6 +241,57 @@ class Handlers:
             now=datetime.now(UTC),
         )
 
+    async def rotation_task(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """A code to change: the dispatchers of the site's area are told (inbox, e-mail) when
+        it opens; partners get ``rotation_task.created`` and ``.closed`` webhooks."""
+        now = datetime.now(UTC)
+        if event.event_type == vault_pb.RotationTaskCreated.DESCRIPTOR.full_name:
+            created = vault_pb.RotationTaskCreated.FromString(event.payload)
+            await queue_deliveries(
+                session,
+                tenant_id=created.tenant_id,
+                event_id=created.event_id,
+                event_type="rotation_task.created",
+                body=rotation_task_body(created),
+                traceparent=current_traceparent(),
+                now=now,
+            )
+            dispatchers = [
+                person.id
+                async for person in self._directory.people(created.tenant_id, role="dispatcher")
+                if created.area_id in person.area_ids
+            ]
+            await tell(
+                session,
+                tenant_id=created.tenant_id,
+                user_ids=dispatchers,
+                event_id=created.event_id,
+                event_type="rotation_task.created",
+                facts=SafeFacts.of(
+                    task_id=created.task_id,
+                    site_id=created.site_id,
+                    rotation_subject=created.subject,
+                    # A reason this service does not know yet is told in general words.
+                    rotation_reason=(
+                        created.reason if created.reason in ROTATION_REASONS else "other"
+                    ),
+                    since=_time(created.since),
+                ),
+                sms_available=self._sms_available,
+                now=now,
+            )
+        elif event.event_type == vault_pb.RotationTaskClosed.DESCRIPTOR.full_name:
+            closed = vault_pb.RotationTaskClosed.FromString(event.payload)
+            await queue_deliveries(
+                session,
+                tenant_id=closed.tenant_id,
+                event_id=closed.event_id,
+                event_type="rotation_task.closed",
+                body=rotation_task_body(closed),
+                traceparent=current_traceparent(),
+                now=now,
+            )
+
     async def own(self, session: AsyncSession, event: ReceivedEvent) -> None:
         """A disabled webhook: its tenant's admins are told."""
         if event.event_type != notification_pb.WebhookDisabled.DESCRIPTOR.full_name:
@@ -294,6 +345,18 @@ def consumers(
             handlers.security,
         ),
         ("customer_vault", "key_overdue", "notification-key-overdue", handlers.key_overdue),
+        (
+            "customer_vault",
+            "rotation_task_created",
+            "notification-rotation-tasks-created",
+            handlers.rotation_task,
+        ),
+        (
+            "customer_vault",
+            "rotation_task_closed",
+            "notification-rotation-tasks-closed",
+            handlers.rotation_task,
+        ),
         ("notification", "webhook_disabled", "notification-webhook-disabled", handlers.own),
     ]
     return [

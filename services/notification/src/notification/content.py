@@ -49,6 +49,23 @@ RETURN_REASONS: Final = (
 )
 
 
+#: What a rotation task may ask to change, and why (customer-vault's codes; an
+#: unknown reason is told as "other", never quoted).
+ROTATION_SUBJECTS: Final = frozenset({"door_code", "alarm_code", "key_safe_code", "lock", ""})
+ROTATION_REASONS: Final = frozenset(
+    {
+        "revealed_by_leaver",
+        "revealed_by_organization",
+        "break_glass",
+        "overdue",
+        "key_lost",
+        "key_not_returned",
+        "other",
+        "",
+    }
+)
+
+
 class UnsafeFact(ValueError):
     """A value that is not of the kind a message may carry (never quoted back)."""
 
@@ -111,6 +128,10 @@ class SafeFacts:
     #: A physical key (its id, never its tag code or label) and when it was due back.
     key_id: str = ""
     due: str = ""
+    task_id: str = ""
+    rotation_subject: str = ""
+    rotation_reason: str = ""
+    since: str = ""
 
     @classmethod
     def of(
@@ -135,6 +156,10 @@ class SafeFacts:
         reference: str = "",
         key_id: str = "",
         due: datetime | None = None,
+        task_id: str = "",
+        rotation_subject: str = "",
+        rotation_reason: str = "",
+        since: datetime | None = None,
     ) -> SafeFacts:
         return cls(
             work_order_id=_id("work_order_id", work_order_id),
@@ -158,6 +183,10 @@ class SafeFacts:
             reference=_reference(reference),
             key_id=_id("key_id", key_id),
             due=_when(due),
+            task_id=_id("task_id", task_id),
+            rotation_subject=_one_of("rotation_subject", rotation_subject, ROTATION_SUBJECTS),
+            rotation_reason=_one_of("rotation_reason", rotation_reason, ROTATION_REASONS),
+            since=_when(since),
         )
 
 
@@ -175,6 +204,8 @@ PHRASES: Final = frozenset(
         "reason_text",
         "secret_kind_text",
         "secret_kinds_text",
+        "rotation_subject_text",
+        "rotation_reason_text",
     }
 )
 
@@ -198,6 +229,8 @@ def _phrases(facts: SafeFacts, words: Words) -> dict[str, str]:
         "secret_kinds_text": ", ".join(
             words.secret_kinds.get(kind, "") for kind in facts.secret_kinds.split(", ") if kind
         ),
+        "rotation_subject_text": words.rotation_subjects.get(facts.rotation_subject, ""),
+        "rotation_reason_text": words.rotation_reasons.get(facts.rotation_reason, ""),
     }
 
 

@@ -40,6 +40,10 @@ class Words:
     secret_kinds: dict[str, str]
     #: Shown when a work order's event carried no reference (published before there were any).
     no_reference: str
+    #: What a rotation task asks to change (a code kind, or a physical key's lock).
+    rotation_subjects: dict[str, str]
+    #: Why a rotation task was opened.
+    rotation_reasons: dict[str, str]
 
 
 _WORK_ORDER = "/work-orders/${work_order_id}"
@@ -73,6 +77,23 @@ ENGLISH = Words(
         "key_safe_code": "key safe code",
     },
     no_reference="(no reference)",
+    rotation_subjects={
+        "door_code": "door code",
+        "alarm_code": "alarm code",
+        "key_safe_code": "key safe code",
+        "lock": "lock",
+    },
+    rotation_reasons={
+        "revealed_by_leaver": "someone who has left revealed it",
+        "revealed_by_organization": (
+            "a subcontractor whose data-processing agreement ended revealed it"
+        ),
+        "break_glass": "it was revealed by break-glass",
+        "overdue": "it is older than the tenant's policy allows",
+        "key_lost": "a key to it was lost",
+        "key_not_returned": "a key to it was not returned",
+        "other": "it may be known to someone who should not know it",
+    },
 )
 
 FINNISH = Words(
@@ -104,6 +125,23 @@ FINNISH = Words(
         "key_safe_code": "avainsäilön koodi",
     },
     no_reference="(ei viitettä)",
+    rotation_subjects={
+        "door_code": "ovikoodi",
+        "alarm_code": "hälytyskoodi",
+        "key_safe_code": "avainsäilön koodi",
+        "lock": "lukko",
+    },
+    rotation_reasons={
+        "revealed_by_leaver": "sen on nähnyt henkilö, joka on lähtenyt",
+        "revealed_by_organization": (
+            "sen on nähnyt aliurakoitsija, jonka tietojenkäsittelysopimus on päättynyt"
+        ),
+        "break_glass": "se paljastettiin hätäkäytöllä",
+        "overdue": "se on vanhempi kuin organisaation käytäntö sallii",
+        "key_lost": "sen avain on kadonnut",
+        "key_not_returned": "sen avainta ei palautettu",
+        "other": "sen voi tietää joku, jonka ei pitäisi",
+    },
 )
 
 #: Event type → what people are told, in English. The webhook body is not a
@@ -160,6 +198,15 @@ ENGLISH_TEMPLATES: Final[dict[str, Template]] = {
             "Read their notes and assign it again in fieldvault."
         ),
         link=_WORK_ORDER,
+    ),
+    "rotation_task.created": Template(
+        subject="Change the ${rotation_subject_text} of site ${site_id}",
+        body=(
+            "Rotation task ${task_id}: the ${rotation_subject_text} of site ${site_id} must be "
+            "changed, because ${rotation_reason_text} (since ${since}).\n"
+            "See the rotation tasks in fieldvault."
+        ),
+        link="/office/rotation-tasks?site_id=${site_id}",
     ),
     "security.break_glass_reveal": Template(
         subject="Break-glass reveal: ${secret_kind_text}",
@@ -263,6 +310,15 @@ FINNISH_TEMPLATES: Final[dict[str, Template]] = {
             "kenellekään.\nLue tekijän muistiinpanot ja anna työ uudelleen fieldvaultissa."
         ),
         link=_WORK_ORDER,
+    ),
+    "rotation_task.created": Template(
+        subject="Vaihda kohteen ${site_id} ${rotation_subject_text}",
+        body=(
+            "Vaihtotehtävä ${task_id}: kohteen ${site_id} ${rotation_subject_text} on "
+            "vaihdettava, koska ${rotation_reason_text} (alkaen ${since}).\n"
+            "Katso vaihtotehtävät fieldvaultista."
+        ),
+        link="/office/rotation-tasks?site_id=${site_id}",
     ),
     "security.break_glass_reveal": Template(
         subject="Hätäkäyttö: ${secret_kind_text} paljastettiin",

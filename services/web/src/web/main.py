@@ -29,6 +29,7 @@ from web.routes import (
     me,
     privacy,
     pwa,
+    rotation,
     signin,
     today,
 )
@@ -73,7 +74,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     for module in (health, signin, invitations, today, jobs, inbox, me, pwa):
         app.include_router(module.router)
     # The office console: the same sessions, headers and catalogues, laid out wider.
-    for module in (board, customers, keys, admin, audit, privacy):
+    for module in (board, customers, keys, admin, audit, privacy, rotation):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

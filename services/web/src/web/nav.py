@@ -37,6 +37,7 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/keys", "keys", frozenset({"dispatcher", "admin"})),
     ("/office/audit", "audit", frozenset({"auditor"})),
     ("/office/privacy", "privacy", frozenset({"dpo"})),
+    ("/office/rotation-tasks", "rotation", frozenset({"dispatcher", "admin", "auditor"})),
 )
 
 

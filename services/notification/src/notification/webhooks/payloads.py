@@ -8,6 +8,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as vault_pb
 from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent
 
 #: Every event type a subscription may name (plus "*").
@@ -20,11 +21,15 @@ EVENT_TYPES = frozenset(
         "work_order.started",
         "work_order.completed",
         "work_order.cancelled",
+        "rotation_task.created",
+        "rotation_task.closed",
     }
 )
 
 
-def _time(event: WorkOrderEvent, field: str) -> str | None:
+def _time(
+    event: WorkOrderEvent | vault_pb.RotationTaskCreated | vault_pb.RotationTaskClosed, field: str
+) -> str | None:
     if not event.HasField(field):
         return None
     stamp: Timestamp = getattr(event, field)
@@ -46,6 +51,31 @@ def work_order_body(event: WorkOrderEvent) -> bytes:
     body = {
         "id": event.event_id,
         "type": event.type,
+        "tenant_id": event.tenant_id,
+        "occurred_at": _time(event, "occurred_at"),
+        "data": data,
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def rotation_task_body(event: vault_pb.RotationTaskCreated | vault_pb.RotationTaskClosed) -> bytes:
+    """``rotation_task.created`` / ``.closed``: ids and machine codes, never a code or address."""
+    data: dict[str, Any] = {
+        "task_id": event.task_id,
+        "site_id": event.site_id,
+        "area_id": event.area_id,
+        "subject": event.subject,
+        "reason": event.reason,
+    }
+    if isinstance(event, vault_pb.RotationTaskCreated):
+        event_type = "rotation_task.created"
+        data["since"] = _time(event, "since")
+    else:
+        event_type = "rotation_task.closed"
+        data["closed_how"] = event.closed_how
+    body = {
+        "id": event.event_id,
+        "type": event_type,
         "tenant_id": event.tenant_id,
         "occurred_at": _time(event, "occurred_at"),
         "data": data,

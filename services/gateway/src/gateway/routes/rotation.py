@@ -1,0 +1,287 @@
+"""After someone leaves: exposure reports, rotation tasks, overdue codes and the tenant's
+secret-age policy (customer_vault decides who may: ``exposure:read``,
+``rotation_tasks:read``, ``rotation_tasks:close``, ``tenant:manage``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from gateway.customer_vault_client import CustomerVaultForCaller
+from gateway.customer_vault_models import (
+    RequestBody,
+    SecretKindName,
+    secret_kind,
+    secret_kind_name,
+    timestamp,
+)
+from gateway.identity_models import Page
+from gateway.routes.areas import PageSize
+
+router = APIRouter(tags=["rotation"])
+
+ID_FILTER = Query(default="", max_length=64)
+
+
+class ExposureItem(BaseModel):
+    site_id: str
+    #: A code kind (``door_code`` ...) or ``lock``.
+    subject: str
+    first_at: datetime | None
+    last_at: datetime | None
+    #: How many times it was seen in the window.
+    count: int
+    #: Who saw it (for an organisation: each of its people).
+    user_ids: list[str]
+    #: The rotation task opened for it; null when none was needed.
+    task_id: str | None
+    #: The code got a new value after it was last seen (no task needed).
+    rotated_since: bool
+    #: For things rather than codes (e.g. a key's id), and a code qualifying it.
+    reference_id: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, item: pb.ExposureItem) -> ExposureItem:
+        return cls(
+            site_id=item.site_id,
+            subject=item.subject,
+            first_at=timestamp(item, "first_time"),
+            last_at=timestamp(item, "last_time"),
+            count=item.count,
+            user_ids=list(item.user_ids),
+            task_id=item.task_id or None,
+            rotated_since=item.rotated_since,
+            reference_id=item.reference_id or None,
+            note=item.note or None,
+        )
+
+
+class ExposureSection(BaseModel):
+    #: ``revealed`` (under a grant), ``break_glass``, ...
+    name: str
+    items: list[ExposureItem]
+
+
+class Exposure(BaseModel):
+    """What a person or an organisation was exposed to, computed when they left."""
+
+    id: str
+    subject_kind: Literal["user", "organization"]
+    subject_id: str
+    #: ``user_deactivated``, ``organization_changed`` or ``dpa_lapsed``.
+    trigger: str
+    window_start: datetime | None
+    window_end: datetime | None
+    computed_at: datetime | None
+    sections: list[ExposureSection]
+
+    @classmethod
+    def of(cls, report: pb.Exposure) -> Exposure:
+        return cls(
+            id=report.id,
+            subject_kind="organization" if report.subject_kind == "organization" else "user",
+            subject_id=report.subject_id,
+            trigger=report.trigger,
+            window_start=timestamp(report, "window_start"),
+            window_end=timestamp(report, "window_end"),
+            computed_at=timestamp(report, "compute_time"),
+            sections=[
+                ExposureSection(name=s.name, items=[ExposureItem.of(i) for i in s.items])
+                for s in report.sections
+            ],
+        )
+
+
+class RotationTask(BaseModel):
+    id: str
+    site_id: str
+    #: The site's area now (its dispatchers do the task).
+    area_id: str
+    #: ``door_code``, ``alarm_code``, ``key_safe_code`` or ``lock``.
+    subject: str
+    #: ``revealed_by_leaver``, ``revealed_by_organization``, ``break_glass``, ``overdue``, ...
+    reason: str
+    #: Since when the value has been exposed (``overdue``: when it was stored).
+    since: datetime | None
+    status: Literal["open", "closed"]
+    opened_at: datetime | None
+    closed_at: datetime | None
+    #: ``new_value`` (closed by storing one) or ``by_hand``.
+    closed_how: str | None
+    closed_by: str | None
+    close_reason: str | None
+    exposed_user_id: str | None
+    exposed_organization_id: str | None
+    exposure_id: str | None
+
+    @classmethod
+    def of(cls, task: pb.RotationTask) -> RotationTask:
+        return cls(
+            id=task.id,
+            site_id=task.site_id,
+            area_id=task.area_id,
+            subject=task.subject,
+            reason=task.reason,
+            since=timestamp(task, "since"),
+            status="closed" if task.status == "closed" else "open",
+            opened_at=timestamp(task, "open_time"),
+            closed_at=timestamp(task, "close_time"),
+            closed_how=task.closed_how or None,
+            closed_by=task.closed_by or None,
+            close_reason=task.close_reason or None,
+            exposed_user_id=task.exposed_user_id or None,
+            exposed_organization_id=task.exposed_organization_id or None,
+            exposure_id=task.exposure_id or None,
+        )
+
+
+class RotationTaskList(Page):
+    items: list[RotationTask]
+
+
+class RotationTaskClose(RequestBody):
+    #: Why no new value is needed ("code is per visit"); kept in customer_vault only.
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class OverdueSecret(BaseModel):
+    site_id: str
+    area_id: str
+    kind: SecretKindName
+    version: int
+    written_at: datetime | None
+    max_age_days: int
+    overdue_since: datetime | None
+
+    @classmethod
+    def of(cls, secret: pb.OverdueSecret) -> OverdueSecret:
+        return cls(
+            site_id=secret.site_id,
+            area_id=secret.area_id,
+            kind=secret_kind_name(secret.kind),
+            version=secret.version,
+            written_at=timestamp(secret, "write_time"),
+            max_age_days=secret.max_age_days,
+            overdue_since=timestamp(secret, "overdue_since"),
+        )
+
+
+class OverdueSecretList(BaseModel):
+    items: list[OverdueSecret]
+
+
+class SecretAgePolicy(BaseModel):
+    """The longest a code of each kind may go unchanged, in days; a kind left out has no limit."""
+
+    max_age_days: dict[SecretKindName, int]
+
+    @classmethod
+    def of(cls, limits: list[pb.SecretAgeLimit]) -> SecretAgePolicy:
+        return cls(
+            max_age_days={secret_kind_name(limit.kind): limit.max_age_days for limit in limits}
+        )
+
+
+class SecretAgePolicyChange(RequestBody):
+    #: The whole policy (it replaces the one before): e.g. ``{"door_code": 365}``.
+    max_age_days: dict[SecretKindName, Annotated[int, Field(ge=1, le=3650)]] = Field(max_length=3)
+
+
+@router.get("/v1/users/{user_id}/exposure", summary="What a user who left was exposed to")
+async def get_user_exposure(user_id: str, vault: CustomerVaultForCaller) -> Exposure:
+    result = await vault.call(
+        vault.stub.GetExposure, pb.GetExposureRequest(subject_kind="user", subject_id=user_id)
+    )
+    return Exposure.of(result.exposure)
+
+
+@router.get(
+    "/v1/organizations/{organization_id}/exposure",
+    summary="What an organisation whose DPA lapsed was exposed to",
+)
+async def get_organization_exposure(
+    organization_id: str, vault: CustomerVaultForCaller
+) -> Exposure:
+    result = await vault.call(
+        vault.stub.GetExposure,
+        pb.GetExposureRequest(subject_kind="organization", subject_id=organization_id),
+    )
+    return Exposure.of(result.exposure)
+
+
+@router.get("/v1/rotation-tasks", summary="List rotation tasks (codes and locks to change)")
+async def list_rotation_tasks(
+    vault: CustomerVaultForCaller,
+    area_id: str = ID_FILTER,
+    status: Literal["open", "closed", ""] = "",
+    site_id: str = ID_FILTER,
+    page_size: PageSize = 50,
+    page_token: str = "",
+) -> RotationTaskList:
+    """A dispatcher sees the tasks of their own areas; admins and auditors every task."""
+    result = await vault.call(
+        vault.stub.ListRotationTasks,
+        pb.ListRotationTasksRequest(
+            page_size=page_size,
+            page_token=page_token,
+            area_id=area_id,
+            status=status,
+            site_id=site_id,
+        ),
+    )
+    return RotationTaskList(
+        items=[RotationTask.of(task) for task in result.tasks],
+        next_page_token=result.next_page_token,
+    )
+
+
+@router.post(
+    "/v1/rotation-tasks/{task_id}/close",
+    summary="Close a rotation task by hand, saying why",
+    responses={409: {"description": "The task is closed already (task_closed)"}},
+)
+async def close_rotation_task(
+    task_id: str, body: RotationTaskClose, vault: CustomerVaultForCaller
+) -> RotationTask:
+    result = await vault.call(
+        vault.stub.CloseRotationTask, pb.CloseRotationTaskRequest(id=task_id, reason=body.reason)
+    )
+    return RotationTask.of(result.task)
+
+
+@router.get("/v1/secrets/overdue", summary="Codes older than the tenant's secret-age policy allows")
+async def list_overdue_secrets(
+    vault: CustomerVaultForCaller, area_id: str = ID_FILTER, site_id: str = ID_FILTER
+) -> OverdueSecretList:
+    result = await vault.call(
+        vault.stub.ListOverdueSecrets,
+        pb.ListOverdueSecretsRequest(area_id=area_id, site_id=site_id),
+    )
+    return OverdueSecretList(items=[OverdueSecret.of(s) for s in result.secrets])
+
+
+@router.get("/v1/tenant/secret-age-policy", summary="The tenant's secret-age policy")
+async def get_secret_age_policy(vault: CustomerVaultForCaller) -> SecretAgePolicy:
+    result = await vault.call(vault.stub.GetSecretAgePolicy, pb.GetSecretAgePolicyRequest())
+    return SecretAgePolicy.of(list(result.limits))
+
+
+@router.put("/v1/tenant/secret-age-policy", summary="Set the tenant's secret-age policy")
+async def put_secret_age_policy(
+    body: SecretAgePolicyChange, vault: CustomerVaultForCaller
+) -> SecretAgePolicy:
+    result = await vault.call(
+        vault.stub.UpdateSecretAgePolicy,
+        pb.UpdateSecretAgePolicyRequest(
+            limits=[
+                pb.SecretAgeLimit(kind=secret_kind(kind), max_age_days=days)
+                for kind, days in body.max_age_days.items()
+            ]
+        ),
+    )
+    return SecretAgePolicy.of(list(result.limits))
