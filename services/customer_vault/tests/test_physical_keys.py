@@ -28,6 +28,7 @@ from vault_testkit import (
     stored_bytes,
 )
 
+from customer_vault import operator
 from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.key_overdue import alert_overdue_keys
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as events_pb
@@ -411,3 +412,28 @@ async def test_a_leavers_exposure_lists_the_keys_they_hold_or_lost(
         (lost.key.id, "lost", ""),
         (returned.key.id, "in_office", ""),
     }
+
+
+async def test_the_operator_command_announces_overdue_keys_now(
+    customer_vault: RunningVault,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    place = await new_place(customer_vault, new_tenant_id())
+    registered = await register(customer_vault, place)
+    job = await grant(customer_vault, place, user_id="tech-1")
+    await check_out(customer_vault, place, registered.key.id, "tech-1")
+    await customer_vault.stub.RevokeGrants(
+        pb.RevokeGrantsRequest(work_order_id=job.grant.work_order_id, reason="completed"),
+        metadata=await customer_vault.mint.work_order(place.tenant_id),
+        timeout=TIMEOUT,
+    )
+    # The command reads the service's settings from the environment; here, this service's.
+    settings = customer_vault.settings.model_copy(update={"key_return_grace_minutes": 0})
+    monkeypatch.setattr(operator, "Settings", lambda: settings)
+    await operator.alert_overdue_keys([])
+    await operator.alert_overdue_keys([])  # run again: nothing new
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in printed] == ["1", "0"]
+    alerts = await audit_events(customer_vault, place.tenant_id, action="key.overdue")
+    assert [e.resource_id for e in alerts] == [registered.key.id]
