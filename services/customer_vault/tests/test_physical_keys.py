@@ -437,3 +437,26 @@ async def test_the_operator_command_announces_overdue_keys_now(
     assert [line.split()[0] for line in printed] == ["1", "0"]
     alerts = await audit_events(customer_vault, place.tenant_id, action="key.overdue")
     assert [e.resource_id for e in alerts] == [registered.key.id]
+
+
+async def test_a_subcontractors_technician_takes_a_key_while_the_dpa_is_active(
+    customer_vault: RunningVault, identity: IdentityDriver
+) -> None:
+    tenant = await identity.new_tenant()
+    today = datetime.now(UTC).date()
+    organization_id = await identity.new_subcontractor(
+        tenant,
+        dpa_signed_on=(today - timedelta(days=30)).isoformat(),
+        dpa_expires_on=(today + timedelta(days=30)).isoformat(),
+    )
+    place = await new_place(customer_vault, tenant.id)
+    registered = await register(customer_vault, place)
+    await grant(
+        customer_vault,
+        place,
+        user_id="sub-tech",
+        organization_id=organization_id,
+        subcontractor=True,
+    )
+    key = await check_out(customer_vault, place, registered.key.id, "sub-tech")
+    assert (key.status, key.holder_user_id) == ("checked_out", "sub-tech")

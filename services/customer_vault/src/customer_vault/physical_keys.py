@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
@@ -252,17 +252,9 @@ async def _handled_key(
     return key
 
 
-async def _usable_grant(
-    c: Components,
-    session: AsyncSession,
-    tenant_id: str,
-    *,
-    site_id: str,
-    user_id: str,
-    work_order_id: str,
-    now: datetime,
-) -> Grant | None:
-    """An active grant naming the technician at the site (a subcontractor's: DPA active)."""
+def _active_grants_of(
+    tenant_id: str, *, site_id: str, user_id: str, work_order_id: str, now: datetime
+) -> Select[tuple[Grant]]:
     query = select(Grant).where(
         Grant.tenant_id == tenant_id,
         Grant.site_id == site_id,
@@ -273,10 +265,55 @@ async def _usable_grant(
     )
     if work_order_id:
         query = query.where(Grant.work_order_id == work_order_id)
-    for candidate in (await session.scalars(query.order_by(Grant.valid_until.desc()))).all():
-        if not candidate.subcontractor or await c.dpa.is_active(
-            tenant_id, candidate.organization_id
-        ):
+    return query.order_by(Grant.valid_until.desc(), Grant.id)
+
+
+async def _subcontractors_with_active_dpa(
+    c: Components, tenant_id: str, *, key_id: str, user_id: str, work_order_id: str, now: datetime
+) -> frozenset[str]:
+    """Which subcontractors among the technician's grants at the key's site have an active
+    DPA — asked of identity before the check-out's transaction takes the chain lock."""
+    async with c.database.unit_of_work() as session:
+        site_id = await session.scalar(
+            select(PhysicalKey.site_id).where(
+                PhysicalKey.id == key_id, PhysicalKey.tenant_id == tenant_id
+            )
+        )
+        if site_id is None:
+            return frozenset()
+        grants = (
+            await session.scalars(
+                _active_grants_of(
+                    tenant_id,
+                    site_id=site_id,
+                    user_id=user_id,
+                    work_order_id=work_order_id,
+                    now=now,
+                )
+            )
+        ).all()
+    organizations = {grant.organization_id for grant in grants if grant.subcontractor}
+    return frozenset(
+        [org for org in sorted(organizations) if await c.dpa.is_active(tenant_id, org)]
+    )
+
+
+async def _usable_grant(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    site_id: str,
+    user_id: str,
+    work_order_id: str,
+    now: datetime,
+    dpa_active: frozenset[str],
+) -> Grant | None:
+    """An active grant naming the technician at the site (a subcontractor's: DPA active)."""
+    query = _active_grants_of(
+        tenant_id, site_id=site_id, user_id=user_id, work_order_id=work_order_id, now=now
+    )
+    for candidate in (await session.scalars(query)).all():
+        if not candidate.subcontractor or candidate.organization_id in dpa_active:
             return candidate
     return None
 
@@ -298,6 +335,9 @@ async def check_out_key(
     if len(work_order_id) > 36:
         raise InvalidArgument("work_order_id must be at most 36 characters")
     refused = False
+    dpa_active = await _subcontractors_with_active_dpa(
+        c, caller.tenant_id, key_id=key_id, user_id=user_id, work_order_id=work_order_id, now=now
+    )
     async with c.database.unit_of_work() as session:
         await audit.lock_chain(session, caller.tenant_id)
         key, _site = await _office_key(session, caller, key_id, now)
@@ -315,13 +355,13 @@ async def check_out_key(
             pass  # the same hand-over asked again: nothing changes
         elif known is None or known.deactivated_at is None:
             grant = await _usable_grant(
-                c,
                 session,
                 caller.tenant_id,
                 site_id=key.site_id,
                 user_id=user_id,
                 work_order_id=work_order_id,
                 now=now,
+                dpa_active=dpa_active,
             )
         if retry:
             pass
