@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import physical_keys
+from customer_vault import key_lookup, physical_keys
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import SITES_READ, SITES_WRITE, Context, request_id
+from customer_vault.key_views import KeyView
 from customer_vault.messages import timestamp
-from customer_vault.physical_keys import KeyView
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
 #: Handling keys is the office's (they write sites); holding one needs sight of sites.
@@ -119,7 +119,7 @@ class KeyRpcs:
         # Any person may scan a found tag; who learns the site is decided inside.
         who = caller(await self._components.callers.principal(context))
         now = _now()
-        found = await physical_keys.find_key_by_tag(
+        found = await key_lookup.find_key_by_tag(
             self._components,
             who,
             tag_code=request.tag_code,
@@ -137,5 +137,5 @@ class KeyRpcs:
     ) -> pb.ListMyKeysResponse:
         who = caller(await self._components.callers.principal(context))
         now = _now()
-        views = await physical_keys.list_my_keys(self._components, who, now=now)
+        views = await key_lookup.list_my_keys(self._components, who, now=now)
         return pb.ListMyKeysResponse(keys=[key_message(view, now) for view in views])

@@ -9,7 +9,9 @@
   (:mod:`customer_vault.key_overdue` tells the dispatchers of the area).
 - A lost key opens a "change the lock" rotation task.
 - A scanned tag tells dispatchers of the site's area and admins which site the
-  key opens; anyone else is told "not found", like for another tenant's key.
+  key opens; anyone else is told "not found", like for another tenant's key
+  (:mod:`customer_vault.key_lookup`, with "my keys"; shared pieces in
+  :mod:`customer_vault.key_views`).
 
 Every movement — and every refused check-out or scan — is in the audit chain.
 All of a tenant's key movements serialise on its audit chain head.
@@ -18,8 +20,7 @@ All of a tenant's key movements serialise on its audit chain head.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,10 +28,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from customer_vault import audit
 from customer_vault.access import Caller, Reach, load_site, require_area
 from customer_vault.components import Components
-from customer_vault.crypto import CustomerCipher
-from customer_vault.key_overdue import grant_end
 from customer_vault.key_tasks import open_change_the_lock_task
-from customer_vault.models import Customer, DirectoryUser, Grant, KeyCheckout, PhysicalKey, Site
+from customer_vault.key_views import (
+    CHECKED_OUT,
+    IN_OFFICE,
+    KINDS,
+    LABEL_LIMIT,
+    LIST_LIMIT,
+    LOST,
+    NO_ACTIVE_GRANT,
+    RETURNED,
+    TABLE,
+    KeyView,
+    key_entry,
+    load_view,
+    load_views,
+    office_only,
+    open_checkout,
+    owner_of,
+    record_movement,
+)
+from customer_vault.models import DirectoryUser, Grant, KeyCheckout, PhysicalKey, Site
 from customer_vault.tag_codes import new_tag_code, normalise_tag_code
 from customer_vault.validation import optional_text
 from fieldvault_platform.auth import PrincipalKind
@@ -38,117 +56,7 @@ from fieldvault_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
 )
-
-TABLE = "physical_keys"
-KINDS = ("key", "fob", "card")
-IN_OFFICE, CHECKED_OUT, LOST = "in_office", "checked_out", "lost"
-RETURNED = "returned"
-LABEL_LIMIT = 200
-NO_ACTIVE_GRANT = "no_active_grant"
-LIST_LIMIT = 500
-
-
-@dataclass(frozen=True)
-class KeyView:
-    row: PhysicalKey
-    label: str
-    checkout: KeyCheckout | None = None
-    #: When the checkout's key is due back (the job's grant end plus the grace).
-    due_at: datetime | None = None
-
-    def overdue(self, now: datetime) -> bool:
-        return self.checkout is not None and self.due_at is not None and self.due_at <= now
-
-
-def _grace(c: Components) -> timedelta:
-    return timedelta(minutes=c.settings.key_return_grace_minutes)
-
-
-def _owner(site_id: str) -> str:
-    return f"site:{site_id}"
-
-
-def _label(cipher: CustomerCipher, row: PhysicalKey) -> str:
-    return cipher.open(TABLE, row.id, "label", row.label_ct, owner=_owner(row.site_id))
-
-
-def _office(caller: Caller) -> None:
-    """Keys are handled by people of the office: admins, and dispatchers in their areas."""
-    if caller.principal.kind is not PrincipalKind.USER or caller.reach is Reach.GRANTS:
-        raise PermissionDenied("only the office handles a site's keys")
-    if caller.reach is Reach.TENANT and "admin" not in caller.principal.roles:
-        raise PermissionDenied("only the office handles a site's keys")
-
-
-def _entry(
-    action: str,
-    key: PhysicalKey,
-    request_id: str,
-    *,
-    purpose: str | None = None,
-    outcome: str = audit.SUCCESS,
-    denial_code: str | None = None,
-) -> audit.Entry:
-    return audit.Entry(
-        action=action,
-        resource_type="physical_key",
-        resource_id=key.id,
-        customer_id=key.customer_id,
-        site_id=key.site_id,
-        fields=[key.kind],
-        purpose=purpose,
-        outcome=outcome,
-        reason=denial_code,
-        denial_code=denial_code,
-        request_id=request_id or None,
-    )
-
-
-async def _record(
-    c: Components, session: AsyncSession, caller: Caller, entry: audit.Entry, now: datetime
-) -> None:
-    await c.audit.record(
-        session,
-        tenant_id=caller.tenant_id,
-        actor=audit.AuditActor.of(caller.principal),
-        entry=entry,
-        now=now,
-    )
-
-
-async def _open_checkout(session: AsyncSession, key_id: str) -> KeyCheckout | None:
-    checkout: KeyCheckout | None = await session.scalar(
-        select(KeyCheckout).where(KeyCheckout.key_id == key_id, KeyCheckout.closed_at.is_(None))
-    )
-    return checkout
-
-
-async def _load_views(c: Components, key_ids: list[str]) -> list[KeyView]:
-    """The keys as they are now, decrypted after the database work (Vault outside it)."""
-    states: list[tuple[PhysicalKey, Customer, KeyCheckout | None, datetime | None]] = []
-    async with c.database.unit_of_work() as session:
-        for key_id in key_ids:
-            key = await session.get(PhysicalKey, key_id)
-            assert key is not None
-            customer = await session.get(Customer, key.customer_id)
-            assert customer is not None  # a foreign key
-            checkout = await _open_checkout(session, key.id)
-            due_at = None
-            if checkout is not None:
-                grant = await session.get(Grant, checkout.grant_id)
-                assert grant is not None
-                due_at = grant_end(grant) + _grace(c)
-            states.append((key, customer, checkout, due_at))
-    return [
-        KeyView(key, _label(await c.keys.cipher(customer), key), checkout, due_at)
-        for key, customer, checkout, due_at in states
-    ]
-
-
-async def _load_view(c: Components, key_id: str) -> KeyView:
-    return (await _load_views(c, [key_id]))[0]
 
 
 async def register_key(
@@ -162,7 +70,7 @@ async def register_key(
     now: datetime,
 ) -> tuple[KeyView, str]:
     """A new key of the site, and its tag code (to print; never stored in the clear)."""
-    _office(caller)
+    office_only(caller)
     if kind not in KINDS:
         raise InvalidArgument(f"kind must be one of: {', '.join(KINDS)}")
     label = optional_text("label", label, LABEL_LIMIT)
@@ -180,7 +88,7 @@ async def register_key(
         customer_id=customer.id,
         kind=kind,
         label_ct=(
-            cipher.seal(TABLE, key_id, "label", label, owner=_owner(site.id)) if label else None
+            cipher.seal(TABLE, key_id, "label", label, owner=owner_of(site.id)) if label else None
         ),
         tag_index=tag_index,
         status=IN_OFFICE,
@@ -191,14 +99,14 @@ async def register_key(
     async with c.database.unit_of_work() as session:
         session.add(row)
         await session.flush()
-        await _record(c, session, caller, _entry("key.register", row, request_id), now)
+        await record_movement(c, session, caller, key_entry("key.register", row, request_id), now)
     return KeyView(row, label), tag_code
 
 
 async def list_site_keys(
     c: Components, caller: Caller, *, site_id: str, now: datetime
 ) -> list[KeyView]:
-    _office(caller)
+    office_only(caller)
     async with c.database.unit_of_work() as session:
         site, _customer = await load_site(session, caller, site_id, now)
         require_area(caller, site.area_id)
@@ -210,7 +118,7 @@ async def list_site_keys(
                 .limit(LIST_LIMIT)
             )
         ).all()
-    return await _load_views(c, list(key_ids))
+    return await load_views(c, list(key_ids))
 
 
 async def _office_key(
@@ -247,7 +155,7 @@ async def _handled_key(
         if key is None:
             raise NotFound("key not found")
         return key
-    _office(caller)
+    office_only(caller)
     key, _site = await _office_key(session, caller, key_id, now)
     return key
 
@@ -329,7 +237,7 @@ async def check_out_key(
     now: datetime,
 ) -> KeyView:
     """Hand the key to a technician with a job at its site now; refused (and audited) without."""
-    _office(caller)
+    office_only(caller)
     if not user_id or len(user_id) > 36:
         raise InvalidArgument("user_id is required (at most 36 characters)")
     if len(work_order_id) > 36:
@@ -341,7 +249,7 @@ async def check_out_key(
     async with c.database.unit_of_work() as session:
         await audit.lock_chain(session, caller.tenant_id)
         key, _site = await _office_key(session, caller, key_id, now)
-        holding = await _open_checkout(session, key.id)
+        holding = await open_checkout(session, key.id)
         retry = holding is not None and (
             holding.user_id == user_id and work_order_id in ("", holding.work_order_id)
         )
@@ -367,11 +275,11 @@ async def check_out_key(
             pass
         elif grant is None:
             refused = True
-            await _record(
+            await record_movement(
                 c,
                 session,
                 caller,
-                _entry(
+                key_entry(
                     "key.check_out",
                     key,
                     request_id,
@@ -398,13 +306,13 @@ async def check_out_key(
             )
             key.status, key.version = CHECKED_OUT, key.version + 1
             await session.flush()
-            entry = _entry("key.check_out", key, request_id, purpose=grant.work_order_id)
-            await _record(c, session, caller, entry, now)
+            entry = key_entry("key.check_out", key, request_id, purpose=grant.work_order_id)
+            await record_movement(c, session, caller, entry, now)
     if refused:
         raise FailedPrecondition(
             "the technician has no active grant for a job at this site", code=NO_ACTIVE_GRANT
         )
-    return await _load_view(c, key_id)
+    return await load_view(c, key_id)
 
 
 async def check_in_key(
@@ -415,16 +323,16 @@ async def check_in_key(
         await audit.lock_chain(session, caller.tenant_id)
         key = await _handled_key(session, caller, key_id, now)
         if key.status != IN_OFFICE:  # else a retry: nothing changes
-            holding = await _open_checkout(session, key.id)
+            holding = await open_checkout(session, key.id)
             if holding is not None:
                 holding.closed_at, holding.closed_as = now, RETURNED
             purpose = holding.work_order_id if holding is not None else None
             action = "key.found" if key.status == LOST else "key.check_in"
             key.status, key.lost_at, key.version = IN_OFFICE, None, key.version + 1
             await session.flush()
-            entry = _entry(action, key, request_id, purpose=purpose)
-            await _record(c, session, caller, entry, now)
-    return await _load_view(c, key_id)
+            entry = key_entry(action, key, request_id, purpose=purpose)
+            await record_movement(c, session, caller, entry, now)
+    return await load_view(c, key_id)
 
 
 async def mark_key_lost(
@@ -435,14 +343,14 @@ async def mark_key_lost(
         await audit.lock_chain(session, caller.tenant_id)
         key = await _handled_key(session, caller, key_id, now)
         if key.status != LOST:  # else a retry: nothing changes
-            holding = await _open_checkout(session, key.id)
+            holding = await open_checkout(session, key.id)
             if holding is not None:
                 holding.closed_at, holding.closed_as = now, LOST
             purpose = holding.work_order_id if holding is not None else None
             key.status, key.lost_at, key.version = LOST, now, key.version + 1
             await session.flush()
-            entry = _entry("key.lost", key, request_id, purpose=purpose)
-            await _record(c, session, caller, entry, now)
+            entry = key_entry("key.lost", key, request_id, purpose=purpose)
+            await record_movement(c, session, caller, entry, now)
             await open_change_the_lock_task(
                 session,
                 tenant_id=caller.tenant_id,
@@ -451,89 +359,4 @@ async def mark_key_lost(
                 dedupe_key=f"key_lost:{key.id}:{key.version}",
                 holder_user_id=holding.user_id if holding is not None else None,
             )
-    return await _load_view(c, key_id)
-
-
-@dataclass(frozen=True)
-class FoundKey:
-    key: KeyView
-    site_name: str
-    customer_id: str
-
-
-def _may_learn_site(caller: Caller, site: Site) -> bool:
-    principal = caller.principal
-    if principal.kind is not PrincipalKind.USER:
-        return False
-    if "admin" in principal.roles:
-        return True
-    return "dispatcher" in principal.roles and site.area_id in caller.area_ids
-
-
-async def find_key_by_tag(
-    c: Components, caller: Caller, *, tag_code: str, request_id: str, now: datetime
-) -> FoundKey:
-    """Which site a found key opens: for admins and the area's dispatchers only.
-
-    Anyone else — and a tag that matches nothing — is answered "not found",
-    and the scan is audited either way (the key and its site for the auditors).
-    """
-    normalised = normalise_tag_code(tag_code)
-    tag_index = await c.blind_index.key_tag(caller.tenant_id, normalised)
-    async with c.database.unit_of_work() as session:
-        await audit.lock_chain(session, caller.tenant_id)
-        key = await session.scalar(
-            select(PhysicalKey).where(
-                PhysicalKey.tenant_id == caller.tenant_id, PhysicalKey.tag_index == tag_index
-            )
-        )
-        site = await session.get(Site, key.site_id) if key is not None else None
-        if key is None or site is None or not _may_learn_site(caller, site):
-            entry = (
-                _entry("key.scan", key, request_id, outcome=audit.DENIED, denial_code="not_found")
-                if key is not None
-                else audit.Entry(
-                    action="key.scan",
-                    resource_type="physical_key",
-                    outcome=audit.DENIED,
-                    reason="not_found",
-                    denial_code="not_found",
-                    request_id=request_id or None,
-                )
-            )
-            await _record(c, session, caller, entry, now)
-            found = None
-        else:
-            await _record(c, session, caller, _entry("key.scan", key, request_id), now)
-            found = (key, site)
-    if found is None:
-        raise NotFound("no key with that tag")
-    key, site = found
-    view = await _load_view(c, key.id)
-    async with c.database.unit_of_work() as session:
-        customer = await session.get(Customer, site.customer_id)
-    assert customer is not None
-    cipher = await c.keys.cipher(customer)
-    site_name = cipher.open("sites", site.id, "name", site.name_ct)
-    return FoundKey(view, site_name, site.customer_id)
-
-
-async def list_my_keys(c: Components, caller: Caller, *, now: datetime) -> list[KeyView]:
-    """The keys the calling person holds now, with when each is due back."""
-    if caller.principal.kind is not PrincipalKind.USER or caller.user_id is None:
-        raise PermissionDenied("only a person holds keys")
-    async with c.database.unit_of_work() as session:
-        key_ids = (
-            await session.scalars(
-                select(PhysicalKey.id)
-                .join(KeyCheckout, KeyCheckout.key_id == PhysicalKey.id)
-                .where(
-                    KeyCheckout.tenant_id == caller.tenant_id,
-                    KeyCheckout.user_id == caller.user_id,
-                    KeyCheckout.closed_at.is_(None),
-                )
-                .order_by(KeyCheckout.checked_out_at, KeyCheckout.id)
-                .limit(LIST_LIMIT)
-            )
-        ).all()
-    return await _load_views(c, list(key_ids))
+    return await load_view(c, key_id)
