@@ -299,6 +299,23 @@ class FakeCustomerVault(customer_vault_pb2_grpc.CustomerVaultServiceServicer):
         record(self.calls, "OpenShare", request, context)
         raise FailedPrecondition("this share is no longer available", code="share_unavailable")
 
+    async def RegisterKey(self, request: Any, context: Any) -> pb.RegisterKeyResponse:
+        self._begin("RegisterKey", request, context)
+        self._site(request.site_id)
+        key = pb.PhysicalKey(
+            id=f"key-{len(self.calls['RegisterKey'])}",
+            site_id=request.site_id,
+            kind=request.kind,
+            label=request.label,
+            status="in_office",
+            create_time=now(),
+        )
+        return pb.RegisterKeyResponse(key=key, tag_code="7K3M-QX9P-2D4F-HR8T")
+
+    async def FindKeyByTag(self, request: Any, context: Any) -> pb.FindKeyByTagResponse:
+        self._begin("FindKeyByTag", request, context)
+        raise NotFound("no key with that tag")
+
     async def ListGrants(self, request: Any, context: Any) -> pb.ListGrantsResponse:
         self._begin("ListGrants", request, context)
         found = [g for g in self.grants if g.active or not request.active_only]

@@ -142,6 +142,9 @@ _SCENARIOS: dict[str, list[dict[str, str]]] = {
     "webhook.disabled_client_revoked": [{}],
     "share.opened": [{"share_id": str(uuid.uuid4())}],
     "share.locked": [{"share_id": str(uuid.uuid4())}],
+    "key.overdue": [
+        {"key_id": str(uuid.uuid4()), "due": datetime(2026, 12, 1, 11, tzinfo=UTC)}  # type: ignore[dict-item]
+    ],
     "rotation_task.created": [
         {
             "task_id": str(uuid.uuid4()),

@@ -190,6 +190,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("FIELDVAULT_CUSTOMER_VAULT_REVEAL_HIDE_AFTER_SECONDS", str(HIDE_AFTER_SECONDS))
         env.setenv("FIELDVAULT_NOTIFICATION_DELIVERY_POLL_SECONDS", "0.1")
+        # A key not back when its job ends is overdue at once, and swept for every second.
+        env.setenv("FIELDVAULT_CUSTOMER_VAULT_KEY_RETURN_GRACE_MINUTES", "0")
+        env.setenv("FIELDVAULT_CUSTOMER_VAULT_KEY_OVERDUE_CHECK_SECONDS", "1")
         with local_stack(tmp_path_factory, "web") as started:
             yield started
 

@@ -1,5 +1,5 @@
 """Entry point: ``python -m customer_vault [serve|migrate|parked-events|rotate-tenant-key
-TENANT_ID|open-overdue-rotation-tasks]``."""
+TENANT_ID|open-overdue-rotation-tasks|alert-overdue-keys]``."""
 
 from __future__ import annotations
 

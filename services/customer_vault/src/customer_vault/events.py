@@ -33,6 +33,7 @@ SECRET_VALUES_EXPORTED = "secret_values_exported"  # noqa: S105 (an event name)
 SHARE_CREATED = "share_created"
 SHARE_OPENED = "share_opened"
 SHARE_LOCKED = "share_locked"
+KEY_OVERDUE = "key_overdue"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -227,6 +228,34 @@ def share_ended(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=event, message=message)
+
+
+def key_overdue(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    key_id: str,
+    checkout_id: str,
+    site_id: str,
+    area_id: str,
+    user_id: str,
+    work_order_id: str,
+    due_at: datetime,
+    at: datetime,
+) -> str:
+    message = pb.KeyOverdue(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        key_id=key_id,
+        checkout_id=checkout_id,
+        site_id=site_id,
+        area_id=area_id,
+        user_id=user_id,
+        work_order_id=work_order_id,
+        due_time=_timestamp(due_at),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=KEY_OVERDUE, message=message)
 
 
 ROTATION_TASK_CREATED = "rotation_task_created"

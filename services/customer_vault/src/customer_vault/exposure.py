@@ -11,8 +11,8 @@ code whose value was not changed since becomes a rotation task
 
 A report is a list of sections, each computed by one function of
 :data:`SECTIONS` (``revealed``: codes revealed under a grant; ``break_glass``:
-codes revealed by break-glass). Adding a section (e.g. physical keys held) is
-adding one entry there. Items hold ids, kinds and times only — never a value.
+codes revealed by break-glass; ``physical_keys``: keys held or lost).
+Adding a section is adding one entry there. Items hold ids, kinds and times only — never a value.
 
 The consumer is durable (shared by the replicas) and idempotent: the report,
 its tasks and their events commit with the processed-event row, and a report
@@ -32,7 +32,8 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, rotation_tasks
-from customer_vault.models import AuditRecord, Customer, Exposure, Site, SiteSecret
+from customer_vault.key_tasks import KEY_NOT_RETURNED
+from customer_vault.models import AuditRecord, Customer, Exposure, KeyCheckout, Site, SiteSecret
 from customer_vault.reveal import REVEAL_ACTION
 from fieldvault.identity.v1 import identity_events_pb2 as pb
 from fieldvault_platform.auth.contract import IDENTITY_SERVICE
@@ -172,8 +173,60 @@ async def break_glass(session: AsyncSession, scope: Scope) -> list[Item]:
     return await _reveals(session, scope, break_glass=True, reason=rotation_tasks.BREAK_GLASS)
 
 
+async def physical_keys(session: AsyncSession, scope: Scope) -> list[Item]:
+    """Physical keys they hold now (``held``; ``overdue`` once announced as such) or lost
+    in the window (``lost``: its "change the lock" task was opened when it was marked
+    lost). A key still held asks for the lock to change (``key_not_returned``)."""
+    holder = (
+        KeyCheckout.user_id == scope.subject_id
+        if scope.subject_kind == USER
+        else KeyCheckout.organization_id == scope.subject_id
+    )
+    rows = (
+        await session.scalars(
+            select(KeyCheckout)
+            .where(
+                KeyCheckout.tenant_id == scope.tenant_id,
+                holder,
+                or_(
+                    KeyCheckout.closed_at.is_(None),
+                    and_(
+                        KeyCheckout.closed_as == "lost",
+                        KeyCheckout.closed_at >= scope.window_start,
+                        KeyCheckout.closed_at <= scope.window_end,
+                    ),
+                ),
+            )
+            .order_by(KeyCheckout.checked_out_at, KeyCheckout.id)
+        )
+    ).all()
+    items = []
+    for checkout in rows:
+        held = checkout.closed_at is None
+        note = "lost"
+        if held:
+            note = "overdue" if checkout.overdue_alerted_at is not None else "held"
+        item = Item(
+            site_id=checkout.site_id,
+            subject=rotation_tasks.LOCK,
+            first_at=as_utc(checkout.checked_out_at),
+            last_at=scope.window_end if held else as_utc(checkout.closed_at or scope.window_end),
+            user_ids={checkout.user_id},
+            count=1,
+            task_reason=KEY_NOT_RETURNED if held else None,
+            reference_id=checkout.key_id,
+            note=note,
+        )
+        items.append(item)
+    return items
+
+
 #: The report's sections, in order: (name, how it is computed).
-SECTIONS: list[tuple[str, Section]] = [("revealed", revealed), ("break_glass", break_glass)]
+SECTIONS: list[tuple[str, Section]] = [
+    ("revealed", revealed),
+    ("break_glass", break_glass),
+    ("physical_keys", physical_keys),
+]
 
 
 async def _rotated_after(session: AsyncSession, item: Item) -> bool:

@@ -2,14 +2,15 @@
 
 The RPCs live in parts by sub-domain — records (customers, sites, secrets,
 contracts), access (reveal, grants, audit, GDPR, keys), shares (two-channel
-secure sharing) and reports (Art. 30 record, access report, breach query) —
-joined here.
+secure sharing), reports (Art. 30 record, access report, breach query), the
+physical key register and rotation tasks — joined here.
 """
 
 from __future__ import annotations
 
 from customer_vault.components import Components
 from customer_vault.grpc_access import AccessRpcs
+from customer_vault.grpc_keys import KeyRpcs
 from customer_vault.grpc_records import RecordRpcs
 from customer_vault.grpc_reports import ReportRpcs
 from customer_vault.grpc_rotation import RotationRpcs
@@ -24,6 +25,7 @@ class CustomerVaultServicer(
     AccessRpcs,
     ShareRpcs,
     ReportRpcs,
+    KeyRpcs,
     RotationRpcs,
     customer_vault_pb2_grpc.CustomerVaultServiceServicer,
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from customer_vault.audit import AuditTrail, ChainAnchor
@@ -12,6 +13,7 @@ from customer_vault.dpa import DpaStatus
 from customer_vault.exposure import exposure_consumer
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
 from customer_vault.identity_events import grant_revocation_consumer
+from customer_vault.key_overdue import alert_overdue_keys
 from customer_vault.keys import TenantKeys
 from customer_vault.secret_age import OverdueRotationJob
 from customer_vault.settings import Settings
@@ -19,6 +21,7 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.grpc_client import open_channel
+from fieldvault_platform.polling import Poller
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
@@ -93,9 +96,26 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     runtime.background_jobs.extend(
         [verification.listener.run, revocations.run, exposures.run, overdue.run]
     )
+    if settings.key_overdue_check_seconds > 0:
+        runtime.background_jobs.append(overdue_key_sweep(components).run)
     # Cleanups run in reverse: this channel closes first, the backbone and database after.
     runtime.cleanups.append(identity_channel.close)
     return runtime
+
+
+def overdue_key_sweep(components: Components) -> Poller:
+    """Every replica sweeps; a check-out's alert is claimed by one (see key_overdue)."""
+    grace = timedelta(minutes=components.settings.key_return_grace_minutes)
+
+    async def one_pass() -> int:
+        alerted = await alert_overdue_keys(
+            components.database, components.audit, grace=grace, now=datetime.now(UTC)
+        )
+        if alerted:
+            components.wake_relay()
+        return alerted
+
+    return Poller("overdue keys", one_pass, components.settings.key_overdue_check_seconds)
 
 
 async def run(settings: Settings) -> None:

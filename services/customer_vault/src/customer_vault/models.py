@@ -315,6 +315,72 @@ class AuditChainHead(Base):
     mac: Mapped[str | None] = mapped_column(String(128))
 
 
+class PhysicalKey(Base):
+    """A key, fob or card the company holds for a site.
+
+    Its tag code is stored nowhere: only a keyed blind index of it (a Vault
+    Transit HMAC under ``fv-blind-index-<tenant>``), so a found tag leads to its
+    site only through this service. The label is ciphertext like the site's
+    other data.
+    """
+
+    __tablename__ = "physical_keys"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    label_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    tag_index: Mapped[str] = mapped_column(String(128))
+    #: ``in_office``, ``checked_out`` or ``lost``.
+    status: Mapped[str] = mapped_column(String(16))
+    #: Bumped by every movement (a lost key found and lost again opens a new task).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "tag_index", name="uq_physical_keys_tag"),
+        Index("ix_physical_keys_site", "tenant_id", "site_id"),
+    )
+
+
+class KeyCheckout(Base):
+    """A key handed to a technician for a job (their grant), until returned or lost."""
+
+    __tablename__ = "key_checkouts"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT))
+    key_id: Mapped[str] = mapped_column(ForeignKey("physical_keys.id"))
+    site_id: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    organization_id: Mapped[str] = mapped_column(String(ID))
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"))
+    work_order_id: Mapped[str] = mapped_column(String(ID))
+    checked_out_by: Mapped[str] = mapped_column(String(100))
+    checked_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``returned`` or ``lost``; None while the technician holds the key.
+    closed_as: Mapped[str | None] = mapped_column(String(16))
+    #: Set once, by whichever replica's overdue sweep wins: one alert per check-out.
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "uq_key_checkouts_open_per_key",
+            "key_id",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index("ix_key_checkouts_user", "tenant_id", "user_id"),
+        Index("ix_key_checkouts_open", "closed_at", "overdue_alerted_at"),
+    )
+
+
 class RotationTask(Base):
     """A code (or a lock) the office must change: which, where, why and since when.
 

@@ -14,8 +14,10 @@ task per overdue code version, so running it again opens nothing twice.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from customer_vault import key_overdue
+from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
 from customer_vault.secret_age import run_overdue_rotation
@@ -42,6 +44,28 @@ async def rotate_tenant_key(arguments: list[str]) -> None:
     )
 
 
+async def alert_overdue_keys(arguments: list[str]) -> None:
+    """Run the overdue-key sweep now (it also runs in every replica); prints a count."""
+    if arguments:
+        sys.exit("usage: python -m customer_vault alert-overdue-keys")
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    database = Database(settings.database_url)
+    try:
+        trail = AuditTrail(ChainAnchor(VaultClient(settings)))
+        alerted = await key_overdue.alert_overdue_keys(
+            database,
+            trail,
+            grace=timedelta(minutes=settings.key_return_grace_minutes),
+            now=datetime.now(UTC),
+        )
+    finally:
+        await database.dispose()
+    print(  # noqa: T201 (a command's answer to the operator)
+        f"{alerted} overdue key check-outs announced (the outbox relay of a running "
+        "replica publishes them)"
+    )
+
+
 async def open_overdue_rotation_tasks(arguments: list[str]) -> None:
     """Run the daily overdue-code job now (idempotent: each code version gets one task)."""
     if arguments:
@@ -57,5 +81,6 @@ async def open_overdue_rotation_tasks(arguments: list[str]) -> None:
 
 OPERATOR_COMMANDS = {
     "rotate-tenant-key": rotate_tenant_key,
+    "alert-overdue-keys": alert_overdue_keys,
     "open-overdue-rotation-tasks": open_overdue_rotation_tasks,
 }

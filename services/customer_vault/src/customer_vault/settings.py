@@ -69,6 +69,13 @@ class Settings(
     #: Longest validity window of a grant.
     max_grant_days: int = Field(default=62, ge=1)
 
+    #: A checked-out physical key is overdue this long after its job's grant
+    #: ended (its window closed, or the job was completed, cancelled or given back).
+    key_return_grace_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    #: How often each replica looks for overdue keys (0: never; the
+    #: ``alert-overdue-keys`` command still does it on demand).
+    key_overdue_check_seconds: float = Field(default=60.0, ge=0)
+
     #: PostgreSQL: the role the service runs as, when migrations run as the
     #: owner (another URL). ``migrate`` then grants it only what serving needs —
     #: SELECT and INSERT on the audit records (see ``runtime_role.py``).

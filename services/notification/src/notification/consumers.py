@@ -1,7 +1,8 @@
 """What notification hears: identity's invitations and revoked API clients,
 work-order's lifecycle and the jobs it gives back to the office, the
 customer-vault's alerts for auditors (break-glass, reveal rate, exports with
-code values) and rotation tasks for the dispatchers, and its own disabled webhooks.
+code values) and for dispatchers (rotation tasks; a physical key not returned),
+and its own disabled webhooks.
 
 Each is a durable JetStream consumer whose handler runs in the transaction
 that records the event as processed: inbox entries, queued messages and
@@ -145,6 +146,31 @@ class Handlers:
                 reference=returned.reference,
             ),
             work_order_id=returned.work_order_id,
+            sms_available=self._sms_available,
+            now=datetime.now(UTC),
+        )
+
+    async def key_overdue(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        """A physical key not back after its job: the dispatchers of the site's area are told
+        (ids only: never the key's tag code, label, site name or address)."""
+        if event.event_type != vault_pb.KeyOverdue.DESCRIPTOR.full_name:
+            return
+        overdue = vault_pb.KeyOverdue.FromString(event.payload)
+        dispatchers = await self._office(overdue.tenant_id, overdue.area_id, created_by="")
+        await tell(
+            session,
+            tenant_id=overdue.tenant_id,
+            user_ids=dispatchers,
+            event_id=overdue.event_id,
+            event_type="key.overdue",
+            facts=SafeFacts.of(
+                key_id=overdue.key_id,
+                site_id=overdue.site_id,
+                user_id=overdue.user_id,
+                work_order_id=overdue.work_order_id,
+                due=_time(overdue.due_time),
+            ),
+            work_order_id=overdue.work_order_id,
             sms_available=self._sms_available,
             now=datetime.now(UTC),
         )
@@ -359,6 +385,7 @@ def consumers(
         ("customer_vault", "share_created", "notification-share-created", handlers.shares),
         ("customer_vault", "share_opened", "notification-share-opened", handlers.shares),
         ("customer_vault", "share_locked", "notification-share-locked", handlers.shares),
+        ("customer_vault", "key_overdue", "notification-key-overdue", handlers.key_overdue),
         (
             "customer_vault",
             "rotation_task_created",

@@ -128,6 +128,9 @@ class SafeFacts:
     #: The work order's reference ("WO-000123"), as work-order gave it.
     reference: str = ""
     share_id: str = ""
+    #: A physical key (its id, never its tag code or label) and when it was due back.
+    key_id: str = ""
+    due: str = ""
     task_id: str = ""
     rotation_subject: str = ""
     rotation_reason: str = ""
@@ -155,6 +158,8 @@ class SafeFacts:
         reason: str = "",
         reference: str = "",
         share_id: str = "",
+        key_id: str = "",
+        due: datetime | None = None,
         task_id: str = "",
         rotation_subject: str = "",
         rotation_reason: str = "",
@@ -181,6 +186,8 @@ class SafeFacts:
             reason=_one_of("reason", reason, RETURN_REASONS),
             reference=_reference(reference),
             share_id=_id("share_id", share_id),
+            key_id=_id("key_id", key_id),
+            due=_when(due),
             task_id=_id("task_id", task_id),
             rotation_subject=_one_of("rotation_subject", rotation_subject, ROTATION_SUBJECTS),
             rotation_reason=_one_of("rotation_reason", rotation_reason, ROTATION_REASONS),

@@ -240,6 +240,15 @@ ENGLISH_TEMPLATES: Final[dict[str, Template]] = {
         ),
         link="/office/shares",
     ),
+    "key.overdue": Template(
+        subject="A key was not returned",
+        body=(
+            "User ${user_id} has not returned key ${key_id} of site ${site_id}; it was due "
+            "back at ${due}.\nAsk for it back. If it is lost, mark it lost in fieldvault "
+            "so the lock gets changed."
+        ),
+        link="/office/sites/${site_id}/keys",
+    ),
     "security.reveal_rate_exceeded": Template(
         subject="Reveal rate limit crossed",
         body=(
@@ -358,6 +367,15 @@ FINNISH_TEMPLATES: Final[dict[str, Template]] = {
             "enää avata. Jaa se uudelleen, jos vastaanottaja vielä tarvitsee sitä."
         ),
         link="/office/shares",
+    ),
+    "key.overdue": Template(
+        subject="Avainta ei palautettu",
+        body=(
+            "Käyttäjä ${user_id} ei ole palauttanut kohteen ${site_id} avainta ${key_id}; "
+            "se piti palauttaa ${due} mennessä.\nPyydä avain takaisin. Jos se on kadonnut, "
+            "merkitse se kadonneeksi fieldvaultissa, jotta lukko vaihdetaan."
+        ),
+        link="/office/sites/${site_id}/keys",
     ),
     "security.reveal_rate_exceeded": Template(
         subject="Paljastusten raja ylittyi",

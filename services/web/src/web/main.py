@@ -25,6 +25,7 @@ from web.routes import (
     inbox,
     invitations,
     jobs,
+    keys,
     me,
     privacy,
     pwa,
@@ -77,7 +78,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     for module in (health, signin, invitations, shared, today, jobs, inbox, me, pwa):
         app.include_router(module.router)
     # The office console: the same sessions, headers and catalogues, laid out wider.
-    for module in (board, customers, admin, audit, privacy, shares, reports, rotation):
+    for module in (board, customers, keys, admin, audit, privacy, shares, reports, rotation):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

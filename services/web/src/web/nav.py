@@ -34,6 +34,7 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/organisations", "organisations", frozenset({"admin"})),
     ("/office/integrations", "integrations", frozenset({"admin"})),
     ("/office/security", "security", frozenset({"admin"})),
+    ("/office/keys", "keys", frozenset({"dispatcher", "admin"})),
     ("/office/audit", "audit", frozenset({"auditor"})),
     ("/office/privacy", "privacy", frozenset({"dpo"})),
     ("/office/shares", "shares", frozenset({"admin", "dpo"})),

@@ -179,6 +179,30 @@ class ShareLocked(_message.Message):
     occurred_at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., share_id: _Optional[str] = ..., user_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class KeyOverdue(_message.Message):
+    __slots__ = ("event_id", "tenant_id", "key_id", "checkout_id", "site_id", "area_id", "user_id", "work_order_id", "due_time", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    tenant_id: str
+    key_id: str
+    checkout_id: str
+    site_id: str
+    area_id: str
+    user_id: str
+    work_order_id: str
+    due_time: _timestamp_pb2.Timestamp
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., key_id: _Optional[str] = ..., checkout_id: _Optional[str] = ..., site_id: _Optional[str] = ..., area_id: _Optional[str] = ..., user_id: _Optional[str] = ..., work_order_id: _Optional[str] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class RotationTaskCreated(_message.Message):
     __slots__ = ("event_id", "tenant_id", "task_id", "site_id", "area_id", "subject", "reason", "since", "exposed_user_id", "exposed_organization_id", "occurred_at")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -919,6 +919,142 @@ class QuerySiteAccessResponse(_message.Message):
     document: bytes
     def __init__(self, document: _Optional[bytes] = ...) -> None: ...
 
+class PhysicalKey(_message.Message):
+    __slots__ = ("id", "site_id", "kind", "label", "status", "create_time", "holder_user_id", "work_order_id", "checked_out_time", "due_time", "overdue", "lost_time", "checkout_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_OUT_TIME_FIELD_NUMBER: _ClassVar[int]
+    DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    LOST_TIME_FIELD_NUMBER: _ClassVar[int]
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    site_id: str
+    kind: str
+    label: str
+    status: str
+    create_time: _timestamp_pb2.Timestamp
+    holder_user_id: str
+    work_order_id: str
+    checked_out_time: _timestamp_pb2.Timestamp
+    due_time: _timestamp_pb2.Timestamp
+    overdue: bool
+    lost_time: _timestamp_pb2.Timestamp
+    checkout_id: str
+    def __init__(self, id: _Optional[str] = ..., site_id: _Optional[str] = ..., kind: _Optional[str] = ..., label: _Optional[str] = ..., status: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., holder_user_id: _Optional[str] = ..., work_order_id: _Optional[str] = ..., checked_out_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., lost_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checkout_id: _Optional[str] = ...) -> None: ...
+
+class RegisterKeyRequest(_message.Message):
+    __slots__ = ("site_id", "kind", "label", "request_id")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    kind: str
+    label: str
+    request_id: str
+    def __init__(self, site_id: _Optional[str] = ..., kind: _Optional[str] = ..., label: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RegisterKeyResponse(_message.Message):
+    __slots__ = ("key", "tag_code")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    TAG_CODE_FIELD_NUMBER: _ClassVar[int]
+    key: PhysicalKey
+    tag_code: str
+    def __init__(self, key: _Optional[_Union[PhysicalKey, _Mapping]] = ..., tag_code: _Optional[str] = ...) -> None: ...
+
+class ListSiteKeysRequest(_message.Message):
+    __slots__ = ("site_id",)
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    def __init__(self, site_id: _Optional[str] = ...) -> None: ...
+
+class ListSiteKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[PhysicalKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[PhysicalKey, _Mapping]]] = ...) -> None: ...
+
+class CheckOutKeyRequest(_message.Message):
+    __slots__ = ("key_id", "user_id", "work_order_id", "request_id")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    user_id: str
+    work_order_id: str
+    request_id: str
+    def __init__(self, key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., work_order_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CheckOutKeyResponse(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: PhysicalKey
+    def __init__(self, key: _Optional[_Union[PhysicalKey, _Mapping]] = ...) -> None: ...
+
+class CheckInKeyRequest(_message.Message):
+    __slots__ = ("key_id", "request_id")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    request_id: str
+    def __init__(self, key_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CheckInKeyResponse(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: PhysicalKey
+    def __init__(self, key: _Optional[_Union[PhysicalKey, _Mapping]] = ...) -> None: ...
+
+class MarkKeyLostRequest(_message.Message):
+    __slots__ = ("key_id", "request_id")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    request_id: str
+    def __init__(self, key_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class MarkKeyLostResponse(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: PhysicalKey
+    def __init__(self, key: _Optional[_Union[PhysicalKey, _Mapping]] = ...) -> None: ...
+
+class FindKeyByTagRequest(_message.Message):
+    __slots__ = ("tag_code", "request_id")
+    TAG_CODE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    tag_code: str
+    request_id: str
+    def __init__(self, tag_code: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class FindKeyByTagResponse(_message.Message):
+    __slots__ = ("key", "site_name", "customer_id")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SITE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    key: PhysicalKey
+    site_name: str
+    customer_id: str
+    def __init__(self, key: _Optional[_Union[PhysicalKey, _Mapping]] = ..., site_name: _Optional[str] = ..., customer_id: _Optional[str] = ...) -> None: ...
+
+class ListMyKeysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListMyKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[PhysicalKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[PhysicalKey, _Mapping]]] = ...) -> None: ...
+
 class GetExposureRequest(_message.Message):
     __slots__ = ("subject_kind", "subject_id")
     SUBJECT_KIND_FIELD_NUMBER: _ClassVar[int]

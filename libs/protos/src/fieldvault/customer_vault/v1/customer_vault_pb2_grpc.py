@@ -223,6 +223,41 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.FromString,
                 _registered_method=True)
+        self.RegisterKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/RegisterKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyResponse.FromString,
+                _registered_method=True)
+        self.ListSiteKeys = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListSiteKeys',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysResponse.FromString,
+                _registered_method=True)
+        self.CheckOutKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CheckOutKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyResponse.FromString,
+                _registered_method=True)
+        self.CheckInKey = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/CheckInKey',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyResponse.FromString,
+                _registered_method=True)
+        self.MarkKeyLost = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/MarkKeyLost',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostResponse.FromString,
+                _registered_method=True)
+        self.FindKeyByTag = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/FindKeyByTag',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagResponse.FromString,
+                _registered_method=True)
+        self.ListMyKeys = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/ListMyKeys',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysResponse.FromString,
+                _registered_method=True)
         self.GetExposure = channel.unary_unary(
                 '/fieldvault.customer_vault.v1.CustomerVaultService/GetExposure',
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetExposureRequest.SerializeToString,
@@ -525,6 +560,57 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterKey(self, request, context):
+        """Physical keys, fobs and cards the company holds for a site. The tag code
+        printed on a key's tag is shown once, at registration; only its keyed
+        hash is stored. Office (dispatchers of the site's area, admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSiteKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckOutKey(self, request, context):
+        """To a technician holding an active grant for a job at the key's site.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckInKey(self, request, context):
+        """The office, or the technician holding it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkKeyLost(self, request, context):
+        """The office, or the technician holding it; opens a "change the lock" task.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindKeyByTag(self, request, context):
+        """A found key's tag: dispatchers of the site's area and admins learn which
+        site it opens; everyone else is told NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyKeys(self, request, context):
+        """The keys the calling person holds now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetExposure(self, request, context):
         """What a deactivated (or moved) user, or an organisation whose DPA lapsed,
         was exposed to: the latest report (admins, auditors: "exposure:read").
@@ -749,6 +835,41 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.QuerySiteAccess,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.SerializeToString,
+            ),
+            'RegisterKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyResponse.SerializeToString,
+            ),
+            'ListSiteKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSiteKeys,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysResponse.SerializeToString,
+            ),
+            'CheckOutKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckOutKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyResponse.SerializeToString,
+            ),
+            'CheckInKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckInKey,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyResponse.SerializeToString,
+            ),
+            'MarkKeyLost': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkKeyLost,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostResponse.SerializeToString,
+            ),
+            'FindKeyByTag': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindKeyByTag,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagResponse.SerializeToString,
+            ),
+            'ListMyKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyKeys,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysResponse.SerializeToString,
             ),
             'GetExposure': grpc.unary_unary_rpc_method_handler(
                     servicer.GetExposure,
@@ -1762,6 +1883,195 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/QuerySiteAccess',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.QuerySiteAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/RegisterKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.RegisterKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSiteKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListSiteKeys',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListSiteKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckOutKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CheckOutKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckOutKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckInKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/CheckInKey',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.CheckInKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkKeyLost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/MarkKeyLost',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.MarkKeyLostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindKeyByTag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/FindKeyByTag',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.FindKeyByTagResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMyKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/ListMyKeys',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.ListMyKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,
