@@ -5,17 +5,26 @@ tenant's key-encryption key in Vault Transit and re-wraps every data key of
 that tenant with it, while the service keeps serving (records are not
 re-encrypted, except codes sealed before their site was bound into the
 associated data, which are re-sealed). It prints counts only, never key material.
+
+``python -m customer_vault purge-retention [--now]`` purges ended grants and
+audit records past the tenants' retention (see :mod:`customer_vault.retention`);
+run it with the database owner's URL.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 
+from customer_vault import retention
+from customer_vault.audit import ChainAnchor
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
 from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.db import Database
+from fieldvault_platform.retention import Purge, RetentionPolicy, purge_command
 from fieldvault_platform.vault import VaultClient
 
 
@@ -36,4 +45,22 @@ async def rotate_tenant_key(arguments: list[str]) -> None:
     )
 
 
-OPERATOR_COMMANDS = {"rotate-tenant-key": rotate_tenant_key}
+async def _open_purge() -> tuple[Database, Purge, Callable[[], Awaitable[None]]]:
+    # Run with the owner's database URL (the CronJob's): only the owner may
+    # delete audit records, and only those a checkpoint covers.
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    database = Database(settings.database_url)
+    anchor = ChainAnchor(VaultClient(settings))
+
+    async def run(
+        policies: Mapping[str, RetentionPolicy], now: datetime
+    ) -> Mapping[tuple[str, str], int]:
+        return await retention.purge(database, anchor, policies=policies, now=now)
+
+    return database, run, database.dispose
+
+
+OPERATOR_COMMANDS = {
+    "rotate-tenant-key": rotate_tenant_key,
+    "purge-retention": purge_command(retention.SERVICE, retention.CATEGORIES, _open_purge),
+}
