@@ -3,7 +3,10 @@ checkpoint MAC'd in Vault, so the rest of the chain still verifies."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +21,8 @@ from vault_testkit import (
     new_tenant_id,
 )
 
+from test_runtime_role import runtime_role, vault_as_runtime_role  # noqa: F401 (fixtures)
+
 from customer_vault import retention
 from customer_vault.audit import SYSTEM, AuditTrail, ChainAnchor, Entry
 from customer_vault.models import AuditCheckpoint, AuditRecord, Grant, OutboxEvent
@@ -30,6 +35,7 @@ from fieldvault_platform.retention import (
     run_purge,
     tenant_policies,
 )
+from fieldvault_platform.db import Database
 from fieldvault_platform.vault import VaultClient
 
 pytestmark = pytest.mark.integration
@@ -321,3 +327,65 @@ async def test_the_purge_leaks_no_canary_and_publishes_nothing(
     for line in texts:
         assert CANARY_REASON.lower() not in line.lower()
         assert CANARY_NAME.lower() not in line.lower()
+
+
+async def test_on_postgresql_only_the_owners_purge_job_removes_audit_records(
+    vault_as_runtime_role: RunningVault, database_url: str
+) -> None:
+    """The service runs as the runtime role (SELECT, INSERT on the records); the purge runs
+    as ``python -m customer_vault purge-retention --now`` with the owner's URL."""
+    vault = vault_as_runtime_role
+    tenant = new_tenant_id()
+    owner_vault = RunningVault(
+        target=vault.target,
+        stub=vault.stub,
+        settings=vault.settings.model_copy(update={"database_url": database_url}),
+        database=Database(database_url),
+        mint=vault.mint,
+        openbao=vault.openbao,
+    )
+    try:
+        await old_records(owner_vault, tenant, 2500, 2400)
+        await new_place(vault, tenant)
+        async with vault.database.engine.begin() as connection:
+            assert await connection.scalar(
+                text("SELECT count(*) FROM audit_records WHERE tenant_id = :t"), {"t": tenant}
+            ) == 5
+        # The runtime role can neither write a checkpoint nor delete what one would cover.
+        for statement in (
+            "INSERT INTO audit_checkpoints VALUES (:t, 2, 'x', now(), now(), 'vault:v1:x')",
+            "DELETE FROM audit_records WHERE tenant_id = :t AND sequence <= 2",
+        ):
+            with pytest.raises(Exception, match="permission denied"):
+                async with vault.database.engine.begin() as connection:
+                    await connection.execute(text(statement), {"t": tenant})
+
+        environment = dict(os.environ)
+        for name, value in vault.settings.model_dump().items():
+            if value is None:
+                continue
+            if hasattr(value, "get_secret_value"):
+                value = value.get_secret_value()
+            environment[f"FIELDVAULT_CUSTOMER_VAULT_{name.upper()}"] = str(value)
+        environment["FIELDVAULT_CUSTOMER_VAULT_DATABASE_URL"] = database_url  # the owner
+        environment.pop("FIELDVAULT_CUSTOMER_VAULT_RUNTIME_DATABASE_ROLE", None)
+        job = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "customer_vault",
+            "purge-retention",
+            "--now",
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await job.communicate()
+        assert job.returncode == 0, err.decode()[-2000:]
+        assert "audit_records" in out.decode()
+        assert CANARY_REASON not in (out + err).decode()
+
+        assert await sequences(owner_vault, tenant) == [3, 4, 5]
+        verified = await verify(vault, tenant)
+        assert (verified.ok, verified.checked) == (True, 3)
+    finally:
+        await owner_vault.database.dispose()
