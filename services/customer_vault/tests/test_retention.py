@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import func, select, text
+from test_runtime_role import runtime_role, vault_as_runtime_role  # noqa: F401 (fixtures)
 from vault_testkit import (
     OWN_ORG,
     TIMEOUT,
@@ -21,12 +22,11 @@ from vault_testkit import (
     new_tenant_id,
 )
 
-from test_runtime_role import runtime_role, vault_as_runtime_role  # noqa: F401 (fixtures)
-
 from customer_vault import retention
 from customer_vault.audit import SYSTEM, AuditTrail, ChainAnchor, Entry
 from customer_vault.models import AuditCheckpoint, AuditRecord, Grant, OutboxEvent
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.db import Database
 from fieldvault_platform.retention import (
     AUDIT_RECORDS,
     ENDED_GRANTS,
@@ -35,7 +35,6 @@ from fieldvault_platform.retention import (
     run_purge,
     tenant_policies,
 )
-from fieldvault_platform.db import Database
 from fieldvault_platform.vault import VaultClient
 
 pytestmark = pytest.mark.integration
@@ -271,11 +270,12 @@ async def test_a_recorded_run_reports_its_counts_and_runs_once_a_day(
     place = await new_place(vault, tenant)
     await add_grant(vault, tenant, place.site.id, ended_days_ago=400)
 
-    async def purge(
-        policies: object, now: datetime
-    ) -> dict[tuple[str, str], int]:
+    async def purge(policies: object, now: datetime) -> dict[tuple[str, str], int]:
         return await retention.purge(
-            vault.database, anchor_of(vault), policies=policies, now=now  # type: ignore[arg-type]
+            vault.database,
+            anchor_of(vault),
+            policies=policies,
+            now=now,  # type: ignore[arg-type]
         )
 
     day = f"daily:test-{uuid.uuid4()}"
@@ -330,7 +330,8 @@ async def test_the_purge_leaks_no_canary_and_publishes_nothing(
 
 
 async def test_on_postgresql_only_the_owners_purge_job_removes_audit_records(
-    vault_as_runtime_role: RunningVault, database_url: str
+    vault_as_runtime_role: RunningVault,  # noqa: F811 (the fixture imported above)
+    database_url: str,
 ) -> None:
     """The service runs as the runtime role (SELECT, INSERT on the records); the purge runs
     as ``python -m customer_vault purge-retention --now`` with the owner's URL."""
@@ -348,9 +349,12 @@ async def test_on_postgresql_only_the_owners_purge_job_removes_audit_records(
         await old_records(owner_vault, tenant, 2500, 2400)
         await new_place(vault, tenant)
         async with vault.database.engine.begin() as connection:
-            assert await connection.scalar(
-                text("SELECT count(*) FROM audit_records WHERE tenant_id = :t"), {"t": tenant}
-            ) == 5
+            assert (
+                await connection.scalar(
+                    text("SELECT count(*) FROM audit_records WHERE tenant_id = :t"), {"t": tenant}
+                )
+                == 5
+            )
         # The runtime role can neither write a checkpoint nor delete what one would cover.
         for statement in (
             "INSERT INTO audit_checkpoints VALUES (:t, 2, 'x', now(), now(), 'vault:v1:x')",

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from identity_testkit import RunningIdentity, admin_metadata, error_code, for_identity, login
-from identity_testkit import seed_user
+from identity_testkit import (
+    RunningIdentity,
+    admin_metadata,
+    error_code,
+    for_identity,
+    login,
+    seed_user,
+)
 from sqlalchemy import select
 
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
@@ -17,11 +23,15 @@ from fieldvault_platform.retention import DEFAULT_DAYS, MINIMUM_DAYS
 pytestmark = pytest.mark.integration
 
 
-async def published(identity: RunningIdentity, tenant_id: str) -> list[events_pb.TenantRetentionPolicyChanged]:
+async def published(
+    identity: RunningIdentity, tenant_id: str
+) -> list[events_pb.TenantRetentionPolicyChanged]:
     async with identity.database.unit_of_work() as session:
         rows = await session.scalars(
             select(OutboxEvent.payload).where(
-                OutboxEvent.subject.like(f"%.{tenant_id}.identity.v1.tenant_retention_policy_changed")
+                OutboxEvent.subject.like(
+                    f"%.{tenant_id}.identity.v1.tenant_retention_policy_changed"
+                )
             )
         )
         return [events_pb.TenantRetentionPolicyChanged.FromString(p) for p in rows.all()]

@@ -7,13 +7,13 @@ it (``GET/PUT /v1/tenant/retention``) and publishes every change as
 needs no other service. A tenant that never changed its policy has
 :data:`DEFAULT_DAYS`.
 
-| category | owner | what is purged, once older than the period |
-|---|---|---|
-| ``work_order_text`` | work_order | free text of completed or cancelled jobs (cleared, the job stays) |
-| ``inbox`` | notification | in-app inbox entries |
-| ``delivery_logs`` | notification | finished e-mail/SMS and webhook deliveries |
-| ``ended_grants`` | customer_vault | grants that expired or were revoked |
-| ``audit_records`` | customer_vault | the oldest audit records, replaced by a signed checkpoint |
+- ``work_order_text`` (work_order): free text of completed or cancelled jobs
+  (cleared; the job stays);
+- ``inbox`` (notification): in-app inbox entries;
+- ``delivery_logs`` (notification): finished e-mail/SMS and webhook deliveries;
+- ``ended_grants`` (customer_vault): grants that expired or were revoked;
+- ``audit_records`` (customer_vault): the oldest audit records, replaced by a
+  signed checkpoint.
 
 Each service's purge (``python -m <service> purge-retention``) is idempotent:
 it removes what is past its period *now*, so a second run removes nothing new.
@@ -292,7 +292,9 @@ async def last_report(
     return [CategoryReport(category, finished, purged.get(category, 0)) for category in categories]
 
 
-Purge = Callable[[Mapping[str, RetentionPolicy], datetime], Awaitable[Mapping[tuple[str, str], int]]]
+Purge = Callable[
+    [Mapping[str, RetentionPolicy], datetime], Awaitable[Mapping[tuple[str, str], int]]
+]
 
 
 async def run_purge(

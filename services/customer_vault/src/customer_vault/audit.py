@@ -137,7 +137,9 @@ def _head_message(tenant_id: str, sequence: int, head_hash: str) -> bytes:
     return f"fieldvault-audit-head:v1:{tenant_id}:{sequence}:{head_hash}".encode()
 
 
-def _checkpoint_message(tenant_id: str, sequence: int, last_hash: str, occurred_at: datetime) -> bytes:
+def _checkpoint_message(
+    tenant_id: str, sequence: int, last_hash: str, occurred_at: datetime
+) -> bytes:
     stamp = as_utc(occurred_at).isoformat()
     return f"fieldvault-audit-checkpoint:v1:{tenant_id}:{sequence}:{last_hash}:{stamp}".encode()
 

@@ -17,6 +17,7 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.grpc_client import open_channel
+from fieldvault_platform.retention_events import retention_policy_consumer
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
@@ -78,7 +79,10 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     revocations = grant_revocation_consumer(
         plumbing.database, plumbing.backbone.jetstream, dpa, trail
     )
-    runtime.background_jobs.extend([verification.listener.run, revocations.run])
+    policies = retention_policy_consumer(
+        plumbing.database, plumbing.backbone.jetstream, service=SERVICE
+    )
+    runtime.background_jobs.extend([verification.listener.run, revocations.run, policies.run])
     # Cleanups run in reverse: this channel closes first, the backbone and database after.
     runtime.cleanups.append(identity_channel.close)
     return runtime

@@ -29,11 +29,11 @@ from identity.directory import (
 from identity.directory.access import authorize
 from identity.keyed_hash import keyed_hash
 from identity.messages import (
-    retention_policy_message,
     api_client_message,
     area_message,
     audit_record_message,
     organization_message,
+    retention_policy_message,
     tenant_message,
     timestamp,
     user_message,

@@ -73,4 +73,3 @@ async def update_policy(
         session, tenant_id=actor.tenant_id, days=policy.days, version=row.version, at=now
     )
     return TenantRetention(policy, row.version, now)
-
