@@ -10,6 +10,7 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import func, select, text
@@ -295,6 +296,30 @@ async def test_a_recorded_run_reports_its_counts_and_runs_once_a_day(
         report = await last_report(session, tenant_id=tenant, categories=retention.CATEGORIES)
     assert [(r.category, r.purged) for r in report] == [(ENDED_GRANTS, 1), (AUDIT_RECORDS, 1)]
     assert all(r.last_run_at is not None for r in report)
+
+    # Through the RPC: admins, auditors and DPOs read their own tenant's counts.
+    for role in ("auditor", "dpo", "admin"):
+        reader = await vault.mint.user(tenant, roles=[role])
+        answer = await vault.stub.GetRetentionReport(
+            pb.GetRetentionReportRequest(), metadata=reader, timeout=TIMEOUT
+        )
+        assert [(c.category, c.purged, c.retention_days) for c in answer.categories] == [
+            (ENDED_GRANTS, 1, 365),
+            (AUDIT_RECORDS, 1, 2190),
+        ]
+        assert all(c.HasField("last_run_time") for c in answer.categories)
+    other = await vault.mint.user(new_tenant_id(), roles=["auditor"])
+    elsewhere = await vault.stub.GetRetentionReport(
+        pb.GetRetentionReportRequest(), metadata=other, timeout=TIMEOUT
+    )
+    assert [c.purged for c in elsewhere.categories] == [0, 0]
+    for role in ("technician", "dispatcher"):
+        refused_caller = await vault.mint.user(tenant, roles=[role])
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await vault.stub.GetRetentionReport(
+                pb.GetRetentionReportRequest(), metadata=refused_caller, timeout=TIMEOUT
+            )
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_the_purge_leaks_no_canary_and_publishes_nothing(

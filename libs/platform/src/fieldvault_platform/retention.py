@@ -29,7 +29,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,8 +38,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import Database, as_utc, service_metadata
-from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +265,21 @@ class CategoryReport:
     last_run_at: datetime | None
     #: What that run purged for the tenant.
     purged: int
+    #: The tenant's period for the category, as this service applies it.
+    days: int = 0
+
+
+#: Who may read the retention report: admins (tenant:manage), auditors and DPOs (audit:read).
+REPORT_SCOPES = ("tenant:manage", "audit:read")
+
+
+def report_tenant(principal: Principal) -> str:
+    """The tenant whose report ``principal`` may read; refuses everyone else."""
+    if principal.tenant_id is None or principal.kind is not PrincipalKind.USER:
+        raise PermissionDenied("the retention report is for a tenant's admins, auditors and DPOs")
+    if not any(principal.has_scope(scope) for scope in REPORT_SCOPES):
+        raise PermissionDenied("the retention report is for a tenant's admins, auditors and DPOs")
+    return principal.tenant_id
 
 
 async def last_report(
@@ -290,6 +306,17 @@ async def last_report(
     purged = {row.category: row.purged for row in rows}
     finished = as_utc(run.finished_at) if run.finished_at is not None else None
     return [CategoryReport(category, finished, purged.get(category, 0)) for category in categories]
+
+
+async def tenant_report(
+    session: AsyncSession, *, tenant_id: str, categories: Sequence[str]
+) -> list[CategoryReport]:
+    """:func:`last_report` with the tenant's period of each category."""
+    policy = await policy_of(session, tenant_id)
+    return [
+        replace(report, days=policy.days[report.category])
+        for report in await last_report(session, tenant_id=tenant_id, categories=categories)
+    ]
 
 
 Purge = Callable[
