@@ -39,6 +39,7 @@ from gateway.routes import (
     my_work_orders,
     notifications,
     organizations,
+    retention,
     sites,
     tenants,
     users,
@@ -126,6 +127,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         my_work_orders.router,
         notifications.router,
         webhooks.router,
+        retention.router,
     ):
         app.include_router(router)
 
