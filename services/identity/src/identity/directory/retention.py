@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldvault_platform.etags import check_etag
+from fieldvault_platform.etags import check_etag, stale
 from fieldvault_platform.retention import RetentionPolicy, validated
 from identity import audit, events
 from identity.directory.access import Actor
@@ -58,7 +59,11 @@ async def update_policy(
         session.add(row)
     else:
         row.days, row.version, row.updated_at = stored, row.version + 1, now
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Two admins setting a tenant's first policy at once: the second is stale.
+        raise stale() from None
     audit.record(
         session,
         audit.AuditEntry(
