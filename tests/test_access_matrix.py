@@ -153,6 +153,12 @@ MATRIX: dict[tuple[str, str], Row] = {
             "break_glass_step_up_required": True,
         },
     ),
+    # Retention periods: admins set them; auditors and DPOs read them and the report.
+    ("GET", "/v1/tenant/retention"): Row(allow("admin", "auditor", "dpo", other_tenant=ALLOW)),
+    ("PUT", "/v1/tenant/retention"): Row(
+        allow("admin", other_tenant=ALLOW), json=lambda _: {"audit_records": 2190}
+    ),
+    ("GET", "/v1/retention/report"): Row(allow("admin", "auditor", "dpo", other_tenant=ALLOW)),
     ("GET", "/v1/areas"): Row(allow(*USERS, **OWN_TENANT_LIST)),
     ("POST", "/v1/areas"): Row(allow("admin", other_tenant=ALLOW), json=lambda _: {"name": "M"}),
     # Dispatchers read people and organisations to assign work to them.

@@ -167,7 +167,10 @@ def command_line(
     choices += [name for name in commands if name not in choices]
     parser.add_argument("command", nargs="?", default="serve", choices=choices)
     parser.add_argument("arguments", nargs="*", help="arguments of an operator command")
-    args = parser.parse_args()
+    # An operator command may take options of its own (``purge-retention --now``).
+    args, options = parser.parse_known_args()
+    if options and args.command not in commands:
+        parser.error(f"unrecognized arguments: {' '.join(options)}")
     if args.command == "migrate":
         from fieldvault_platform.migrations import upgrade
 
@@ -180,6 +183,6 @@ def command_line(
             asyncio.run(after_migrate())
         return
     if args.command in commands:
-        asyncio.run(commands[args.command](args.arguments))
+        asyncio.run(commands[args.command](args.arguments + options))
         return
     asyncio.run(serve_main())

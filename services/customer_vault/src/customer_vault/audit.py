@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import events
-from customer_vault.models import AuditChainHead, AuditRecord
+from customer_vault.models import AuditChainHead, AuditCheckpoint, AuditRecord
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.metrics import AUDIT_APPEND_DURATION, trace_exemplar
@@ -137,6 +137,13 @@ def _head_message(tenant_id: str, sequence: int, head_hash: str) -> bytes:
     return f"fieldvault-audit-head:v1:{tenant_id}:{sequence}:{head_hash}".encode()
 
 
+def _checkpoint_message(
+    tenant_id: str, sequence: int, last_hash: str, occurred_at: datetime
+) -> bytes:
+    stamp = as_utc(occurred_at).isoformat()
+    return f"fieldvault-audit-checkpoint:v1:{tenant_id}:{sequence}:{last_hash}:{stamp}".encode()
+
+
 class ChainAnchor:
     """MACs and checks chain heads with the tenant's Transit key (it never leaves Vault)."""
 
@@ -163,6 +170,23 @@ class ChainAnchor:
             )
         except VaultRefused:
             return False  # not a MAC Vault recognises (malformed, unknown key version)
+
+    async def mac_checkpoint(
+        self, tenant_id: str, sequence: int, last_hash: str, occurred_at: datetime
+    ) -> str:
+        key = await self._key(tenant_id)
+        message = _checkpoint_message(tenant_id, sequence, last_hash, occurred_at)
+        return await self._vault.hmac(key, message)
+
+    async def checkpoint_holds(self, checkpoint: AuditCheckpoint) -> bool:
+        key = await self._key(checkpoint.tenant_id)
+        message = _checkpoint_message(
+            checkpoint.tenant_id, checkpoint.sequence, checkpoint.hash, checkpoint.occurred_at
+        )
+        try:
+            return await self._vault.hmac_matches(key, message, checkpoint.mac)
+        except VaultRefused:
+            return False
 
 
 async def _ensure_head(session: AsyncSession, tenant_id: str) -> None:
@@ -281,11 +305,21 @@ class Verification:
 async def verify(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> Verification:
     """Recompute the tenant's chain from the start; name the first record that breaks it.
 
-    The chain must end at the head, and the head must carry a valid MAC: records
-    without one (head deleted, rewritten, or never anchored) are not ok.
+    The start is the genesis, or the tenant's retention checkpoint when records
+    were purged (its MAC must hold: else ``checkpoint_forged``; a prefix gone
+    without one is ``checkpoint_missing``). The chain must end at the head, and
+    the head must carry a valid MAC: records without one (head deleted,
+    rewritten, or never anchored) are not ok.
     """
     expected_sequence, previous_hash, checked = 1, GENESIS_HASH, 0
     last_id: str | None = None
+    checkpoint = await session.get(AuditCheckpoint, tenant_id)
+    if checkpoint is not None:
+        # Records up to the checkpoint were purged for retention: the chain now
+        # starts after it, and only a checkpoint whose MAC holds may say so.
+        if not await anchor.checkpoint_holds(checkpoint):
+            return Verification(False, 0, None, "checkpoint_forged")
+        expected_sequence, previous_hash = checkpoint.sequence + 1, checkpoint.hash
     while True:
         rows = (
             await session.scalars(
@@ -301,7 +335,10 @@ async def verify(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> 
         for row in rows:
             problem = None
             if row.sequence != expected_sequence:
-                problem = "sequence_gap"  # a record before this one was removed
+                # A record before this one was removed; at the very start with no
+                # checkpoint, a prefix was removed without one (not by the purge).
+                first = checked == 0 and checkpoint is None
+                problem = "checkpoint_missing" if first else "sequence_gap"
             elif row.previous_hash != previous_hash:
                 problem = "chain_broken"
             elif record_hash(row) != row.hash:
@@ -312,7 +349,7 @@ async def verify(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> 
             checked += 1
         if len(rows) < VERIFY_BATCH:
             break
-    if checked == 0:
+    if checked == 0 and checkpoint is None:
         return Verification(True, 0)
     head = await session.get(AuditChainHead, tenant_id)
     if head is None or head.mac is None:
@@ -321,7 +358,7 @@ async def verify(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> 
         return Verification(False, checked, last_id, "head_missing")
     if not await anchor.holds(tenant_id, head.sequence, head.hash, head.mac):
         return Verification(False, checked, last_id, "head_forged")
-    if head.sequence != checked or head.hash != previous_hash:
+    if head.sequence != expected_sequence - 1 or head.hash != previous_hash:
         # Records were removed from the end of the chain.
         return Verification(False, checked, last_id, "truncated")
     return Verification(True, checked)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import audit_queries, gdpr, gdpr_export, grants, reveal, service
+from customer_vault import audit_queries, gdpr, gdpr_export, grants, retention, reveal, service
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
@@ -21,6 +21,7 @@ from customer_vault.messages import (
     verification_message,
 )
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.retention import report_tenant, tenant_report
 
 
 def _now() -> datetime:
@@ -193,3 +194,22 @@ class AccessRpcs:
         return pb.RotateTenantKeyResponse(
             key_version=result.key_version, rewrapped_count=result.rewrapped
         )
+
+    # --- retention -----------------------------------------------------------------
+
+    async def GetRetentionReport(
+        self, request: pb.GetRetentionReportRequest, context: Context
+    ) -> pb.GetRetentionReportResponse:
+        tenant_id = report_tenant(await self._components.callers.principal(context))
+        async with self._components.database.unit_of_work() as session:
+            reports = await tenant_report(
+                session, tenant_id=tenant_id, categories=retention.CATEGORIES
+            )
+        response = pb.GetRetentionReportResponse()
+        for report in reports:
+            entry = response.categories.add(
+                category=report.category, purged=report.purged, retention_days=report.days
+            )
+            if report.last_run_at is not None:
+                entry.last_run_time.FromDatetime(report.last_run_at)
+        return response

@@ -22,6 +22,7 @@ from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.polling import Poller
+from fieldvault_platform.retention_events import retention_policy_consumer
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from fieldvault_platform.vault import VaultClient
@@ -93,8 +94,11 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         interval=settings.overdue_check_interval_seconds,
         wake_relay=plumbing.backbone.relay.wake,
     )
+    policies = retention_policy_consumer(
+        plumbing.database, plumbing.backbone.jetstream, service=SERVICE
+    )
     runtime.background_jobs.extend(
-        [verification.listener.run, revocations.run, exposures.run, overdue.run]
+        [verification.listener.run, revocations.run, exposures.run, overdue.run, policies.run]
     )
     if settings.key_overdue_check_seconds > 0:
         runtime.background_jobs.append(overdue_key_sweep(components).run)

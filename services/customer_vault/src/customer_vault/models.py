@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fieldvault_platform.db import service_metadata
 from fieldvault_platform.events import OutboxEvent
+from fieldvault_platform.retention import RetentionBase
 
 ID = 36
 TENANT = 64
@@ -475,10 +476,6 @@ class SecretAgePolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-#: Everything this service's migrations create, for Alembic's ``target_metadata``.
-MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]
-
-
 class Share(Base):
     """Something shared with an external recipient: a link by e-mail, a PIN by SMS.
 
@@ -526,3 +523,28 @@ class Share(Base):
         Index("ix_shares_sender", "tenant_id", "created_by", "created_at"),
         Index("ix_shares_key_version", "tenant_id", "key_version"),
     )
+
+
+class AuditCheckpoint(Base):
+    """Where a tenant's chain now starts: the last record purged for retention.
+
+    The records up to ``sequence`` were removed (only a checkpoint that covers
+    them lets the database delete them, see migration 0012); ``hash`` is the
+    last removed record's hash, so the first kept record's ``previous_hash``
+    must equal it. ``mac`` is the tenant's Transit HMAC of tenant, sequence,
+    hash and time, so a rewritten or invented checkpoint does not verify.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    #: When the last purged record happened.
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mac: Mapped[str] = mapped_column(String(128))
+
+
+#: Everything this service's migrations create, for Alembic's ``target_metadata``.
+MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata, RetentionBase.metadata]

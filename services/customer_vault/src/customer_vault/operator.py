@@ -9,14 +9,19 @@ associated data, which are re-sealed). It prints counts only, never key material
 ``python -m customer_vault open-overdue-rotation-tasks`` runs the daily
 overdue-code job now, for every tenant with a secret-age policy; it opens one
 task per overdue code version, so running it again opens nothing twice.
+
+``python -m customer_vault purge-retention [--now]`` purges ended grants and
+audit records past the tenants' retention (see :mod:`customer_vault.retention`);
+run it with the database owner's URL.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from customer_vault import key_overdue
+from customer_vault import key_overdue, retention
 from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
@@ -24,6 +29,7 @@ from customer_vault.secret_age import run_overdue_rotation
 from customer_vault.settings import Settings
 from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.db import Database
+from fieldvault_platform.retention import Purge, RetentionPolicy, purge_command
 from fieldvault_platform.vault import VaultClient
 
 
@@ -79,8 +85,24 @@ async def open_overdue_rotation_tasks(arguments: list[str]) -> None:
     print(f"{opened} rotation tasks opened for overdue codes")  # noqa: T201
 
 
+async def _open_purge() -> tuple[Database, Purge, Callable[[], Awaitable[None]]]:
+    # Run with the owner's database URL (the CronJob's): only the owner may
+    # delete audit records, and only those a checkpoint covers.
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    database = Database(settings.database_url)
+    anchor = ChainAnchor(VaultClient(settings))
+
+    async def run(
+        policies: Mapping[str, RetentionPolicy], now: datetime
+    ) -> Mapping[tuple[str, str], int]:
+        return await retention.purge(database, anchor, policies=policies, now=now)
+
+    return database, run, database.dispose
+
+
 OPERATOR_COMMANDS = {
     "rotate-tenant-key": rotate_tenant_key,
     "alert-overdue-keys": alert_overdue_keys,
     "open-overdue-rotation-tasks": open_overdue_rotation_tasks,
+    "purge-retention": purge_command(retention.SERVICE, retention.CATEGORIES, _open_purge),
 }

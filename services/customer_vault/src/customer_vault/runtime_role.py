@@ -25,6 +25,8 @@ from fieldvault_platform.db import create_engine
 AUDIT_TABLES = frozenset({"audit_records"})
 #: Changed on every append, never removed.
 HEAD_TABLES = frozenset({"audit_chain_heads"})
+#: Written only by the owner's retention purge; the service just reads them.
+READ_ONLY_TABLES = frozenset({"audit_checkpoints"})
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -33,6 +35,8 @@ def privileges(table: str) -> str:
         return "SELECT, INSERT"
     if table in HEAD_TABLES:
         return "SELECT, INSERT, UPDATE"
+    if table in READ_ONLY_TABLES:
+        return "SELECT"
     return "SELECT, INSERT, UPDATE, DELETE"
 
 

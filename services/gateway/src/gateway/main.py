@@ -41,6 +41,7 @@ from gateway.routes import (
     my_work_orders,
     notifications,
     organizations,
+    retention,
     rotation,
     shares,
     sites,
@@ -134,6 +135,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         my_work_orders.router,
         notifications.router,
         webhooks.router,
+        retention.router,
     ):
         app.include_router(router)
 

@@ -8,7 +8,7 @@ invitation link or a password (see ``identity_events.proto``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from google.protobuf.message import Message
@@ -30,6 +30,7 @@ ORGANIZATION_DPA_UPDATED = "organization_dpa_updated"
 ORGANIZATION_DPA_LAPSED = "organization_dpa_lapsed"
 USER_ORGANIZATION_CHANGED = "user_organization_changed"
 USER_AREAS_REMOVED = "user_areas_removed"
+TENANT_RETENTION_POLICY_CHANGED = "tenant_retention_policy_changed"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -200,3 +201,23 @@ def organization_dpa_lapsed(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_LAPSED, message=message)
+
+
+def tenant_retention_policy_changed(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    days: Mapping[str, int],
+    version: int,
+    at: datetime,
+) -> str:
+    message = pb.TenantRetentionPolicyChanged(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        days=dict(days),
+        version=version,
+        occurred_at=_timestamp(at),
+    )
+    return _add(
+        session, tenant_id=tenant_id, event=TENANT_RETENTION_POLICY_CHANGED, message=message
+    )

@@ -23,6 +23,7 @@ from identity.directory import (
     invitations,
     organizations,
     people,
+    retention,
     tenants,
 )
 from identity.directory.access import authorize
@@ -32,6 +33,7 @@ from identity.messages import (
     area_message,
     audit_record_message,
     organization_message,
+    retention_policy_message,
     tenant_message,
     timestamp,
     user_message,
@@ -382,3 +384,28 @@ class DirectoryRpcs:
             return pb.ListAuditRecordsResponse(
                 records=[audit_record_message(row) for row in rows], next_page_token=token
             )
+
+    # --- retention -----------------------------------------------------------------
+
+    async def GetRetentionPolicy(
+        self, request: pb.GetRetentionPolicyRequest, context: Context
+    ) -> pb.GetRetentionPolicyResponse:
+        principal = await self._components.callers.principal(context)
+        # Admins set it; auditors and DPOs read it (both hold audit:read).
+        scope = "tenant:manage" if principal.has_scope("tenant:manage") else "audit:read"
+        async with self._components.database.unit_of_work() as session:
+            actor = await authorize(session, principal, scope=scope)
+            policy = await retention.get_policy(session, actor)
+            return pb.GetRetentionPolicyResponse(policy=retention_policy_message(policy))
+
+    async def UpdateRetentionPolicy(
+        self, request: pb.UpdateRetentionPolicyRequest, context: Context
+    ) -> pb.UpdateRetentionPolicyResponse:
+        principal = await self._components.callers.principal(context)
+        async with self._components.database.unit_of_work() as session:
+            actor = await authorize(session, principal, scope="tenant:manage")
+            policy = await retention.update_policy(
+                session, actor, days=dict(request.days), etag=request.etag, now=_now()
+            )
+        self._components.wake_relay()
+        return pb.UpdateRetentionPolicyResponse(policy=retention_policy_message(policy))

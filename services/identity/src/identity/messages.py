@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.etags import etag_of
+from fieldvault_platform.retention import MINIMUM_DAYS
 from identity.models import ApiClient, Area, AuditRecord, Organization, Tenant, User
+
+if TYPE_CHECKING:
+    from identity.directory.retention import TenantRetention
 
 _USER_STATUS = {
     "invited": pb.USER_STATUS_INVITED,
@@ -117,3 +122,15 @@ def audit_record_message(record: AuditRecord) -> pb.AuditRecord:
         source_address=record.source_address or "",
         detail=record.detail or "",
     )
+
+
+def retention_policy_message(retention: TenantRetention) -> pb.RetentionPolicy:
+    message = pb.RetentionPolicy(
+        days=dict(retention.policy.days),
+        minimum_days=dict(MINIMUM_DAYS),
+        defaults=retention.version == 0,
+        etag=etag_of(retention.version),
+    )
+    if retention.updated_at is not None:
+        message.update_time.CopyFrom(timestamp(retention.updated_at))
+    return message

@@ -221,4 +221,19 @@ class LoginThrottle(Base):
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.
+class TenantRetentionPolicy(Base):
+    """How long the tenant keeps each category (days); absent: the defaults.
+
+    Only the categories an admin set are stored; the rest follow the defaults
+    of :mod:`fieldvault_platform.retention` (so a better default reaches them).
+    """
+
+    __tablename__ = "tenant_retention_policies"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    days: Mapped[dict[str, int]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]

@@ -13,7 +13,8 @@ from fieldvault_platform.auth.operator import require_operator
 from fieldvault_platform.auth.principal import Principal, PrincipalKind
 from fieldvault_platform.errors import PermissionDenied
 from fieldvault_platform.events import list_parked_events
-from notification import inbox, preferences
+from fieldvault_platform.retention import report_tenant, tenant_report
+from notification import inbox, preferences, retention
 from notification.components import Components
 from notification.messages import (
     delivery_message,
@@ -182,3 +183,22 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
         return pb.ListParkedEventsResponse(
             events=[parked_message(r) for r in rows], next_page_token=token
         )
+
+    # --- retention -----------------------------------------------------------------
+
+    async def GetRetentionReport(
+        self, request: pb.GetRetentionReportRequest, context: Context
+    ) -> pb.GetRetentionReportResponse:
+        tenant_id = report_tenant(await self._c.callers.principal(context))
+        async with self._c.database.unit_of_work() as session:
+            reports = await tenant_report(
+                session, tenant_id=tenant_id, categories=retention.CATEGORIES
+            )
+        response = pb.GetRetentionReportResponse()
+        for report in reports:
+            entry = response.categories.add(
+                category=report.category, purged=report.purged, retention_days=report.days
+            )
+            if report.last_run_at is not None:
+                entry.last_run_time.FromDatetime(report.last_run_at)
+        return response

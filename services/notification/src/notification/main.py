@@ -12,6 +12,7 @@ from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.events import ensure_stream
 from fieldvault_platform.grpc_client import open_channel
 from fieldvault_platform.polling import Poller
+from fieldvault_platform.retention_events import retention_policy_consumer
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from notification.backlog import delivery_probe
@@ -102,6 +103,7 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
                     max_deliver=settings.consumer_max_deliver,
                 )
             ),
+            retention_policy_consumer(plumbing.database, jetstream, service=SERVICE).run,
             Poller("messages", messages.send_due, settings.delivery_poll_seconds).run,
             Poller("webhooks", webhooks.deliver_due, settings.delivery_poll_seconds).run,
         ]

@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fieldvault_platform.db import service_metadata
 from fieldvault_platform.events import OutboxEvent
+from fieldvault_platform.retention import RetentionBase
 
 ID = 36
 TENANT = 64
@@ -175,4 +176,4 @@ class WebhookDelivery(Base):
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.
-MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]
+MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata, RetentionBase.metadata]

@@ -9,7 +9,8 @@ import grpc
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from fieldvault.work_order.v1 import work_order_pb2_grpc
-from work_order import transitions, work_orders
+from fieldvault_platform.retention import report_tenant, tenant_report
+from work_order import retention, transitions, work_orders
 from work_order.access import Actor, actor_of
 from work_order.components import Components
 from work_order.messages import (
@@ -191,3 +192,22 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
         actor = await self._actor(context, "work_orders:read")
         entries = await work_orders.history(self._c, actor, request.id)
         return pb.ListWorkOrderHistoryResponse(entries=[history_message(e) for e in entries])
+
+    # --- retention -----------------------------------------------------------------
+
+    async def GetRetentionReport(
+        self, request: pb.GetRetentionReportRequest, context: Context
+    ) -> pb.GetRetentionReportResponse:
+        tenant_id = report_tenant(await self._c.callers.principal(context))
+        async with self._c.database.unit_of_work() as session:
+            reports = await tenant_report(
+                session, tenant_id=tenant_id, categories=retention.CATEGORIES
+            )
+        response = pb.GetRetentionReportResponse()
+        for report in reports:
+            entry = response.categories.add(
+                category=report.category, purged=report.purged, retention_days=report.days
+            )
+            if report.last_run_at is not None:
+                entry.last_run_time.FromDatetime(report.last_run_at)
+        return response

@@ -9,6 +9,7 @@ from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.auth.wiring import ServiceTokens, token_verification
 from fieldvault_platform.events import ensure_stream
 from fieldvault_platform.grpc_client import open_channel
+from fieldvault_platform.retention_events import retention_policy_consumer
 from fieldvault_platform.runtime import ServiceRuntime
 from fieldvault_platform.service import open_plumbing, run_service
 from work_order.backlog import grant_task_probe
@@ -68,6 +69,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     )
     handlers = Handlers(directory, settings)
     listeners = consumers(plumbing.database, plumbing.backbone.jetstream, handlers)
+    listeners.append(
+        retention_policy_consumer(plumbing.database, plumbing.backbone.jetstream, service=SERVICE)
+    )
     runtime.background_jobs.extend(
         [verification.listener.run, grant_sync.run, *(listener.run for listener in listeners)]
     )

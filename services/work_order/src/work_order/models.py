@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fieldvault_platform.db import service_metadata
 from fieldvault_platform.events import OutboxEvent
+from fieldvault_platform.retention import RetentionBase
 
 ID = 36
 TENANT = 64
@@ -165,4 +166,4 @@ class GrantLease(Base):
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.
-MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata]
+MIGRATED_METADATA: list[MetaData] = [Base.metadata, OutboxEvent.metadata, RetentionBase.metadata]

@@ -288,6 +288,11 @@ class CustomerVaultServiceStub:
                 request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyResponse.FromString,
                 _registered_method=True)
+        self.GetRetentionReport = channel.unary_unary(
+                '/fieldvault.customer_vault.v1.CustomerVaultService/GetRetentionReport',
+                request_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetRetentionReportRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetRetentionReportResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerVaultServiceServicer:
@@ -653,6 +658,14 @@ class CustomerVaultServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRetentionReport(self, request, context):
+        """This tenant's counts from the service's last retention purge, per category,
+        and the period applied (admin, auditor, dpo). Counts only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerVaultServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -900,6 +913,11 @@ def add_CustomerVaultServiceServicer_to_server(servicer, server):
                     servicer.UpdateSecretAgePolicy,
                     request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyRequest.FromString,
                     response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyResponse.SerializeToString,
+            ),
+            'GetRetentionReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetentionReport,
+                    request_deserializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetRetentionReportRequest.FromString,
+                    response_serializer=fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetRetentionReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2234,6 +2252,33 @@ class CustomerVaultService:
             '/fieldvault.customer_vault.v1.CustomerVaultService/UpdateSecretAgePolicy',
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyRequest.SerializeToString,
             fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.UpdateSecretAgePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetentionReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.customer_vault.v1.CustomerVaultService/GetRetentionReport',
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetRetentionReportRequest.SerializeToString,
+            fieldvault_dot_customer__vault_dot_v1_dot_customer__vault__pb2.GetRetentionReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -203,6 +203,16 @@ class IdentityServiceStub:
                 request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsResponse.FromString,
                 _registered_method=True)
+        self.GetRetentionPolicy = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetRetentionPolicy',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetRetentionPolicyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetRetentionPolicyResponse.FromString,
+                _registered_method=True)
+        self.UpdateRetentionPolicy = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/UpdateRetentionPolicy',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -430,6 +440,24 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRetentionPolicy(self, request, context):
+        """--- Retention -------------------------------------------------------------
+
+        How long the tenant keeps each category of data (admin, auditor, dpo);
+        the defaults until an admin changes them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRetentionPolicy(self, request, context):
+        """Set some or all periods (admin); each has a legal minimum. Published as
+        "tenant_retention_policy_changed" to the services that purge.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -592,6 +620,16 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ListAuditRecords,
                     request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsRequest.FromString,
                     response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsResponse.SerializeToString,
+            ),
+            'GetRetentionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetentionPolicy,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetRetentionPolicyRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetRetentionPolicyResponse.SerializeToString,
+            ),
+            'UpdateRetentionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRetentionPolicy,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1467,6 +1505,60 @@ class IdentityService:
             '/fieldvault.identity.v1.IdentityService/ListAuditRecords',
             fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsRequest.SerializeToString,
             fieldvault_dot_identity_dot_v1_dot_identity__pb2.ListAuditRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetentionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetRetentionPolicy',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetRetentionPolicyRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRetentionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/UpdateRetentionPolicy',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,

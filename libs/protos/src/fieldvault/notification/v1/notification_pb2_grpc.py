@@ -91,6 +91,11 @@ class NotificationServiceStub:
                 request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsResponse.FromString,
                 _registered_method=True)
+        self.GetRetentionReport = channel.unary_unary(
+                '/fieldvault.notification.v1.NotificationService/GetRetentionReport',
+                request_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetRetentionReportRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetRetentionReportResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
@@ -170,6 +175,14 @@ class NotificationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRetentionReport(self, request, context):
+        """This tenant's counts from the service's last retention purge, per category,
+        and the period applied (admin, auditor, dpo). Counts only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotificationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -222,6 +235,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.ListParkedEvents,
                     request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsRequest.FromString,
                     response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsResponse.SerializeToString,
+            ),
+            'GetRetentionReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetentionReport,
+                    request_deserializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetRetentionReportRequest.FromString,
+                    response_serializer=fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetRetentionReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -501,6 +519,33 @@ class NotificationService:
             '/fieldvault.notification.v1.NotificationService/ListParkedEvents',
             fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsRequest.SerializeToString,
             fieldvault_dot_notification_dot_v1_dot_notification__pb2.ListParkedEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetentionReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.notification.v1.NotificationService/GetRetentionReport',
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetRetentionReportRequest.SerializeToString,
+            fieldvault_dot_notification_dot_v1_dot_notification__pb2.GetRetentionReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

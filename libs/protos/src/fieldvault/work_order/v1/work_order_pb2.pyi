@@ -301,3 +301,25 @@ class ListWorkOrderHistoryResponse(_message.Message):
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[HistoryEntry]
     def __init__(self, entries: _Optional[_Iterable[_Union[HistoryEntry, _Mapping]]] = ...) -> None: ...
+
+class RetentionCategoryReport(_message.Message):
+    __slots__ = ("category", "last_run_time", "purged", "retention_days")
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    LAST_RUN_TIME_FIELD_NUMBER: _ClassVar[int]
+    PURGED_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_DAYS_FIELD_NUMBER: _ClassVar[int]
+    category: str
+    last_run_time: _timestamp_pb2.Timestamp
+    purged: int
+    retention_days: int
+    def __init__(self, category: _Optional[str] = ..., last_run_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., purged: _Optional[int] = ..., retention_days: _Optional[int] = ...) -> None: ...
+
+class GetRetentionReportRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetRetentionReportResponse(_message.Message):
+    __slots__ = ("categories",)
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    categories: _containers.RepeatedCompositeFieldContainer[RetentionCategoryReport]
+    def __init__(self, categories: _Optional[_Iterable[_Union[RetentionCategoryReport, _Mapping]]] = ...) -> None: ...

@@ -101,6 +101,11 @@ class WorkOrderServiceStub:
                 request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryResponse.FromString,
                 _registered_method=True)
+        self.GetRetentionReport = channel.unary_unary(
+                '/fieldvault.work_order.v1.WorkOrderService/GetRetentionReport',
+                request_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetRetentionReportRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetRetentionReportResponse.FromString,
+                _registered_method=True)
 
 
 class WorkOrderServiceServicer:
@@ -190,6 +195,14 @@ class WorkOrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRetentionReport(self, request, context):
+        """This tenant's counts from the service's last retention purge, per category,
+        and the period applied (admin, auditor, dpo). Counts only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkOrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -247,6 +260,11 @@ def add_WorkOrderServiceServicer_to_server(servicer, server):
                     servicer.ListWorkOrderHistory,
                     request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryRequest.FromString,
                     response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryResponse.SerializeToString,
+            ),
+            'GetRetentionReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetentionReport,
+                    request_deserializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetRetentionReportRequest.FromString,
+                    response_serializer=fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetRetentionReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -558,6 +576,33 @@ class WorkOrderService:
             '/fieldvault.work_order.v1.WorkOrderService/ListWorkOrderHistory',
             fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryRequest.SerializeToString,
             fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.ListWorkOrderHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetentionReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.work_order.v1.WorkOrderService/GetRetentionReport',
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetRetentionReportRequest.SerializeToString,
+            fieldvault_dot_work__order_dot_v1_dot_work__order__pb2.GetRetentionReportResponse.FromString,
             options,
             channel_credentials,
             insecure,
