@@ -28,6 +28,8 @@ USER_INVITED = "user_invited"
 ORGANIZATION_DPA_UPDATED = "organization_dpa_updated"
 ORGANIZATION_DPA_LAPSED = "organization_dpa_lapsed"
 USER_ORGANIZATION_CHANGED = "user_organization_changed"
+INSTRUCTIONS_PUBLISHED = "instructions_published"
+INSTRUCTIONS_ACKNOWLEDGED = "instructions_acknowledged"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -180,3 +182,34 @@ def organization_dpa_lapsed(
         occurred_at=_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_LAPSED, message=message)
+
+
+def instructions_published(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    version: int,
+    effective_from: datetime,
+    at: datetime,
+) -> str:
+    message = pb.InstructionsPublished(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        version=version,
+        effective_time=_timestamp(effective_from),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_PUBLISHED, message=message)
+
+
+def instructions_acknowledged(
+    session: AsyncSession, *, tenant_id: str, user_id: str, version: int, at: datetime
+) -> str:
+    message = pb.InstructionsAcknowledged(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        version=version,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_ACKNOWLEDGED, message=message)

@@ -45,6 +45,7 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "sites:write",
             "contracts:read",
             "contracts:write",
+            "instructions:report",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -80,9 +81,22 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
     ),
     # Assigns their organisation's jobs to their organisation's people.
     "subcontractor_manager": frozenset({"users:read", "work_orders:read", "work_orders:assign"}),
-    "auditor": frozenset({"audit:read", "audit:verify", "grants:read", "identity_audit:read"}),
-    "dpo": frozenset({"audit:read", "customers:read", "customers:export", "customers:erase"}),
+    "auditor": frozenset(
+        {"audit:read", "audit:verify", "grants:read", "identity_audit:read", "instructions:report"}
+    ),
+    "dpo": frozenset(
+        {
+            "audit:read",
+            "customers:read",
+            "customers:export",
+            "customers:erase",
+            "instructions:report",
+        }
+    ),
 }
+
+#: Reading who has and has not acknowledged the data-handling instructions.
+INSTRUCTIONS_REPORT: Final = "instructions:report"
 
 #: The only scope of the token a user gets when policy demands a second factor
 #: they have not enrolled yet.
