@@ -11,6 +11,11 @@ from customer_vault.crypto import DataKeyCache
 from customer_vault.dpa import DpaStatus
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
 from customer_vault.identity_events import grant_revocation_consumer
+from customer_vault.instructions import (
+    IdentityAcknowledgements,
+    InstructionsGate,
+    instructions_consumer,
+)
 from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
@@ -46,12 +51,13 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     cache = DataKeyCache(
         max_entries=settings.data_key_cache_size, ttl_seconds=settings.data_key_cache_seconds
     )
+    service_tokens = ServiceTokens(
+        service=SERVICE,
+        secret=settings.service_account_secret_value,
+        channel=identity_channel,
+    )
     dpa = DpaStatus(
-        ServiceTokens(
-            service=SERVICE,
-            secret=settings.service_account_secret_value,
-            channel=identity_channel,
-        ),
+        service_tokens,
         identity_channel,
         cache_seconds=settings.dpa_cache_seconds,
     )
@@ -65,6 +71,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         callers=callers,
         dpa=dpa,
         audit=trail,
+        instructions=InstructionsGate(
+            plumbing.database, IdentityAcknowledgements(service_tokens, identity_channel)
+        ),
         wake_relay=plumbing.backbone.relay.wake,
     )
     servicer = CustomerVaultServicer(components)
@@ -78,7 +87,10 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     revocations = grant_revocation_consumer(
         plumbing.database, plumbing.backbone.jetstream, dpa, trail
     )
-    runtime.background_jobs.extend([verification.listener.run, revocations.run])
+    instruction_copy = instructions_consumer(plumbing.database, plumbing.backbone.jetstream)
+    runtime.background_jobs.extend(
+        [verification.listener.run, revocations.run, instruction_copy.run]
+    )
     # Cleanups run in reverse: this channel closes first, the backbone and database after.
     runtime.cleanups.append(identity_channel.close)
     return runtime

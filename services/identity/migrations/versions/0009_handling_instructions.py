@@ -28,8 +28,10 @@ def upgrade() -> None:
         sa.Column("effective_from", sa.DateTime(timezone=True), nullable=False),
         sa.Column("grace_days", sa.Integer(), nullable=False),
         sa.Column("published_by", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
-        sa.PrimaryKeyConstraint("tenant_id", "version"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_handling_instructions_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "version", name=op.f("pk_handling_instructions")),
     )
     op.create_table(
         "instruction_acknowledgements",
@@ -37,9 +39,17 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
-        sa.PrimaryKeyConstraint("tenant_id", "user_id", "version"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_instruction_acknowledgements_tenant_id_tenants"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_instruction_acknowledgements_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "user_id", "version", name=op.f("pk_instruction_acknowledgements")
+        ),
     )
 
 

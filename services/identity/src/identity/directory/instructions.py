@@ -66,12 +66,13 @@ class OrganizationStatus:
 async def latest_version(
     session: AsyncSession, tenant_id: str
 ) -> HandlingInstructionsVersion | None:
-    return await session.scalar(
+    found: HandlingInstructionsVersion | None = await session.scalar(
         select(HandlingInstructionsVersion)
         .where(HandlingInstructionsVersion.tenant_id == tenant_id)
         .order_by(HandlingInstructionsVersion.version.desc())
         .limit(1)
     )
+    return found
 
 
 async def required_version(session: AsyncSession, tenant_id: str, now: datetime) -> int:
