@@ -36,6 +36,8 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/security", "security", frozenset({"admin"})),
     ("/office/audit", "audit", frozenset({"auditor"})),
     ("/office/privacy", "privacy", frozenset({"dpo"})),
+    ("/office/instructions", "instructions", frozenset({"admin"})),
+    ("/office/instructions/report", "instructions_report", frozenset({"auditor", "dpo"})),
 )
 
 

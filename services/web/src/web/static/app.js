@@ -63,6 +63,11 @@ async function reveal(event) {
       return;
     }
     const body = await answer.json();
+    if (body.instructions_url) {
+      // The data-handling instructions must be acknowledged first; they bring us back.
+      window.location.assign(body.instructions_url);
+      return;
+    }
     if (answer.ok) {
       countdown(shown, body.value, body.hide_after_seconds);
     } else {
