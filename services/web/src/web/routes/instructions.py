@@ -9,6 +9,7 @@ app only). The text is rendered by :mod:`web.markdown` (raw HTML escaped).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -44,17 +45,26 @@ def safe_next(value: str) -> str:
     return value
 
 
+#: A form post's page, from the post's own path (the app sends no Referer):
+#: ``/jobs/<id>/codes/door_code/reveal`` was posted from ``/jobs/<id>``.
+_POSTED_FROM = (
+    re.compile(r"^(/jobs/[^/]+)/"),
+    re.compile(r"^(/office/[a-z-]+/[^/]+)/"),
+    re.compile(r"^(/office/[a-z-]+)(?:/[^/]+)?$"),
+)
+
+
 def where_it_was(request: Request) -> str:
     """Where a refused request came from: the page itself, or for a form post the page
-    that posted it (its Referer, only when it is this app's own page)."""
+    that posted it."""
     if request.method == "GET":
         query = f"?{request.url.query}" if request.url.query else ""
         return safe_next(f"{request.url.path}{query}")
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc and referer.netloc != request.url.netloc:
-        return ""
-    query = f"?{referer.query}" if referer.query else ""
-    return safe_next(f"{referer.path}{query}")
+    for pattern in _POSTED_FROM:
+        match = pattern.match(request.url.path)
+        if match:
+            return safe_next(match.group(1))
+    return ""
 
 
 def instructions_url(request: Request) -> str:
