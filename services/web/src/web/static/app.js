@@ -65,9 +65,8 @@ async function reveal(event) {
     const body = await answer.json();
     if (body.instructions_url) {
       // The data-handling instructions must be acknowledged first; they bring us back here.
-      const target = new URL(body.instructions_url, window.location.origin);
-      target.searchParams.set("next", window.location.pathname);
-      window.location.assign(target.pathname + target.search);
+      const page = body.instructions_url.split("?")[0];
+      window.location.assign(`${page}?next=${encodeURI(window.location.pathname)}`);
       return;
     }
     if (answer.ok) {
