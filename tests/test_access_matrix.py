@@ -159,6 +159,20 @@ MATRIX: dict[tuple[str, str], Row] = {
         allow("admin", other_tenant=ALLOW), json=lambda _: {"audit_records": 2190}
     ),
     ("GET", "/v1/retention/report"): Row(allow("admin", "auditor", "dpo", other_tenant=ALLOW)),
+    # Data-handling instructions: published by admins (with a grace period long enough
+    # that the rest of this table is not asked to acknowledge them), read and acknowledged
+    # by every person, reported to admins, auditors and DPOs.
+    ("POST", "/v1/tenant/instructions"): Row(
+        allow("admin", other_tenant=ALLOW),
+        json=lambda _: {"markdown": "# Matrix rules", "grace_days": 90},
+    ),
+    ("GET", "/v1/tenant/instructions"): Row(allow(*USERS, other_tenant=ALLOW)),
+    ("PUT", "/v1/tenant/instructions/{version}/acknowledgement"): Row(
+        allow(*USERS, other_tenant=ALLOW)
+    ),
+    ("GET", "/v1/tenant/instructions/report"): Row(
+        allow("admin", "auditor", "dpo", other_tenant=ALLOW)
+    ),
     ("GET", "/v1/areas"): Row(allow(*USERS, **OWN_TENANT_LIST)),
     ("POST", "/v1/areas"): Row(allow("admin", other_tenant=ALLOW), json=lambda _: {"name": "M"}),
     # Dispatchers read people and organisations to assign work to them.
@@ -394,7 +408,7 @@ def openapi_operations(document: Mapping[str, Any]) -> set[tuple[str, str]]:
 
 
 def path_for(path: str, row: Row, ids: Mapping[str, str]) -> str:
-    values = {**ids, "kind": "door_code"}
+    values = {**ids, "kind": "door_code", "version": "1"}
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     return path.format(**{name: values[row.ids.get(name, name)] for name in names})
 

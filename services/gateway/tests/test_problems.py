@@ -118,6 +118,48 @@ async def test_some_codes_have_their_own_http_status(
     assert_problem(response, http_status, code)
 
 
+async def test_a_known_problem_member_is_passed_on_and_nothing_else(gateway: Any) -> None:
+    router = raising_router(
+        grpc.StatusCode.PERMISSION_DENIED,
+        details="read and acknowledge version 3 of the data-handling instructions first",
+        trailing=(
+            ("fieldvault-error-code", "instructions_not_acknowledged"),
+            ("fieldvault-problem-instructions_version", "3"),
+            ("fieldvault-problem-door_code", CANARY),
+        ),
+    )
+    async with gateway(extra_router=router) as client:
+        response = await client.get("/boom")
+
+    body = assert_problem(response, 403, "instructions_not_acknowledged")
+    assert body["instructions_version"] == 3
+    assert set(body) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "request_id",
+        "instructions_version",
+    }
+    assert CANARY not in response.text
+
+
+async def test_a_malformed_problem_member_is_dropped(gateway: Any) -> None:
+    router = raising_router(
+        grpc.StatusCode.PERMISSION_DENIED,
+        trailing=(
+            ("fieldvault-error-code", "instructions_not_acknowledged"),
+            ("fieldvault-problem-instructions_version", "3; drop table"),
+        ),
+    )
+    async with gateway(extra_router=router) as client:
+        response = await client.get("/boom")
+
+    body = assert_problem(response, 403, "instructions_not_acknowledged")
+    assert "instructions_version" not in body
+
+
 async def test_malformed_code_in_metadata_falls_back_to_the_status_default(gateway: Any) -> None:
     router = raising_router(
         grpc.StatusCode.NOT_FOUND, trailing=(("fieldvault-error-code", "Not A <Code>"),)

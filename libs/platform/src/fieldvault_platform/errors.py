@@ -16,6 +16,10 @@ ERROR_CODE_KEY = "fieldvault-error-code"
 #: Trailing metadata key: whole seconds a throttled or unavailable caller should wait
 #: (the gateway's ``Retry-After``).
 RETRY_AFTER_KEY = "fieldvault-retry-after"
+#: Prefix of trailing metadata keys carrying a domain error's extension members (RFC 9457
+#: §3.2), e.g. ``fieldvault-problem-instructions_version``; the gateway passes on only
+#: the members it knows.
+PROBLEM_MEMBER_PREFIX = "fieldvault-problem-"
 
 
 class DomainError(Exception):
@@ -26,6 +30,8 @@ class DomainError(Exception):
     code: str = "error"
     #: When set, callers are told to retry after this many seconds.
     retry_after_seconds: int | None = None
+    #: Extension members for the caller's problem body: machine facts only, never a secret.
+    problem_members: dict[str, str] | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

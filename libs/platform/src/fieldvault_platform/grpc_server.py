@@ -21,7 +21,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from fieldvault_platform.deadlines import set_deadline_from_remaining
-from fieldvault_platform.errors import ERROR_CODE_KEY, RETRY_AFTER_KEY, DomainError
+from fieldvault_platform.errors import (
+    ERROR_CODE_KEY,
+    PROBLEM_MEMBER_PREFIX,
+    RETRY_AFTER_KEY,
+    DomainError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,8 @@ async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, meth
         trailing: tuple[tuple[str, str], ...] = ((ERROR_CODE_KEY, exc.code),)
         if exc.retry_after_seconds is not None:
             trailing += ((RETRY_AFTER_KEY, str(exc.retry_after_seconds)),)
+        for name, value in (exc.problem_members or {}).items():
+            trailing += ((PROBLEM_MEMBER_PREFIX + name, value),)
         await context.abort(exc.status, exc.message, trailing_metadata=trailing)
     # Unknown failures: log for operators (the log filter redacts), answer generically
     # so no internal detail, let alone a secret, reaches the caller.

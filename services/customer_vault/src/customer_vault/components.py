@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from customer_vault.audit import AuditTrail
 from customer_vault.blind_index import BlindIndex
 from customer_vault.dpa import DpaStatus
+from customer_vault.instructions import InstructionsGate
 from customer_vault.keys import TenantKeys
 from customer_vault.settings import Settings
 from fieldvault_platform.auth.callers import Callers
@@ -25,5 +26,7 @@ class Components:
     callers: Callers
     dpa: DpaStatus
     audit: AuditTrail
+    #: Refuses people customer data until they acknowledged the handling instructions.
+    instructions: InstructionsGate
     #: Nudges the outbox relay after a commit that added alert events.
     wake_relay: Callable[[], None]

@@ -148,6 +148,7 @@ class AccessRpcs:
         self, request: pb.ExportCustomerRequest, context: Context
     ) -> pb.ExportCustomerResponse:
         who = caller(await self._components.callers.principal(context), "customers:export")
+        await self._components.instructions.require_acknowledged(who.principal)
         document = await gdpr_export.export_customer(
             self._components,
             who,

@@ -66,8 +66,15 @@ def _present(request: object, fields: tuple[str, ...]) -> dict[str, str]:
 class RecordRpcs:
     _components: Components
 
-    async def _caller(self, context: Context, scopes: tuple[str, ...]) -> Caller:
-        return caller(await self._components.callers.principal(context), *scopes)
+    async def _caller(
+        self, context: Context, scopes: tuple[str, ...], *, customer_data: bool = True
+    ) -> Caller:
+        """The checked caller; for customer data, a person must have acknowledged the
+        data-handling instructions in force (customer_vault.instructions)."""
+        who = caller(await self._components.callers.principal(context), *scopes)
+        if customer_data:
+            await self._components.instructions.require_acknowledged(who.principal)
+        return who
 
     # --- customers ---------------------------------------------------------------
 
@@ -265,7 +272,7 @@ class RecordRpcs:
     async def UploadDpaDocument(
         self, request: pb.UploadDpaDocumentRequest, context: Context
     ) -> pb.UploadDpaDocumentResponse:
-        who = await self._caller(context, ORGANIZATIONS_MANAGE)
+        who = await self._caller(context, ORGANIZATIONS_MANAGE, customer_data=False)
         view = await dpa_documents.upload(
             self._components,
             who,
@@ -281,7 +288,7 @@ class RecordRpcs:
     async def ListDpaDocuments(
         self, request: pb.ListDpaDocumentsRequest, context: Context
     ) -> pb.ListDpaDocumentsResponse:
-        who = await self._caller(context, ORGANIZATIONS_MANAGE)
+        who = await self._caller(context, ORGANIZATIONS_MANAGE, customer_data=False)
         views = await dpa_documents.list_documents(
             self._components, who, organization_id=request.organization_id, now=_now()
         )
@@ -290,7 +297,7 @@ class RecordRpcs:
     async def DownloadDpaDocument(
         self, request: pb.DownloadDpaDocumentRequest, context: Context
     ) -> pb.DownloadDpaDocumentResponse:
-        who = await self._caller(context, ORGANIZATIONS_MANAGE)
+        who = await self._caller(context, ORGANIZATIONS_MANAGE, customer_data=False)
         view, content = await dpa_documents.download(
             self._components,
             who,

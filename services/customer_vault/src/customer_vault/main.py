@@ -13,6 +13,11 @@ from customer_vault.dpa import DpaStatus
 from customer_vault.exposure import exposure_consumer
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
 from customer_vault.identity_events import grant_revocation_consumer
+from customer_vault.instructions import (
+    IdentityAcknowledgements,
+    InstructionsGate,
+    instructions_consumer,
+)
 from customer_vault.key_overdue import alert_overdue_keys
 from customer_vault.keys import TenantKeys
 from customer_vault.secret_age import OverdueRotationJob
@@ -52,12 +57,13 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     cache = DataKeyCache(
         max_entries=settings.data_key_cache_size, ttl_seconds=settings.data_key_cache_seconds
     )
+    service_tokens = ServiceTokens(
+        service=SERVICE,
+        secret=settings.service_account_secret_value,
+        channel=identity_channel,
+    )
     dpa = DpaStatus(
-        ServiceTokens(
-            service=SERVICE,
-            secret=settings.service_account_secret_value,
-            channel=identity_channel,
-        ),
+        service_tokens,
         identity_channel,
         cache_seconds=settings.dpa_cache_seconds,
     )
@@ -71,6 +77,9 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
         callers=callers,
         dpa=dpa,
         audit=trail,
+        instructions=InstructionsGate(
+            plumbing.database, IdentityAcknowledgements(service_tokens, identity_channel)
+        ),
         wake_relay=plumbing.backbone.relay.wake,
     )
     servicer = CustomerVaultServicer(components)
@@ -97,8 +106,16 @@ async def build_runtime(settings: Settings) -> ServiceRuntime:
     policies = retention_policy_consumer(
         plumbing.database, plumbing.backbone.jetstream, service=SERVICE
     )
+    instruction_copy = instructions_consumer(plumbing.database, plumbing.backbone.jetstream)
     runtime.background_jobs.extend(
-        [verification.listener.run, revocations.run, exposures.run, overdue.run, policies.run]
+        [
+            verification.listener.run,
+            revocations.run,
+            exposures.run,
+            overdue.run,
+            policies.run,
+            instruction_copy.run,
+        ]
     )
     if settings.key_overdue_check_seconds > 0:
         runtime.background_jobs.append(overdue_key_sweep(components).run)

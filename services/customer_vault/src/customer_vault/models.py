@@ -240,6 +240,27 @@ class DirectoryUser(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class InstructionsVersion(Base):
+    """A version of a tenant's data-handling instructions, as identity's event announced it:
+    from ``effective_from`` on, people must have acknowledged it (or a newer one)."""
+
+    __tablename__ = "instruction_versions"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    effective_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InstructionsAcknowledgement(Base):
+    """The newest version of the instructions a person acknowledged (from identity)."""
+
+    __tablename__ = "instruction_acknowledgements"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 class AuditRecord(Base):
     """Append-only, hash-chained per tenant. The migration forbids UPDATE and DELETE."""
 

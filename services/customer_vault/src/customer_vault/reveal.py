@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from customer_vault import audit, events
 from customer_vault.access import Caller, active_grant_clause, caller, grantee_clause
 from customer_vault.components import Components
+from customer_vault.instructions import NOT_ACKNOWLEDGED, InstructionsNotAcknowledged
 from customer_vault.keys import Erased
 from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
 from customer_vault.site_secrets import check_kind, latest_secret, open_secret
@@ -79,6 +80,8 @@ class _Decision:
     purpose: str | None = None
     #: For ``no_active_grant``: when the caller's next grant for this kind here opens.
     opens_at: datetime | None = None
+    #: For ``instructions_not_acknowledged``: the version to read.
+    instructions_version: int = 0
     #: For ``not_found``: what was missing (said to the caller).
     missing: str = "site not found"
     customer: Customer | None = None
@@ -221,8 +224,15 @@ async def reveal(
     if len(reason) > limits.AUDIT_REASON:
         raise InvalidArgument(f"reason must be at most {limits.AUDIT_REASON} characters")
 
-    stepped_up = break_glass and await break_glass_stepped_up(
-        c, principal, step_up_token=step_up_token, site_id=site_id, kind=kind
+    # Before anything else is decided (and no step-up token is spent): a person who has
+    # not acknowledged the data-handling instructions in force sees no code.
+    unread = await c.instructions.unread_version(principal)
+    stepped_up = (
+        unread is None
+        and break_glass
+        and await break_glass_stepped_up(
+            c, principal, step_up_token=step_up_token, site_id=site_id, kind=kind
+        )
     )
     decision = await _decide(
         c,
@@ -233,6 +243,8 @@ async def reveal(
         stepped_up=stepped_up,
         now=now,
     )
+    if unread is not None:
+        decision.denial, decision.instructions_version = NOT_ACKNOWLEDGED, unread
     if decision.denial is None and not break_glass:
         decision.grant = await _usable_grant(c, who.tenant_id, decision.candidates)
         if decision.grant is None:
@@ -340,6 +352,8 @@ def _raise_for_denial(
         raise NotFound(decision.missing)
     if denial == ERASED:
         raise Erased()
+    if denial == NOT_ACKNOWLEDGED:
+        raise InstructionsNotAcknowledged(decision.instructions_version)
     message = _DENIAL_MESSAGES[denial]
     if denial == "no_active_grant" and decision.opens_at is not None:
         message = f"{message} yet; your grant here opens at {rfc3339(decision.opens_at)}"

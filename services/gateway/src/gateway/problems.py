@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fieldvault_platform.errors import ERROR_CODE_KEY, RETRY_AFTER_KEY
+from fieldvault_platform.errors import ERROR_CODE_KEY, PROBLEM_MEMBER_PREFIX, RETRY_AFTER_KEY
 from gateway.peers import PeerRpcError
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,11 @@ _STATUS_BY_CODE: dict[str, int] = {
     "payload_too_large": 413,
 }
 
+#: Extension members a service may add to a 4xx problem (trailing metadata
+#: ``fieldvault-problem-<name>``), each with its type; anything else is dropped.
+#: ``instructions_version``: the data-handling instructions to read and acknowledge.
+_PROBLEM_MEMBERS: dict[str, type] = {"instructions_version": int}
+
 # Codes for HTTP errors raised by the framework itself (unknown route, wrong method).
 _HTTP_CODES: dict[int, str] = {
     400: "bad_request",
@@ -173,6 +178,7 @@ def grpc_error(
     mapping = _GRPC_TO_HTTP.get(code, _INTERNAL)
     trailing = error.trailing_metadata()
     headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
 
     if mapping.status < 500:
         problem_code = error_code(error) or mapping.code
@@ -181,6 +187,7 @@ def grpc_error(
         if status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         mapping = _GrpcMapping(status, mapping.code)
+        extra = _problem_members(trailing)
     else:
         problem_code = mapping.code
         service = peer or "a backing service"
@@ -209,7 +216,22 @@ def grpc_error(
         detail=detail,
         request_id=request_id,
         headers=headers,
+        extra=extra,
     )
+
+
+def _problem_members(trailing: Iterable[tuple[str, str | bytes]] | None) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for name, kind in _PROBLEM_MEMBERS.items():
+        value = _metadata_value(trailing, PROBLEM_MEMBER_PREFIX + name)
+        if value is None:
+            continue
+        if kind is int:
+            if value.isdigit() and len(value) <= 9:
+                members[name] = int(value)
+        elif _SANE_CODE.fullmatch(value):
+            members[name] = value
+    return members
 
 
 def unhandled_error(exc: BaseException, *, request_id: str | None) -> ProblemResponse:

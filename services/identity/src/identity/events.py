@@ -31,6 +31,8 @@ ORGANIZATION_DPA_LAPSED = "organization_dpa_lapsed"
 USER_ORGANIZATION_CHANGED = "user_organization_changed"
 USER_AREAS_REMOVED = "user_areas_removed"
 TENANT_RETENTION_POLICY_CHANGED = "tenant_retention_policy_changed"
+INSTRUCTIONS_PUBLISHED = "instructions_published"
+INSTRUCTIONS_ACKNOWLEDGED = "instructions_acknowledged"
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -221,3 +223,34 @@ def tenant_retention_policy_changed(
     return _add(
         session, tenant_id=tenant_id, event=TENANT_RETENTION_POLICY_CHANGED, message=message
     )
+
+
+def instructions_published(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    version: int,
+    effective_from: datetime,
+    at: datetime,
+) -> str:
+    message = pb.InstructionsPublished(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        version=version,
+        effective_time=_timestamp(effective_from),
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_PUBLISHED, message=message)
+
+
+def instructions_acknowledged(
+    session: AsyncSession, *, tenant_id: str, user_id: str, version: int, at: datetime
+) -> str:
+    message = pb.InstructionsAcknowledged(
+        event_id=_new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        version=version,
+        occurred_at=_timestamp(at),
+    )
+    return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_ACKNOWLEDGED, message=message)

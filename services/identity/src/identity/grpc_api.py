@@ -11,10 +11,13 @@ from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
 from identity.components import Components
 from identity.grpc_auth import AuthRpcs
 from identity.grpc_directory import DirectoryRpcs
+from identity.grpc_instructions import InstructionsRpcs
 
 SERVICE_NAME: str = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
 
-class IdentityServicer(AuthRpcs, DirectoryRpcs, identity_pb2_grpc.IdentityServiceServicer):
+class IdentityServicer(
+    AuthRpcs, DirectoryRpcs, InstructionsRpcs, identity_pb2_grpc.IdentityServiceServicer
+):
     def __init__(self, components: Components) -> None:
         self._components = components

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     true,
 )
@@ -218,6 +219,32 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HandlingInstructionsVersion(Base):
+    """One published version of a tenant's data-handling instructions (never changed)."""
+
+    __tablename__ = "handling_instructions"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    markdown: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: published_at + grace_days: from then on this version is the one required.
+    effective_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    grace_days: Mapped[int] = mapped_column(Integer)
+    published_by: Mapped[str] = mapped_column(String(ID))
+
+
+class InstructionsAcknowledgement(Base):
+    """A person read and accepted one version; one row per (person, version)."""
+
+    __tablename__ = "instruction_acknowledgements"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 #: Everything this service's migrations create, for Alembic's ``target_metadata``.

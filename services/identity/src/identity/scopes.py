@@ -53,6 +53,7 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "exposure:read",
             "rotation_tasks:read",
             "rotation_tasks:close",
+            "instructions:report",
         }
     ),
     # Customers, sites and work orders in their own areas; may write secrets
@@ -98,6 +99,7 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "identity_audit:read",
             "exposure:read",
             "rotation_tasks:read",
+            "instructions:report",
         }
     ),
     # GDPR: export, erasure, customers' access reports, the record of processing;
@@ -111,9 +113,13 @@ ROLE_SCOPES: Final[Mapping[str, frozenset[str]]] = {
             "customers:erase",
             "processing_record:read",
             "shares:write",
+            "instructions:report",
         }
     ),
 }
+
+#: Reading who has and has not acknowledged the data-handling instructions.
+INSTRUCTIONS_REPORT: Final = "instructions:report"
 
 #: The only scope of the token a user gets when policy demands a second factor
 #: they have not enrolled yet.

@@ -42,6 +42,26 @@ class GatewayUnavailable(Exception):
     """The gateway could not be reached or answered 5xx without a problem."""
 
 
+#: The API's refusal of customer data to a person who has not acknowledged the tenant's
+#: data-handling instructions in force.
+INSTRUCTIONS_NOT_ACKNOWLEDGED = "instructions_not_acknowledged"
+
+
+@dataclass
+class InstructionsToRead(Exception):
+    """The caller must read and acknowledge ``version`` of the data-handling instructions.
+
+    Deliberately not a :class:`GatewayRefused`: pages that explain refusals in place
+    let it through, and the app sends the person to the instructions page instead
+    (``web.routes.instructions``), then back to where they were.
+    """
+
+    version: int
+
+    def __str__(self) -> str:
+        return f"instructions version {self.version} not acknowledged"
+
+
 _STANDARD = {"type", "title", "status", "detail", "code", "instance"}
 
 
@@ -107,7 +127,11 @@ class GatewayClient:
         if response.status_code >= 500 and response.status_code != 503:
             raise GatewayUnavailable(f"status {response.status_code}")
         if response.status_code >= 400:
-            raise _refusal(response)
+            refusal = _refusal(response)
+            if response.status_code == 403 and refusal.code == INSTRUCTIONS_NOT_ACKNOWLEDGED:
+                version = (refusal.extra or {}).get("instructions_version")
+                raise InstructionsToRead(version if isinstance(version, int) else 0)
+            raise refusal
         if raw:
             return Download(
                 content=response.content,

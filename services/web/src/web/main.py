@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from web.auth import SignInRequired, clear_session_cookie
-from web.gateway import GatewayClient, GatewayRefused, GatewayUnavailable
+from web.gateway import GatewayClient, GatewayRefused, GatewayUnavailable, InstructionsToRead
 from web.i18n import Formatter, language_of, translations
 from web.problems import explain
 from web.rendering import page
@@ -23,6 +23,7 @@ from web.routes import (
     customers,
     health,
     inbox,
+    instructions,
     invitations,
     jobs,
     keys,
@@ -75,7 +76,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(page_security_headers, hsts=not settings.is_development)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, signin, invitations, shared, today, jobs, inbox, me, pwa):
+    for module in (health, signin, invitations, shared, today, jobs, inbox, me, pwa, instructions):
         app.include_router(module.router)
     # The office console: the same sessions, headers and catalogues, laid out wider.
     for module in (board, customers, keys, admin, audit, privacy, shares, reports, rotation):
@@ -97,6 +98,22 @@ def create_app(settings: WebSettings) -> FastAPI:
         )
         status = exc.status if 400 <= exc.status < 600 else 400
         return page(request, "message.html", {"message": message}, status_code=status)
+
+    @app.exception_handler(InstructionsToRead)
+    async def _to_instructions(request: Request, exc: InstructionsToRead) -> Response:
+        # Customer data waits until the person acknowledged the instructions in force:
+        # show them, then come back here. The page's script follows the link itself.
+        target = instructions.instructions_url(request)
+        if "application/json" in request.headers.get("accept", ""):
+            _ = translations(language_of(request)).gettext
+            return JSONResponse(
+                {
+                    "error": _("Read the data-handling instructions first."),
+                    "instructions_url": target,
+                },
+                status_code=403,
+            )
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(GatewayUnavailable)
     @app.exception_handler(SessionStoreUnavailable)

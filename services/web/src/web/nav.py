@@ -41,6 +41,8 @@ OFFICE_PAGES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/office/access-query", "access", frozenset({"auditor", "dpo"})),
     ("/office/records-of-processing", "processing", frozenset({"admin", "dpo"})),
     ("/office/rotation-tasks", "rotation", frozenset({"dispatcher", "admin", "auditor"})),
+    ("/office/instructions", "instructions", frozenset({"admin"})),
+    ("/office/instructions/report", "instructions_report", frozenset({"auditor", "dpo"})),
 )
 
 

@@ -222,7 +222,9 @@ async def list_secrets(site_id: str, vault: CustomerVaultForCaller) -> SecretLis
                 "No active grant for this site and secret (no_active_grant); break-glass "
                 "without the current one-time code the tenant's policy asks for "
                 "(step_up_required), with a wrong or reused one (invalid_otp), or by someone "
-                "without a second factor to give one (mfa_not_enrolled)"
+                "without a second factor to give one (mfa_not_enrolled); the caller has not "
+                "acknowledged the tenant's data-handling instructions in force "
+                "(instructions_not_acknowledged, with instructions_version to read)"
             )
         },
         410: {"description": "The customer was erased (erased)"},

@@ -63,6 +63,12 @@ async function reveal(event) {
       return;
     }
     const body = await answer.json();
+    if (body.instructions_url) {
+      // The data-handling instructions must be acknowledged first; they bring us back here.
+      const page = body.instructions_url.split("?")[0];
+      window.location.assign(`${page}?next=${encodeURI(window.location.pathname)}`);
+      return;
+    }
     if (answer.ok) {
       countdown(shown, body.value, body.hide_after_seconds);
     } else {

@@ -1,6 +1,6 @@
 // fieldvault service worker: caches the static files only. Pages and answers carry
 // data (jobs, addresses, codes) and always go to the network; nothing of them is stored.
-const CACHE = "fieldvault-static-v1";
+const CACHE = "fieldvault-static-v2";
 const STATIC = [
   "/static/app.css",
   "/static/app.js",

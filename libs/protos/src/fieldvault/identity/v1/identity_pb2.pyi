@@ -740,3 +740,115 @@ class UpdateRetentionPolicyResponse(_message.Message):
     POLICY_FIELD_NUMBER: _ClassVar[int]
     policy: RetentionPolicy
     def __init__(self, policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ...) -> None: ...
+
+class HandlingInstructions(_message.Message):
+    __slots__ = ("version", "markdown", "publish_time", "effective_time", "grace_days", "published_by")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MARKDOWN_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_TIME_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    GRACE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_BY_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    markdown: str
+    publish_time: _timestamp_pb2.Timestamp
+    effective_time: _timestamp_pb2.Timestamp
+    grace_days: int
+    published_by: str
+    def __init__(self, version: _Optional[int] = ..., markdown: _Optional[str] = ..., publish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., grace_days: _Optional[int] = ..., published_by: _Optional[str] = ...) -> None: ...
+
+class PublishInstructionsRequest(_message.Message):
+    __slots__ = ("markdown", "grace_days")
+    MARKDOWN_FIELD_NUMBER: _ClassVar[int]
+    GRACE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    markdown: str
+    grace_days: int
+    def __init__(self, markdown: _Optional[str] = ..., grace_days: _Optional[int] = ...) -> None: ...
+
+class PublishInstructionsResponse(_message.Message):
+    __slots__ = ("instructions",)
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    instructions: HandlingInstructions
+    def __init__(self, instructions: _Optional[_Union[HandlingInstructions, _Mapping]] = ...) -> None: ...
+
+class GetCurrentInstructionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCurrentInstructionsResponse(_message.Message):
+    __slots__ = ("instructions", "acknowledged_version", "required_version")
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    instructions: HandlingInstructions
+    acknowledged_version: int
+    required_version: int
+    def __init__(self, instructions: _Optional[_Union[HandlingInstructions, _Mapping]] = ..., acknowledged_version: _Optional[int] = ..., required_version: _Optional[int] = ...) -> None: ...
+
+class AcknowledgeInstructionsRequest(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...
+
+class AcknowledgeInstructionsResponse(_message.Message):
+    __slots__ = ("version", "acknowledge_time")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    acknowledge_time: _timestamp_pb2.Timestamp
+    def __init__(self, version: _Optional[int] = ..., acknowledge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetInstructionsReportRequest(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...
+
+class InstructionsReader(_message.Message):
+    __slots__ = ("user_id", "name", "roles", "acknowledged_version", "acknowledge_time")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    name: str
+    roles: _containers.RepeatedScalarFieldContainer[str]
+    acknowledged_version: int
+    acknowledge_time: _timestamp_pb2.Timestamp
+    def __init__(self, user_id: _Optional[str] = ..., name: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ..., acknowledged_version: _Optional[int] = ..., acknowledge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrganizationInstructionsStatus(_message.Message):
+    __slots__ = ("organization_id", "name", "kind", "acknowledged", "pending")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    name: str
+    kind: OrganizationKind
+    acknowledged: _containers.RepeatedCompositeFieldContainer[InstructionsReader]
+    pending: _containers.RepeatedCompositeFieldContainer[InstructionsReader]
+    def __init__(self, organization_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[OrganizationKind, str]] = ..., acknowledged: _Optional[_Iterable[_Union[InstructionsReader, _Mapping]]] = ..., pending: _Optional[_Iterable[_Union[InstructionsReader, _Mapping]]] = ...) -> None: ...
+
+class GetInstructionsReportResponse(_message.Message):
+    __slots__ = ("instructions", "organizations")
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATIONS_FIELD_NUMBER: _ClassVar[int]
+    instructions: HandlingInstructions
+    organizations: _containers.RepeatedCompositeFieldContainer[OrganizationInstructionsStatus]
+    def __init__(self, instructions: _Optional[_Union[HandlingInstructions, _Mapping]] = ..., organizations: _Optional[_Iterable[_Union[OrganizationInstructionsStatus, _Mapping]]] = ...) -> None: ...
+
+class GetInstructionsAcknowledgementRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class GetInstructionsAcknowledgementResponse(_message.Message):
+    __slots__ = ("acknowledged_version",)
+    ACKNOWLEDGED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    acknowledged_version: int
+    def __init__(self, acknowledged_version: _Optional[int] = ...) -> None: ...

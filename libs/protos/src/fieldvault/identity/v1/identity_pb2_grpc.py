@@ -213,6 +213,31 @@ class IdentityServiceStub:
                 request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyRequest.SerializeToString,
                 response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyResponse.FromString,
                 _registered_method=True)
+        self.PublishInstructions = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/PublishInstructions',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.PublishInstructionsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.PublishInstructionsResponse.FromString,
+                _registered_method=True)
+        self.GetCurrentInstructions = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetCurrentInstructions',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetCurrentInstructionsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetCurrentInstructionsResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeInstructions = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/AcknowledgeInstructions',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcknowledgeInstructionsRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcknowledgeInstructionsResponse.FromString,
+                _registered_method=True)
+        self.GetInstructionsReport = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetInstructionsReport',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsReportRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsReportResponse.FromString,
+                _registered_method=True)
+        self.GetInstructionsAcknowledgement = channel.unary_unary(
+                '/fieldvault.identity.v1.IdentityService/GetInstructionsAcknowledgement',
+                request_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsAcknowledgementRequest.SerializeToString,
+                response_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsAcknowledgementResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -453,6 +478,45 @@ class IdentityServiceServicer:
     def UpdateRetentionPolicy(self, request, context):
         """Set some or all periods (admin); each has a legal minimum. Published as
         "tenant_retention_policy_changed" to the services that purge.
+        --- Data-handling instructions ------------------------------------------
+        Versioned instructions every person must acknowledge before they see
+        customer data (docs/security-model.md#handling-instructions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishInstructions(self, request, context):
+        """A new version (scope "tenant:manage"); binding from publish + grace_days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCurrentInstructions(self, request, context):
+        """The latest version and where the caller stands (every signed-in person).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeInstructions(self, request, context):
+        """The caller acknowledges the latest version (audited; idempotent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInstructionsReport(self, request, context):
+        """Who has and has not acknowledged a version, by organisation (scope "instructions:report").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInstructionsAcknowledgement(self, request, context):
+        """The newest version a user acknowledged: for customer_vault, whose copy fed
+        by events may lag the acknowledgement itself (service token, "directory:read").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -630,6 +694,31 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.UpdateRetentionPolicy,
                     request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyRequest.FromString,
                     response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyResponse.SerializeToString,
+            ),
+            'PublishInstructions': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishInstructions,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.PublishInstructionsRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.PublishInstructionsResponse.SerializeToString,
+            ),
+            'GetCurrentInstructions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCurrentInstructions,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetCurrentInstructionsRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetCurrentInstructionsResponse.SerializeToString,
+            ),
+            'AcknowledgeInstructions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeInstructions,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcknowledgeInstructionsRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcknowledgeInstructionsResponse.SerializeToString,
+            ),
+            'GetInstructionsReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInstructionsReport,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsReportRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsReportResponse.SerializeToString,
+            ),
+            'GetInstructionsAcknowledgement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInstructionsAcknowledgement,
+                    request_deserializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsAcknowledgementRequest.FromString,
+                    response_serializer=fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsAcknowledgementResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1559,6 +1648,141 @@ class IdentityService:
             '/fieldvault.identity.v1.IdentityService/UpdateRetentionPolicy',
             fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyRequest.SerializeToString,
             fieldvault_dot_identity_dot_v1_dot_identity__pb2.UpdateRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishInstructions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/PublishInstructions',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.PublishInstructionsRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.PublishInstructionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCurrentInstructions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetCurrentInstructions',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetCurrentInstructionsRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetCurrentInstructionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeInstructions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/AcknowledgeInstructions',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcknowledgeInstructionsRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.AcknowledgeInstructionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInstructionsReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetInstructionsReport',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsReportRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInstructionsAcknowledgement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldvault.identity.v1.IdentityService/GetInstructionsAcknowledgement',
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsAcknowledgementRequest.SerializeToString,
+            fieldvault_dot_identity_dot_v1_dot_identity__pb2.GetInstructionsAcknowledgementResponse.FromString,
             options,
             channel_credentials,
             insecure,
