@@ -31,6 +31,7 @@ from customer_vault.access_reports import in_force_during
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_platform.logging import JsonFormatter
+from fieldvault_platform.retention import DEFAULT_DAYS, apply_policy_change
 
 pytestmark = pytest.mark.integration
 
@@ -149,8 +150,12 @@ async def test_the_processing_record_lists_subcontractors_with_dpa_dates_and_doc
         assert subjects["customers"] == 1
         assert subjects["staff"] >= 1  # the admin
         assert record["controller"]["name"] == "Harbour Lifts Ltd"
-        assert record["retention"]["source"].startswith("retention_defaults")
-        assert {p["data"] for p in record["retention"]["periods"]} >= {"audit_trail"}
+        # A tenant that never set a retention policy: the defaults the purges enforce.
+        assert record["retention"]["source"] == "retention_defaults"
+        periods = {p["data"]: p["period"] for p in record["retention"]["periods"]}
+        assert periods["audit_records"] == f"{DEFAULT_DAYS['audit_records']} days"
+        assert periods["inbox"] == f"{DEFAULT_DAYS['inbox']} days"
+        assert "customer_contact_data" in periods
         measures = {m["measure"] for m in record["technical_measures"]}
         assert {"encryption", "access_model", "audit"} <= measures
         assert not leaks(json.dumps(record))
@@ -164,6 +169,23 @@ async def test_the_processing_record_lists_subcontractors_with_dpa_dates_and_doc
                 )
             )
         ).startswith("PERMISSION_DENIED")
+
+
+async def test_the_record_states_the_retention_the_tenant_chose(
+    customer_vault: RunningVault, identity: IdentityDriver
+) -> None:
+    tenant = await identity.new_tenant()
+    admin = await customer_vault.mint.user(tenant.id, roles=["admin"])
+    # What the tenant_retention_policy_changed consumer stores when an admin sets it.
+    chosen = {**DEFAULT_DAYS, "audit_records": 3000, "inbox": 30}
+    async with customer_vault.database.unit_of_work() as session:
+        await apply_policy_change(
+            session, tenant_id=tenant.id, days=chosen, version=1, now=datetime.now(UTC)
+        )
+    record = await processing_record(customer_vault, admin)
+    assert record["retention"]["source"] == "tenant_retention_policy"
+    periods = {p["data"]: p["period"] for p in record["retention"]["periods"]}
+    assert (periods["audit_records"], periods["inbox"]) == ("3000 days", "30 days")
 
 
 async def test_a_customers_access_report_lists_each_access_with_its_work_order_or_reason(

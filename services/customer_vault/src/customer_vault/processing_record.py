@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import func, select
 
-from customer_vault import retention_defaults
+from customer_vault import retention_record
 from customer_vault.access import Caller
 from customer_vault.components import Components
 from customer_vault.models import (
@@ -256,7 +256,8 @@ async def processing_record(c: Components, caller: Caller, *, now: datetime) -> 
     held = await _counts(c, tenant_id)
     subcontractor = identity_pb2.ORGANIZATION_KIND_SUBCONTRACTOR
     own = [org for org in organizations if org.kind != subcontractor]
-    source, periods = retention_defaults.retention_periods()
+    async with c.database.unit_of_work() as session:
+        source, periods = await retention_record.retention_periods(session, tenant_id)
     document = {
         "format": FORMAT,
         "generated_at": as_utc(now).isoformat(),
