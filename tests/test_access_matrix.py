@@ -299,6 +299,47 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/v1/tenant/secret-age-policy"): Row(
         allow("admin", other_tenant=ALLOW), json=lambda _: {"max_age_days": {}}
     ),
+    # --- the physical key register -----------------------------------------------------
+    # The office of the site's area registers, lists and hands out keys; people only.
+    ("POST", "/v1/sites/{site_id}/keys"): Row(
+        allow("admin", "dispatcher"), json=lambda _: {"kind": "key", "label": "Matrix"}
+    ),
+    ("GET", "/v1/sites/{site_id}/keys"): Row(allow("admin", "dispatcher")),
+    # A key id that names no key: those who may move keys are told it is not found.
+    ("POST", "/v1/keys/{key_id}/check-out"): Row(
+        who(admin=404, dispatcher=404),
+        ids={"key_id": "site_id"},
+        json=lambda ids: {"user_id": ids["technician_id"]},
+    ),
+    ("POST", "/v1/keys/{key_id}/check-in"): Row(
+        who(admin=404, dispatcher=404, technician=404), ids={"key_id": "site_id"}
+    ),
+    ("POST", "/v1/keys/{key_id}/lost"): Row(
+        who(admin=404, dispatcher=404, technician=404), ids={"key_id": "site_id"}
+    ),
+    # A tag that opens nothing looks the same to everyone, partners included: not found
+    # (a tag scanned outside the area's office is not found either).
+    ("GET", "/v1/keys"): Row(who(404), params=lambda _: {"tag": "7K3M-QX9P-2D4F-HR8T"}),
+    ("GET", "/v1/me/keys"): Row(allow(*USERS, other_tenant=ALLOW)),
+    # --- two-channel secure shares -----------------------------------------------------
+    # Only admins share a one-off credential; admins and DPOs list and revoke their own.
+    ("POST", "/v1/shares"): Row(
+        allow("admin", other_tenant=ALLOW),
+        json=lambda _: {
+            "kind": "credential",
+            "credential": "matrix one-off",
+            "recipient_email": "board@matrix.example",
+            "recipient_phone": "+358401234567",
+        },
+    ),
+    ("GET", "/v1/shares"): Row(allow("admin", "dpo", other_tenant=ALLOW)),
+    ("POST", "/v1/shares/{share_id}/revoke"): Row(
+        who(admin=404, dpo=404), ids={"share_id": "site_id"}
+    ),
+    # The link token and the PIN are the credential; a made-up pair opens nothing.
+    ("POST", "/v1/shares/open"): Row(
+        public(410), json=lambda _: {"token": "no-such-share.token", "pin": "12345678"}
+    ),
     # --- work orders ---------------------------------------------------------------
     ("POST", "/v1/work-orders"): Row(
         allow("dispatcher", "partner_write", other_tenant=HIDE),
