@@ -128,7 +128,7 @@ async def anonymise_site_orders(
     actor = system_actor(tenant_id)
     for order in orders:
         order.title, order.description = ERASED_TITLE, ""
-        order.completion_notes = order.cancel_reason = ""
+        order.completion_notes = order.cancel_reason = order.unable_notes = ""
         order.updated_at = now
         changes.record(
             session,
@@ -137,7 +137,7 @@ async def anonymise_site_orders(
             action="anonymised",
             event=None,
             from_status=order.status,
-            fields=["title", "description", "completion_notes", "cancel_reason"],
+            fields=["title", "description", "completion_notes", "cancel_reason", "unable_notes"],
             reason="customer_erased",
             now=now,
         )
