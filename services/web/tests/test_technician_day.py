@@ -201,8 +201,10 @@ async def _no_canaries_in_log_and_bucket(world: World, canaries: list[str]) -> N
         await sub.unsubscribe()
         assert raw, "the bucket was never written"
         dump = "\n".join(raw)
-        for canary in [*canaries, PASSWORD, world.tenant.slug, "access_token", "eyJ"]:
+        for canary in [*canaries, PASSWORD, world.tenant.slug, "access_token"]:
             assert canary not in dump, f"the session bucket contains {canary!r}"
+        # A bare "eyJ" turns up in random base64 now and then; a token has its dot.
+        assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.", dump), "the session bucket has a token"
         assert kv is not None
     finally:
         await client.close()
