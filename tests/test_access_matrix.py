@@ -22,14 +22,15 @@ logout-everywhere with the sessions it ended.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from fieldvault_devstack.population import Population, bearer, local_stack, populate
+from fieldvault_devstack.population import Population, bearer, populate
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 
 pytestmark = pytest.mark.stack
@@ -429,9 +430,8 @@ KNOWN_DEVIATIONS: dict[tuple[str, str, str], int] = {}
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with local_stack(tmp_path_factory, "matrix") as stack:
-        yield stack
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 @pytest.fixture(scope="module")

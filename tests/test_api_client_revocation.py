@@ -11,22 +11,18 @@ subscription still gets them; and the admins are told.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from fieldvault.identity.v1 import identity_pb2_grpc
-from fieldvault_devstack.databases import isolated_database
 from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_devstack.population import bearer, identity_process
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.recorders import Receiver, eventually, receiver_in_thread
-from fieldvault_devstack.settings import DB_SERVICES, DevStackSettings
+from fieldvault_devstack.recorders import Receiver, eventually
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
@@ -38,29 +34,8 @@ PORTAL, OFFICE = "/portal/hooks", "/office/hooks"
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Receiver]]:
-    server_url = os.environ.get("FIELDVAULT_TEST_DATABASE_URL")
-    with contextlib.ExitStack() as resources:
-        database_urls = (
-            {s: resources.enter_context(isolated_database(server_url)) for s in DB_SERVICES}
-            if server_url
-            else {}
-        )
-        receiver = resources.enter_context(receiver_in_thread(Receiver(port=free_port())))
-        ports = {n: free_port() for n in DevStackSettings.model_fields if n.endswith("_port")}
-        settings = DevStackSettings(
-            data_dir=tmp_path_factory.mktemp("revocation") / "dev",
-            database_urls=database_urls,
-            **ports,  # type: ignore[arg-type]
-        )
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("FIELDVAULT_NOTIFICATION_DELIVERY_POLL_SECONDS", "0.1")
-            stack = LocalStack(settings)
-            stack.start()
-        try:
-            yield stack, receiver
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> tuple[LocalStack, Receiver]:
+    return shared_stack.stack, shared_stack.receiver
 
 
 @pytest.fixture

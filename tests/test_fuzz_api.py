@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 
-from fieldvault_devstack.population import Population, bearer, local_stack, populate
+from fieldvault_devstack.population import Population, bearer, populate
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 
 pytestmark = pytest.mark.stack
@@ -40,9 +41,8 @@ TIMEOUT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with local_stack(tmp_path_factory, "fuzz") as stack:
-        yield stack
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 @pytest.fixture(scope="module")

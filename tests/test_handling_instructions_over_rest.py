@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,8 +24,7 @@ from nats.js.api import DeliverPolicy
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
@@ -46,22 +45,8 @@ SERVICES = ("identity", "customer_vault", "work_order", "notification", "gateway
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("instructions") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OTEL_TRACES_EXPORTER", "console")
-        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # spans reach the log at once
-        stack = LocalStack(settings)
-        stack.start()
-        env.undo()
-        try:
-            yield stack
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 def bearer(person: Person) -> dict[str, str]:

@@ -11,13 +11,14 @@ own process.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
 import httpx
 import pytest
 
-from fieldvault_devstack.population import Population, bearer, local_stack, populate
+from fieldvault_devstack.population import Population, bearer, populate
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 
 pytestmark = pytest.mark.stack
@@ -28,9 +29,8 @@ OVERSIZED = 2 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with local_stack(tmp_path_factory, "hostile") as stack:
-        yield stack
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,8 @@ NATS, every message its stream still holds.
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,11 +22,9 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from fieldvault.identity.v1 import identity_pb2_grpc
-from fieldvault_devstack.databases import isolated_database
 from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_devstack.population import bearer, identity_process
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.settings import DB_SERVICES, DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
@@ -48,27 +45,8 @@ PERSONAL = [CANARY, CUSTOMER["email"], CUSTOMER["phone"], "canary-idem.person@"]
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    server_url = os.environ.get("FIELDVAULT_TEST_DATABASE_URL")
-    with contextlib.ExitStack() as resources:
-        database_urls = (
-            {s: resources.enter_context(isolated_database(server_url)) for s in DB_SERVICES}
-            if server_url
-            else {}
-        )
-        ports = {n: free_port() for n in DevStackSettings.model_fields if n.endswith("_port")}
-        stack = LocalStack(
-            DevStackSettings(
-                data_dir=tmp_path_factory.mktemp("idempotency") / "dev",
-                database_urls=database_urls,
-                **ports,  # type: ignore[arg-type]
-            )
-        )
-        stack.start()
-        try:
-            yield stack
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 @pytest.fixture

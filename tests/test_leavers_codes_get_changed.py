@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,11 @@ import pytest
 
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.recorders import (
-    Mailbox,
     Receiver,
     eventually,
-    receiver_in_thread,
-    smtp_server,
 )
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.grpc_client import open_channel
@@ -58,41 +53,8 @@ HOOK_PATH = "/partner/rotation"
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    controller, box = smtp_server(free_port())
-    controller.start()
-    yield box
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
-) -> Iterator[tuple[LocalStack, Receiver]]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("leavers") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    prefix = "FIELDVAULT_NOTIFICATION_"
-    with (
-        receiver_in_thread(Receiver(port=free_port())) as receiver,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        env.setenv("OTEL_TRACES_EXPORTER", "console")
-        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # spans reach the log at once
-        env.setenv(f"{prefix}EMAIL_TRANSPORT", "smtp")
-        env.setenv(f"{prefix}SMTP_HOST", "127.0.0.1")
-        env.setenv(f"{prefix}SMTP_PORT", str(mailbox.port))
-        env.setenv(f"{prefix}SMTP_SECURITY", "none")
-        env.setenv(f"{prefix}DELIVERY_POLL_SECONDS", "0.1")
-        stack = LocalStack(settings)
-        stack.start()
-        env.undo()
-        try:
-            yield stack, receiver
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> tuple[LocalStack, Receiver]:
+    return shared_stack.stack, shared_stack.receiver
 
 
 def bearer(person: Person) -> dict[str, str]:
@@ -235,7 +197,7 @@ async def published_payloads(nats_url: str, tenant_id: str) -> bytes:
 
 
 async def test_a_leavers_and_a_lapsed_subcontractors_codes_become_office_work_and_nothing_leaks(
-    platform: tuple[LocalStack, Receiver], mailbox: Mailbox
+    platform: tuple[LocalStack, Receiver], shared_stack: SharedStack
 ) -> None:
     stack, receiver = platform
     assert stack.endpoints is not None
@@ -391,8 +353,8 @@ async def test_a_leavers_and_a_lapsed_subcontractors_codes_become_office_work_an
             assert await until(hooks_arrived)
 
             async def mailed() -> bool:
-                return bool(mailbox.to(north_dispatcher.email)) and bool(
-                    mailbox.to(south_dispatcher.email)
+                return bool(shared_stack.mail_to(north_dispatcher.email)) and bool(
+                    shared_stack.mail_to(south_dispatcher.email)
                 )
 
             await eventually(mailed, timeout=20)
@@ -403,7 +365,7 @@ async def test_a_leavers_and_a_lapsed_subcontractors_codes_become_office_work_an
             events = await published_payloads(stack.endpoints.nats_url, tenant.id)
 
     told = {
-        "emails": b"".join(mailbox.raw).decode(errors="replace"),
+        "emails": shared_stack.raw_mails(),
         "webhooks": "".join(r.body.decode() for r in receiver.at(HOOK_PATH)),
         "inboxes": "\n".join(inboxes),
         "events": events.decode(errors="replace"),

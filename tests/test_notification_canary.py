@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,15 +20,11 @@ import pytest
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.recorders import (
-    Mailbox,
     Receiver,
     eventually,
-    receiver_in_thread,
-    smtp_server,
 )
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack, database_text
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
@@ -45,47 +40,14 @@ CANARIES = {
     # A DPO's stated reason for exporting code values: kept in the audit trail only.
     "export_reason": "Canary reason Wendlebury 4417",
 }
-SMS_PATH = "/sms"
+#: The technician's number for SMS notifications.
+TECHNICIAN_SMS = "+358401112233"
 HOOK_PATH = "/partner/hooks"
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    controller, box = smtp_server(free_port())
-    controller.start()
-    yield box
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
-) -> Iterator[tuple[LocalStack, Receiver]]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("canary") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    prefix = "FIELDVAULT_NOTIFICATION_"
-    with (
-        receiver_in_thread(Receiver(port=free_port())) as receiver,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        env.setenv("OTEL_TRACES_EXPORTER", "console")
-        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # spans reach the log at once
-        env.setenv(f"{prefix}EMAIL_TRANSPORT", "smtp")
-        env.setenv(f"{prefix}SMTP_HOST", "127.0.0.1")
-        env.setenv(f"{prefix}SMTP_PORT", str(mailbox.port))
-        env.setenv(f"{prefix}SMTP_SECURITY", "none")
-        env.setenv(f"{prefix}SMS_GATEWAY_URL", receiver.url(SMS_PATH))
-        env.setenv(f"{prefix}DELIVERY_POLL_SECONDS", "0.1")
-        stack = LocalStack(settings)
-        stack.start()
-        env.undo()
-        try:
-            yield stack, receiver
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> tuple[LocalStack, Receiver]:
+    return shared_stack.stack, shared_stack.receiver
 
 
 def bearer(person: Person) -> dict[str, str]:
@@ -97,13 +59,13 @@ def leaks(text: str) -> list[str]:
 
 
 async def test_nothing_planted_leaves_through_any_message_log_or_span(
-    platform: tuple[LocalStack, Receiver], mailbox: Mailbox
+    platform: tuple[LocalStack, Receiver], shared_stack: SharedStack
 ) -> None:
     stack, receiver = platform
-    await _walk_the_job(stack, receiver, mailbox)
+    await _walk_the_job(stack, receiver, shared_stack)
 
 
-async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox) -> None:
+async def _walk_the_job(stack: LocalStack, receiver: Receiver, shared_stack: SharedStack) -> None:
     assert stack.endpoints is not None
     process = stack.identity_process()
     async with open_channel(process.addr) as channel:
@@ -125,7 +87,7 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
         assert hook.status_code == 201, hook.text
         sms = await http.patch(
             "/v1/me/notification-preferences",
-            json={"sms": True, "sms_number": "+358401112233"},
+            json={"sms": True, "sms_number": TECHNICIAN_SMS},
             headers=bearer(technician),
         )
         assert sms.status_code == 200, sms.text
@@ -203,9 +165,9 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
             types = {json.loads(r.body)["type"] for r in receiver.at(HOOK_PATH)}
             return (
                 {"work_order.created", "work_order.assigned", "work_order.completed"} <= types
-                and bool(mailbox.to(technician.email))
-                and bool(receiver.at(SMS_PATH))
-                and bool(mailbox.to(auditor.email))
+                and bool(shared_stack.mail_to(technician.email))
+                and bool(shared_stack.sms_to(TECHNICIAN_SMS))
+                and bool(shared_stack.mail_to(auditor.email))
             )
 
         await eventually(everything_arrived, timeout=20)
@@ -217,8 +179,8 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
         assert [n["type"] for n in alerts.json()["items"]] == ["security.secret_values_exported"]
 
     told = {
-        "emails": b"".join(mailbox.raw).decode(errors="replace"),
-        "sms": "".join(r.body.decode() for r in receiver.at(SMS_PATH)),
+        "emails": shared_stack.raw_mails(),
+        "sms": "".join(shared_stack.sms_to(TECHNICIAN_SMS)),
         "webhooks": "".join(r.body.decode() for r in receiver.at(HOOK_PATH)),
         "inbox": inbox.text,
         "auditor's inbox": alerts.text,
@@ -226,15 +188,14 @@ async def _walk_the_job(stack: LocalStack, receiver: Receiver, mailbox: Mailbox)
     assert order_id in told["webhooks"] and reference in told["sms"]
     for channel, text in told.items():
         assert leaks(text) == [], channel
-    await asyncio.to_thread(_check_logs_spans_and_storage, stack)
+    await asyncio.to_thread(_check_logs_and_spans, stack)
+    assert leaks(await database_text(stack, "notification")) == []
 
 
-def _check_logs_spans_and_storage(stack: LocalStack) -> None:
+def _check_logs_and_spans(stack: LocalStack) -> None:
     for service in ("identity", "customer_vault", "work_order", "notification", "gateway"):
         log = Path(stack.service_log(service)).read_text(errors="replace")
         assert log, service
         assert leaks(log) == [], service
     # The console exporter's spans are in there (and so was the check above).
     assert "SpanKind.CONSUMER" in Path(stack.service_log("notification")).read_text()
-    notification_db = Path(stack.settings.data_dir) / "notification.db"
-    assert leaks(notification_db.read_bytes().decode(errors="replace")) == []

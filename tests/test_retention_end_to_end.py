@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
+from work_order.models import HistoryEntry
 
 pytestmark = pytest.mark.stack
 
@@ -35,16 +35,8 @@ PURGING = ("work_order", "notification", "customer_vault")
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("retention") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    stack = LocalStack(settings)
-    stack.start()
-    yield stack
-    stack.stop()
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 def bearer(person: Person) -> dict[str, str]:
@@ -78,15 +70,22 @@ async def purge(platform: LocalStack, service: str) -> str:
     return output.decode()
 
 
-def backdate_cancellation(platform: LocalStack, order_id: str, days: int) -> None:
+async def backdate_cancellation(platform: LocalStack, order_id: str, days: int) -> None:
     """As if the job had been cancelled ``days`` ago (its history says when)."""
-    database = platform.settings.data_dir.resolve() / "work_order.db"
-    when = (datetime.now(UTC) - timedelta(days=days)).isoformat(sep=" ")
-    with sqlite3.connect(database) as connection:
-        changed = connection.execute(
-            "UPDATE work_order_history SET occurred_at = ? WHERE work_order_id = ?",
-            (when, order_id),
-        ).rowcount
+    engine = create_async_engine(
+        platform.env_for("work_order")["FIELDVAULT_WORK_ORDER_DATABASE_URL"]
+    )
+    try:
+        async with engine.begin() as connection:
+            changed = (
+                await connection.execute(
+                    update(HistoryEntry)
+                    .where(HistoryEntry.work_order_id == order_id)
+                    .values(occurred_at=datetime.now(UTC) - timedelta(days=days))
+                )
+            ).rowcount
+    finally:
+        await engine.dispose()
     assert changed >= 2
 
 
@@ -191,7 +190,7 @@ async def test_a_tenant_policy_reaches_every_purge_and_the_report_says_what_was_
             assert cancelled.status_code == 200, cancelled.text
             orders.append(created.json()["id"])
         old, new = orders
-        backdate_cancellation(platform, old, days=40)
+        await backdate_cancellation(platform, old, days=40)
 
         output = await purge(platform, "work_order")
         assert "work_order_text" in output

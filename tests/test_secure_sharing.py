@@ -17,11 +17,8 @@ the logs reads the spans too.
 from __future__ import annotations
 
 import asyncio
-import email
 import json
 import re
-from collections.abc import Iterator
-from email.message import Message
 from pathlib import Path
 
 import httpx
@@ -31,16 +28,18 @@ from nats.js.api import DeliverPolicy
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.recorders import Receiver, eventually, receiver_in_thread, text_of
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.recorders import eventually, text_of
+from fieldvault_devstack.shared_stack import (
+    SHARE_MAX_PIN_ATTEMPTS,
+    SMS_PATH,
+    SharedStack,
+    database_text,
+)
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
 
-SMS_PATH = "/sms"
-MAX_PIN_ATTEMPTS = 3
 CONTRACT = b"%PDF-1.7\nMaintenance contract CANARY-SHARED-CONTRACT-40417\n%%EOF\n"
 CREDENTIAL = "CANARY-ONE-OFF-CRED-88213"
 #: Planted values that must stay inside the one place each belongs.
@@ -59,46 +58,12 @@ _LINK = re.compile(r"(https?://\S+/shared#token=(\S+))")
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Receiver]]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("sharing") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    with (
-        receiver_in_thread(Receiver(port=free_port())) as receiver,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        env.setenv("OTEL_TRACES_EXPORTER", "console")
-        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
-        env.setenv("FIELDVAULT_NOTIFICATION_SMS_GATEWAY_URL", receiver.url(SMS_PATH))
-        env.setenv("FIELDVAULT_NOTIFICATION_DELIVERY_POLL_SECONDS", "0.1")
-        env.setenv("FIELDVAULT_CUSTOMER_VAULT_SHARE_MAX_PIN_ATTEMPTS", str(MAX_PIN_ATTEMPTS))
-        stack = LocalStack(settings)
-        stack.start()
-        env.undo()
-        try:
-            yield stack, receiver
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> SharedStack:
+    return shared_stack
 
 
 def bearer(person: Person) -> dict[str, str]:
     return {"Authorization": f"Bearer {person.gateway_token}"}
-
-
-def mails(stack: LocalStack) -> list[Message]:
-    directory = Path(stack.settings.data_dir) / "mail"
-    return [email.message_from_bytes(p.read_bytes()) for p in sorted(directory.glob("*.eml"))]
-
-
-def mail_to(stack: LocalStack, address: str) -> list[Message]:
-    return [m for m in mails(stack) if m["To"] == address]
-
-
-def sms_to(receiver: Receiver, number: str) -> list[str]:
-    bodies = [json.loads(r.body) for r in receiver.at(SMS_PATH)]
-    return [b["text"] for b in bodies if b["to"] == number]
 
 
 class PublicPage:
@@ -134,17 +99,15 @@ async def _share(http: httpx.AsyncClient, sender: Person, body: dict[str, object
     return share_id
 
 
-async def _channels(
-    stack: LocalStack, receiver: Receiver, address: str, number: str
-) -> tuple[str, str, str, str]:
+async def _channels(shared: SharedStack, address: str, number: str) -> tuple[str, str, str, str]:
     """The newest e-mail to ``address`` and SMS to ``number``: (mail, link token, sms, PIN)."""
 
     async def arrived() -> bool:
-        return bool(mail_to(stack, address)) and bool(sms_to(receiver, number))
+        return bool(shared.mail_to(address)) and bool(shared.sms_to(number))
 
     await eventually(arrived, timeout=30)
-    mail = text_of(mail_to(stack, address)[-1])
-    sms = sms_to(receiver, number)[-1]
+    mail = text_of(shared.mail_to(address)[-1])
+    sms = shared.sms_to(number)[-1]
     link = _LINK.search(mail)
     assert link is not None, mail
     pin = re.search(r"PIN (\d{8})", sms)
@@ -153,9 +116,9 @@ async def _channels(
 
 
 async def test_a_shared_contract_opens_once_with_link_and_pin_and_nothing_leaks(
-    platform: tuple[LocalStack, Receiver],
+    platform: SharedStack,
 ) -> None:
-    stack, receiver = platform
+    stack = platform.stack
     assert stack.endpoints is not None
     process = stack.identity_process()
     async with open_channel(process.addr) as channel:
@@ -195,7 +158,7 @@ async def test_a_shared_contract_opens_once_with_link_and_pin_and_nothing_leaks(
             },
         )
         mail, token, sms, pin = await _channels(
-            stack, receiver, PLANTED["board_email"], NUMBERS["board_phone"]
+            platform, PLANTED["board_email"], NUMBERS["board_phone"]
         )
         secrets |= {"board token": token, "board pin": pin}
         assert token.startswith(contract_share + ".")
@@ -247,13 +210,13 @@ async def test_a_shared_contract_opens_once_with_link_and_pin_and_nothing_leaks(
             },
         )
         _, token2, _, pin2 = await _channels(
-            stack, receiver, PLANTED["contact_email"], NUMBERS["contact_phone"]
+            platform, PLANTED["contact_email"], NUMBERS["contact_phone"]
         )
         secrets |= {"contact token": token2, "contact pin": pin2}
         wrong = f"{(int(pin2) + 1) % 10**8:08d}"
         refusals = [
             await http.post("/v1/shares/open", json={"token": token2, "pin": wrong})
-            for _ in range(MAX_PIN_ATTEMPTS)
+            for _ in range(SHARE_MAX_PIN_ATTEMPTS)
         ]
         assert [r.status_code for r in refusals] == [403, 403, 410]
         dead = await http.post("/v1/shares/open", json={"token": token2, "pin": pin2})
@@ -272,11 +235,11 @@ async def test_a_shared_contract_opens_once_with_link_and_pin_and_nothing_leaks(
         )
 
         async def third_sent() -> bool:
-            return len(sms_to(receiver, NUMBERS["contact_phone"])) >= 2
+            return len(platform.sms_to(NUMBERS["contact_phone"])) >= 2
 
         await eventually(third_sent, timeout=30)
-        token3 = _LINK.search(text_of(mail_to(stack, PLANTED["contact_email"])[-1]))
-        pin3 = re.search(r"PIN (\d{8})", sms_to(receiver, NUMBERS["contact_phone"])[-1])
+        token3 = _LINK.search(text_of(platform.mail_to(PLANTED["contact_email"])[-1]))
+        pin3 = re.search(r"PIN (\d{8})", platform.sms_to(NUMBERS["contact_phone"])[-1])
         assert token3 is not None and pin3 is not None
         secrets |= {"third token": token3.group(2), "third pin": pin3.group(1)}
         not_theirs = await http.post(f"/v1/shares/{third}/revoke", headers=bearer(dpo))
@@ -314,20 +277,24 @@ async def test_a_shared_contract_opens_once_with_link_and_pin_and_nothing_leaks(
     for name, text in told.items():
         assert [k for k, v in everything.items() if v in text] == [], name
     shared_mails = 0
-    for mail in mails(stack):
+    ours = {PLANTED["board_email"], PLANTED["contact_email"]}
+    for mail in platform.mails():
         text = f"{mail['To']}\n{mail['Subject']}\n{text_of(mail)}"
         found = {k for k, v in everything.items() if v in text}
-        if "/shared#token=" not in text:
-            assert found == set(), found  # invitations, the senders' notices
+        if mail["To"] not in ours or "/shared#token=" not in text:
+            assert found == set(), found  # invitations, the senders' notices, other tests' mail
             continue
         shared_mails += 1
         # A share's e-mail carries its recipient's address and its link token, nothing else.
         allowed = {"board_email", "contact_email", "board token", "contact token", "third token"}
         assert found <= allowed and found & {"board_email", "contact_email"}, found
     assert shared_mails == 3
-    for sms in receiver.at(SMS_PATH):
+    for sms in platform.receiver.at(SMS_PATH):
         text = sms.body.decode()
         found = {k for k, v in everything.items() if v in text}
+        if json.loads(sms.body)["to"] not in NUMBERS.values():
+            assert found == set(), found  # other tests' SMS
+            continue
         # An SMS carries its recipient's number and the PIN, nothing else.
         assert found <= {"board_phone", "contact_phone", "board pin", "contact pin", "third pin"}
         assert found & {"board pin", "contact pin", "third pin"}, found
@@ -336,19 +303,18 @@ async def test_a_shared_contract_opens_once_with_link_and_pin_and_nothing_leaks(
     assert any("share_created" in e for e in events) and any("share_opened" in e for e in events)
     for event in events:
         assert [k for k, v in everything.items() if v in event] == []
-    await asyncio.to_thread(_check_logs_and_storage, stack, everything)
+    await asyncio.to_thread(_check_logs, stack, everything)
+    for database in ("customer_vault", "notification"):
+        stored = await database_text(stack, database)
+        assert stored, database
+        assert [k for k, v in everything.items() if v in stored] == [], database
 
 
-def _check_logs_and_storage(stack: LocalStack, everything: dict[str, str]) -> None:
+def _check_logs(stack: LocalStack, everything: dict[str, str]) -> None:
     for service in ("identity", "customer_vault", "work_order", "notification", "gateway", "web"):
         log = Path(stack.service_log(service)).read_text(errors="replace")
         assert [k for k, v in everything.items() if v in log] == [], service
     assert "share" in Path(stack.service_log("customer_vault")).read_text()
-    for database in ("customer_vault", "notification"):
-        files = Path(stack.settings.data_dir).glob(f"{database}.db*")
-        text = b"".join(path.read_bytes() for path in files).decode(errors="replace")
-        assert text, database
-        assert [k for k, v in everything.items() if v in text] == [], database
 
 
 async def _every_event(stack: LocalStack, tenant_id: str) -> list[str]:

@@ -7,7 +7,6 @@ the job by that reference.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,8 +14,7 @@ import pytest
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
@@ -24,16 +22,8 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("office-hears") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    stack = LocalStack(settings)
-    stack.start()
-    yield stack
-    stack.stop()
+def platform(shared_stack: SharedStack) -> LocalStack:
+    return shared_stack.stack
 
 
 def bearer(person: Person) -> dict[str, str]:

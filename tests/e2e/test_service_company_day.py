@@ -17,22 +17,17 @@ throughout.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from e2e_people import Someone, accept_and_sign_in, invite, mails_to
 
-from fieldvault_devstack.databases import isolated_database
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.recorders import Receiver, eventually, receiver_in_thread
-from fieldvault_devstack.settings import DB_SERVICES, DevStackSettings
+from fieldvault_devstack.recorders import Receiver, eventually
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 
 pytestmark = pytest.mark.stack
@@ -45,29 +40,8 @@ DEACTIVATION_SECONDS = 1.0
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Receiver]]:
-    server_url = os.environ.get("FIELDVAULT_TEST_DATABASE_URL")
-    with contextlib.ExitStack() as resources:
-        database_urls = (
-            {s: resources.enter_context(isolated_database(server_url)) for s in DB_SERVICES}
-            if server_url
-            else {}
-        )
-        receiver = resources.enter_context(receiver_in_thread(Receiver(port=free_port())))
-        ports = {n: free_port() for n in DevStackSettings.model_fields if n.endswith("_port")}
-        settings = DevStackSettings(
-            data_dir=tmp_path_factory.mktemp("e2e") / "dev",
-            database_urls=database_urls,
-            **ports,  # type: ignore[arg-type]
-        )
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("FIELDVAULT_NOTIFICATION_DELIVERY_POLL_SECONDS", "0.1")
-            stack = LocalStack(settings)
-            stack.start()
-        try:
-            yield stack, receiver
-        finally:
-            stack.stop()
+def platform(shared_stack: SharedStack) -> tuple[LocalStack, Receiver]:
+    return shared_stack.stack, shared_stack.receiver
 
 
 async def until(check: object, *, seconds: float = 10) -> None:

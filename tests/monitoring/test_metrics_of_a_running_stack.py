@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -27,8 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fieldvault.identity.v1 import identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person
-from fieldvault_devstack.ports import free_port
-from fieldvault_devstack.settings import DevStackSettings
+from fieldvault_devstack.shared_stack import SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.grpc_client import open_channel
 
@@ -55,24 +53,8 @@ class Scraped:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, dict[str, int]]]:
-    ports = {name: free_port() for name in DevStackSettings.model_fields if name.endswith("_port")}
-    settings = DevStackSettings(
-        data_dir=tmp_path_factory.mktemp("metrics") / "dev",
-        **ports,  # type: ignore[arg-type]
-    )
-    metrics_ports = {service: free_port() for service in SERVICES}
-    with pytest.MonkeyPatch.context() as env:
-        for service, port in metrics_ports.items():
-            env.setenv(f"FIELDVAULT_{service.upper()}_METRICS_PORT", str(port))
-        env.setenv("FIELDVAULT_NOTIFICATION_DELIVERY_POLL_SECONDS", "0.1")
-        running = LocalStack(settings)
-        running.start()
-        env.undo()
-    try:
-        yield running, metrics_ports
-    finally:
-        running.stop()
+def stack(shared_stack: SharedStack) -> tuple[LocalStack, dict[str, int]]:
+    return shared_stack.stack, shared_stack.metrics_ports
 
 
 def bearer(person: Person) -> dict[str, str]:

@@ -9,7 +9,7 @@ import asyncio
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,8 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
 from fieldvault_devstack.identity_driver import IdentityDriver, Person, Tenant
-from fieldvault_devstack.population import identity_process, local_stack
+from fieldvault_devstack.population import identity_process
+from fieldvault_devstack.shared_stack import REVEAL_HIDE_AFTER_SECONDS, SharedStack
 from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.grpc_client import open_channel
@@ -36,7 +37,7 @@ CUSTOMER = {
     "phone": "+358 40 999 7391",
 }
 #: How long a revealed code stays on the page in these tests.
-HIDE_AFTER_SECONDS = 3
+HIDE_AFTER_SECONDS = REVEAL_HIDE_AFTER_SECONDS
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -53,6 +54,8 @@ class Job:
 @dataclass
 class World:
     stack: LocalStack
+    #: The same stack with its SMS gateway and outbox (fieldvault_devstack.shared_stack).
+    shared: SharedStack
     web_url: str
     gateway_url: str
     tenant: Tenant
@@ -185,20 +188,13 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    chromium_path()  # skip before starting anything when there is no browser
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FIELDVAULT_CUSTOMER_VAULT_REVEAL_HIDE_AFTER_SECONDS", str(HIDE_AFTER_SECONDS))
-        env.setenv("FIELDVAULT_NOTIFICATION_DELIVERY_POLL_SECONDS", "0.1")
-        # A key not back when its job ends is overdue at once, and swept for every second.
-        env.setenv("FIELDVAULT_CUSTOMER_VAULT_KEY_RETURN_GRACE_MINUTES", "0")
-        env.setenv("FIELDVAULT_CUSTOMER_VAULT_KEY_OVERDUE_CHECK_SECONDS", "1")
-        with local_stack(tmp_path_factory, "web") as started:
-            yield started
+def stack(shared_stack: SharedStack) -> LocalStack:
+    chromium_path()  # skip before anything starts when there is no browser
+    return shared_stack.stack
 
 
 @pytest.fixture(scope="session")
-async def world(stack: LocalStack) -> World:
+async def world(stack: LocalStack, shared_stack: SharedStack) -> World:
     process = identity_process(stack)
     async with open_channel(process.addr) as channel:
         driver = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))  # type: ignore[no-untyped-call]
@@ -208,6 +204,7 @@ async def world(stack: LocalStack) -> World:
     assert stack.endpoints is not None
     return World(
         stack=stack,
+        shared=shared_stack,
         web_url=f"http://{stack.settings.host}:{stack.settings.web_port}",
         gateway_url=stack.endpoints.gateway_url,
         tenant=tenant,

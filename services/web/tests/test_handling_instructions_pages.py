@@ -12,6 +12,7 @@ instructions, so the other browser tests are not asked to acknowledge anything.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 from pathlib import Path
@@ -55,15 +56,7 @@ async def own_tenant(world: World) -> World:
         tenant = await driver.new_tenant()
         area = await driver.new_area(tenant, "Harbour")
         dispatcher = await driver.new_person(tenant, roles=["dispatcher"], area_ids=[area])
-    return World(
-        stack=world.stack,
-        web_url=world.web_url,
-        gateway_url=world.gateway_url,
-        tenant=tenant,
-        area_id=area,
-        dispatcher=dispatcher,
-        driver_addr=world.driver_addr,
-    )
+    return dataclasses.replace(world, tenant=tenant, area_id=area, dispatcher=dispatcher, people=[])
 
 
 async def until_reveal_refused(world: World, token: str, site_id: str) -> None:

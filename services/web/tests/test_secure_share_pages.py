@@ -4,9 +4,8 @@ from the e-mail, is refused a wrong PIN, sees the credential once and gets the c
 a download once — and every later try reads "no longer available". Every page is captured
 and checked with axe-core.
 
-This stack sends no SMS, so the test reads the PIN the way notification would, from
-customer-vault with notification's own token (``shares:deliver``); the link comes from
-the ``.eml`` the local stack wrote.
+The PIN comes from the SMS the stack's notification service sent to its gateway (the
+test run's recorder); the link from the ``.eml`` the local stack wrote.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import email
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -21,12 +21,7 @@ from conftest import World, bearer
 from playwright.async_api import BrowserContext, Page, expect
 from test_office import Pages, sign_in_enrolling
 
-from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
-from fieldvault.identity.v1 import identity_pb2_grpc
-from fieldvault_devstack.identity_driver import IdentityDriver
-from fieldvault_devstack.population import identity_process
-from fieldvault_platform.auth import bearer_metadata
-from fieldvault_platform.grpc_client import open_channel
+from fieldvault_devstack.shared_stack import SHARE_MAX_PIN_ATTEMPTS
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
 
@@ -53,32 +48,16 @@ async def _link_for(world: World, address: str, seen_before: int) -> str:
     raise AssertionError("no share e-mail arrived")
 
 
-async def _pin_for(world: World, share_id: str) -> str:
-    """The PIN, as notification fetches it to send by SMS (this stack has no SMS gateway)."""
-    stack = world.stack
-    async with open_channel(world.driver_addr) as channel:
-        driver = IdentityDriver(
-            identity_process(stack),
-            identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
-        )
-        token = await driver.service_token(
-            "notification",
-            audience="customer_vault",
-            scope="shares:deliver",
-            tenant_id=world.tenant.id,
-        )
-    address = f"{stack.settings.host}:{stack.settings.grpc_port('customer_vault')}"
-    async with open_channel(address) as channel:
-        stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(channel)  # type: ignore[no-untyped-call]
-        answer = await stub.GetShareDelivery(
-            customer_vault_pb2.GetShareDeliveryRequest(
-                tenant_id=world.tenant.id, share_id=share_id, channel="sms"
-            ),
-            metadata=bearer_metadata(token),
-            timeout=30,
-        )
-    pin: str = answer.secret
-    return pin
+async def _pin_for(world: World, number: str, seen_before: int) -> str:
+    """The PIN of the newest share SMS to ``number`` (waiting for it to be sent)."""
+    for _ in range(300):
+        texts = world.shared.sms_to(number)
+        if len(texts) > seen_before:
+            pin = re.search(r"PIN (\d{8})", texts[-1])
+            assert pin is not None, texts[-1]
+            return pin.group(1)
+        await asyncio.sleep(0.1)
+    raise AssertionError("no share SMS arrived")
 
 
 async def _share_from_the_page(page: Page, **fields: str) -> None:
@@ -114,12 +93,14 @@ async def test_an_admin_shares_and_the_recipient_opens_each_share_once_with_the_
     await office_seen.check(page, "01-empty")
 
     recipient = f"board-{world.tenant.slug}@example.org"
+    # A number of this test's own, as the SMS gateway receives it (normalised).
+    phone_number = f"+35840{secrets.randbelow(10**7):07d}"
     await _share_from_the_page(
         page,
         kind="credential",
         credential=CREDENTIAL,
         email=recipient,
-        phone="+358 40 123 4567",
+        phone=phone_number,
         label="Gate account for the board",
     )
     credential_share = await _newest_share_id(page)
@@ -128,7 +109,7 @@ async def test_an_admin_shares_and_the_recipient_opens_each_share_once_with_the_
 
     # --- the recipient, on a phone -------------------------------------------------
     link = await _link_for(world, recipient, 0)
-    pin = await _pin_for(world, credential_share)
+    pin = await _pin_for(world, phone_number, 0)
     field = await phone.new_page()
     await field.goto(link)
     # The token went into the form and left the address bar.
@@ -137,7 +118,9 @@ async def test_an_admin_shares_and_the_recipient_opens_each_share_once_with_the_
     await recipient_seen.check(field, "01-pin")
     await field.get_by_label(re.compile("^PIN")).fill(f"{(int(pin) + 1) % 10**8:08d}")
     await field.get_by_role("button", name="Open").click()
-    await expect(field.get_by_role("alert")).to_contain_text("Attempts left: 4")
+    await expect(field.get_by_role("alert")).to_contain_text(
+        f"Attempts left: {SHARE_MAX_PIN_ATTEMPTS - 1}"
+    )
     await recipient_seen.check(field, "02-wrong-pin")
     await field.get_by_label(re.compile("^PIN")).fill(pin)
     await field.get_by_role("button", name="Open").click()
@@ -175,12 +158,12 @@ async def test_an_admin_shares_and_the_recipient_opens_each_share_once_with_the_
     await _share_from_the_page(
         page,
         email=recipient,
-        phone="+358 40 123 4567",
+        phone=phone_number,
         label="Contract for the board",
     )
     contract_share = await _newest_share_id(page)
     link = await _link_for(world, recipient, 1)
-    pin = await _pin_for(world, contract_share)
+    pin = await _pin_for(world, phone_number, 1)
     await field.goto("about:blank")
     await field.goto(link)
     await field.get_by_label(re.compile("^PIN")).fill(pin)
@@ -196,12 +179,12 @@ async def test_an_admin_shares_and_the_recipient_opens_each_share_once_with_the_
         kind="credential",
         credential="never opened",
         email=recipient,
-        phone="+358 40 123 4567",
+        phone=phone_number,
         label="Sent by mistake",
     )
     mistaken = await _newest_share_id(page)
     link = await _link_for(world, recipient, 2)
-    pin = await _pin_for(world, mistaken)
+    pin = await _pin_for(world, phone_number, 2)
     row = page.locator(f'tr[data-share-id="{mistaken}"]')
     await row.get_by_role("button", name="Revoke").click()
     await expect(row.locator(".share-status")).to_contain_text("Revoked")

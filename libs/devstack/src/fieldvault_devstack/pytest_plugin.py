@@ -22,6 +22,7 @@ from fieldvault_devstack.identity_service import IdentityProcess, running_identi
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import free_port
+from fieldvault_devstack.shared_stack import SharedStack, running_shared_stack
 
 TEST_DATABASE_URL_ENV = "FIELDVAULT_TEST_DATABASE_URL"
 
@@ -45,6 +46,8 @@ REAL_COMPONENT_FIXTURES = frozenset(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
+        if "shared_stack" in fixtures and item.get_closest_marker("stack") is None:
+            item.add_marker(pytest.mark.stack)
         if fixtures & REAL_COMPONENT_FIXTURES and item.get_closest_marker("stack") is None:
             item.add_marker(pytest.mark.integration)
 
@@ -153,6 +156,13 @@ def identity_service(
                 database=database,
             )
         )
+
+
+@pytest.fixture(scope="session")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
+    """The whole stack every whole-stack module shares (fieldvault_devstack.shared_stack)."""
+    with running_shared_stack(tmp_path_factory.mktemp("shared-stack") / "dev") as shared:
+        yield shared
 
 
 # --- traces ----------------------------------------------------------------------------
