@@ -56,7 +56,9 @@ def seed_demo_tenant(*, identity_addr: str, operator_token: str, data_dir: Path)
     metadata = (("authorization", f"Bearer {operator_token}"),)
     deadline = time.monotonic() + SEED_RETRY_SECONDS
     with grpc.insecure_channel(identity_addr) as channel:
-        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        # A blocking channel, though the stubs are typed for grpc.aio ones
+        # (libs/protos/generate.py): the one synchronous client in the code.
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)
         while True:
             try:
                 response = stub.CreateTenant(

@@ -182,7 +182,7 @@ async def populate(stack: LocalStack) -> Population:
     assert stack.endpoints is not None
     process = identity_process(stack)
     async with open_channel(process.addr) as channel:
-        driver = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))  # type: ignore[no-untyped-call]
+        driver = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await driver.new_tenant()
         other = await driver.new_tenant()
         north = await driver.new_area(tenant, "North")

@@ -39,7 +39,7 @@ class DpaStatus:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tokens = tokens
-        self._stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        self._stub = identity_pb2_grpc.IdentityServiceStub(channel)
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._cache: dict[tuple[str, str], tuple[bool, float]] = {}

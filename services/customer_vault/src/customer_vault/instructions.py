@@ -68,7 +68,7 @@ class IdentityAcknowledgements:
 
     def __init__(self, tokens: ServiceTokens, channel: grpc.aio.Channel) -> None:
         self._tokens = tokens
-        self._stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        self._stub = identity_pb2_grpc.IdentityServiceStub(channel)
 
     async def __call__(self, tenant_id: str, user_id: str) -> int:
         token = await self._tokens.token(

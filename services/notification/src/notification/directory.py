@@ -40,7 +40,7 @@ class InvitationLink:
 class Directory:
     def __init__(self, tokens: ServiceTokens, identity: grpc.aio.Channel) -> None:
         self._tokens = tokens
-        self._identity = identity_pb2_grpc.IdentityServiceStub(identity)  # type: ignore[no-untyped-call]
+        self._identity = identity_pb2_grpc.IdentityServiceStub(identity)
 
     async def _metadata(self, scope: str, tenant_id: str) -> tuple[tuple[str, str]]:
         token = await self._tokens.token(audience="identity", scope=scope, tenant_id=tenant_id)

@@ -40,7 +40,7 @@ class ShareChannel:
 class ShareChannels:
     def __init__(self, tokens: ServiceTokens, customer_vault: grpc.aio.Channel) -> None:
         self._tokens = tokens
-        self._stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)  # type: ignore[no-untyped-call]
+        self._stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)
 
     async def _metadata(self, tenant_id: str) -> tuple[tuple[str, str]]:
         token = await self._tokens.token(

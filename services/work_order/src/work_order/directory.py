@@ -48,8 +48,8 @@ class Directory:
         customer_vault: grpc.aio.Channel,
     ) -> None:
         self._tokens = tokens
-        self._identity = identity_pb2_grpc.IdentityServiceStub(identity)  # type: ignore[no-untyped-call]
-        self._vault = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)  # type: ignore[no-untyped-call]
+        self._identity = identity_pb2_grpc.IdentityServiceStub(identity)
+        self._vault = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)
 
     async def _metadata(self, audience: str, scope: str, tenant_id: str) -> tuple[tuple[str, str]]:
         token = await self._tokens.token(audience=audience, scope=scope, tenant_id=tenant_id)

@@ -77,7 +77,7 @@ class GrantSync:
     ) -> None:
         self._database = database
         self._tokens = tokens
-        self._stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)  # type: ignore[no-untyped-call]
+        self._stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)
         self._settings = settings
         #: This instance's name on the leases it takes (one per process and job).
         self._holder = uuid.uuid4().hex

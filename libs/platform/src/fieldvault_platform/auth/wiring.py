@@ -35,7 +35,7 @@ IDENTITY_CALL_TIMEOUT = 5.0
 
 def jwks_from_identity(channel: grpc.aio.Channel) -> JwksFetch:
     """A JWKS fetch calling identity's ``GetJwks`` on ``channel``."""
-    stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+    stub = identity_pb2_grpc.IdentityServiceStub(channel)
 
     async def fetch() -> Mapping[str, Any]:
         response = await stub.GetJwks(identity_pb2.GetJwksRequest(), timeout=IDENTITY_CALL_TIMEOUT)
@@ -121,7 +121,7 @@ class ServiceTokens:
     async def _issue(
         self, audience: str, scope: str, tenant_id: str, subject_token: str | None
     ) -> identity_pb2.IssueServiceTokenResponse:
-        stub = identity_pb2_grpc.IdentityServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
         request = identity_pb2.IssueServiceTokenRequest(
             service=self.service,
             secret=self.secret(),
