@@ -57,7 +57,7 @@ async def test_a_revoked_partners_tokens_stop_within_a_second_and_its_webhooks_s
     stack, receiver = platform
     process = identity_process(stack)
     async with open_channel(process.addr) as channel:
-        people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))  # type: ignore[no-untyped-call]
+        people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await people.new_tenant()
         area = await people.new_area(tenant, "North")
         admin = await people.new_person(tenant, roles=["admin", "dispatcher"], area_ids=[area])

@@ -83,7 +83,7 @@ async def test_replays_read_again_and_the_bucket_never_holds_personal_data(
 ) -> None:
     process = identity_process(platform)
     async with open_channel(process.addr) as channel:
-        people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))  # type: ignore[no-untyped-call]
+        people = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await people.new_tenant()
         area = await people.new_area(tenant, "North")
         # One person in the three roles, to keep the sign-ups (and the test) short.

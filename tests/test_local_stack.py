@@ -169,7 +169,7 @@ def _service_account_secret(stack: LocalStack, service: str) -> str:
 def _provisioning_token(stack: LocalStack) -> str:
     """identity's own token for customer-vault, obtained as identity's service account."""
     with grpc.insecure_channel(_grpc_address(stack, "identity")) as channel:
-        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)
         response = stub.IssueServiceToken(
             identity_pb2.IssueServiceTokenRequest(
                 service="identity",
@@ -187,7 +187,7 @@ def _provisioning_token(stack: LocalStack) -> str:
 def _ensure_tenant_key(stack: LocalStack, tenant_id: str, token: str | None = None) -> Any:
     token = token or _provisioning_token(stack)
     with grpc.insecure_channel(_grpc_address(stack, "customer_vault")) as channel:
-        stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(channel)
         return stub.EnsureTenantKey(
             customer_vault_pb2.EnsureTenantKeyRequest(tenant_id=tenant_id),
             metadata=bearer_metadata(token),
@@ -487,7 +487,7 @@ def test_the_demo_tenants_admin_accepts_the_invitation_and_signs_in_through_the_
 def test_the_demo_tenant_is_the_one_make_run_promises(stack: LocalStack) -> None:
     operator = bearer_metadata(stack.operator_token())
     with grpc.insecure_channel(_grpc_address(stack, "identity")) as channel:
-        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)
         with pytest.raises(grpc.RpcError) as raised:
             stub.CreateTenant(
                 identity_pb2.CreateTenantRequest(

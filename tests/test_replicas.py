@@ -100,7 +100,7 @@ async def gateways(platform: LocalStack) -> AsyncIterator[list[httpx.AsyncClient
 async def people(platform: LocalStack) -> AsyncIterator[IdentityDriver]:
     process = platform.identity_process()
     async with open_channel(process.addr) as channel:
-        yield IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))  # type: ignore[no-untyped-call]
+        yield IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
 
 
 def bearer(person: Person) -> dict[str, str]:

@@ -109,7 +109,7 @@ async def notification(
         ):
             yield Notification(
                 settings=settings,
-                stub=notification_pb2_grpc.NotificationServiceStub(channel),  # type: ignore[no-untyped-call]
+                stub=notification_pb2_grpc.NotificationServiceStub(channel),
                 database=database,
                 people=IdentityDriver(
                     identity_service, identity_pb2_grpc.IdentityServiceStub(identity_channel)

@@ -74,7 +74,7 @@ class World:
         async with open_channel(self.driver_addr) as channel:
             driver = IdentityDriver(
                 identity_process(self.stack),
-                identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
+                identity_pb2_grpc.IdentityServiceStub(channel),
             )
             return await driver.new_person(
                 self.tenant,
@@ -87,7 +87,7 @@ class World:
         """Invited and the password set, never signed in: the first sign-in is the
         browser's (a role that must have a second factor enrols it there)."""
         async with open_channel(self.driver_addr) as channel:
-            stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)
             driver = IdentityDriver(identity_process(self.stack), stub)
             created = await stub.CreateUser(
                 identity_pb2.CreateUserRequest(
@@ -119,7 +119,7 @@ class World:
         async with open_channel(self.driver_addr) as channel:
             driver = IdentityDriver(
                 identity_process(self.stack),
-                identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
+                identity_pb2_grpc.IdentityServiceStub(channel),
             )
             return await driver.new_subcontractor(
                 self.tenant, dpa_signed_on=dpa_signed_on, dpa_expires_on=dpa_expires_on
@@ -197,7 +197,7 @@ def stack(shared_stack: SharedStack) -> LocalStack:
 async def world(stack: LocalStack, shared_stack: SharedStack) -> World:
     process = identity_process(stack)
     async with open_channel(process.addr) as channel:
-        driver = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))  # type: ignore[no-untyped-call]
+        driver = IdentityDriver(process, identity_pb2_grpc.IdentityServiceStub(channel))
         tenant = await driver.new_tenant()
         area = await driver.new_area(tenant, "Harbour")
         dispatcher = await driver.new_person(tenant, roles=["dispatcher"], area_ids=[area])

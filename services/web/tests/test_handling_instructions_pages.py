@@ -51,7 +51,7 @@ async def own_tenant(world: World) -> World:
     async with open_channel(world.driver_addr) as channel:
         driver = IdentityDriver(
             identity_process(world.stack),
-            identity_pb2_grpc.IdentityServiceStub(channel),  # type: ignore[no-untyped-call]
+            identity_pb2_grpc.IdentityServiceStub(channel),
         )
         tenant = await driver.new_tenant()
         area = await driver.new_area(tenant, "Harbour")

@@ -53,7 +53,7 @@ async def test_a_first_admin_accepts_the_invitation_enrols_totp_from_the_qr_page
     slug = f"w-{uuid.uuid4().hex[:10]}"
     email = f"admin@{slug}.example"
     async with open_channel(world.driver_addr) as channel:
-        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)
         created = await stub.CreateTenant(
             identity_pb2.CreateTenantRequest(
                 slug=slug, name="Web Lifts Ltd", admin_email=email, admin_name="Ada"
@@ -210,7 +210,7 @@ async def test_a_deactivated_technician_is_thrown_out_on_the_next_page_load(
     await sign_in(page, world, technician.email)
     await expect(page).to_have_url(re.compile(r"/$"))
     async with open_channel(world.driver_addr) as channel:
-        stub = identity_pb2_grpc.IdentityServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = identity_pb2_grpc.IdentityServiceStub(channel)
         await stub.DeactivateUser(
             identity_pb2.DeactivateUserRequest(id=technician.id),
             metadata=bearer_metadata(world.tenant.admin_identity_token),
