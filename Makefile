@@ -6,6 +6,8 @@
 #   make test-unit     pure logic, nothing running (a few minutes)
 #   make test-service  one service against real nats-server, OpenBao and a database
 #   make test-stack    the whole local stack, every service as its own process
+#   make test-db       the two tiers that touch a database (service and stack), e.g.
+#                      again with FIELDVAULT_TEST_DATABASE_URL=postgresql://…
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
 #   make openapi export the gateway's OpenAPI document to docs/openapi.json
@@ -19,7 +21,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test test-unit test-service test-stack check proto openapi bench images lock clean
+.PHONY: install run demo test test-unit test-service test-stack test-db check proto openapi bench images lock clean
 
 # uv itself is bootstrapped from PyPI into .tools/, so nothing is needed but Python.
 $(UV):
@@ -57,6 +59,11 @@ test-service: install
 
 test-stack: install
 	$(VENV)/bin/pytest -m stack $(PYTEST_ARGS)
+
+# The unit tier runs nothing and touches no database, so a second database needs
+# only these two tiers.
+test-db: install
+	$(VENV)/bin/pytest -m "integration or stack" $(PYTEST_ARGS)
 
 check: install
 	$(VENV)/bin/ruff check .
