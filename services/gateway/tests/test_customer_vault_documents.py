@@ -385,6 +385,40 @@ async def test_an_audit_time_without_an_offset_is_refused(fake: VaultGateway) ->
 
 
 @pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("since", "0001-01-01T00:00:00+05:00"),  # 0000-12-31T19:00Z: before year 1 in UTC
+        ("until", "9999-12-31T23:59:59-05:00"),  # 10000-01-01T04:59:59Z: after year 9999
+    ],
+)
+async def test_an_audit_time_outside_the_years_a_timestamp_holds_is_422_naming_it(
+    fake: VaultGateway, name: str, value: str
+) -> None:
+    response = await fake.client.get(
+        "/v1/audit-events", params={name: value}, headers=fake.bearer()
+    )
+
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["errors"] == [{"field": f"query.{name}", "message": "the time is out of range"}]
+    assert fake.vault.requests("ListAuditEvents") == []
+
+
+async def test_an_audit_time_at_the_edge_of_the_years_is_sent_on(fake: VaultGateway) -> None:
+    response = await fake.client.get(
+        "/v1/audit-events",
+        params={"since": "0001-01-01T00:00:00-05:00", "until": "9999-12-31T23:59:59+05:00"},
+        headers=fake.bearer(),
+    )
+
+    assert response.status_code == 200, response.text
+    (request,) = fake.vault.requests("ListAuditEvents")
+    assert request.since.ToDatetime(tzinfo=UTC) == datetime(1, 1, 1, 5, 0, tzinfo=UTC)
+    assert request.until.ToDatetime(tzinfo=UTC) == datetime(9999, 12, 31, 18, 59, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
     ("result", "expected"),
     [
         (

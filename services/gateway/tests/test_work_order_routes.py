@@ -131,6 +131,9 @@ async def test_a_minimal_create_is_normal_priority_without_a_schedule(
         {"site_id": ""},
         {"scheduled_start": "2026-03-02T09:00:00"},
         {"scheduled_start": "next tuesday"},
+        # Outside the years 1 to 9999 in UTC, which a protobuf Timestamp cannot carry.
+        {"scheduled_start": "0001-01-01T00:00:00+05:00", "scheduled_end": "2026-03-02T12:00Z"},
+        {"scheduled_start": "2026-03-02T09:00Z", "scheduled_end": "9999-12-31T23:59:59-05:00"},
     ],
 )
 async def test_a_bad_create_body_is_refused_before_work_order(
@@ -210,6 +213,7 @@ async def test_patch_maps_priority_and_clears_a_description_given_as_null(
         {"priority": None},
         {"scheduled_start": None},
         {"scheduled_end": "2026-03-02T12:00:00"},
+        {"scheduled_end": "9999-12-31T23:59:59-05:00"},
     ],
 )
 async def test_a_patch_that_changes_nothing_sensible_is_refused_before_work_order(
@@ -264,7 +268,13 @@ async def test_an_unfiltered_list_sends_no_filters(fake: WorkOrderGateway) -> No
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "done"}, {"scheduled_from": "2026-03-01T00:00:00"}, {"page_size": 0}],
+    [
+        {"status": "done"},
+        {"scheduled_from": "2026-03-01T00:00:00"},
+        {"scheduled_from": "0001-01-01T00:00:00+05:00"},
+        {"scheduled_until": "9999-12-31T23:59:59-05:00"},
+        {"page_size": 0},
+    ],
 )
 async def test_a_bad_list_filter_is_refused_before_work_order(
     fake: WorkOrderGateway, params: dict[str, Any]

@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as pb
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.timestamps import to_timestamp
 
 if TYPE_CHECKING:
     from customer_vault.models import AuditRecord
@@ -34,12 +33,6 @@ SHARE_CREATED = "share_created"
 SHARE_OPENED = "share_opened"
 SHARE_LOCKED = "share_locked"
 KEY_OVERDUE = "key_overdue"
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
 
 
 def _add(session: AsyncSession, *, tenant_id: str, event: str, message: Message) -> str:
@@ -79,7 +72,7 @@ def audit_recorded(
         denial_code=denial_code or "",
         break_glass=record.break_glass,
         hash=record.hash,
-        occurred_at=_timestamp(record.occurred_at),
+        occurred_at=to_timestamp(record.occurred_at),
         head_mac=head_mac,
     )
     return _add(session, tenant_id=record.tenant_id, event=AUDIT_RECORDED, message=message)
@@ -102,7 +95,7 @@ def break_glass_reveal(
         user_id=user_id,
         site_id=site_id,
         kind=kind,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=BREAK_GLASS_REVEAL, message=message)
 
@@ -122,7 +115,7 @@ def reveal_rate_exceeded(
         user_id=user_id,
         limit=limit,
         window_seconds=window_seconds,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=REVEAL_RATE_EXCEEDED, message=message)
 
@@ -140,7 +133,7 @@ def customer_erased(
         tenant_id=tenant_id,
         customer_id=customer_id,
         site_ids=list(site_ids),
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=CUSTOMER_ERASED, message=message)
 
@@ -160,7 +153,7 @@ def site_area_changed(
         site_id=site_id,
         previous_area_id=previous_area_id,
         area_id=area_id,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SITE_AREA_CHANGED, message=message)
 
@@ -182,7 +175,7 @@ def secret_values_exported(
         user_id=user_id,
         customer_id=customer_id,
         kinds=list(kinds),
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SECRET_VALUES_EXPORTED, message=message)
 
@@ -201,8 +194,8 @@ def share_created(
         tenant_id=tenant_id,
         share_id=share_id,
         user_id=user_id,
-        expire_time=_timestamp(expires_at),
-        occurred_at=_timestamp(at),
+        expire_time=to_timestamp(expires_at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SHARE_CREATED, message=message)
 
@@ -225,7 +218,7 @@ def share_ended(
         tenant_id=tenant_id,
         share_id=share_id,
         user_id=user_id,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=event, message=message)
 
@@ -252,8 +245,8 @@ def key_overdue(
         area_id=area_id,
         user_id=user_id,
         work_order_id=work_order_id,
-        due_time=_timestamp(due_at),
-        occurred_at=_timestamp(at),
+        due_time=to_timestamp(due_at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=KEY_OVERDUE, message=message)
 
@@ -284,10 +277,10 @@ def rotation_task_created(
         area_id=area_id,
         subject=subject,
         reason=reason,
-        since=_timestamp(since),
+        since=to_timestamp(since),
         exposed_user_id=exposed_user_id or "",
         exposed_organization_id=exposed_organization_id or "",
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=ROTATION_TASK_CREATED, message=message)
 
@@ -315,6 +308,6 @@ def rotation_task_closed(
         reason=reason,
         closed_how=closed_how,
         closed_by=closed_by or "",
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=ROTATION_TASK_CLOSED, message=message)

@@ -26,7 +26,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +38,7 @@ from fieldvault.identity.v1 import identity_events_pb2 as pb
 from fieldvault_platform.auth.contract import IDENTITY_SERVICE
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, service_subjects, stream_name
+from fieldvault_platform.timestamps import from_timestamp
 
 DURABLE = "customer_vault-exposures"
 
@@ -315,10 +315,6 @@ async def compute_exposure(
     return report
 
 
-def _moment(stamp: Timestamp, fallback: datetime) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC) if stamp.seconds or stamp.nanos else fallback
-
-
 class ExposureReports:
     """The handler: which identity events make a report, about whom."""
 
@@ -346,7 +342,7 @@ class ExposureReports:
                 USER,
                 deactivated.user_id,
                 USER_DEACTIVATED,
-                _moment(deactivated.occurred_at, now),
+                from_timestamp(deactivated, "occurred_at") or now,
             )
         elif event.event_type == pb.UserOrganizationChanged.DESCRIPTOR.full_name:
             moved = pb.UserOrganizationChanged.FromString(event.payload)
@@ -355,7 +351,7 @@ class ExposureReports:
                 USER,
                 moved.user_id,
                 ORGANIZATION_CHANGED,
-                _moment(moved.occurred_at, now),
+                from_timestamp(moved, "occurred_at") or now,
             )
         elif event.event_type == pb.UserAreasRemoved.DESCRIPTOR.full_name:
             removed = pb.UserAreasRemoved.FromString(event.payload)
@@ -364,7 +360,7 @@ class ExposureReports:
                 USER,
                 removed.user_id,
                 AREAS_REMOVED,
-                _moment(removed.occurred_at, now),
+                from_timestamp(removed, "occurred_at") or now,
                 frozenset(removed.area_ids),
             )
         elif event.event_type == pb.OrganizationDpaLapsed.DESCRIPTOR.full_name:
@@ -374,7 +370,7 @@ class ExposureReports:
                 ORGANIZATION,
                 lapsed.organization_id,
                 DPA_LAPSED,
-                _moment(lapsed.occurred_at, now),
+                from_timestamp(lapsed, "occurred_at") or now,
             )
         if scope is not None:
             await compute_exposure(session, scope, source_event_id=event.event_id, now=now)

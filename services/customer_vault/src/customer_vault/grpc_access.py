@@ -16,12 +16,11 @@ from customer_vault.messages import (
     audit_event_message,
     grant_message,
     kind_name,
-    optional_moment,
-    timestamp,
     verification_message,
 )
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.retention import report_tenant, tenant_report
+from fieldvault_platform.timestamps import from_timestamp, to_timestamp
 
 
 def _now() -> datetime:
@@ -69,8 +68,8 @@ class AccessRpcs:
             subcontractor=request.subcontractor,
             fields=list(request.fields),
             work_order_id=request.work_order_id,
-            valid_from=optional_moment(request.valid_from),
-            valid_until=optional_moment(request.valid_until),
+            valid_from=from_timestamp(request, "valid_from"),
+            valid_until=from_timestamp(request, "valid_until"),
             acting_user_id=request.acting_user_id,
             now=now,
         )
@@ -125,8 +124,8 @@ class AccessRpcs:
             site_id=request.site_id,
             actor_id=request.actor_id,
             action=request.action,
-            since=optional_moment(request.since),
-            until=optional_moment(request.until),
+            since=from_timestamp(request, "since"),
+            until=from_timestamp(request, "until"),
             requested_size=request.page_size,
             page_token=request.page_token,
         )
@@ -172,7 +171,7 @@ class AccessRpcs:
             request_id=request_id(context, request.request_id),
             now=_now(),
         )
-        return pb.EraseCustomerResponse(customer_id=request.id, erase_time=timestamp(erased_at))
+        return pb.EraseCustomerResponse(customer_id=request.id, erase_time=to_timestamp(erased_at))
 
     # --- tenant keys -------------------------------------------------------------
 
@@ -208,9 +207,10 @@ class AccessRpcs:
             )
         response = pb.GetRetentionReportResponse()
         for report in reports:
-            entry = response.categories.add(
-                category=report.category, purged=report.purged, retention_days=report.days
+            response.categories.add(
+                category=report.category,
+                purged=report.purged,
+                retention_days=report.days,
+                last_run_time=to_timestamp(report.last_run_at),
             )
-            if report.last_run_at is not None:
-                entry.last_run_time.FromDatetime(report.last_run_at)
         return response

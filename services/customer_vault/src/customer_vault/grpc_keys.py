@@ -9,8 +9,8 @@ from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import SITES_READ, SITES_WRITE, Context, request_id
 from customer_vault.key_views import KeyView
-from customer_vault.messages import timestamp
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.timestamps import to_timestamp
 
 #: Handling keys is the office's (they write sites); holding one needs sight of sites.
 KEYS_WRITE = SITES_WRITE[:1]
@@ -29,13 +29,13 @@ def key_message(view: KeyView, now: datetime) -> pb.PhysicalKey:
         kind=row.kind,
         label=view.label,
         status=row.status,
-        create_time=timestamp(row.created_at),
+        create_time=to_timestamp(row.created_at),
         holder_user_id=checkout.user_id if checkout else "",
         work_order_id=checkout.work_order_id if checkout else "",
-        checked_out_time=timestamp(checkout.checked_out_at) if checkout else None,
-        due_time=timestamp(view.due_at),
+        checked_out_time=to_timestamp(checkout.checked_out_at) if checkout else None,
+        due_time=to_timestamp(view.due_at),
         overdue=view.overdue(now),
-        lost_time=timestamp(row.lost_at),
+        lost_time=to_timestamp(row.lost_at),
         checkout_id=checkout.id if checkout else "",
     )
 

@@ -11,8 +11,8 @@ from customer_vault import access_reports, processing_record
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
-from customer_vault.messages import optional_moment
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.timestamps import from_timestamp
 
 #: Admins and DPOs.
 PROCESSING_RECORD_READ = "processing_record:read"
@@ -44,8 +44,8 @@ class ReportRpcs:
             self._components,
             who,
             customer_id=request.customer_id,
-            since=optional_moment(request.since),
-            until=optional_moment(request.until),
+            since=from_timestamp(request, "since"),
+            until=from_timestamp(request, "until"),
             request_id=request_id(context, request.request_id),
             now=_now(),
         )
@@ -59,8 +59,8 @@ class ReportRpcs:
             self._components,
             who,
             site_id=request.site_id,
-            range_from=optional_moment(request.from_time),
-            range_to=optional_moment(request.to_time),
+            range_from=from_timestamp(request, "from_time"),
+            range_to=from_timestamp(request, "to_time"),
             now=_now(),
         )
         return pb.QuerySiteAccessResponse(document=document)

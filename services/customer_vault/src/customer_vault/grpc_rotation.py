@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from customer_vault import office_work
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context
-from customer_vault.messages import SECRET_KINDS, kind_name, timestamp
+from customer_vault.messages import SECRET_KINDS, kind_name
 from customer_vault.models import Exposure, RotationTask
 from customer_vault.secret_age import OverdueSecret
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.timestamps import to_timestamp
 
 
 def _now() -> datetime:
@@ -36,8 +37,8 @@ def exposure_message(report: Exposure) -> pb.Exposure:
                     pb.ExposureItem(
                         site_id=str(item["site_id"]),
                         subject=str(item["subject"]),
-                        first_time=timestamp(_moment(item.get("first_at"))),
-                        last_time=timestamp(_moment(item.get("last_at"))),
+                        first_time=to_timestamp(_moment(item.get("first_at"))),
+                        last_time=to_timestamp(_moment(item.get("last_at"))),
                         count=int(item.get("count") or 0),  # type: ignore[call-overload]
                         user_ids=[str(u) for u in item.get("user_ids") or []],  # type: ignore[attr-defined]
                         task_id=str(item.get("task_id") or ""),
@@ -54,9 +55,9 @@ def exposure_message(report: Exposure) -> pb.Exposure:
         subject_kind=report.subject_kind,
         subject_id=report.subject_id,
         trigger=report.trigger,
-        window_start=timestamp(report.window_start),
-        window_end=timestamp(report.window_end),
-        compute_time=timestamp(report.computed_at),
+        window_start=to_timestamp(report.window_start),
+        window_end=to_timestamp(report.window_end),
+        compute_time=to_timestamp(report.computed_at),
         sections=sections,
     )
 
@@ -68,10 +69,10 @@ def rotation_task_message(task: RotationTask) -> pb.RotationTask:
         area_id=task.area_id,
         subject=task.subject,
         reason=task.reason,
-        since=timestamp(task.since),
+        since=to_timestamp(task.since),
         status=task.status,
-        open_time=timestamp(task.opened_at),
-        close_time=timestamp(task.closed_at),
+        open_time=to_timestamp(task.opened_at),
+        close_time=to_timestamp(task.closed_at),
         closed_how=task.closed_how or "",
         closed_by=task.closed_by or "",
         close_reason=task.close_reason or "",
@@ -87,9 +88,9 @@ def overdue_message(secret: OverdueSecret) -> pb.OverdueSecret:
         area_id=secret.area_id,
         kind=SECRET_KINDS[secret.kind],
         version=secret.version,
-        write_time=timestamp(secret.written_at),
+        write_time=to_timestamp(secret.written_at),
         max_age_days=secret.max_age_days,
-        overdue_since=timestamp(secret.overdue_since),
+        overdue_since=to_timestamp(secret.overdue_since),
     )
 
 

@@ -17,10 +17,10 @@ from customer_vault import shares
 from customer_vault.access import Caller, caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import request_id
-from customer_vault.messages import timestamp
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
+from fieldvault_platform.timestamps import to_timestamp
 
 Context: TypeAlias = grpc.aio.ServicerContext
 
@@ -55,9 +55,9 @@ def share_message(view: shares.ShareView) -> pb.Share:
         document_id=row.document_id or "",
         status=SHARE_STATUSES[view.status],
         created_by=row.created_by,
-        create_time=timestamp(row.created_at),
-        expire_time=timestamp(row.expires_at),
-        opened_time=timestamp(row.opened_at),
+        create_time=to_timestamp(row.created_at),
+        expire_time=to_timestamp(row.expires_at),
+        opened_time=to_timestamp(row.opened_at),
         failed_attempts=row.failed_attempts,
         max_attempts=row.max_attempts,
         email_sent=row.email_sent_at is not None,
@@ -143,7 +143,7 @@ class ShareRpcs:
             address=found.address,
             secret=found.secret,
             kind=SHARE_KINDS[found.kind],
-            expire_time=timestamp(found.expires_at),
+            expire_time=to_timestamp(found.expires_at),
         )
 
     async def ConfirmShareDelivery(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,12 +25,9 @@ from fieldvault.identity.v1 import identity_events_pb2 as pb
 from fieldvault_platform.auth.contract import IDENTITY_SERVICE
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, service_subjects, stream_name
+from fieldvault_platform.timestamps import from_timestamp
 
 DURABLE = "customer_vault-grant-revocations"
-
-
-def _moment(stamp: Timestamp, fallback: datetime) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC) if stamp.seconds or stamp.nanos else fallback
 
 
 async def _directory_user(
@@ -74,7 +70,7 @@ class GrantRevocations:
         self, session: AsyncSession, event: pb.UserDeactivated, now: datetime
     ) -> None:
         await audit.lock_chain(session, event.tenant_id)
-        at = _moment(event.occurred_at, now)
+        at = from_timestamp(event, "occurred_at") or now
         known = await _directory_user(session, event.tenant_id, event.user_id, at)
         known.deactivated_at = known.deactivated_at or at  # for good: identity never reactivates
         await revoke_where(
@@ -91,7 +87,7 @@ class GrantRevocations:
         self, session: AsyncSession, event: pb.UserOrganizationChanged, now: datetime
     ) -> None:
         await audit.lock_chain(session, event.tenant_id)
-        at = _moment(event.occurred_at, now)
+        at = from_timestamp(event, "occurred_at") or now
         known = await _directory_user(session, event.tenant_id, event.user_id, at)
         if known.organization_id is None or as_utc(known.changed_at) <= at:
             known.organization_id, known.changed_at = event.organization_id, at

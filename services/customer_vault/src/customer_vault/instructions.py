@@ -44,6 +44,7 @@ from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import PermissionDenied, Unavailable
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, service_subjects, stream_name
+from fieldvault_platform.timestamps import from_timestamp
 
 DURABLE = "customer_vault-handling-instructions"
 CALL_TIMEOUT_SECONDS = 5.0
@@ -164,7 +165,7 @@ class InstructionsCopy:
                     InstructionsVersion(
                         tenant_id=published.tenant_id,
                         version=published.version,
-                        effective_from=published.effective_time.ToDatetime(tzinfo=UTC),
+                        effective_from=from_timestamp(published, "effective_time", required=True),
                     )
                 )
         elif event.event_type == events_pb.InstructionsAcknowledged.DESCRIPTOR.full_name:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
+from datetime import datetime
 
 from customer_vault.audit import Verification
 from customer_vault.contracts import ContractView
@@ -15,9 +13,9 @@ from customer_vault.models import AuditRecord, Grant
 from customer_vault.site_secrets import SecretInfo
 from customer_vault.sites import SiteView
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.etags import etag_of
+from fieldvault_platform.timestamps import to_timestamp
 
 SECRET_KINDS = {
     "door_code": pb.SECRET_KIND_DOOR_CODE,
@@ -37,26 +35,6 @@ def kind_name(kind: int) -> str:
         ) from None
 
 
-def timestamp(moment: datetime | None) -> Timestamp | None:
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
-
-
-def moment(stamp: Timestamp, *, field: str) -> datetime:
-    if not stamp.seconds and not stamp.nanos:
-        raise InvalidArgument(f"{field} is required")
-    return stamp.ToDatetime(tzinfo=UTC)
-
-
-def optional_moment(stamp: Timestamp) -> datetime | None:
-    if not stamp.seconds and not stamp.nanos:
-        return None
-    return stamp.ToDatetime(tzinfo=UTC)
-
-
 def customer_message(view: CustomerView) -> pb.Customer:
     row = view.row
     return pb.Customer(
@@ -68,8 +46,8 @@ def customer_message(view: CustomerView) -> pb.Customer:
         phone=view.phone,
         address=view.address,
         notes=view.notes,
-        create_time=timestamp(row.created_at),
-        update_time=timestamp(row.updated_at),
+        create_time=to_timestamp(row.created_at),
+        update_time=to_timestamp(row.updated_at),
         etag=etag_of(row.version),
     )
 
@@ -84,8 +62,8 @@ def site_message(view: SiteView) -> pb.Site:
         name=view.name,
         address=view.address,
         access_instructions=view.access_instructions,
-        create_time=timestamp(row.created_at),
-        update_time=timestamp(row.updated_at),
+        create_time=to_timestamp(row.created_at),
+        update_time=to_timestamp(row.updated_at),
         etag=etag_of(row.version),
     )
 
@@ -94,7 +72,7 @@ def secret_message(info: SecretInfo) -> pb.SecretMetadata:
     return pb.SecretMetadata(
         kind=SECRET_KINDS[info.kind],
         version=info.version,
-        update_time=timestamp(info.written_at),
+        update_time=to_timestamp(info.written_at),
         updated_by=info.written_by,
     )
 
@@ -109,7 +87,7 @@ def contract_message(view: ContractView) -> pb.Contract:
         # An erased customer's contracts keep no size or hash (they are never listed then).
         size=row.size or 0,
         sha256=row.sha256 or "",
-        create_time=timestamp(row.created_at),
+        create_time=to_timestamp(row.created_at),
         uploaded_by=row.uploaded_by,
     )
 
@@ -124,12 +102,12 @@ def grant_message(grant: Grant, now: datetime) -> pb.Grant:
         subcontractor=grant.subcontractor,
         fields=list(grant.fields),
         work_order_id=grant.work_order_id,
-        valid_from=timestamp(grant.valid_from),
-        valid_until=timestamp(grant.valid_until),
-        create_time=timestamp(grant.created_at),
+        valid_from=to_timestamp(grant.valid_from),
+        valid_until=to_timestamp(grant.valid_until),
+        create_time=to_timestamp(grant.created_at),
         granted_by_service=grant.granted_by,
         granted_on_behalf_of=grant.on_behalf_of or "",
-        revoke_time=timestamp(grant.revoked_at),
+        revoke_time=to_timestamp(grant.revoked_at),
         revoke_reason=grant.revoke_reason or "",
         active=is_active(grant, now),
     )
@@ -140,7 +118,7 @@ def audit_event_message(record: AuditRecord) -> pb.AuditEvent:
         id=record.id,
         sequence=record.sequence,
         tenant_id=record.tenant_id,
-        occur_time=timestamp(record.occurred_at),
+        occur_time=to_timestamp(record.occurred_at),
         actor_kind=record.actor_kind,
         actor_id=record.actor_id,
         actor_organization_id=record.actor_organization_id or "",
@@ -181,6 +159,6 @@ def dpa_document_message(view: DpaDocumentView) -> pb.DpaDocument:
         # An erased customer's contracts keep no size or hash (they are never listed then).
         size=row.size or 0,
         sha256=row.sha256 or "",
-        create_time=timestamp(row.created_at),
+        create_time=to_timestamp(row.created_at),
         uploaded_by=row.uploaded_by,
     )

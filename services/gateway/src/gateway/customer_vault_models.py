@@ -7,13 +7,13 @@ the same everywhere.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from google.protobuf.message import Message
 from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.timestamps import from_timestamp
 
 SecretKindName = Literal["door_code", "alarm_code", "key_safe_code"]
 
@@ -35,15 +35,6 @@ def secret_kind_name(kind: pb.SecretKind) -> SecretKindName:
     # A kind this gateway does not know is a contract mismatch, not a caller's
     # mistake: it fails loudly (500) rather than being shown under a wrong name.
     return _NAME_BY_KIND[kind]
-
-
-def timestamp(message: Message, field: str) -> datetime | None:
-    """The timestamp ``field`` of ``message`` in UTC, or None when it is not set."""
-    if not message.HasField(field):
-        return None
-    stamp = getattr(message, field)
-    value: datetime = stamp.ToDatetime(tzinfo=UTC)
-    return value
 
 
 class Customer(BaseModel):
@@ -70,8 +61,8 @@ class Customer(BaseModel):
             phone=customer.phone or None,
             address=customer.address or None,
             notes=customer.notes or None,
-            created_at=timestamp(customer, "create_time"),
-            updated_at=timestamp(customer, "update_time"),
+            created_at=from_timestamp(customer, "create_time"),
+            updated_at=from_timestamp(customer, "update_time"),
             etag=customer.etag,
         )
 
@@ -98,8 +89,8 @@ class Site(BaseModel):
             name=site.name,
             address=site.address,
             access_instructions=site.access_instructions or None,
-            created_at=timestamp(site, "create_time"),
-            updated_at=timestamp(site, "update_time"),
+            created_at=from_timestamp(site, "create_time"),
+            updated_at=from_timestamp(site, "update_time"),
             etag=site.etag,
         )
 
@@ -117,7 +108,7 @@ class SecretMetadata(BaseModel):
         return cls(
             kind=secret_kind_name(secret.kind),
             version=secret.version,
-            updated_at=timestamp(secret, "update_time"),
+            updated_at=from_timestamp(secret, "update_time"),
             updated_by=secret.updated_by,
         )
 
@@ -161,7 +152,7 @@ class Contract(BaseModel):
             content_type=contract.content_type,
             size=contract.size,
             sha256=contract.sha256,
-            created_at=timestamp(contract, "create_time"),
+            created_at=from_timestamp(contract, "create_time"),
             uploaded_by=contract.uploaded_by,
         )
 
@@ -186,7 +177,7 @@ class DpaDocument(BaseModel):
             content_type=document.content_type,
             size=document.size,
             sha256=document.sha256,
-            created_at=timestamp(document, "create_time"),
+            created_at=from_timestamp(document, "create_time"),
             uploaded_by=document.uploaded_by,
         )
 
@@ -222,12 +213,12 @@ class Grant(BaseModel):
             subcontractor=grant.subcontractor,
             fields=list(grant.fields),
             work_order_id=grant.work_order_id,
-            valid_from=timestamp(grant, "valid_from"),
-            valid_until=timestamp(grant, "valid_until"),
-            created_at=timestamp(grant, "create_time"),
+            valid_from=from_timestamp(grant, "valid_from"),
+            valid_until=from_timestamp(grant, "valid_until"),
+            created_at=from_timestamp(grant, "create_time"),
             granted_by_service=grant.granted_by_service,
             granted_on_behalf_of=grant.granted_on_behalf_of or None,
-            revoked_at=timestamp(grant, "revoke_time"),
+            revoked_at=from_timestamp(grant, "revoke_time"),
             revoke_reason=grant.revoke_reason or None,
             active=grant.active,
         )
@@ -265,7 +256,7 @@ class AuditEvent(BaseModel):
             id=event.id,
             sequence=event.sequence,
             tenant_id=event.tenant_id,
-            occurred_at=timestamp(event, "occur_time"),
+            occurred_at=from_timestamp(event, "occur_time"),
             actor_kind=event.actor_kind,
             actor_id=event.actor_id,
             actor_organization_id=event.actor_organization_id or None,
@@ -312,7 +303,7 @@ class ErasedCustomer(BaseModel):
 
     @classmethod
     def of(cls, result: pb.EraseCustomerResponse) -> ErasedCustomer:
-        return cls(customer_id=result.customer_id, erased_at=timestamp(result, "erase_time"))
+        return cls(customer_id=result.customer_id, erased_at=from_timestamp(result, "erase_time"))
 
 
 # --- GDPR export document (GET /v1/customers/{id}/export) ------------------------------

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform import limits
+from fieldvault_platform.timestamps import from_timestamp
 
 Role = Literal["admin", "dispatcher", "technician", "subcontractor_manager", "auditor", "dpo"]
 
@@ -19,10 +19,6 @@ _USER_STATUS = {
     pb.USER_STATUS_DEACTIVATED: "deactivated",
 }
 _KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
-
-
-def rfc3339(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
 
 
 class User(BaseModel):
@@ -51,8 +47,8 @@ class User(BaseModel):
             area_ids=list(user.area_ids),
             status=_USER_STATUS.get(user.status, "invited"),  # type: ignore[arg-type]
             mfa_enabled=user.mfa_enabled,
-            created_at=rfc3339(user.create_time),
-            updated_at=rfc3339(user.update_time),
+            created_at=from_timestamp(user, "create_time", required=True),
+            updated_at=from_timestamp(user, "update_time", required=True),
             etag=user.etag,
         )
 
@@ -82,8 +78,8 @@ class Organization(BaseModel):
             dpa_expires_on=organization.dpa_expires_on or None,
             dpa_active=organization.dpa_active,
             dpa_document_id=organization.dpa_document_id or None,
-            created_at=rfc3339(organization.create_time),
-            updated_at=rfc3339(organization.update_time),
+            created_at=from_timestamp(organization, "create_time", required=True),
+            updated_at=from_timestamp(organization, "update_time", required=True),
             etag=organization.etag,
         )
 
@@ -95,7 +91,11 @@ class Area(BaseModel):
 
     @classmethod
     def of(cls, area: pb.Area) -> Area:
-        return cls(id=area.id, name=area.name, created_at=rfc3339(area.create_time))
+        return cls(
+            id=area.id,
+            name=area.name,
+            created_at=from_timestamp(area, "create_time", required=True),
+        )
 
 
 class Tenant(BaseModel):
@@ -115,7 +115,7 @@ class Tenant(BaseModel):
             name=tenant.name,
             mfa_required_roles=list(tenant.mfa_required_roles),
             break_glass_step_up_required=tenant.break_glass_step_up_required,
-            created_at=rfc3339(tenant.create_time),
+            created_at=from_timestamp(tenant, "create_time", required=True),
         )
 
 
@@ -133,7 +133,7 @@ class ApiClient(BaseModel):
             client_id=client.client_id,
             name=client.name,
             scopes=list(client.scopes),
-            created_at=rfc3339(client.create_time),
+            created_at=from_timestamp(client, "create_time", required=True),
         )
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from fieldvault.notification.v1 import notification_pb2 as pb
-from gateway.customer_vault_models import timestamp
+from fieldvault_platform.timestamps import from_timestamp
 from gateway.rest import Page, RequestBody
 
 WebhookStatusName = Literal["active", "disabled"]
@@ -68,8 +68,8 @@ class Notification(BaseModel):
             body=notification.body,
             link=notification.link or None,
             work_order_id=notification.work_order_id or None,
-            created_at=timestamp(notification, "create_time"),
-            read_at=timestamp(notification, "read_time"),
+            created_at=from_timestamp(notification, "create_time"),
+            read_at=from_timestamp(notification, "read_time"),
         )
 
 
@@ -177,8 +177,8 @@ class Webhook(BaseModel):
             events=list(webhook.events),
             status=webhook_status_name(webhook.status),
             owner=webhook.owner,
-            created_at=timestamp(webhook, "create_time"),
-            disabled_at=timestamp(webhook, "disable_time"),
+            created_at=from_timestamp(webhook, "create_time"),
+            disabled_at=from_timestamp(webhook, "disable_time"),
         )
 
 
@@ -230,9 +230,9 @@ class WebhookDelivery(BaseModel):
             status=delivery_status_name(delivery.status),
             attempts=delivery.attempts,
             last_response_code=delivery.last_response_code or None,
-            last_attempt_at=timestamp(delivery, "last_attempt_time"),
-            next_attempt_at=timestamp(delivery, "next_attempt_time"),
-            created_at=timestamp(delivery, "create_time"),
+            last_attempt_at=from_timestamp(delivery, "last_attempt_time"),
+            next_attempt_at=from_timestamp(delivery, "next_attempt_time"),
+            created_at=from_timestamp(delivery, "create_time"),
         )
 
 
@@ -264,7 +264,7 @@ class ParkedEvent(BaseModel):
             subject=event.subject,
             delivery_count=event.delivery_count,
             error_type=event.error_type,
-            parked_at=timestamp(event, "park_time"),
+            parked_at=from_timestamp(event, "park_time"),
         )
 
 

@@ -1,16 +1,20 @@
 """The REST edge's shared building blocks, so that no route imports another route.
 
-Request bodies refuse unknown members, lists page with one page-size bound, and
-answers that carry credentials or personal data are never stored by caches.
+Request bodies refuse unknown members, lists page with one page-size bound, times
+are ones a service can be sent, and answers that carry credentials or personal data
+are never stored by caches.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
 
+from fieldvault_platform.timestamps import TimestampOutOfRange, to_timestamp
 from gateway.problems import Problem
 
 #: OpenAPI ``responses`` entries, keyed by status code.
@@ -18,6 +22,20 @@ Responses = dict[int | str, dict[str, Any]]
 
 #: ``page_size`` of every list route.
 PageSize = Annotated[int, Query(ge=1, le=200)]
+
+
+def _fits_a_timestamp(moment: datetime) -> datetime:
+    try:
+        to_timestamp(moment)
+    except TimestampOutOfRange:
+        raise PydanticCustomError("value_error", "the time is out of range") from None
+    return moment
+
+
+#: A date-time in a query or body: RFC 3339 with an offset (``Z`` for UTC), and within
+#: the years 1 to 9999 in UTC, which is all a protobuf Timestamp holds. One outside them
+#: (``0001-01-01T00:00:00+05:00``) is a 422 naming the parameter, not a 500 at the call.
+Moment = Annotated[AwareDatetime, AfterValidator(_fits_a_timestamp)]
 
 #: Headers of an answer no cache may keep (tokens, codes, personal data).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

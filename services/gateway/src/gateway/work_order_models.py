@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
-from gateway.customer_vault_models import SecretKindName, timestamp
+from fieldvault_platform.timestamps import from_timestamp
+from gateway.customer_vault_models import SecretKindName
 
 StatusName = Literal["new", "scheduled", "assigned", "in_progress", "completed", "cancelled"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -60,15 +60,6 @@ def priority_name(value: pb.Priority) -> PriorityName:
     return _NAME_BY_PRIORITY[value]
 
 
-def to_timestamp(moment: datetime | None) -> Timestamp | None:
-    """A protobuf timestamp of an aware ``moment`` (in UTC), or None (unset)."""
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 class WorkOrder(BaseModel):
     id: str
     tenant_id: str
@@ -108,16 +99,16 @@ class WorkOrder(BaseModel):
             description=order.description or None,
             priority=priority_name(order.priority),
             status=status_name(order.status),
-            scheduled_start=timestamp(order, "scheduled_start"),
-            scheduled_end=timestamp(order, "scheduled_end"),
+            scheduled_start=from_timestamp(order, "scheduled_start"),
+            scheduled_end=from_timestamp(order, "scheduled_end"),
             assignee_user_id=order.assignee_user_id or None,
             assignee_organization_id=order.assignee_organization_id or None,
             created_by=order.created_by,
             completion_notes=order.completion_notes or None,
             cancel_reason=order.cancel_reason or None,
             unable_notes=order.unable_notes or None,
-            created_at=timestamp(order, "create_time"),
-            updated_at=timestamp(order, "update_time"),
+            created_at=from_timestamp(order, "create_time"),
+            updated_at=from_timestamp(order, "update_time"),
             etag=order.etag,
         )
 
@@ -143,7 +134,7 @@ class HistoryEntry(BaseModel):
     def of(cls, entry: pb.HistoryEntry) -> HistoryEntry:
         return cls(
             id=entry.id,
-            occurred_at=timestamp(entry, "occur_time"),
+            occurred_at=from_timestamp(entry, "occur_time"),
             actor_id=entry.actor_id,
             action=entry.action,
             from_status=(

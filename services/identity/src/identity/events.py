@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as pb
@@ -23,6 +22,7 @@ from fieldvault_platform.auth.contract import (
     USER_DEACTIVATED_EVENT,
 )
 from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.timestamps import to_timestamp
 
 TENANT_CREATED = "tenant_created"
 USER_INVITED = "user_invited"
@@ -33,12 +33,6 @@ USER_AREAS_REMOVED = "user_areas_removed"
 TENANT_RETENTION_POLICY_CHANGED = "tenant_retention_policy_changed"
 INSTRUCTIONS_PUBLISHED = "instructions_published"
 INSTRUCTIONS_ACKNOWLEDGED = "instructions_acknowledged"
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def _iso(day: date | None) -> str:
@@ -62,7 +56,7 @@ def _new_id() -> str:
 
 def tenant_created(session: AsyncSession, *, tenant_id: str, slug: str, at: datetime) -> str:
     message = pb.TenantCreated(
-        event_id=_new_id(), tenant_id=tenant_id, slug=slug, occurred_at=_timestamp(at)
+        event_id=_new_id(), tenant_id=tenant_id, slug=slug, occurred_at=to_timestamp(at)
     )
     return _add(session, tenant_id=tenant_id, event=TENANT_CREATED, message=message)
 
@@ -81,15 +75,15 @@ def user_invited(
         tenant_id=tenant_id,
         user_id=user_id,
         invitation_id=invitation_id,
-        expire_time=_timestamp(expires_at),
-        occurred_at=_timestamp(at),
+        expire_time=to_timestamp(expires_at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=USER_INVITED, message=message)
 
 
 def user_deactivated(session: AsyncSession, *, tenant_id: str, user_id: str, at: datetime) -> str:
     message = pb.UserDeactivated(
-        event_id=_new_id(), tenant_id=tenant_id, user_id=user_id, occurred_at=_timestamp(at)
+        event_id=_new_id(), tenant_id=tenant_id, user_id=user_id, occurred_at=to_timestamp(at)
     )
     return _add(session, tenant_id=tenant_id, event=USER_DEACTIVATED_EVENT, message=message)
 
@@ -109,7 +103,7 @@ def user_organization_changed(
         user_id=user_id,
         previous_organization_id=previous_organization_id,
         organization_id=organization_id,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=USER_ORGANIZATION_CHANGED, message=message)
 
@@ -127,7 +121,7 @@ def user_areas_removed(
         tenant_id=tenant_id,
         user_id=user_id,
         area_ids=list(area_ids),
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=USER_AREAS_REMOVED, message=message)
 
@@ -147,7 +141,7 @@ def session_revoked(
         user_id=user_id,
         session_id=session_id,
         reason=reason,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=SESSION_REVOKED_EVENT, message=message)
 
@@ -160,7 +154,7 @@ def api_client_revoked(
         tenant_id=tenant_id,
         api_client_id=api_client_id,
         client_id=client_id,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=API_CLIENT_REVOKED_EVENT, message=message)
 
@@ -182,7 +176,7 @@ def organization_dpa_updated(
         dpa_signed_on=_iso(signed_on),
         dpa_expires_on=_iso(expires_on),
         dpa_active=active,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_UPDATED, message=message)
 
@@ -200,7 +194,7 @@ def organization_dpa_lapsed(
         tenant_id=tenant_id,
         organization_id=organization_id,
         dpa_expires_on=_iso(expires_on),
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_LAPSED, message=message)
 
@@ -218,7 +212,7 @@ def tenant_retention_policy_changed(
         tenant_id=tenant_id,
         days=dict(days),
         version=version,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(
         session, tenant_id=tenant_id, event=TENANT_RETENTION_POLICY_CHANGED, message=message
@@ -237,8 +231,8 @@ def instructions_published(
         event_id=_new_id(),
         tenant_id=tenant_id,
         version=version,
-        effective_time=_timestamp(effective_from),
-        occurred_at=_timestamp(at),
+        effective_time=to_timestamp(effective_from),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_PUBLISHED, message=message)
 
@@ -251,6 +245,6 @@ def instructions_acknowledged(
         tenant_id=tenant_id,
         user_id=user_id,
         version=version,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
     )
     return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_ACKNOWLEDGED, message=message)

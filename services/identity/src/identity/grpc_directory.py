@@ -14,6 +14,7 @@ import grpc
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import PermissionDenied
+from fieldvault_platform.timestamps import to_timestamp
 from identity.auth.tokens import user_area_ids
 from identity.components import Components
 from identity.directory import (
@@ -35,7 +36,6 @@ from identity.messages import (
     organization_message,
     retention_policy_message,
     tenant_message,
-    timestamp,
     user_message,
 )
 
@@ -317,7 +317,7 @@ class DirectoryRpcs:
             now=_now(),
         )
         return pb.GetInvitationLinkResponse(
-            url=url, user_id=invitation.user_id, expire_time=timestamp(invitation.expires_at)
+            url=url, user_id=invitation.user_id, expire_time=to_timestamp(invitation.expires_at)
         )
 
     # --- API clients -------------------------------------------------------------

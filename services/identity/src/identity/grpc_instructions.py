@@ -11,10 +11,10 @@ from typing import TypeAlias
 import grpc
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform.timestamps import to_timestamp
 from identity.components import Components
 from identity.directory import instructions
 from identity.directory.access import authorize
-from identity.messages import timestamp
 from identity.models import HandlingInstructionsVersion
 from identity.scopes import INSTRUCTIONS_REPORT
 
@@ -34,8 +34,8 @@ def instructions_message(row: HandlingInstructionsVersion) -> pb.HandlingInstruc
     return pb.HandlingInstructions(
         version=row.version,
         markdown=row.markdown,
-        publish_time=timestamp(row.published_at),
-        effective_time=timestamp(row.effective_from),
+        publish_time=to_timestamp(row.published_at),
+        effective_time=to_timestamp(row.effective_from),
         grace_days=row.grace_days,
         published_by=row.published_by,
     )
@@ -49,7 +49,7 @@ def _reader(reader: instructions.Reader) -> pb.InstructionsReader:
         acknowledged_version=reader.acknowledged_version,
     )
     if reader.acknowledged_at is not None:
-        message.acknowledge_time.CopyFrom(timestamp(reader.acknowledged_at))
+        message.acknowledge_time.CopyFrom(to_timestamp(reader.acknowledged_at))
     return message
 
 
@@ -98,7 +98,7 @@ class InstructionsRpcs:
                 session, actor, version=request.version, now=_now()
             )
             response = pb.AcknowledgeInstructionsResponse(
-                version=given.version, acknowledge_time=timestamp(given.acknowledged_at)
+                version=given.version, acknowledge_time=to_timestamp(given.acknowledged_at)
             )
         self._components.wake_relay()
         return response

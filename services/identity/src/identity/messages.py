@@ -6,12 +6,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from fieldvault.identity.v1 import identity_pb2 as pb
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.etags import etag_of
 from fieldvault_platform.retention import MINIMUM_DAYS
+from fieldvault_platform.timestamps import to_timestamp
 from identity.models import ApiClient, Area, AuditRecord, Organization, Tenant, User
 
 if TYPE_CHECKING:
@@ -26,12 +24,6 @@ _ORGANIZATION_KIND = {
     "own": pb.ORGANIZATION_KIND_OWN,
     "subcontractor": pb.ORGANIZATION_KIND_SUBCONTRACTOR,
 }
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
 
 
 def iso_date(day: date | None) -> str:
@@ -55,7 +47,7 @@ def tenant_message(tenant: Tenant) -> pb.Tenant:
         name=tenant.name,
         mfa_required_roles=list(tenant.mfa_required_roles),
         break_glass_step_up_required=tenant.break_glass_step_up_required,
-        create_time=timestamp(tenant.created_at),
+        create_time=to_timestamp(tenant.created_at),
         etag=etag_of(tenant.version),
     )
 
@@ -70,15 +62,18 @@ def organization_message(organization: Organization) -> pb.Organization:
         dpa_expires_on=iso_date(organization.dpa_expires_on),
         dpa_document_id=organization.dpa_document_id or "",
         dpa_active=dpa_active(organization),
-        create_time=timestamp(organization.created_at),
-        update_time=timestamp(organization.updated_at),
+        create_time=to_timestamp(organization.created_at),
+        update_time=to_timestamp(organization.updated_at),
         etag=etag_of(organization.version),
     )
 
 
 def area_message(area: Area) -> pb.Area:
     return pb.Area(
-        id=area.id, tenant_id=area.tenant_id, name=area.name, create_time=timestamp(area.created_at)
+        id=area.id,
+        tenant_id=area.tenant_id,
+        name=area.name,
+        create_time=to_timestamp(area.created_at),
     )
 
 
@@ -93,8 +88,8 @@ def user_message(user: User, area_ids: Iterable[str]) -> pb.User:
         area_ids=sorted(area_ids),
         status=_USER_STATUS[user.status],
         mfa_enabled=user.totp_confirmed,
-        create_time=timestamp(user.created_at),
-        update_time=timestamp(user.updated_at),
+        create_time=to_timestamp(user.created_at),
+        update_time=to_timestamp(user.updated_at),
         etag=etag_of(user.version),
     )
 
@@ -106,7 +101,7 @@ def api_client_message(client: ApiClient) -> pb.ApiClient:
         client_id=client.client_id,
         name=client.name,
         scopes=sorted(client.scopes),
-        create_time=timestamp(client.created_at),
+        create_time=to_timestamp(client.created_at),
     )
 
 
@@ -114,7 +109,7 @@ def audit_record_message(record: AuditRecord) -> pb.AuditRecord:
     return pb.AuditRecord(
         id=record.id,
         tenant_id=record.tenant_id or "",
-        occur_time=timestamp(record.occurred_at),
+        occur_time=to_timestamp(record.occurred_at),
         actor=record.actor,
         action=record.action,
         outcome=record.outcome,
@@ -132,5 +127,5 @@ def retention_policy_message(retention: TenantRetention) -> pb.RetentionPolicy:
         etag=etag_of(retention.version),
     )
     if retention.updated_at is not None:
-        message.update_time.CopyFrom(timestamp(retention.updated_at))
+        message.update_time.CopyFrom(to_timestamp(retention.updated_at))
     return message

@@ -25,6 +25,7 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
 from fieldvault_platform.telemetry import current_traceparent
+from fieldvault_platform.timestamps import from_timestamp
 from notification.content import ROTATION_REASONS, UNABLE_REASONS, SafeFacts
 from notification.directory import Directory
 from notification.inbox import queue_message, tell
@@ -42,11 +43,6 @@ _TOLD = frozenset({"work_order.assigned", "work_order.scheduled", "work_order.ca
 _OFFICE_TOLD = frozenset({"work_order.started", "work_order.completed"})
 #: The filer of a job filed by a partner system: no person to tell.
 _CLIENT_PREFIX = "client:"
-
-
-def _time(stamp: object) -> datetime | None:
-    seconds = getattr(stamp, "seconds", 0)
-    return stamp.ToDatetime(tzinfo=UTC) if seconds else None  # type: ignore[attr-defined]
 
 
 class Handlers:
@@ -80,8 +76,8 @@ class Handlers:
             site_id=order.site_id,
             status=order.status,
             priority=order.priority,
-            scheduled_start=_time(order.scheduled_start),
-            scheduled_end=_time(order.scheduled_end),
+            scheduled_start=from_timestamp(order, "scheduled_start"),
+            scheduled_end=from_timestamp(order, "scheduled_end"),
             reference=order.reference,
         )
         await tell(
@@ -168,7 +164,7 @@ class Handlers:
                 site_id=overdue.site_id,
                 user_id=overdue.user_id,
                 work_order_id=overdue.work_order_id,
-                due=_time(overdue.due_time),
+                due=from_timestamp(overdue, "due_time"),
             ),
             work_order_id=overdue.work_order_id,
             sms_available=self._sms_available,
@@ -313,7 +309,7 @@ class Handlers:
                     rotation_reason=(
                         created.reason if created.reason in ROTATION_REASONS else "other"
                     ),
-                    since=_time(created.since),
+                    since=from_timestamp(created, "since"),
                 ),
                 sms_available=self._sms_available,
                 now=now,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 
@@ -17,6 +17,7 @@ from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.errors import NotFound
 from fieldvault_platform.grpc_client import peer_error
+from fieldvault_platform.timestamps import from_timestamp
 
 CALL_TIMEOUT_SECONDS = 5.0
 PAGE_SIZE = 200
@@ -103,11 +104,7 @@ class Directory:
             if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
                 return None
             raise peer_error(exc, "identity", NotFound("invitation not found")) from exc
-        expires = (
-            response.expire_time.ToDatetime(tzinfo=UTC)
-            if response.HasField("expire_time")
-            else None
-        )
+        expires = from_timestamp(response, "expire_time")
         return InvitationLink(url=response.url, user_id=response.user_id, expires=expires)
 
 

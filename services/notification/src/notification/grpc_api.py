@@ -14,6 +14,7 @@ from fieldvault_platform.auth.principal import Principal, PrincipalKind
 from fieldvault_platform.errors import PermissionDenied
 from fieldvault_platform.events import list_parked_events
 from fieldvault_platform.retention import report_tenant, tenant_report
+from fieldvault_platform.timestamps import to_timestamp
 from notification import inbox, preferences, retention
 from notification.components import Components
 from notification.messages import (
@@ -196,9 +197,10 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             )
         response = pb.GetRetentionReportResponse()
         for report in reports:
-            entry = response.categories.add(
-                category=report.category, purged=report.purged, retention_days=report.days
+            response.categories.add(
+                category=report.category,
+                purged=report.purged,
+                retention_days=report.days,
+                last_run_time=to_timestamp(report.last_run_at),
             )
-            if report.last_run_at is not None:
-                entry.last_run_time.FromDatetime(report.last_run_at)
         return response

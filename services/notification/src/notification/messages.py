@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from fieldvault.notification.v1 import notification_pb2 as pb
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.etags import etag_of
 from fieldvault_platform.events import ParkedEvent
+from fieldvault_platform.timestamps import to_timestamp
 from notification.models import InboxEntry, Preference, Webhook, WebhookDelivery
 
 _WEBHOOK_STATUS = {
@@ -24,14 +20,6 @@ _DELIVERY_STATUS = {
 }
 
 
-def timestamp(moment: datetime | None) -> Timestamp | None:
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
-
-
 def notification_message(entry: InboxEntry) -> pb.Notification:
     return pb.Notification(
         id=entry.id,
@@ -40,8 +28,8 @@ def notification_message(entry: InboxEntry) -> pb.Notification:
         body=entry.body,
         link=entry.link,
         work_order_id=entry.work_order_id or "",
-        create_time=timestamp(entry.created_at),
-        read_time=timestamp(entry.read_at),
+        create_time=to_timestamp(entry.created_at),
+        read_time=to_timestamp(entry.read_at),
     )
 
 
@@ -64,8 +52,8 @@ def webhook_message(webhook: Webhook) -> pb.Webhook:
         events=list(webhook.events),
         status=_WEBHOOK_STATUS.get(webhook.status, pb.WEBHOOK_STATUS_UNSPECIFIED),
         owner=webhook.owner,
-        create_time=timestamp(webhook.created_at),
-        disable_time=timestamp(webhook.disabled_at),
+        create_time=to_timestamp(webhook.created_at),
+        disable_time=to_timestamp(webhook.disabled_at),
     )
 
 
@@ -79,9 +67,9 @@ def delivery_message(delivery: WebhookDelivery) -> pb.WebhookDelivery:
         status=_DELIVERY_STATUS.get(delivery.status, pb.DELIVERY_STATUS_UNSPECIFIED),
         attempts=delivery.attempts,
         last_response_code=delivery.last_response_code,
-        last_attempt_time=timestamp(delivery.last_attempt_at),
-        next_attempt_time=timestamp(delivery.next_attempt_at) if pending else None,
-        create_time=timestamp(delivery.created_at),
+        last_attempt_time=to_timestamp(delivery.last_attempt_at),
+        next_attempt_time=to_timestamp(delivery.next_attempt_at) if pending else None,
+        create_time=to_timestamp(delivery.created_at),
     )
 
 
@@ -92,5 +80,5 @@ def parked_message(parked: ParkedEvent) -> pb.ParkedEvent:
         subject=parked.subject,
         delivery_count=parked.delivery_count,
         error_type=parked.error_type,
-        park_time=timestamp(parked.parked_at),
+        park_time=to_timestamp(parked.parked_at),
     )

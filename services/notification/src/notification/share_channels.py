@@ -10,7 +10,7 @@ customer-vault wipes them. Nothing of it is stored here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 
@@ -20,6 +20,7 @@ from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.errors import NotFound
 from fieldvault_platform.grpc_client import peer_error
+from fieldvault_platform.timestamps import from_timestamp
 
 CALL_TIMEOUT_SECONDS = 10.0
 SCOPE = "shares:deliver"
@@ -60,11 +61,7 @@ class ShareChannels:
             if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
                 return None
             raise peer_error(exc, "customer_vault", NotFound("share not found")) from exc
-        expires = (
-            response.expire_time.ToDatetime(tzinfo=UTC)
-            if response.HasField("expire_time")
-            else None
-        )
+        expires = from_timestamp(response, "expire_time")
         return ShareChannel(address=response.address, secret=response.secret, expires=expires)
 
     async def confirm(self, tenant_id: str, share_id: str, channel: str) -> None:

@@ -9,23 +9,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.work_order.v1 import work_order_events_pb2 as pb
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.timestamps import to_timestamp
 from work_order.models import WorkOrder
 
 SERVICE = "work_order"
-
-
-def _timestamp(moment: datetime | None) -> Timestamp | None:
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
 
 
 def work_order_event(
@@ -41,12 +32,12 @@ def work_order_event(
         area_id=order.area_id,
         status=order.status,
         priority=order.priority,
-        scheduled_start=_timestamp(order.scheduled_start),
-        scheduled_end=_timestamp(order.scheduled_end),
+        scheduled_start=to_timestamp(order.scheduled_start),
+        scheduled_end=to_timestamp(order.scheduled_end),
         assignee_user_id=order.assignee_user_id or "",
         assignee_organization_id=order.assignee_organization_id or "",
         actor_id=actor_id,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
         reference=order.reference,
         created_by=order.created_by,
     )
@@ -79,7 +70,7 @@ def work_order_returned(
         previous_assignee_user_id=previous_user_id or "",
         previous_assignee_organization_id=previous_organization_id or "",
         reason=reason,
-        occurred_at=_timestamp(at),
+        occurred_at=to_timestamp(at),
         reference=order.reference,
         created_by=order.created_by,
     )

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from sqlalchemy import delete, func, or_, select, update
@@ -41,6 +40,7 @@ from fieldvault_platform.errors import Unavailable
 from fieldvault_platform.metrics import GRANT_DELIVERY_DURATION
 from fieldvault_platform.polling import Poller
 from fieldvault_platform.telemetry import context_of
+from fieldvault_platform.timestamps import to_timestamp
 from work_order.models import GrantLease, GrantTask
 from work_order.settings import Settings
 
@@ -59,12 +59,6 @@ _RETRYABLE = frozenset(
         grpc.StatusCode.UNAUTHENTICATED,  # a token that expired in flight
     }
 )
-
-
-def _timestamp(value: object) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(datetime.fromisoformat(str(value)))
-    return stamp
 
 
 class GrantSync:
@@ -224,8 +218,10 @@ class GrantSync:
                         subcontractor=bool(payload["subcontractor"]),
                         fields=[str(f) for f in payload["fields"]],  # type: ignore[attr-defined]
                         work_order_id=task.work_order_id,
-                        valid_from=_timestamp(payload["valid_from"]),
-                        valid_until=_timestamp(payload["valid_until"]),
+                        valid_from=to_timestamp(datetime.fromisoformat(str(payload["valid_from"]))),
+                        valid_until=to_timestamp(
+                            datetime.fromisoformat(str(payload["valid_until"]))
+                        ),
                         acting_user_id=str(payload["acting_user_id"]),
                     ),
                     metadata=metadata,

@@ -10,12 +10,12 @@ import grpc
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from fieldvault.work_order.v1 import work_order_pb2_grpc
 from fieldvault_platform.retention import report_tenant, tenant_report
+from fieldvault_platform.timestamps import from_timestamp, to_timestamp
 from work_order import retention, transitions, work_orders
 from work_order.access import Actor, actor_of
 from work_order.components import Components
 from work_order.messages import (
     history_message,
-    moment,
     priority_name,
     status_name,
     work_order_message,
@@ -31,8 +31,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _schedule(start: object, end: object) -> Schedule:
-    return Schedule(moment(start), moment(end))  # type: ignore[arg-type]
+def _schedule(request: pb.CreateWorkOrderRequest | pb.UpdateWorkOrderRequest) -> Schedule:
+    return Schedule(
+        from_timestamp(request, "scheduled_start"), from_timestamp(request, "scheduled_end")
+    )
 
 
 class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
@@ -53,7 +55,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
             title=request.title,
             description=request.description,
             priority=priority_name(request.priority),
-            schedule=_schedule(request.scheduled_start, request.scheduled_end),
+            schedule=_schedule(request),
             now=_now(),
         )
         return pb.CreateWorkOrderResponse(work_order=work_order_message(order))
@@ -74,8 +76,8 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
             area_id=request.area_id,
             assignee_id=request.assignee_id,
             site_id=request.site_id,
-            scheduled_from=moment(request.scheduled_from),
-            scheduled_until=moment(request.scheduled_until),
+            scheduled_from=from_timestamp(request, "scheduled_from"),
+            scheduled_until=from_timestamp(request, "scheduled_until"),
             reference=request.reference,
         )
         rows, token = await work_orders.list_work_orders(
@@ -105,7 +107,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
         self, request: pb.UpdateWorkOrderRequest, context: Context
     ) -> pb.UpdateWorkOrderResponse:
         actor = await self._actor(context, "work_orders:write")
-        schedule = _schedule(request.scheduled_start, request.scheduled_end)
+        schedule = _schedule(request)
         order = await work_orders.update(
             self._c,
             actor,
@@ -205,9 +207,10 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
             )
         response = pb.GetRetentionReportResponse()
         for report in reports:
-            entry = response.categories.add(
-                category=report.category, purged=report.purged, retention_days=report.days
+            response.categories.add(
+                category=report.category,
+                purged=report.purged,
+                retention_days=report.days,
+                last_run_time=to_timestamp(report.last_run_at),
             )
-            if report.last_run_at is not None:
-                entry.last_run_time.FromDatetime(report.last_run_at)
         return response

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from fieldvault.work_order.v1 import work_order_pb2 as pb
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.timestamps import to_timestamp
 from work_order.models import HistoryEntry, WorkOrder
 
 STATUSES = {
@@ -49,20 +45,6 @@ def priority_name(value: int) -> str:
         raise InvalidArgument("priority is not a known priority") from None
 
 
-def timestamp(moment: datetime | None) -> Timestamp | None:
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
-
-
-def moment(stamp: Timestamp) -> datetime | None:
-    if not stamp.seconds and not stamp.nanos:
-        return None
-    return stamp.ToDatetime(tzinfo=UTC)
-
-
 def work_order_message(order: WorkOrder) -> pb.WorkOrder:
     return pb.WorkOrder(
         id=order.id,
@@ -73,13 +55,13 @@ def work_order_message(order: WorkOrder) -> pb.WorkOrder:
         description=order.description,
         priority=PRIORITIES[order.priority],
         status=STATUSES[order.status],
-        scheduled_start=timestamp(order.scheduled_start),
-        scheduled_end=timestamp(order.scheduled_end),
+        scheduled_start=to_timestamp(order.scheduled_start),
+        scheduled_end=to_timestamp(order.scheduled_end),
         assignee_user_id=order.assignee_user_id or "",
         assignee_organization_id=order.assignee_organization_id or "",
         created_by=order.created_by,
-        create_time=timestamp(order.created_at),
-        update_time=timestamp(order.updated_at),
+        create_time=to_timestamp(order.created_at),
+        update_time=to_timestamp(order.updated_at),
         etag=f'"{order.version}"',
         completion_notes=order.completion_notes,
         cancel_reason=order.cancel_reason,
@@ -91,7 +73,7 @@ def work_order_message(order: WorkOrder) -> pb.WorkOrder:
 def history_message(entry: HistoryEntry) -> pb.HistoryEntry:
     return pb.HistoryEntry(
         id=entry.id,
-        occur_time=timestamp(entry.occurred_at),
+        occur_time=to_timestamp(entry.occurred_at),
         actor_id=entry.actor_id,
         action=entry.action,
         from_status=(

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
-from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AwareDatetime
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.timestamps import to_timestamp
 from gateway.customer_vault_models import AuditEvent, AuditVerification
 from gateway.for_caller import CustomerVaultForCaller
-from gateway.rest import Page, PageSize
+from gateway.rest import Moment, Page, PageSize
 
 router = APIRouter(tags=["audit"])
 
 
 class AuditEventList(Page):
     items: list[AuditEvent]
-
-
-def _timestamp(moment: datetime | None) -> Timestamp | None:
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 # Before any ``/v1/audit-events/{id}`` route, so that "verify" is never taken for an id.
@@ -45,8 +34,8 @@ async def list_audit_events(
     site_id: str = "",
     actor_id: str = "",
     action: str = "",
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     page_size: PageSize = 50,
     page_token: str = "",
 ) -> AuditEventList:
@@ -60,8 +49,8 @@ async def list_audit_events(
             site_id=site_id,
             actor_id=actor_id,
             action=action,
-            since=_timestamp(since),
-            until=_timestamp(until),
+            since=to_timestamp(since),
+            until=to_timestamp(until),
         ),
     )
     return AuditEventList(

@@ -12,16 +12,15 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.exceptions import RequestValidationError
-from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
+from fieldvault_platform.timestamps import to_timestamp
 from gateway.dependencies import RequestId
 from gateway.for_caller import CustomerVaultForCaller
 from gateway.gdpr_report_models import CustomerAccessReport, ProcessingRecord, SiteAccessQuery
 from gateway.problems import Problem
-from gateway.rest import NO_STORE
+from gateway.rest import NO_STORE, Moment
 
 log = logging.getLogger(__name__)
 
@@ -29,27 +28,13 @@ router = APIRouter(tags=["gdpr"])
 
 SiteIdQuery = Annotated[str, Query(min_length=1, max_length=64, description="The site asked about")]
 FromQuery = Annotated[
-    AwareDatetime,
+    Moment,
     Query(alias="from", description="Start of the range (RFC 3339 with an offset), inclusive"),
 ]
 ToQuery = Annotated[
-    AwareDatetime,
+    Moment,
     Query(alias="to", description="End of the range (RFC 3339 with an offset), exclusive"),
 ]
-
-
-def _timestamp(moment: AwareDatetime | None, name: str) -> Timestamp | None:
-    """The moment as a protobuf Timestamp; one outside its years (1 to 9999 UTC) is named."""
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    try:
-        stamp.FromDatetime(moment)
-    except (OverflowError, ValueError):
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", name), "msg": "the time is out of range"}]
-        ) from None
-    return stamp
 
 
 def _document(model: type[BaseModel], document: bytes) -> Response:
@@ -114,18 +99,16 @@ async def get_customer_access_report(
     vault: CustomerVaultForCaller,
     request_id: RequestId,
     since: Annotated[
-        AwareDatetime | None, Query(description="Only accesses at or after (RFC 3339)")
+        Moment | None, Query(description="Only accesses at or after (RFC 3339)")
     ] = None,
-    until: Annotated[
-        AwareDatetime | None, Query(description="Only accesses before (RFC 3339)")
-    ] = None,
+    until: Annotated[Moment | None, Query(description="Only accesses before (RFC 3339)")] = None,
 ) -> Response:
     result = await vault.call(
         vault.stub.GetCustomerAccessReport,
         pb.GetCustomerAccessReportRequest(
             customer_id=customer_id,
-            since=_timestamp(since, "since"),
-            until=_timestamp(until, "until"),
+            since=to_timestamp(since),
+            until=to_timestamp(until),
             request_id=request_id,
         ),
     )
@@ -162,8 +145,8 @@ async def query_site_access(
         vault.stub.QuerySiteAccess,
         pb.QuerySiteAccessRequest(
             site_id=site_id,
-            from_time=_timestamp(range_from, "from"),
-            to_time=_timestamp(range_to, "to"),
+            from_time=to_timestamp(range_from),
+            to_time=to_timestamp(range_to),
             request_id=request_id,
         ),
     )

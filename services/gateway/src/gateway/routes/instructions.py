@@ -15,10 +15,10 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
+from fieldvault_platform.timestamps import from_timestamp
 from gateway.for_caller import IdentityForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
-from gateway.identity_models import rfc3339
 from gateway.rest import RequestBody
 
 router = APIRouter(tags=["instructions"])
@@ -41,8 +41,8 @@ class HandlingInstructions(BaseModel):
         return cls(
             version=message.version,
             markdown=message.markdown,
-            published_at=rfc3339(message.publish_time),
-            effective_from=rfc3339(message.effective_time),
+            published_at=from_timestamp(message, "publish_time", required=True),
+            effective_from=from_timestamp(message, "effective_time", required=True),
             grace_days=message.grace_days,
             published_by=message.published_by,
         )
@@ -84,9 +84,7 @@ class Reader(BaseModel):
             name=message.name,
             roles=list(message.roles),
             acknowledged_version=message.acknowledged_version,
-            acknowledged_at=rfc3339(message.acknowledge_time)
-            if message.HasField("acknowledge_time")
-            else None,
+            acknowledged_at=from_timestamp(message, "acknowledge_time"),
         )
 
 
@@ -153,7 +151,10 @@ async def acknowledge_instructions(
     result = await identity.call(
         identity.stub.AcknowledgeInstructions, pb.AcknowledgeInstructionsRequest(version=version)
     )
-    return Acknowledgement(version=result.version, acknowledged_at=rfc3339(result.acknowledge_time))
+    return Acknowledgement(
+        version=result.version,
+        acknowledged_at=from_timestamp(result, "acknowledge_time", required=True),
+    )
 
 
 @router.get(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_models import timestamp
+from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import RequestId
 from gateway.for_caller import CustomerVaultForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
@@ -55,13 +55,13 @@ class PhysicalKey(BaseModel):
             kind=key.kind,  # type: ignore[arg-type]  # customer_vault's fixed vocabulary
             label=key.label or None,
             status=key.status,  # type: ignore[arg-type]
-            created_at=timestamp(key, "create_time"),
+            created_at=from_timestamp(key, "create_time"),
             holder_user_id=key.holder_user_id or None,
             work_order_id=key.work_order_id or None,
-            checked_out_at=timestamp(key, "checked_out_time"),
-            due_at=timestamp(key, "due_time"),
+            checked_out_at=from_timestamp(key, "checked_out_time"),
+            due_at=from_timestamp(key, "due_time"),
             overdue=key.overdue,
-            lost_at=timestamp(key, "lost_time"),
+            lost_at=from_timestamp(key, "lost_time"),
         )
 
 

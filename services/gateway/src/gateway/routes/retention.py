@@ -20,6 +20,7 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2 as cv
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault.notification.v1 import notification_pb2 as nt
 from fieldvault.work_order.v1 import work_order_pb2 as wo
+from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.for_caller import (
@@ -28,7 +29,6 @@ from gateway.for_caller import (
     NotificationForCaller,
     WorkOrderForCaller,
 )
-from gateway.identity_models import rfc3339
 from gateway.rest import RequestBody
 
 router = APIRouter(tags=["retention"])
@@ -67,7 +67,7 @@ class RetentionPolicy(BaseModel):
             days=RetentionDays(**dict(policy.days)),
             minimum_days=RetentionDays(**dict(policy.minimum_days)),
             defaults=policy.defaults,
-            updated_at=(rfc3339(policy.update_time) if policy.HasField("update_time") else None),
+            updated_at=from_timestamp(policy, "update_time"),
             etag=policy.etag,
         )
 
@@ -129,7 +129,7 @@ def _reports(service: str, response: Any) -> list[RetentionCategoryReport]:
         RetentionCategoryReport(
             service=service,
             category=entry.category,
-            last_run_at=(rfc3339(entry.last_run_time) if entry.HasField("last_run_time") else None),
+            last_run_at=from_timestamp(entry, "last_run_time"),
             purged=entry.purged,
             retention_days=entry.retention_days,
         )

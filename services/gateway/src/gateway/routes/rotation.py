@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from gateway.customer_vault_models import SecretKindName, secret_kind, secret_kind_name, timestamp
+from fieldvault_platform.timestamps import from_timestamp
+from gateway.customer_vault_models import SecretKindName, secret_kind, secret_kind_name
 from gateway.for_caller import CustomerVaultForCaller
 from gateway.rest import Page, PageSize, RequestBody
 
@@ -43,8 +44,8 @@ class ExposureItem(BaseModel):
         return cls(
             site_id=item.site_id,
             subject=item.subject,
-            first_at=timestamp(item, "first_time"),
-            last_at=timestamp(item, "last_time"),
+            first_at=from_timestamp(item, "first_time"),
+            last_at=from_timestamp(item, "last_time"),
             count=item.count,
             user_ids=list(item.user_ids),
             task_id=item.task_id or None,
@@ -80,9 +81,9 @@ class Exposure(BaseModel):
             subject_kind="organization" if report.subject_kind == "organization" else "user",
             subject_id=report.subject_id,
             trigger=report.trigger,
-            window_start=timestamp(report, "window_start"),
-            window_end=timestamp(report, "window_end"),
-            computed_at=timestamp(report, "compute_time"),
+            window_start=from_timestamp(report, "window_start"),
+            window_end=from_timestamp(report, "window_end"),
+            computed_at=from_timestamp(report, "compute_time"),
             sections=[
                 ExposureSection(name=s.name, items=[ExposureItem.of(i) for i in s.items])
                 for s in report.sections
@@ -120,10 +121,10 @@ class RotationTask(BaseModel):
             area_id=task.area_id,
             subject=task.subject,
             reason=task.reason,
-            since=timestamp(task, "since"),
+            since=from_timestamp(task, "since"),
             status="closed" if task.status == "closed" else "open",
-            opened_at=timestamp(task, "open_time"),
-            closed_at=timestamp(task, "close_time"),
+            opened_at=from_timestamp(task, "open_time"),
+            closed_at=from_timestamp(task, "close_time"),
             closed_how=task.closed_how or None,
             closed_by=task.closed_by or None,
             close_reason=task.close_reason or None,
@@ -158,9 +159,9 @@ class OverdueSecret(BaseModel):
             area_id=secret.area_id,
             kind=secret_kind_name(secret.kind),
             version=secret.version,
-            written_at=timestamp(secret, "write_time"),
+            written_at=from_timestamp(secret, "write_time"),
             max_age_days=secret.max_age_days,
-            overdue_since=timestamp(secret, "overdue_since"),
+            overdue_since=from_timestamp(secret, "overdue_since"),
         )
 
 

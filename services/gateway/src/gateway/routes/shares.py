@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform import limits
-from gateway.customer_vault_models import timestamp
+from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import CustomerVaultPeer, RequestId
 from gateway.for_caller import CUSTOMER_VAULT, CustomerVaultForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
@@ -102,9 +102,9 @@ class Share(BaseModel):
             status=_STATUS_NAMES[share.status],  # type: ignore[arg-type]
             label=share.label,
             created_by=share.created_by,
-            created_at=timestamp(share, "create_time"),
-            expires_at=timestamp(share, "expire_time"),
-            opened_at=timestamp(share, "opened_time"),
+            created_at=from_timestamp(share, "create_time"),
+            expires_at=from_timestamp(share, "expire_time"),
+            opened_at=from_timestamp(share, "opened_time"),
             failed_attempts=share.failed_attempts,
             max_attempts=share.max_attempts,
             email_sent=share.email_sent,

@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from fieldvault_platform import limits
+from fieldvault_platform.timestamps import to_timestamp
 from gateway.dependencies import IfMatch
 from gateway.etags import with_etag
 from gateway.for_caller import WorkOrderForCaller
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
-from gateway.rest import STALE, Page, PageSize, RequestBody, Responses
+from gateway.rest import STALE, Moment, Page, PageSize, RequestBody, Responses
 from gateway.work_order_models import (
     HistoryEntry,
     PriorityName,
@@ -23,7 +24,6 @@ from gateway.work_order_models import (
     WorkOrder,
     priority,
     status,
-    to_timestamp,
 )
 
 router = APIRouter(tags=["work-orders"])
@@ -64,8 +64,8 @@ class WorkOrderCreate(RequestBody):
     description: str | None = DESCRIPTION
     priority: PriorityName = "normal"
     #: RFC 3339 with an offset (``Z`` for UTC); a schedule makes the work order scheduled.
-    scheduled_start: AwareDatetime | None = None
-    scheduled_end: AwareDatetime | None = None
+    scheduled_start: Moment | None = None
+    scheduled_end: Moment | None = None
 
 
 class WorkOrderPatch(RequestBody):
@@ -76,8 +76,8 @@ class WorkOrderPatch(RequestBody):
     title: Title | None = None
     description: str | None = DESCRIPTION
     priority: PriorityName | None = None
-    scheduled_start: AwareDatetime | None = None
-    scheduled_end: AwareDatetime | None = None
+    scheduled_start: Moment | None = None
+    scheduled_end: Moment | None = None
 
     @model_validator(mode="after")
     def _a_known_change(self) -> Self:
@@ -188,8 +188,8 @@ async def list_work_orders(
     assignee_id: str = "",
     site_id: str = "",
     reference: Annotated[str, Query(max_length=20)] = "",
-    scheduled_from: AwareDatetime | None = None,
-    scheduled_until: AwareDatetime | None = None,
+    scheduled_from: Moment | None = None,
+    scheduled_until: Moment | None = None,
     page_size: PageSize = 50,
     page_token: str = "",
 ) -> WorkOrderList:

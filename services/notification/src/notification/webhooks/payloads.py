@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as vault_pb
 from fieldvault.work_order.v1.work_order_events_pb2 import WorkOrderEvent
+from fieldvault_platform.timestamps import from_timestamp
 
 #: Every event type a subscription may name (plus "*").
 EVENT_TYPES = frozenset(
@@ -30,10 +29,8 @@ EVENT_TYPES = frozenset(
 def _time(
     event: WorkOrderEvent | vault_pb.RotationTaskCreated | vault_pb.RotationTaskClosed, field: str
 ) -> str | None:
-    if not event.HasField(field):
-        return None
-    stamp: Timestamp = getattr(event, field)
-    return stamp.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = from_timestamp(event, field)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
 
 
 def work_order_body(event: WorkOrderEvent) -> bytes:

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault.notification.v1 import notification_events_pb2 as events_pb
 from fieldvault_platform.auth.contract import CLIENT_SUBJECT_PREFIX
 from fieldvault_platform.auth.principal import Principal, PrincipalKind
-from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -31,6 +30,7 @@ from fieldvault_platform.errors import (
     PermissionDenied,
 )
 from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.timestamps import to_timestamp
 from notification.listing import page
 from notification.models import Webhook, WebhookDelivery
 from notification.webhooks.payloads import EVENT_TYPES
@@ -194,8 +194,8 @@ def disable(
         webhook_id=webhook.id,
         consecutive_failures=webhook.consecutive_failures,
         reason=reason,
+        occurred_at=to_timestamp(now),
     )
-    event.occurred_at.FromDatetime(as_utc(now))
     add_event(
         session,
         subject=event_subject(webhook.tenant_id, "notification", "webhook_disabled"),
