@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as pb
-from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.events import publish
 from fieldvault_platform.timestamps import to_timestamp
 
 if TYPE_CHECKING:
@@ -33,17 +32,6 @@ SHARE_CREATED = "share_created"
 SHARE_OPENED = "share_opened"
 SHARE_LOCKED = "share_locked"
 KEY_OVERDUE = "key_overdue"
-
-
-def _add(session: AsyncSession, *, tenant_id: str, event: str, message: Message) -> str:
-    event_id: str = message.event_id  # type: ignore[attr-defined]
-    return add_event(
-        session,
-        subject=event_subject(tenant_id, SERVICE, event),
-        event_type=message.DESCRIPTOR.full_name,
-        payload=message.SerializeToString(),
-        event_id=event_id,
-    )
 
 
 def _new_id() -> str:
@@ -75,7 +63,9 @@ def audit_recorded(
         occurred_at=to_timestamp(record.occurred_at),
         head_mac=head_mac,
     )
-    return _add(session, tenant_id=record.tenant_id, event=AUDIT_RECORDED, message=message)
+    return publish(
+        session, message, tenant_id=record.tenant_id, service=SERVICE, event=AUDIT_RECORDED
+    )
 
 
 def break_glass_reveal(
@@ -97,7 +87,7 @@ def break_glass_reveal(
         kind=kind,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=BREAK_GLASS_REVEAL, message=message)
+    return publish(session, message, tenant_id=tenant_id, service=SERVICE, event=BREAK_GLASS_REVEAL)
 
 
 def reveal_rate_exceeded(
@@ -117,7 +107,9 @@ def reveal_rate_exceeded(
         window_seconds=window_seconds,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=REVEAL_RATE_EXCEEDED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=SERVICE, event=REVEAL_RATE_EXCEEDED
+    )
 
 
 def customer_erased(
@@ -135,7 +127,7 @@ def customer_erased(
         site_ids=list(site_ids),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=CUSTOMER_ERASED, message=message)
+    return publish(session, message, tenant_id=tenant_id, service=SERVICE, event=CUSTOMER_ERASED)
 
 
 def site_area_changed(
@@ -155,7 +147,7 @@ def site_area_changed(
         area_id=area_id,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=SITE_AREA_CHANGED, message=message)
+    return publish(session, message, tenant_id=tenant_id, service=SERVICE, event=SITE_AREA_CHANGED)
 
 
 def secret_values_exported(
@@ -177,7 +169,9 @@ def secret_values_exported(
         kinds=list(kinds),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=SECRET_VALUES_EXPORTED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=SERVICE, event=SECRET_VALUES_EXPORTED
+    )
 
 
 def share_created(
@@ -197,7 +191,7 @@ def share_created(
         expire_time=to_timestamp(expires_at),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=SHARE_CREATED, message=message)
+    return publish(session, message, tenant_id=tenant_id, service=SERVICE, event=SHARE_CREATED)
 
 
 def share_ended(
@@ -220,7 +214,7 @@ def share_ended(
         user_id=user_id,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=event, message=message)
+    return publish(session, message, tenant_id=tenant_id, service=SERVICE, event=event)
 
 
 def key_overdue(
@@ -248,7 +242,7 @@ def key_overdue(
         due_time=to_timestamp(due_at),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=KEY_OVERDUE, message=message)
+    return publish(session, message, tenant_id=tenant_id, service=SERVICE, event=KEY_OVERDUE)
 
 
 ROTATION_TASK_CREATED = "rotation_task_created"
@@ -282,7 +276,9 @@ def rotation_task_created(
         exposed_organization_id=exposed_organization_id or "",
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=ROTATION_TASK_CREATED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=SERVICE, event=ROTATION_TASK_CREATED
+    )
 
 
 def rotation_task_closed(
@@ -310,4 +306,6 @@ def rotation_task_closed(
         closed_by=closed_by or "",
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=ROTATION_TASK_CLOSED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=SERVICE, event=ROTATION_TASK_CLOSED
+    )

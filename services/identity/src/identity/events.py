@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.identity.v1 import identity_events_pb2 as pb
@@ -21,7 +20,7 @@ from fieldvault_platform.auth.contract import (
     SESSION_REVOKED_EVENT,
     USER_DEACTIVATED_EVENT,
 )
-from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.events import publish
 from fieldvault_platform.timestamps import to_timestamp
 
 TENANT_CREATED = "tenant_created"
@@ -39,17 +38,6 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day is not None else ""
 
 
-def _add(session: AsyncSession, *, tenant_id: str, event: str, message: Message) -> str:
-    event_id: str = message.event_id  # type: ignore[attr-defined]
-    return add_event(
-        session,
-        subject=event_subject(tenant_id, IDENTITY_SERVICE, event),
-        event_type=message.DESCRIPTOR.full_name,
-        payload=message.SerializeToString(),
-        event_id=event_id,
-    )
-
-
 def _new_id() -> str:
     return uuid.uuid4().hex
 
@@ -58,7 +46,9 @@ def tenant_created(session: AsyncSession, *, tenant_id: str, slug: str, at: date
     message = pb.TenantCreated(
         event_id=_new_id(), tenant_id=tenant_id, slug=slug, occurred_at=to_timestamp(at)
     )
-    return _add(session, tenant_id=tenant_id, event=TENANT_CREATED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=IDENTITY_SERVICE, event=TENANT_CREATED
+    )
 
 
 def user_invited(
@@ -78,14 +68,22 @@ def user_invited(
         expire_time=to_timestamp(expires_at),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=USER_INVITED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=IDENTITY_SERVICE, event=USER_INVITED
+    )
 
 
 def user_deactivated(session: AsyncSession, *, tenant_id: str, user_id: str, at: datetime) -> str:
     message = pb.UserDeactivated(
         event_id=_new_id(), tenant_id=tenant_id, user_id=user_id, occurred_at=to_timestamp(at)
     )
-    return _add(session, tenant_id=tenant_id, event=USER_DEACTIVATED_EVENT, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=USER_DEACTIVATED_EVENT,
+    )
 
 
 def user_organization_changed(
@@ -105,7 +103,13 @@ def user_organization_changed(
         organization_id=organization_id,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=USER_ORGANIZATION_CHANGED, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=USER_ORGANIZATION_CHANGED,
+    )
 
 
 def user_areas_removed(
@@ -123,7 +127,9 @@ def user_areas_removed(
         area_ids=list(area_ids),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=USER_AREAS_REMOVED, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=IDENTITY_SERVICE, event=USER_AREAS_REMOVED
+    )
 
 
 def session_revoked(
@@ -143,7 +149,9 @@ def session_revoked(
         reason=reason,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=SESSION_REVOKED_EVENT, message=message)
+    return publish(
+        session, message, tenant_id=tenant_id, service=IDENTITY_SERVICE, event=SESSION_REVOKED_EVENT
+    )
 
 
 def api_client_revoked(
@@ -156,7 +164,13 @@ def api_client_revoked(
         client_id=client_id,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=API_CLIENT_REVOKED_EVENT, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=API_CLIENT_REVOKED_EVENT,
+    )
 
 
 def organization_dpa_updated(
@@ -178,7 +192,13 @@ def organization_dpa_updated(
         dpa_active=active,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_UPDATED, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=ORGANIZATION_DPA_UPDATED,
+    )
 
 
 def organization_dpa_lapsed(
@@ -196,7 +216,13 @@ def organization_dpa_lapsed(
         dpa_expires_on=_iso(expires_on),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=ORGANIZATION_DPA_LAPSED, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=ORGANIZATION_DPA_LAPSED,
+    )
 
 
 def tenant_retention_policy_changed(
@@ -214,8 +240,12 @@ def tenant_retention_policy_changed(
         version=version,
         occurred_at=to_timestamp(at),
     )
-    return _add(
-        session, tenant_id=tenant_id, event=TENANT_RETENTION_POLICY_CHANGED, message=message
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=TENANT_RETENTION_POLICY_CHANGED,
     )
 
 
@@ -234,7 +264,13 @@ def instructions_published(
         effective_time=to_timestamp(effective_from),
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_PUBLISHED, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=INSTRUCTIONS_PUBLISHED,
+    )
 
 
 def instructions_acknowledged(
@@ -247,4 +283,10 @@ def instructions_acknowledged(
         version=version,
         occurred_at=to_timestamp(at),
     )
-    return _add(session, tenant_id=tenant_id, event=INSTRUCTIONS_ACKNOWLEDGED, message=message)
+    return publish(
+        session,
+        message,
+        tenant_id=tenant_id,
+        service=IDENTITY_SERVICE,
+        event=INSTRUCTIONS_ACKNOWLEDGED,
+    )

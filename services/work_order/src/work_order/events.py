@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault.work_order.v1 import work_order_events_pb2 as pb
-from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.events import publish
 from fieldvault_platform.timestamps import to_timestamp
 from work_order.models import WorkOrder
 
@@ -41,13 +41,7 @@ def work_order_event(
         reference=order.reference,
         created_by=order.created_by,
     )
-    return add_event(
-        session,
-        subject=event_subject(order.tenant_id, SERVICE, event),
-        event_type=message.DESCRIPTOR.full_name,
-        payload=message.SerializeToString(),
-        event_id=message.event_id,
-    )
+    return publish(session, message, tenant_id=order.tenant_id, service=SERVICE, event=event)
 
 
 def work_order_returned(
@@ -74,10 +68,4 @@ def work_order_returned(
         reference=order.reference,
         created_by=order.created_by,
     )
-    return add_event(
-        session,
-        subject=event_subject(order.tenant_id, SERVICE, "returned"),
-        event_type=message.DESCRIPTOR.full_name,
-        payload=message.SerializeToString(),
-        event_id=message.event_id,
-    )
+    return publish(session, message, tenant_id=order.tenant_id, service=SERVICE, event="returned")

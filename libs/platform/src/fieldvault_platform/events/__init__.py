@@ -29,6 +29,7 @@ from fieldvault_platform.events.outbox import (
     OutboxEvent,
     OutboxRelay,
     add_event,
+    publish,
 )
 from fieldvault_platform.events.subjects import event_subject, service_subjects, stream_name
 from fieldvault_platform.events.tracing import extract_trace_context, inject_trace_context
@@ -55,6 +56,7 @@ __all__ = [
     "inject_trace_context",
     "list_parked_events",
     "open_event_backbone",
+    "publish",
     "service_subjects",
     "stream_name",
 ]

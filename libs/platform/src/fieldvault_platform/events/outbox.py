@@ -18,6 +18,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from google.protobuf.message import Message
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, String, delete, select, text, update
@@ -28,6 +29,7 @@ from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.db import Database, PlatformBase
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.events._waiting import wait_any
+from fieldvault_platform.events.subjects import event_subject
 from fieldvault_platform.events.tracing import (
     extract_trace_context,
     inject_trace_context,
@@ -106,6 +108,25 @@ def add_event(
         )
     )
     return event_id
+
+
+def publish(
+    session: AsyncSession, message: Message, *, tenant_id: str, service: str, event: str
+) -> str:
+    """Record the event ``message`` (a protobuf message with an ``event_id`` field) on
+    ``service``'s subject for ``event`` in ``tenant_id``, in the caller's transaction
+    (see :func:`add_event`); its id.
+
+    The one way a service publishes: subject, type name, payload and the
+    de-duplication id all come from the message, so no producer spells them out.
+    """
+    return add_event(
+        session,
+        subject=event_subject(tenant_id, service, event),
+        event_type=message.DESCRIPTOR.full_name,
+        payload=message.SerializeToString(),
+        event_id=getattr(message, "event_id"),  # noqa: B009 (every event message has one)
+    )
 
 
 class OutboxRelay:
@@ -280,4 +301,5 @@ __all__ = [
     "OutboxEvent",
     "OutboxRelay",
     "add_event",
+    "publish",
 ]

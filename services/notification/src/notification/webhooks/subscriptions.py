@@ -29,7 +29,7 @@ from fieldvault_platform.errors import (
     NotFound,
     PermissionDenied,
 )
-from fieldvault_platform.events import add_event, event_subject
+from fieldvault_platform.events import publish
 from fieldvault_platform.timestamps import to_timestamp
 from notification.listing import page
 from notification.models import Webhook, WebhookDelivery
@@ -196,12 +196,12 @@ def disable(
         reason=reason,
         occurred_at=to_timestamp(now),
     )
-    add_event(
+    publish(
         session,
-        subject=event_subject(webhook.tenant_id, "notification", "webhook_disabled"),
-        event_type=event.DESCRIPTOR.full_name,
-        payload=event.SerializeToString(),
-        event_id=event.event_id,
+        event,
+        tenant_id=webhook.tenant_id,
+        service="notification",
+        event="webhook_disabled",
     )
     log.warning(
         "webhook disabled",
