@@ -20,8 +20,8 @@ import hvac.exceptions
 import pytest
 
 from customer_vault.main import build_runtime
-from customer_vault.service import authorize_tenant_key_provisioning, ensure_tenant_key
 from customer_vault.settings import Settings
+from customer_vault.tenant_key_lifecycle import authorize_tenant_key_provisioning, ensure_tenant_key
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 from fieldvault_devstack.in_process import serving
 from fieldvault_devstack.nats import NatsServer

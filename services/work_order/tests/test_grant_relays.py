@@ -22,9 +22,9 @@ from work_order_testkit import TIMEOUT, member, new_site
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as cv
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.db import Database
-from work_order.directory import Directory
 from work_order.grant_sync import GrantSync
 from work_order.models import GrantTask
+from work_order.peer_clients import Directory
 
 pytestmark = pytest.mark.integration
 

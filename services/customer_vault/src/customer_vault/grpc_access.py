@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import audit_queries, gdpr, gdpr_export, grants, retention, reveal, service
+from customer_vault import (
+    audit_queries,
+    gdpr,
+    gdpr_export,
+    grants,
+    retention,
+    reveal,
+    tenant_key_lifecycle,
+)
 from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
@@ -179,7 +187,7 @@ class AccessRpcs:
         self, request: pb.EnsureTenantKeyRequest, context: Context
     ) -> pb.EnsureTenantKeyResponse:
         principal = await self._components.callers.principal(context)
-        key = await service.ensure_tenant_key(
+        key = await tenant_key_lifecycle.ensure_tenant_key(
             keys=self._components.keys, principal=principal, tenant_id=request.tenant_id
         )
         return pb.EnsureTenantKeyResponse(
@@ -190,7 +198,9 @@ class AccessRpcs:
         self, request: pb.RotateTenantKeyRequest, context: Context
     ) -> pb.RotateTenantKeyResponse:
         principal = await self._components.callers.principal(context)
-        result = await service.rotate_tenant_key(self._components, principal, request.tenant_id)
+        result = await tenant_key_lifecycle.rotate_tenant_key(
+            self._components, principal, request.tenant_id
+        )
         return pb.RotateTenantKeyResponse(
             key_version=result.key_version, rewrapped_count=result.rewrapped
         )

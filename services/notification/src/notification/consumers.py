@@ -27,7 +27,7 @@ from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
 from fieldvault_platform.telemetry import current_traceparent
 from fieldvault_platform.timestamps import from_timestamp
 from notification.content import ROTATION_REASONS, UNABLE_REASONS, SafeFacts
-from notification.directory import Directory
+from notification.identity_client import Directory
 from notification.inbox import queue_message, tell
 from notification.webhooks.payloads import rotation_task_body, work_order_body
 from notification.webhooks.subscriptions import (

@@ -19,8 +19,8 @@ from notification.backlog import delivery_probe
 from notification.channels import SmsGateway, mailer
 from notification.components import Components
 from notification.consumers import Handlers, consumers
-from notification.directory import Directory
 from notification.grpc_api import SERVICE_NAME, NotificationServicer
+from notification.identity_client import Directory
 from notification.sender import MessageSender
 from notification.settings import Settings
 from notification.share_channels import ShareChannels

@@ -19,12 +19,12 @@ from fieldvault_platform.metrics import NOTIFICATIONS_SETTLED
 from fieldvault_platform.telemetry import context_of
 from notification.channels import Mailer, SmsGateway, email
 from notification.content import SafeFacts, invitation_email, share_email, share_sms
-from notification.directory import Directory
+from notification.identity_client import Directory
 from notification.inbox import preferences_of
+from notification.leases import backoff, claim_due
 from notification.models import MessageDelivery
 from notification.settings import Settings
 from notification.share_channels import ShareChannels
-from notification.worker import backoff, claim_due
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("notification.sender")

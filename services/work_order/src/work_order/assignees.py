@@ -9,8 +9,8 @@ Subcontractors are chosen per job, so their people are not bound to areas.
 from __future__ import annotations
 
 from fieldvault_platform.errors import FailedPrecondition, NotFound
-from work_order.directory import Directory, Organization, Person
 from work_order.models import WorkOrder
+from work_order.peer_clients import Directory, Organization, Person
 
 
 def invalid_assignee() -> FailedPrecondition:

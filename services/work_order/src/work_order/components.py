@@ -8,7 +8,7 @@ from typing import Protocol
 
 from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.db import Database
-from work_order.directory import Directory
+from work_order.peer_clients import Directory
 from work_order.settings import Settings
 
 

@@ -20,7 +20,7 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, stream_name
 from fieldvault_platform.events.subjects import EVENT_VERSION, SUBJECT_PREFIX
 from work_order import returns
-from work_order.directory import Directory
+from work_order.peer_clients import Directory
 from work_order.settings import Settings
 
 #: Every replica shares these consumers (durables), so each event is applied once.

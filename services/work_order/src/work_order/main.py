@@ -15,9 +15,9 @@ from fieldvault_platform.service import open_plumbing, run_service
 from work_order.backlog import grant_task_probe
 from work_order.components import Components
 from work_order.consumers import SOURCES, Handlers, consumers
-from work_order.directory import Directory
 from work_order.grant_sync import GrantSync
 from work_order.grpc_api import SERVICE_NAME, WorkOrderServicer
+from work_order.peer_clients import Directory
 from work_order.settings import Settings
 
 SERVICE = "work_order"

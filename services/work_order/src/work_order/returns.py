@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from work_order import assignees, changes, events
 from work_order.access import Actor, system_actor
-from work_order.directory import Directory
 from work_order.lifecycle import ACTIVE, FINAL, Event, Status, next_status
 from work_order.models import WorkOrder
+from work_order.peer_clients import Directory
 from work_order.settings import Settings
 
 #: The title an erased customer's work orders keep (a title is required):

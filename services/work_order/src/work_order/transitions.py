@@ -17,9 +17,9 @@ from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from work_order import assignees, changes, returns
 from work_order.access import Actor, load
 from work_order.components import Components
-from work_order.directory import Organization, Person
 from work_order.lifecycle import Event, Status, next_status
 from work_order.models import WorkOrder
+from work_order.peer_clients import Organization, Person
 
 
 async def _assignee(

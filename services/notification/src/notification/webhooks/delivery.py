@@ -24,6 +24,7 @@ from fieldvault_platform.db import Database
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.metrics import NOTIFICATIONS_SETTLED
 from fieldvault_platform.telemetry import context_of
+from notification.leases import backoff, claim_due
 from notification.models import Webhook, WebhookDelivery
 from notification.settings import Settings
 from notification.webhooks import pinned
@@ -31,7 +32,6 @@ from notification.webhooks.secret_box import SecretBox
 from notification.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
 from notification.webhooks.subscriptions import DELIVERY_FAILURES, disable
 from notification.webhooks.urls import Resolver, resolve_destination, system_resolver
-from notification.worker import backoff, claim_due
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("notification.webhooks")
