@@ -54,7 +54,7 @@ async def test_break_glass_without_a_step_up_token_is_refused_and_audited(
     revealed = await reveal(
         customer_vault, place.site.id, place.dispatcher, break_glass=True, reason=REASON
     )
-    assert revealed.value == "4711"
+    assert revealed.value == "DOOR-4711-CANARY"
 
 
 async def test_a_step_up_token_for_another_site_kind_person_or_time_does_not_count(

@@ -203,7 +203,7 @@ async def test_with_vault_stopped_reveal_and_writes_are_unavailable_and_nothing_
         place = await new_place(vault, new_tenant_id())
         await grant(vault, place, user_id="tech-1")
         technician = await vault.mint.user(place.tenant_id, roles=["technician"], user_id="tech-1")
-        assert (await reveal(vault, place.site.id, technician)).value == "4711"
+        assert (await reveal(vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
         before = await counts(vault)
 
         await asyncio.to_thread(bao.stop)
@@ -230,7 +230,7 @@ async def test_with_vault_stopped_reveal_and_writes_are_unavailable_and_nothing_
         assert await counts(vault) == before
 
         await asyncio.to_thread(bao.start)
-        assert (await reveal(vault, place.site.id, technician)).value == "4711"
+        assert (await reveal(vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
         await vault.stub.PutSecret(
             pb.PutSecretRequest(site_id=place.site.id, kind=pb.SECRET_KIND_DOOR_CODE, value="9999"),
             metadata=place.dispatcher,
@@ -272,4 +272,4 @@ async def test_operators_rotate_a_tenant_key_from_the_command_line(
     )
     await grant(customer_vault, place, user_id="tech-1")
     technician = await customer_vault.mint.user(tenant, roles=["technician"], user_id="tech-1")
-    assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"
+    assert (await reveal(customer_vault, place.site.id, technician)).value == "DOOR-4711-CANARY"

@@ -55,7 +55,7 @@ async def test_the_export_holds_data_and_access_history_and_lists_codes_without_
     [code] = document["sites"][0]["secrets"]
     assert (code["kind"], code["version"], "value" in code) == ("door_code", 1, False)
     assert code["written_at"]
-    assert "4711" not in exported.document.decode()
+    assert "DOOR-4711-CANARY" not in exported.document.decode()
     assert document["grants"][0]["work_order_id"] == "wo-9"
     history = {(e["action"], e["actor_id"], e["purpose"]) for e in document["access_history"]}
     assert ("secret.reveal", "tech-1", "wo-9") in history
@@ -97,7 +97,7 @@ async def test_exporting_code_values_needs_a_reason(customer_vault: RunningVault
 async def test_an_export_with_code_values_is_audited_with_the_kinds_and_alerts_the_auditors(
     customer_vault: RunningVault,
 ) -> None:
-    place = await new_place(customer_vault, new_tenant_id(), door_code="4711")
+    place = await new_place(customer_vault, new_tenant_id(), door_code="DOOR-4711-CANARY")
     await customer_vault.stub.PutSecret(
         pb.PutSecretRequest(site_id=place.site.id, kind=pb.SECRET_KIND_ALARM_CODE, value="9090"),
         metadata=place.dispatcher,
@@ -113,7 +113,7 @@ async def test_an_export_with_code_values_is_audited_with_the_kinds_and_alerts_t
     document = json.loads(exported.document)
     assert document["secret_values_included"] is True
     values = {(s["kind"], s["value"]) for s in document["sites"][0]["secrets"]}
-    assert values == {("door_code", "4711"), ("alarm_code", "9090")}
+    assert values == {("door_code", "DOOR-4711-CANARY"), ("alarm_code", "9090")}
 
     [record] = await audit_events(customer_vault, place.tenant_id, action="customer.export")
     assert (record.actor_id, list(record.fields), record.purpose, record.reason) == (
@@ -132,7 +132,7 @@ async def test_an_export_with_code_values_is_audited_with_the_kinds_and_alerts_t
         place.customer.id,
         ["alarm_code", "door_code"],
     )
-    for leaked in (b"4711", b"9090", b"ticket 5512"):
+    for leaked in (b"DOOR-4711-CANARY", b"9090", b"ticket 5512"):
         assert leaked not in payload
 
 
@@ -153,7 +153,7 @@ async def test_exports_with_code_values_are_rate_limited_per_dpo(
         "rate_limited",
     )
     assert ("fieldvault-retry-after", "86400") in tuple(caught.value.trailing_metadata() or ())
-    assert "4711" not in str(caught.value)
+    assert "DOOR-4711-CANARY" not in str(caught.value)
     records = await audit_events(customer_vault, place.tenant_id, action="customer.export")
     assert [(r.outcome, r.reason) for r in records if r.outcome == "denied"] == [
         ("denied", "rate_limited")
@@ -162,10 +162,10 @@ async def test_exports_with_code_values_are_rate_limited_per_dpo(
     plain = await customer_vault.stub.ExportCustomer(
         pb.ExportCustomerRequest(id=place.customer.id), metadata=dpo, timeout=TIMEOUT
     )
-    assert b"4711" not in plain.document
+    assert b"DOOR-4711-CANARY" not in plain.document
     other = await customer_vault.mint.user(place.tenant_id, roles=["dpo"], user_id="dpo-2")
     again = await customer_vault.stub.ExportCustomer(with_values, metadata=other, timeout=TIMEOUT)
-    assert b"4711" in again.document
+    assert b"DOOR-4711-CANARY" in again.document
 
 
 async def test_only_the_dpo_exports_and_erases(customer_vault: RunningVault) -> None:

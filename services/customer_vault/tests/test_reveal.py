@@ -50,7 +50,7 @@ async def test_a_technician_with_a_grant_reveals_and_the_reveal_is_audited_with_
         place.tenant_id, roles=["technician"], user_id="tech-1"
     )
     revealed = await reveal(customer_vault, place.site.id, technician)
-    assert revealed.value == "4711" and revealed.kind == pb.SECRET_KIND_DOOR_CODE
+    assert revealed.value == "DOOR-4711-CANARY" and revealed.kind == pb.SECRET_KIND_DOOR_CODE
     assert revealed.hide_after_seconds == customer_vault.settings.reveal_hide_after_seconds
     records = await audit_events(customer_vault, place.tenant_id, action="secret.reveal")
     assert [(r.id, r.outcome, r.purpose, r.actor_id) for r in records] == [
@@ -89,7 +89,7 @@ async def test_revoking_the_work_orders_grants_ends_the_reveal(
     technician = await customer_vault.mint.user(
         place.tenant_id, roles=["technician"], user_id="tech-1"
     )
-    assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"
+    assert (await reveal(customer_vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
     revoked = await customer_vault.stub.RevokeGrants(
         pb.RevokeGrantsRequest(work_order_id="wo-7", reason="completed"),
         metadata=await customer_vault.mint.work_order(place.tenant_id),
@@ -168,7 +168,7 @@ async def test_break_glass_needs_a_reason_is_flagged_and_tells_the_auditors(
         break_glass=True,
         reason="Flooding reported, technician cannot reach office",
     )
-    assert revealed.value == "4711"
+    assert revealed.value == "DOOR-4711-CANARY"
     records = await audit_events(customer_vault, place.tenant_id, action="secret.reveal")
     assert [r.reason for r in records if r.outcome == "denied"] == ["not_permitted"]
     flagged = [r for r in records if r.id == revealed.audit_event_id]
@@ -224,7 +224,7 @@ async def test_crossing_the_reveal_rate_is_refused_audited_and_alerted_once(
     # Another technician is not affected by tech-1's limit.
     await grant(customer_vault, place, user_id="tech-2")
     other = await customer_vault.mint.user(place.tenant_id, roles=["technician"], user_id="tech-2")
-    assert (await reveal(customer_vault, place.site.id, other)).value == "4711"
+    assert (await reveal(customer_vault, place.site.id, other)).value == "DOOR-4711-CANARY"
 
 
 async def test_with_the_audit_store_failing_nothing_is_revealed(
@@ -242,14 +242,14 @@ async def test_with_the_audit_store_failing_nothing_is_revealed(
     try:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await reveal(customer_vault, place.site.id, technician)
-        assert "4711" not in str(caught.value)
+        assert "DOOR-4711-CANARY" not in str(caught.value)
         # SQLite reports a missing table as an operational error (UNAVAILABLE),
         # PostgreSQL as a programming error (INTERNAL): either way, no value.
         assert caught.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
     finally:
         async with customer_vault.database.engine.begin() as connection:
             await connection.execute(text("ALTER TABLE audit_records_away RENAME TO audit_records"))
-    assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"
+    assert (await reveal(customer_vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
 
 
 async def test_partners_and_services_never_reveal(customer_vault: RunningVault) -> None:
@@ -322,7 +322,7 @@ async def test_before_the_grant_opens_the_refusal_says_when_it_opens(
     )
     detail = refused.value.details() or ""
     assert opens.isoformat().replace("+00:00", "Z") in detail
-    assert "4711" not in detail
+    assert "DOOR-4711-CANARY" not in detail
     # Someone without any grant here is told nothing of the kind.
     stranger = await customer_vault.mint.user(
         place.tenant_id, roles=["technician"], user_id="tech-2"

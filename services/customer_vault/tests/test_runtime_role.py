@@ -97,7 +97,7 @@ async def test_the_runtime_role_serves_but_cannot_rewrite_or_unguard_the_audit_t
     place = await new_place(vault, new_tenant_id())
     await grant(vault, place, user_id="tech-1")
     technician = await vault.mint.user(place.tenant_id, roles=["technician"], user_id="tech-1")
-    assert (await reveal(vault, place.site.id, technician)).value == "4711"
+    assert (await reveal(vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
     for statement in (
         "UPDATE audit_records SET outcome = 'denied'",
         "DELETE FROM audit_records",

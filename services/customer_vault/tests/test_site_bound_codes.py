@@ -141,9 +141,9 @@ async def test_an_old_format_code_still_decrypts_and_key_rotation_reseals_it_to_
     customer_vault: RunningVault,
 ) -> None:
     place = await new_place(customer_vault, new_tenant_id())
-    secret_id = await plant_old_format_code(customer_vault, place, "4711")
+    secret_id = await plant_old_format_code(customer_vault, place, "DOOR-4711-CANARY")
     technician = await technician_at(customer_vault, place, place.site)
-    assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"
+    assert (await reveal(customer_vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
 
     admin = await customer_vault.mint.user(place.tenant_id, roles=["admin"])
     await customer_vault.stub.RotateTenantKey(
@@ -151,7 +151,7 @@ async def test_an_old_format_code_still_decrypts_and_key_rotation_reseals_it_to_
     )
     row = await door_code_row(customer_vault, place.site.id)
     assert (row.id, row.aad_version) == (secret_id, 2)
-    assert (await reveal(customer_vault, place.site.id, technician)).value == "4711"
+    assert (await reveal(customer_vault, place.site.id, technician)).value == "DOOR-4711-CANARY"
     # Re-sealed with the site bound in: opening it the old way fails now.
     cipher = await customer_cipher(customer_vault, place.tenant_id, place.customer.id)
     assert row.value_ct is not None
@@ -164,7 +164,7 @@ async def test_the_sites_next_code_write_reseals_its_old_format_codes(
     customer_vault: RunningVault,
 ) -> None:
     place = await new_place(customer_vault, new_tenant_id())
-    secret_id = await plant_old_format_code(customer_vault, place, "4711")
+    secret_id = await plant_old_format_code(customer_vault, place, "DOOR-4711-CANARY")
     await customer_vault.stub.PutSecret(
         pb.PutSecretRequest(site_id=place.site.id, kind=pb.SECRET_KIND_DOOR_CODE, value="8080"),
         metadata=place.dispatcher,
@@ -187,4 +187,4 @@ async def test_the_sites_next_code_write_reseals_its_old_format_codes(
         metadata=dpo,
         timeout=TIMEOUT,
     )
-    assert b'"value": "4711"' in exported.document and b'"value": "8080"' in exported.document
+    assert b'"value": "DOOR-4711-CANARY"' in exported.document and b'"value": "8080"' in exported.document

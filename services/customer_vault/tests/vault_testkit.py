@@ -212,7 +212,7 @@ async def new_place(
     name: str = "Ada Lovelace",
     email: str = "ada@example.com",
     phone: str = "+44 20 7946 0000",
-    door_code: str | None = "4711",
+    door_code: str | None = "DOOR-4711-CANARY",
 ) -> Place:
     dispatcher = await vault.mint.user(tenant_id, roles=["dispatcher"], areas=[area_id])
     customer = (
