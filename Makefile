@@ -6,8 +6,8 @@
 #   make test-unit     pure logic, nothing running (a few minutes)
 #   make test-service  one service against real nats-server, OpenBao and a database
 #   make test-stack    the whole local stack, every service as its own process
-#   make test-db       the two tiers that touch a database (service and stack), e.g.
-#                      again with FIELDVAULT_TEST_DATABASE_URL=postgresql://…
+#   make test-db       the tests that use a database (marked `database`), e.g. again
+#                      with FIELDVAULT_TEST_DATABASE_URL=postgresql://…
 #   make check  linters: ruff and mypy
 #   make proto  regenerate the gRPC/protobuf stubs from protos/
 #   make openapi export the gateway's OpenAPI document to docs/openapi.json
@@ -60,10 +60,10 @@ test-service: install
 test-stack: install
 	$(VENV)/bin/pytest -m stack $(PYTEST_ARGS)
 
-# The unit tier runs nothing and touches no database, so a second database needs
-# only these two tiers.
+# The tests whose fixtures give them a database (the fieldvault pytest plugin marks
+# them `database`): what a second database, PostgreSQL in CI, needs to run again.
 test-db: install
-	$(VENV)/bin/pytest -m "integration or stack" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m database $(PYTEST_ARGS)
 
 check: install
 	$(VENV)/bin/ruff check .

@@ -42,7 +42,8 @@ from fieldvault_devstack.stack import LocalStack
 from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.grpc_client import open_channel
 
-pytestmark = pytest.mark.stack
+# Its own stack on PostgreSQL databases (skipped without a server).
+pytestmark = [pytest.mark.stack, pytest.mark.database]
 
 DATABASE_SERVER = os.environ.get("FIELDVAULT_TEST_DATABASE_URL")
 DOOR_CODE = "CANARY-DOOR-5512"

@@ -76,7 +76,10 @@ async def test_a_subcontractor_reveals_only_while_its_dpa_is_active(
             results[user_id] = (await reveal(customer_vault, place.site.id, technician)).value
         except grpc.aio.AioRpcError as exc:
             results[user_id] = f"{exc.code().name}:{error_code(exc)}"
-    assert results == {"sub-tech-1": "DOOR-4711-CANARY", "sub-tech-2": "PERMISSION_DENIED:no_active_grant"}
+    assert results == {
+        "sub-tech-1": "DOOR-4711-CANARY",
+        "sub-tech-2": "PERMISSION_DENIED:no_active_grant",
+    }
 
 
 async def test_a_lapsing_dpa_revokes_the_organisations_grants(

@@ -187,4 +187,7 @@ async def test_the_sites_next_code_write_reseals_its_old_format_codes(
         metadata=dpo,
         timeout=TIMEOUT,
     )
-    assert b'"value": "DOOR-4711-CANARY"' in exported.document and b'"value": "8080"' in exported.document
+    assert (
+        b'"value": "DOOR-4711-CANARY"' in exported.document
+        and b'"value": "8080"' in exported.document
+    )

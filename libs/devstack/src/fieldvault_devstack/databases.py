@@ -14,6 +14,10 @@ from sqlalchemy.engine import URL, make_url
 
 ASYNC_DRIVER = "postgresql+asyncpg"
 
+#: Names a PostgreSQL server for the tests (e.g. postgresql://postgres@127.0.0.1/test);
+#: unset, they use SQLite.
+TEST_DATABASE_URL_ENV = "FIELDVAULT_TEST_DATABASE_URL"
+
 
 def normalise_postgres_url(url: str) -> URL:
     """``postgresql://``, ``postgres://`` or any ``postgresql+driver://`` -> asyncpg."""

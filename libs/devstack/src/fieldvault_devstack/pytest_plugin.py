@@ -17,14 +17,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from fieldvault_devstack.databases import isolated_database
+from fieldvault_devstack.databases import TEST_DATABASE_URL_ENV, isolated_database
 from fieldvault_devstack.identity_service import IdentityProcess, running_identity
 from fieldvault_devstack.nats import NatsServer
 from fieldvault_devstack.openbao import OpenBaoServer, bootstrap_vault
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.shared_stack import SharedStack, running_shared_stack
-
-TEST_DATABASE_URL_ENV = "FIELDVAULT_TEST_DATABASE_URL"
 
 #: Fixtures that start a real server process or database. A test whose fixture
 #: closure holds one of them is an ``integration`` (service-tier) test, marked so
@@ -43,9 +41,17 @@ REAL_COMPONENT_FIXTURES = frozenset(
 )
 
 
+#: Fixtures that give a test a database: SQLite, or PostgreSQL when
+#: ``FIELDVAULT_TEST_DATABASE_URL`` names a server. A test whose fixture closure holds
+#: one is marked ``database``; ``make test-db`` runs exactly those (CI: on PostgreSQL).
+DATABASE_FIXTURES = frozenset({"database_url", "identity_service", "shared_stack"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.database)
         if "shared_stack" in fixtures and item.get_closest_marker("stack") is None:
             item.add_marker(pytest.mark.stack)
         if fixtures & REAL_COMPONENT_FIXTURES and item.get_closest_marker("stack") is None:

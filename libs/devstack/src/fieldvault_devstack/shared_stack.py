@@ -28,13 +28,11 @@ from pathlib import Path
 from sqlalchemy import Connection, MetaData, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from fieldvault_devstack.databases import isolated_database
+from fieldvault_devstack.databases import TEST_DATABASE_URL_ENV, isolated_database
 from fieldvault_devstack.ports import free_port
 from fieldvault_devstack.recorders import Receiver, receiver_in_thread
 from fieldvault_devstack.settings import DB_SERVICES, DevStackSettings
 from fieldvault_devstack.stack import LocalStack
-
-TEST_DATABASE_URL_ENV = "FIELDVAULT_TEST_DATABASE_URL"
 
 #: Where the shared stack's notification service posts its SMS (JSON ``to``, ``text``).
 SMS_PATH = "/sms"
