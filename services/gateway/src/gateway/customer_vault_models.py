@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
+from gateway.from_proto import ProtoModel
 
 SecretKindName = Literal["door_code", "alarm_code", "key_safe_code"]
 
@@ -37,7 +38,7 @@ def secret_kind_name(kind: pb.SecretKind) -> SecretKindName:
     return _NAME_BY_KIND[kind]
 
 
-class Customer(BaseModel):
+class Customer(ProtoModel):
     id: str
     tenant_id: str
     area_id: str | None
@@ -50,8 +51,10 @@ class Customer(BaseModel):
     updated_at: datetime | None
     etag: str
 
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+
     @classmethod
-    def of(cls, customer: pb.Customer) -> Customer:
+    def of(cls, customer: pb.Customer) -> Customer:  # type: ignore[override]
         return cls(
             id=customer.id,
             tenant_id=customer.tenant_id,
@@ -67,7 +70,7 @@ class Customer(BaseModel):
         )
 
 
-class Site(BaseModel):
+class Site(ProtoModel):
     id: str
     tenant_id: str
     customer_id: str
@@ -79,8 +82,10 @@ class Site(BaseModel):
     updated_at: datetime | None
     etag: str
 
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+
     @classmethod
-    def of(cls, site: pb.Site) -> Site:
+    def of(cls, site: pb.Site) -> Site:  # type: ignore[override]
         return cls(
             id=site.id,
             tenant_id=site.tenant_id,
@@ -95,7 +100,7 @@ class Site(BaseModel):
         )
 
 
-class SecretMetadata(BaseModel):
+class SecretMetadata(ProtoModel):
     """A secret's kind and history; there is deliberately no ``value`` here."""
 
     kind: SecretKindName
@@ -103,8 +108,10 @@ class SecretMetadata(BaseModel):
     updated_at: datetime | None
     updated_by: str
 
+    proto_names = {"updated_at": "update_time"}
+
     @classmethod
-    def of(cls, secret: pb.SecretMetadata) -> SecretMetadata:
+    def of(cls, secret: pb.SecretMetadata) -> SecretMetadata:  # type: ignore[override]
         return cls(
             kind=secret_kind_name(secret.kind),
             version=secret.version,
@@ -113,7 +120,7 @@ class SecretMetadata(BaseModel):
         )
 
 
-class RevealedSecret(BaseModel):
+class RevealedSecret(ProtoModel):
     kind: SecretKindName
     #: Out of ``repr``: the value must not reach a log line through a traceback.
     value: str = Field(repr=False)
@@ -123,7 +130,7 @@ class RevealedSecret(BaseModel):
     hide_after_seconds: int
 
     @classmethod
-    def of(cls, revealed: pb.RevealSecretResponse) -> RevealedSecret:
+    def of(cls, revealed: pb.RevealSecretResponse) -> RevealedSecret:  # type: ignore[override]
         return cls(
             kind=secret_kind_name(revealed.kind),
             value=revealed.value,
@@ -132,7 +139,7 @@ class RevealedSecret(BaseModel):
         )
 
 
-class Contract(BaseModel):
+class Contract(ProtoModel):
     id: str
     customer_id: str
     filename: str
@@ -143,8 +150,10 @@ class Contract(BaseModel):
     created_at: datetime | None
     uploaded_by: str
 
+    proto_names = {"created_at": "create_time"}
+
     @classmethod
-    def of(cls, contract: pb.Contract) -> Contract:
+    def of(cls, contract: pb.Contract) -> Contract:  # type: ignore[override]
         return cls(
             id=contract.id,
             customer_id=contract.customer_id,
@@ -157,7 +166,7 @@ class Contract(BaseModel):
         )
 
 
-class DpaDocument(BaseModel):
+class DpaDocument(ProtoModel):
     id: str
     organization_id: str
     filename: str
@@ -168,8 +177,10 @@ class DpaDocument(BaseModel):
     created_at: datetime | None
     uploaded_by: str
 
+    proto_names = {"created_at": "create_time"}
+
     @classmethod
-    def of(cls, document: pb.DpaDocument) -> DpaDocument:
+    def of(cls, document: pb.DpaDocument) -> DpaDocument:  # type: ignore[override]
         return cls(
             id=document.id,
             organization_id=document.organization_id,
@@ -182,7 +193,7 @@ class DpaDocument(BaseModel):
         )
 
 
-class Grant(BaseModel):
+class Grant(ProtoModel):
     id: str
     tenant_id: str
     site_id: str
@@ -202,8 +213,10 @@ class Grant(BaseModel):
     revoke_reason: str | None
     active: bool
 
+    proto_names = {"created_at": "create_time", "revoked_at": "revoke_time"}
+
     @classmethod
-    def of(cls, grant: pb.Grant) -> Grant:
+    def of(cls, grant: pb.Grant) -> Grant:  # type: ignore[override]
         return cls(
             id=grant.id,
             tenant_id=grant.tenant_id,
@@ -224,7 +237,7 @@ class Grant(BaseModel):
         )
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(ProtoModel):
     id: str
     #: Position in the tenant's hash chain, from 1.
     sequence: int
@@ -250,8 +263,10 @@ class AuditEvent(BaseModel):
     previous_hash: str
     hash: str
 
+    proto_names = {"occurred_at": "occur_time"}
+
     @classmethod
-    def of(cls, event: pb.AuditEvent) -> AuditEvent:
+    def of(cls, event: pb.AuditEvent) -> AuditEvent:  # type: ignore[override]
         return cls(
             id=event.id,
             sequence=event.sequence,
@@ -278,7 +293,7 @@ class AuditEvent(BaseModel):
         )
 
 
-class AuditVerification(BaseModel):
+class AuditVerification(ProtoModel):
     ok: bool
     #: Records checked.
     checked: int
@@ -288,7 +303,7 @@ class AuditVerification(BaseModel):
     problem: str | None
 
     @classmethod
-    def of(cls, result: pb.VerifyAuditTrailResponse) -> AuditVerification:
+    def of(cls, result: pb.VerifyAuditTrailResponse) -> AuditVerification:  # type: ignore[override]
         return cls(
             ok=result.ok,
             checked=result.checked,
@@ -297,12 +312,14 @@ class AuditVerification(BaseModel):
         )
 
 
-class ErasedCustomer(BaseModel):
+class ErasedCustomer(ProtoModel):
     customer_id: str
     erased_at: datetime | None
 
+    proto_names = {"erased_at": "erase_time"}
+
     @classmethod
-    def of(cls, result: pb.EraseCustomerResponse) -> ErasedCustomer:
+    def of(cls, result: pb.EraseCustomerResponse) -> ErasedCustomer:  # type: ignore[override]
         return cls(customer_id=result.customer_id, erased_at=from_timestamp(result, "erase_time"))
 
 

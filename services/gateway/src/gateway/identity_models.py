@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform import limits
 from fieldvault_platform.timestamps import from_timestamp
+from gateway.from_proto import ProtoModel
 
 Role = Literal["admin", "dispatcher", "technician", "subcontractor_manager", "auditor", "dpo"]
 
@@ -21,7 +22,7 @@ _USER_STATUS = {
 _KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
 
 
-class User(BaseModel):
+class User(ProtoModel):
     id: str
     tenant_id: str
     email: str
@@ -35,8 +36,11 @@ class User(BaseModel):
     updated_at: datetime
     etag: str
 
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+    fallbacks = {"status": "invited"}
+
     @classmethod
-    def of(cls, user: pb.User) -> User:
+    def of(cls, user: pb.User) -> User:  # type: ignore[override]
         return cls(
             id=user.id,
             tenant_id=user.tenant_id,
@@ -53,7 +57,7 @@ class User(BaseModel):
         )
 
 
-class Organization(BaseModel):
+class Organization(ProtoModel):
     id: str
     tenant_id: str
     name: str
@@ -67,8 +71,11 @@ class Organization(BaseModel):
     updated_at: datetime
     etag: str
 
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+    fallbacks = {"kind": "subcontractor"}
+
     @classmethod
-    def of(cls, organization: pb.Organization) -> Organization:
+    def of(cls, organization: pb.Organization) -> Organization:  # type: ignore[override]
         return cls(
             id=organization.id,
             tenant_id=organization.tenant_id,
@@ -84,13 +91,15 @@ class Organization(BaseModel):
         )
 
 
-class Area(BaseModel):
+class Area(ProtoModel):
     id: str
     name: str
     created_at: datetime
 
+    proto_names = {"created_at": "create_time"}
+
     @classmethod
-    def of(cls, area: pb.Area) -> Area:
+    def of(cls, area: pb.Area) -> Area:  # type: ignore[override]
         return cls(
             id=area.id,
             name=area.name,
@@ -98,7 +107,7 @@ class Area(BaseModel):
         )
 
 
-class Tenant(BaseModel):
+class Tenant(ProtoModel):
     id: str
     slug: str
     name: str
@@ -107,8 +116,10 @@ class Tenant(BaseModel):
     break_glass_step_up_required: bool
     created_at: datetime
 
+    proto_names = {"created_at": "create_time"}
+
     @classmethod
-    def of(cls, tenant: pb.Tenant) -> Tenant:
+    def of(cls, tenant: pb.Tenant) -> Tenant:  # type: ignore[override]
         return cls(
             id=tenant.id,
             slug=tenant.slug,
@@ -119,15 +130,17 @@ class Tenant(BaseModel):
         )
 
 
-class ApiClient(BaseModel):
+class ApiClient(ProtoModel):
     id: str
     client_id: str
     name: str
     scopes: list[str]
     created_at: datetime
 
+    proto_names = {"created_at": "create_time"}
+
     @classmethod
-    def of(cls, client: pb.ApiClient) -> ApiClient:
+    def of(cls, client: pb.ApiClient) -> ApiClient:  # type: ignore[override]
         return cls(
             id=client.id,
             client_id=client.client_id,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from fieldvault.notification.v1 import notification_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
+from gateway.from_proto import ProtoModel
 from gateway.rest import Page, RequestBody
 
 WebhookStatusName = Literal["active", "disabled"]
@@ -46,7 +47,7 @@ EventType = Annotated[str, Field(min_length=1, max_length=100)]
 # --- inbox ---------------------------------------------------------------------------
 
 
-class Notification(BaseModel):
+class Notification(ProtoModel):
     id: str
     #: The event it tells about: ``work_order.assigned``, ``security.break_glass_reveal``, ...
     type: str
@@ -59,8 +60,10 @@ class Notification(BaseModel):
     #: Null while unread.
     read_at: datetime | None
 
+    proto_names = {"created_at": "create_time", "read_at": "read_time"}
+
     @classmethod
-    def of(cls, notification: pb.Notification) -> Notification:
+    def of(cls, notification: pb.Notification) -> Notification:  # type: ignore[override]
         return cls(
             id=notification.id,
             type=notification.type,
@@ -82,7 +85,7 @@ class NotificationList(Page):
 # --- preferences ---------------------------------------------------------------------
 
 
-class Preferences(BaseModel):
+class Preferences(ProtoModel):
     """The caller's channels: the inbox always receives everything, these add to it."""
 
     email: bool
@@ -95,8 +98,10 @@ class Preferences(BaseModel):
     language: str
     etag: str
 
+    fallbacks = {"language": "en"}
+
     @classmethod
-    def of(cls, preferences: pb.Preferences) -> Preferences:
+    def of(cls, preferences: pb.Preferences) -> Preferences:  # type: ignore[override]
         return cls(
             email=preferences.email,
             sms=preferences.sms,
@@ -156,7 +161,7 @@ class PreferencesPatch(RequestBody):
 # --- webhooks ------------------------------------------------------------------------
 
 
-class Webhook(BaseModel):
+class Webhook(ProtoModel):
     id: str
     url: str
     #: Event types, or ``*`` (every type the owner's scopes allow).
@@ -169,8 +174,10 @@ class Webhook(BaseModel):
     created_at: datetime | None
     disabled_at: datetime | None
 
+    proto_names = {"created_at": "create_time", "disabled_at": "disable_time"}
+
     @classmethod
-    def of(cls, webhook: pb.Webhook) -> Webhook:
+    def of(cls, webhook: pb.Webhook) -> Webhook:  # type: ignore[override]
         return cls(
             id=webhook.id,
             url=webhook.url,
@@ -204,7 +211,7 @@ class WebhookList(Page):
     items: list[Webhook]
 
 
-class WebhookDelivery(BaseModel):
+class WebhookDelivery(ProtoModel):
     id: str
     webhook_id: str
     #: The ``Fieldvault-Event-Id`` the receiver sees (the same on every attempt).
@@ -220,8 +227,14 @@ class WebhookDelivery(BaseModel):
     next_attempt_at: datetime | None
     created_at: datetime | None
 
+    proto_names = {
+        "last_attempt_at": "last_attempt_time",
+        "next_attempt_at": "next_attempt_time",
+        "created_at": "create_time",
+    }
+
     @classmethod
-    def of(cls, delivery: pb.WebhookDelivery) -> WebhookDelivery:
+    def of(cls, delivery: pb.WebhookDelivery) -> WebhookDelivery:  # type: ignore[override]
         return cls(
             id=delivery.id,
             webhook_id=delivery.webhook_id,
@@ -245,7 +258,7 @@ class WebhookDeliveryList(Page):
 # --- operators -----------------------------------------------------------------------
 
 
-class ParkedEvent(BaseModel):
+class ParkedEvent(ProtoModel):
     """An event a consumer gave up on after its bounded redeliveries (parked, not dropped)."""
 
     consumer: str
@@ -256,8 +269,10 @@ class ParkedEvent(BaseModel):
     error_type: str
     parked_at: datetime | None
 
+    proto_names = {"parked_at": "park_time"}
+
     @classmethod
-    def of(cls, event: pb.ParkedEvent) -> ParkedEvent:
+    def of(cls, event: pb.ParkedEvent) -> ParkedEvent:  # type: ignore[override]
         return cls(
             consumer=event.consumer,
             event_id=event.event_id,

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from fieldvault.work_order.v1 import work_order_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
 from gateway.customer_vault_models import SecretKindName
+from gateway.from_proto import ProtoModel
 
 StatusName = Literal["new", "scheduled", "assigned", "in_progress", "completed", "cancelled"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -60,7 +61,7 @@ def priority_name(value: pb.Priority) -> PriorityName:
     return _NAME_BY_PRIORITY[value]
 
 
-class WorkOrder(BaseModel):
+class WorkOrder(ProtoModel):
     id: str
     tenant_id: str
     #: The tenant's short name for the job, e.g. ``WO-000123`` (stable; what messages print).
@@ -87,8 +88,10 @@ class WorkOrder(BaseModel):
     updated_at: datetime | None
     etag: str
 
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+
     @classmethod
-    def of(cls, order: pb.WorkOrder) -> WorkOrder:
+    def of(cls, order: pb.WorkOrder) -> WorkOrder:  # type: ignore[override]
         return cls(
             id=order.id,
             tenant_id=order.tenant_id,
@@ -113,7 +116,7 @@ class WorkOrder(BaseModel):
         )
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(ProtoModel):
     id: str
     occurred_at: datetime | None
     actor_id: str
@@ -130,8 +133,10 @@ class HistoryEntry(BaseModel):
     #: person's or a partner's change.
     reason: str | None = None
 
+    proto_names = {"occurred_at": "occur_time"}
+
     @classmethod
-    def of(cls, entry: pb.HistoryEntry) -> HistoryEntry:
+    def of(cls, entry: pb.HistoryEntry) -> HistoryEntry:  # type: ignore[override]
         return cls(
             id=entry.id,
             occurred_at=from_timestamp(entry, "occur_time"),

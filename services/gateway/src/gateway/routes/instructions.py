@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
 from gateway.for_caller import IdentityForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.rest import RequestBody
@@ -26,7 +27,7 @@ router = APIRouter(tags=["instructions"])
 _KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
 
 
-class HandlingInstructions(BaseModel):
+class HandlingInstructions(ProtoModel):
     version: int
     #: CommonMark. Show it rendered with raw HTML escaped (the web app does).
     markdown: str
@@ -36,8 +37,10 @@ class HandlingInstructions(BaseModel):
     grace_days: int
     published_by: str
 
+    proto_names = {"published_at": "publish_time", "effective_from": "effective_time"}
+
     @classmethod
-    def of(cls, message: pb.HandlingInstructions) -> HandlingInstructions:
+    def of(cls, message: pb.HandlingInstructions) -> HandlingInstructions:  # type: ignore[override]
         return cls(
             version=message.version,
             markdown=message.markdown,
@@ -70,15 +73,17 @@ class Acknowledgement(BaseModel):
     acknowledged_at: datetime
 
 
-class Reader(BaseModel):
+class Reader(ProtoModel):
     user_id: str
     name: str
     roles: list[str]
     acknowledged_version: int
     acknowledged_at: datetime | None
 
+    proto_names = {"acknowledged_at": "acknowledge_time"}
+
     @classmethod
-    def of(cls, message: pb.InstructionsReader) -> Reader:
+    def of(cls, message: pb.InstructionsReader) -> Reader:  # type: ignore[override]
         return cls(
             user_id=message.user_id,
             name=message.name,
@@ -88,12 +93,14 @@ class Reader(BaseModel):
         )
 
 
-class OrganizationReport(BaseModel):
+class OrganizationReport(ProtoModel):
     organization_id: str
     name: str
     kind: Literal["own", "subcontractor"]
     acknowledged: list[Reader]
     pending: list[Reader]
+
+    fallbacks = {"kind": "subcontractor"}
 
 
 class InstructionsReport(BaseModel):

@@ -19,6 +19,7 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import RequestId
 from gateway.for_caller import CustomerVaultForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.rest import NO_STORE, RequestBody
@@ -30,7 +31,7 @@ KeyStatus = Literal["in_office", "checked_out", "lost"]
 ID = Field(min_length=1, max_length=36)
 
 
-class PhysicalKey(BaseModel):
+class PhysicalKey(ProtoModel):
     id: str
     site_id: str
     kind: KeyKind
@@ -47,8 +48,15 @@ class PhysicalKey(BaseModel):
     overdue: bool
     lost_at: datetime | None
 
+    proto_names = {
+        "created_at": "create_time",
+        "checked_out_at": "checked_out_time",
+        "due_at": "due_time",
+        "lost_at": "lost_time",
+    }
+
     @classmethod
-    def of(cls, key: pb.PhysicalKey) -> PhysicalKey:
+    def of(cls, key: pb.PhysicalKey) -> PhysicalKey:  # type: ignore[override]
         return cls(
             id=key.id,
             site_id=key.site_id,

@@ -14,6 +14,7 @@ from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
 from gateway.customer_vault_models import SecretKindName, secret_kind, secret_kind_name
 from gateway.for_caller import CustomerVaultForCaller
+from gateway.from_proto import ProtoModel
 from gateway.rest import Page, PageSize, RequestBody
 
 router = APIRouter(tags=["rotation"])
@@ -21,7 +22,7 @@ router = APIRouter(tags=["rotation"])
 ID_FILTER = Query(default="", max_length=64)
 
 
-class ExposureItem(BaseModel):
+class ExposureItem(ProtoModel):
     site_id: str
     #: A code kind (``door_code`` ...) or ``lock``.
     subject: str
@@ -39,8 +40,10 @@ class ExposureItem(BaseModel):
     reference_id: str | None
     note: str | None
 
+    proto_names = {"first_at": "first_time", "last_at": "last_time"}
+
     @classmethod
-    def of(cls, item: pb.ExposureItem) -> ExposureItem:
+    def of(cls, item: pb.ExposureItem) -> ExposureItem:  # type: ignore[override]
         return cls(
             site_id=item.site_id,
             subject=item.subject,
@@ -55,13 +58,13 @@ class ExposureItem(BaseModel):
         )
 
 
-class ExposureSection(BaseModel):
+class ExposureSection(ProtoModel):
     #: ``revealed`` (under a grant), ``break_glass``, ...
     name: str
     items: list[ExposureItem]
 
 
-class Exposure(BaseModel):
+class Exposure(ProtoModel):
     """What a person or an organisation was exposed to, computed when they left."""
 
     id: str
@@ -74,8 +77,11 @@ class Exposure(BaseModel):
     computed_at: datetime | None
     sections: list[ExposureSection]
 
+    proto_names = {"computed_at": "compute_time"}
+    fallbacks = {"subject_kind": "user"}
+
     @classmethod
-    def of(cls, report: pb.Exposure) -> Exposure:
+    def of(cls, report: pb.Exposure) -> Exposure:  # type: ignore[override]
         return cls(
             id=report.id,
             subject_kind="organization" if report.subject_kind == "organization" else "user",
@@ -91,7 +97,7 @@ class Exposure(BaseModel):
         )
 
 
-class RotationTask(BaseModel):
+class RotationTask(ProtoModel):
     id: str
     site_id: str
     #: The site's area now (its dispatchers do the task).
@@ -113,8 +119,11 @@ class RotationTask(BaseModel):
     exposed_organization_id: str | None
     exposure_id: str | None
 
+    proto_names = {"opened_at": "open_time", "closed_at": "close_time"}
+    fallbacks = {"status": "open"}
+
     @classmethod
-    def of(cls, task: pb.RotationTask) -> RotationTask:
+    def of(cls, task: pb.RotationTask) -> RotationTask:  # type: ignore[override]
         return cls(
             id=task.id,
             site_id=task.site_id,
@@ -143,7 +152,7 @@ class RotationTaskClose(RequestBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
-class OverdueSecret(BaseModel):
+class OverdueSecret(ProtoModel):
     site_id: str
     area_id: str
     kind: SecretKindName
@@ -152,8 +161,10 @@ class OverdueSecret(BaseModel):
     max_age_days: int
     overdue_since: datetime | None
 
+    proto_names = {"written_at": "write_time"}
+
     @classmethod
-    def of(cls, secret: pb.OverdueSecret) -> OverdueSecret:
+    def of(cls, secret: pb.OverdueSecret) -> OverdueSecret:  # type: ignore[override]
         return cls(
             site_id=secret.site_id,
             area_id=secret.area_id,

@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform import limits
 from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import CustomerVaultPeer, RequestId
 from gateway.for_caller import CUSTOMER_VAULT, CustomerVaultForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.rest import NO_STORE, Page, RequestBody
@@ -76,7 +77,7 @@ class ShareCreate(RequestBody):
     label: str | None = Field(default=None, max_length=100)
 
 
-class Share(BaseModel):
+class Share(ProtoModel):
     """A share as its sender sees it: never the link, the PIN or the recipient."""
 
     id: str
@@ -93,8 +94,14 @@ class Share(BaseModel):
     email_sent: bool
     sms_sent: bool
 
+    proto_names = {
+        "created_at": "create_time",
+        "expires_at": "expire_time",
+        "opened_at": "opened_time",
+    }
+
     @classmethod
-    def of(cls, share: pb.Share) -> Share:
+    def of(cls, share: pb.Share) -> Share:  # type: ignore[override]
         return cls(
             id=share.id,
             kind=_NAME_BY_KIND[share.kind],  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from gateway.auth import bearer_from
 from gateway.dependencies import IdentityPeer, IfMatch
 from gateway.etags import with_etag
 from gateway.for_caller import IDENTITY, IdentityForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import NAME, Role, Tenant, User
@@ -67,7 +68,7 @@ async def create_tenant(
     )
 
 
-class TenantPolicy(BaseModel):
+class TenantPolicy(ProtoModel):
     """Who must use a second factor, and whether a break-glass reveal asks for one."""
 
     mfa_required_roles: list[str]
@@ -75,7 +76,7 @@ class TenantPolicy(BaseModel):
     etag: str
 
     @classmethod
-    def of(cls, tenant: pb.Tenant) -> TenantPolicy:
+    def of(cls, tenant: pb.Tenant) -> TenantPolicy:  # type: ignore[override]
         return cls(
             mfa_required_roles=list(tenant.mfa_required_roles),
             break_glass_step_up_required=tenant.break_glass_step_up_required,
