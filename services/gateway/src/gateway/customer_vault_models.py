@@ -1,4 +1,4 @@
-"""REST shapes of customer_vault's resources (docs/openapi.json) and their conversion from protobuf.
+"""REST shapes of customer_vault's resources (docs/openapi.json), read from protobuf by from_proto.
 
 Timestamps are RFC 3339 UTC; one the service left unset is ``null``. Optional
 text the service holds as an empty string is ``null`` too, so "not given" reads
@@ -13,7 +13,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.from_proto import ProtoModel
 
 SecretKindName = Literal["door_code", "alarm_code", "key_safe_code"]
@@ -53,22 +52,6 @@ class Customer(ProtoModel):
 
     proto_names = {"created_at": "create_time", "updated_at": "update_time"}
 
-    @classmethod
-    def of(cls, customer: pb.Customer) -> Customer:  # type: ignore[override]
-        return cls(
-            id=customer.id,
-            tenant_id=customer.tenant_id,
-            area_id=customer.area_id or None,
-            name=customer.name,
-            email=customer.email or None,
-            phone=customer.phone or None,
-            address=customer.address or None,
-            notes=customer.notes or None,
-            created_at=from_timestamp(customer, "create_time"),
-            updated_at=from_timestamp(customer, "update_time"),
-            etag=customer.etag,
-        )
-
 
 class Site(ProtoModel):
     id: str
@@ -84,21 +67,6 @@ class Site(ProtoModel):
 
     proto_names = {"created_at": "create_time", "updated_at": "update_time"}
 
-    @classmethod
-    def of(cls, site: pb.Site) -> Site:  # type: ignore[override]
-        return cls(
-            id=site.id,
-            tenant_id=site.tenant_id,
-            customer_id=site.customer_id,
-            area_id=site.area_id,
-            name=site.name,
-            address=site.address,
-            access_instructions=site.access_instructions or None,
-            created_at=from_timestamp(site, "create_time"),
-            updated_at=from_timestamp(site, "update_time"),
-            etag=site.etag,
-        )
-
 
 class SecretMetadata(ProtoModel):
     """A secret's kind and history; there is deliberately no ``value`` here."""
@@ -110,15 +78,6 @@ class SecretMetadata(ProtoModel):
 
     proto_names = {"updated_at": "update_time"}
 
-    @classmethod
-    def of(cls, secret: pb.SecretMetadata) -> SecretMetadata:  # type: ignore[override]
-        return cls(
-            kind=secret_kind_name(secret.kind),
-            version=secret.version,
-            updated_at=from_timestamp(secret, "update_time"),
-            updated_by=secret.updated_by,
-        )
-
 
 class RevealedSecret(ProtoModel):
     kind: SecretKindName
@@ -128,15 +87,6 @@ class RevealedSecret(ProtoModel):
     audit_event_id: str
     #: The client hides the value after this many seconds.
     hide_after_seconds: int
-
-    @classmethod
-    def of(cls, revealed: pb.RevealSecretResponse) -> RevealedSecret:  # type: ignore[override]
-        return cls(
-            kind=secret_kind_name(revealed.kind),
-            value=revealed.value,
-            audit_event_id=revealed.audit_event_id,
-            hide_after_seconds=revealed.hide_after_seconds,
-        )
 
 
 class Contract(ProtoModel):
@@ -152,19 +102,6 @@ class Contract(ProtoModel):
 
     proto_names = {"created_at": "create_time"}
 
-    @classmethod
-    def of(cls, contract: pb.Contract) -> Contract:  # type: ignore[override]
-        return cls(
-            id=contract.id,
-            customer_id=contract.customer_id,
-            filename=contract.filename,
-            content_type=contract.content_type,
-            size=contract.size,
-            sha256=contract.sha256,
-            created_at=from_timestamp(contract, "create_time"),
-            uploaded_by=contract.uploaded_by,
-        )
-
 
 class DpaDocument(ProtoModel):
     id: str
@@ -178,19 +115,6 @@ class DpaDocument(ProtoModel):
     uploaded_by: str
 
     proto_names = {"created_at": "create_time"}
-
-    @classmethod
-    def of(cls, document: pb.DpaDocument) -> DpaDocument:  # type: ignore[override]
-        return cls(
-            id=document.id,
-            organization_id=document.organization_id,
-            filename=document.filename,
-            content_type=document.content_type,
-            size=document.size,
-            sha256=document.sha256,
-            created_at=from_timestamp(document, "create_time"),
-            uploaded_by=document.uploaded_by,
-        )
 
 
 class Grant(ProtoModel):
@@ -214,27 +138,6 @@ class Grant(ProtoModel):
     active: bool
 
     proto_names = {"created_at": "create_time", "revoked_at": "revoke_time"}
-
-    @classmethod
-    def of(cls, grant: pb.Grant) -> Grant:  # type: ignore[override]
-        return cls(
-            id=grant.id,
-            tenant_id=grant.tenant_id,
-            site_id=grant.site_id,
-            user_id=grant.user_id or None,
-            organization_id=grant.organization_id,
-            subcontractor=grant.subcontractor,
-            fields=list(grant.fields),
-            work_order_id=grant.work_order_id,
-            valid_from=from_timestamp(grant, "valid_from"),
-            valid_until=from_timestamp(grant, "valid_until"),
-            created_at=from_timestamp(grant, "create_time"),
-            granted_by_service=grant.granted_by_service,
-            granted_on_behalf_of=grant.granted_on_behalf_of or None,
-            revoked_at=from_timestamp(grant, "revoke_time"),
-            revoke_reason=grant.revoke_reason or None,
-            active=grant.active,
-        )
 
 
 class AuditEvent(ProtoModel):
@@ -265,33 +168,6 @@ class AuditEvent(ProtoModel):
 
     proto_names = {"occurred_at": "occur_time"}
 
-    @classmethod
-    def of(cls, event: pb.AuditEvent) -> AuditEvent:  # type: ignore[override]
-        return cls(
-            id=event.id,
-            sequence=event.sequence,
-            tenant_id=event.tenant_id,
-            occurred_at=from_timestamp(event, "occur_time"),
-            actor_kind=event.actor_kind,
-            actor_id=event.actor_id,
-            actor_organization_id=event.actor_organization_id or None,
-            on_behalf_of=event.on_behalf_of or None,
-            action=event.action,
-            resource_type=event.resource_type,
-            resource_id=event.resource_id,
-            customer_id=event.customer_id or None,
-            site_id=event.site_id or None,
-            fields=list(event.fields),
-            purpose=event.purpose or None,
-            outcome=event.outcome,
-            reason=event.reason or None,
-            request_id=event.request_id or None,
-            trace_id=event.trace_id or None,
-            break_glass=event.break_glass,
-            previous_hash=event.previous_hash,
-            hash=event.hash,
-        )
-
 
 class AuditVerification(ProtoModel):
     ok: bool
@@ -302,25 +178,12 @@ class AuditVerification(ProtoModel):
     #: ``hash_mismatch``, ``chain_broken`` or ``sequence_gap``; null when ok.
     problem: str | None
 
-    @classmethod
-    def of(cls, result: pb.VerifyAuditTrailResponse) -> AuditVerification:  # type: ignore[override]
-        return cls(
-            ok=result.ok,
-            checked=result.checked,
-            first_broken_event_id=result.first_broken_event_id or None,
-            problem=result.problem or None,
-        )
-
 
 class ErasedCustomer(ProtoModel):
     customer_id: str
     erased_at: datetime | None
 
     proto_names = {"erased_at": "erase_time"}
-
-    @classmethod
-    def of(cls, result: pb.EraseCustomerResponse) -> ErasedCustomer:  # type: ignore[override]
-        return cls(customer_id=result.customer_id, erased_at=from_timestamp(result, "erase_time"))
 
 
 # --- GDPR export document (GET /v1/customers/{id}/export) ------------------------------

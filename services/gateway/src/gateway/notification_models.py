@@ -1,4 +1,4 @@
-"""REST shapes of notification's resources (docs/openapi.json) and their conversion from protobuf.
+"""REST shapes of notification's resources (docs/openapi.json), read from protobuf by from_proto.
 
 Statuses are lower-case names; timestamps are RFC 3339 UTC, or ``null`` when unset;
 optional text the service holds as an empty string is ``null``.
@@ -12,33 +12,11 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from fieldvault.notification.v1 import notification_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.from_proto import ProtoModel
 from gateway.rest import Page, RequestBody
 
 WebhookStatusName = Literal["active", "disabled"]
 DeliveryStatusName = Literal["pending", "delivered", "failed"]
-
-_WEBHOOK_STATUS_NAMES: dict[pb.WebhookStatus, WebhookStatusName] = {
-    pb.WEBHOOK_STATUS_ACTIVE: "active",
-    pb.WEBHOOK_STATUS_DISABLED: "disabled",
-}
-_DELIVERY_STATUS_NAMES: dict[pb.DeliveryStatus, DeliveryStatusName] = {
-    pb.DELIVERY_STATUS_PENDING: "pending",
-    pb.DELIVERY_STATUS_DELIVERED: "delivered",
-    pb.DELIVERY_STATUS_FAILED: "failed",
-}
-
-
-# A status this gateway does not know is a contract mismatch, not a caller's mistake:
-# it fails loudly (500) rather than being shown under a wrong name.
-def webhook_status_name(value: pb.WebhookStatus) -> WebhookStatusName:
-    return _WEBHOOK_STATUS_NAMES[value]
-
-
-def delivery_status_name(value: pb.DeliveryStatus) -> DeliveryStatusName:
-    return _DELIVERY_STATUS_NAMES[value]
-
 
 #: An event type (``work_order.assigned``, ...) or, in a webhook's ``events``, ``*``;
 #: notification decides which names exist.
@@ -61,19 +39,6 @@ class Notification(ProtoModel):
     read_at: datetime | None
 
     proto_names = {"created_at": "create_time", "read_at": "read_time"}
-
-    @classmethod
-    def of(cls, notification: pb.Notification) -> Notification:  # type: ignore[override]
-        return cls(
-            id=notification.id,
-            type=notification.type,
-            subject=notification.subject,
-            body=notification.body,
-            link=notification.link or None,
-            work_order_id=notification.work_order_id or None,
-            created_at=from_timestamp(notification, "create_time"),
-            read_at=from_timestamp(notification, "read_time"),
-        )
 
 
 class NotificationList(Page):
@@ -99,17 +64,6 @@ class Preferences(ProtoModel):
     etag: str
 
     fallbacks = {"language": "en"}
-
-    @classmethod
-    def of(cls, preferences: pb.Preferences) -> Preferences:  # type: ignore[override]
-        return cls(
-            email=preferences.email,
-            sms=preferences.sms,
-            sms_number=preferences.sms_number or None,
-            muted_types=list(preferences.muted_types),
-            language=preferences.language or "en",
-            etag=preferences.etag,
-        )
 
 
 #: The members of a preferences change that notification's ``update_mask`` may name.
@@ -176,18 +130,6 @@ class Webhook(ProtoModel):
 
     proto_names = {"created_at": "create_time", "disabled_at": "disable_time"}
 
-    @classmethod
-    def of(cls, webhook: pb.Webhook) -> Webhook:  # type: ignore[override]
-        return cls(
-            id=webhook.id,
-            url=webhook.url,
-            events=list(webhook.events),
-            status=webhook_status_name(webhook.status),
-            owner=webhook.owner,
-            created_at=from_timestamp(webhook, "create_time"),
-            disabled_at=from_timestamp(webhook, "disable_time"),
-        )
-
 
 class WebhookCreate(RequestBody):
     #: Where deliveries are POSTed.
@@ -233,21 +175,6 @@ class WebhookDelivery(ProtoModel):
         "created_at": "create_time",
     }
 
-    @classmethod
-    def of(cls, delivery: pb.WebhookDelivery) -> WebhookDelivery:  # type: ignore[override]
-        return cls(
-            id=delivery.id,
-            webhook_id=delivery.webhook_id,
-            event_id=delivery.event_id,
-            event_type=delivery.event_type,
-            status=delivery_status_name(delivery.status),
-            attempts=delivery.attempts,
-            last_response_code=delivery.last_response_code or None,
-            last_attempt_at=from_timestamp(delivery, "last_attempt_time"),
-            next_attempt_at=from_timestamp(delivery, "next_attempt_time"),
-            created_at=from_timestamp(delivery, "create_time"),
-        )
-
 
 class WebhookDeliveryList(Page):
     """A webhook's deliveries."""
@@ -270,17 +197,6 @@ class ParkedEvent(ProtoModel):
     parked_at: datetime | None
 
     proto_names = {"parked_at": "park_time"}
-
-    @classmethod
-    def of(cls, event: pb.ParkedEvent) -> ParkedEvent:  # type: ignore[override]
-        return cls(
-            consumer=event.consumer,
-            event_id=event.event_id,
-            subject=event.subject,
-            delivery_count=event.delivery_count,
-            error_type=event.error_type,
-            parked_at=from_timestamp(event, "park_time"),
-        )
 
 
 class ParkedEventList(Page):

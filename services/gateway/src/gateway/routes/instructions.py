@@ -24,8 +24,6 @@ from gateway.rest import RequestBody
 
 router = APIRouter(tags=["instructions"])
 
-_KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
-
 
 class HandlingInstructions(ProtoModel):
     version: int
@@ -38,17 +36,6 @@ class HandlingInstructions(ProtoModel):
     published_by: str
 
     proto_names = {"published_at": "publish_time", "effective_from": "effective_time"}
-
-    @classmethod
-    def of(cls, message: pb.HandlingInstructions) -> HandlingInstructions:  # type: ignore[override]
-        return cls(
-            version=message.version,
-            markdown=message.markdown,
-            published_at=from_timestamp(message, "publish_time", required=True),
-            effective_from=from_timestamp(message, "effective_time", required=True),
-            grace_days=message.grace_days,
-            published_by=message.published_by,
-        )
 
 
 class InstructionsPublish(RequestBody):
@@ -81,16 +68,6 @@ class Reader(ProtoModel):
     acknowledged_at: datetime | None
 
     proto_names = {"acknowledged_at": "acknowledge_time"}
-
-    @classmethod
-    def of(cls, message: pb.InstructionsReader) -> Reader:  # type: ignore[override]
-        return cls(
-            user_id=message.user_id,
-            name=message.name,
-            roles=list(message.roles),
-            acknowledged_version=message.acknowledged_version,
-            acknowledged_at=from_timestamp(message, "acknowledge_time"),
-        )
 
 
 class OrganizationReport(ProtoModel):
@@ -179,14 +156,5 @@ async def get_instructions_report(
     response.headers["Cache-Control"] = "no-store"
     return InstructionsReport(
         instructions=HandlingInstructions.of(result.instructions),
-        organizations=[
-            OrganizationReport(
-                organization_id=status.organization_id,
-                name=status.name,
-                kind=_KIND.get(status.kind, "subcontractor"),  # type: ignore[arg-type]
-                acknowledged=[Reader.of(reader) for reader in status.acknowledged],
-                pending=[Reader.of(reader) for reader in status.pending],
-            )
-            for status in result.organizations
-        ],
+        organizations=[OrganizationReport.of(status) for status in result.organizations],
     )

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import RequestId
 from gateway.for_caller import CustomerVaultForCaller
 from gateway.from_proto import ProtoModel
@@ -54,23 +53,6 @@ class PhysicalKey(ProtoModel):
         "due_at": "due_time",
         "lost_at": "lost_time",
     }
-
-    @classmethod
-    def of(cls, key: pb.PhysicalKey) -> PhysicalKey:  # type: ignore[override]
-        return cls(
-            id=key.id,
-            site_id=key.site_id,
-            kind=key.kind,  # type: ignore[arg-type]  # customer_vault's fixed vocabulary
-            label=key.label or None,
-            status=key.status,  # type: ignore[arg-type]
-            created_at=from_timestamp(key, "create_time"),
-            holder_user_id=key.holder_user_id or None,
-            work_order_id=key.work_order_id or None,
-            checked_out_at=from_timestamp(key, "checked_out_time"),
-            due_at=from_timestamp(key, "due_time"),
-            overdue=key.overdue,
-            lost_at=from_timestamp(key, "lost_time"),
-        )
 
 
 class KeyCreate(RequestBody):

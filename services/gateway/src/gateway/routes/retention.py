@@ -64,16 +64,6 @@ class RetentionPolicy(ProtoModel):
 
     proto_names = {"updated_at": "update_time"}
 
-    @classmethod
-    def of(cls, policy: pb.RetentionPolicy) -> RetentionPolicy:  # type: ignore[override]
-        return cls(
-            days=RetentionDays(**dict(policy.days)),
-            minimum_days=RetentionDays(**dict(policy.minimum_days)),
-            defaults=policy.defaults,
-            updated_at=from_timestamp(policy, "update_time"),
-            etag=policy.etag,
-        )
-
 
 def _period() -> Any:
     return Field(default=None, ge=1, le=MAX_DAYS)

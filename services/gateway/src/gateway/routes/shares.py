@@ -17,7 +17,6 @@ from pydantic import ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform import limits
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import CustomerVaultPeer, RequestId
 from gateway.for_caller import CUSTOMER_VAULT, CustomerVaultForCaller
 from gateway.from_proto import ProtoModel
@@ -34,14 +33,6 @@ _KIND_BY_NAME: dict[str, pb.ShareKind] = {
     "contract": pb.SHARE_KIND_CONTRACT,
     "dpa_document": pb.SHARE_KIND_DPA_DOCUMENT,
     "credential": pb.SHARE_KIND_CREDENTIAL,
-}
-_NAME_BY_KIND = {kind: name for name, kind in _KIND_BY_NAME.items()}
-_STATUS_NAMES: dict[int, str] = {
-    pb.SHARE_STATUS_ACTIVE: "active",
-    pb.SHARE_STATUS_OPENED: "opened",
-    pb.SHARE_STATUS_REVOKED: "revoked",
-    pb.SHARE_STATUS_EXPIRED: "expired",
-    pb.SHARE_STATUS_LOCKED: "locked",
 }
 #: Where the public opening lives (its own rate-limit bucket per client address).
 OPEN_PATH = "/v1/shares/open"
@@ -99,24 +90,6 @@ class Share(ProtoModel):
         "expires_at": "expire_time",
         "opened_at": "opened_time",
     }
-
-    @classmethod
-    def of(cls, share: pb.Share) -> Share:  # type: ignore[override]
-        return cls(
-            id=share.id,
-            kind=_NAME_BY_KIND[share.kind],  # type: ignore[arg-type]
-            document_id=share.document_id or None,
-            status=_STATUS_NAMES[share.status],  # type: ignore[arg-type]
-            label=share.label,
-            created_by=share.created_by,
-            created_at=from_timestamp(share, "create_time"),
-            expires_at=from_timestamp(share, "expire_time"),
-            opened_at=from_timestamp(share, "opened_time"),
-            failed_attempts=share.failed_attempts,
-            max_attempts=share.max_attempts,
-            email_sent=share.email_sent,
-            sms_sent=share.sms_sent,
-        )
 
 
 class ShareList(Page):

@@ -75,14 +75,6 @@ class TenantPolicy(ProtoModel):
     break_glass_step_up_required: bool
     etag: str
 
-    @classmethod
-    def of(cls, tenant: pb.Tenant) -> TenantPolicy:  # type: ignore[override]
-        return cls(
-            mfa_required_roles=list(tenant.mfa_required_roles),
-            break_glass_step_up_required=tenant.break_glass_step_up_required,
-            etag=tenant.etag,
-        )
-
 
 class TenantPolicyChange(RequestBody):
     #: The whole list (it replaces the one before); may be empty.
