@@ -1,4 +1,4 @@
-"""REST shapes of customer_vault's resources (docs/openapi.json) and their conversion from protobuf.
+"""REST shapes of customer_vault's resources (docs/openapi.json), read from protobuf by from_proto.
 
 Timestamps are RFC 3339 UTC; one the service left unset is ``null``. Optional
 text the service holds as an empty string is ``null`` too, so "not given" reads
@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
+from gateway.from_proto import ProtoModel
 
 SecretKindName = Literal["door_code", "alarm_code", "key_safe_code"]
 
@@ -37,7 +37,7 @@ def secret_kind_name(kind: pb.SecretKind) -> SecretKindName:
     return _NAME_BY_KIND[kind]
 
 
-class Customer(BaseModel):
+class Customer(ProtoModel):
     id: str
     tenant_id: str
     area_id: str | None
@@ -50,24 +50,10 @@ class Customer(BaseModel):
     updated_at: datetime | None
     etag: str
 
-    @classmethod
-    def of(cls, customer: pb.Customer) -> Customer:
-        return cls(
-            id=customer.id,
-            tenant_id=customer.tenant_id,
-            area_id=customer.area_id or None,
-            name=customer.name,
-            email=customer.email or None,
-            phone=customer.phone or None,
-            address=customer.address or None,
-            notes=customer.notes or None,
-            created_at=from_timestamp(customer, "create_time"),
-            updated_at=from_timestamp(customer, "update_time"),
-            etag=customer.etag,
-        )
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
 
 
-class Site(BaseModel):
+class Site(ProtoModel):
     id: str
     tenant_id: str
     customer_id: str
@@ -79,23 +65,10 @@ class Site(BaseModel):
     updated_at: datetime | None
     etag: str
 
-    @classmethod
-    def of(cls, site: pb.Site) -> Site:
-        return cls(
-            id=site.id,
-            tenant_id=site.tenant_id,
-            customer_id=site.customer_id,
-            area_id=site.area_id,
-            name=site.name,
-            address=site.address,
-            access_instructions=site.access_instructions or None,
-            created_at=from_timestamp(site, "create_time"),
-            updated_at=from_timestamp(site, "update_time"),
-            etag=site.etag,
-        )
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
 
 
-class SecretMetadata(BaseModel):
+class SecretMetadata(ProtoModel):
     """A secret's kind and history; there is deliberately no ``value`` here."""
 
     kind: SecretKindName
@@ -103,17 +76,10 @@ class SecretMetadata(BaseModel):
     updated_at: datetime | None
     updated_by: str
 
-    @classmethod
-    def of(cls, secret: pb.SecretMetadata) -> SecretMetadata:
-        return cls(
-            kind=secret_kind_name(secret.kind),
-            version=secret.version,
-            updated_at=from_timestamp(secret, "update_time"),
-            updated_by=secret.updated_by,
-        )
+    proto_names = {"updated_at": "update_time"}
 
 
-class RevealedSecret(BaseModel):
+class RevealedSecret(ProtoModel):
     kind: SecretKindName
     #: Out of ``repr``: the value must not reach a log line through a traceback.
     value: str = Field(repr=False)
@@ -122,17 +88,8 @@ class RevealedSecret(BaseModel):
     #: The client hides the value after this many seconds.
     hide_after_seconds: int
 
-    @classmethod
-    def of(cls, revealed: pb.RevealSecretResponse) -> RevealedSecret:
-        return cls(
-            kind=secret_kind_name(revealed.kind),
-            value=revealed.value,
-            audit_event_id=revealed.audit_event_id,
-            hide_after_seconds=revealed.hide_after_seconds,
-        )
 
-
-class Contract(BaseModel):
+class Contract(ProtoModel):
     id: str
     customer_id: str
     filename: str
@@ -143,21 +100,10 @@ class Contract(BaseModel):
     created_at: datetime | None
     uploaded_by: str
 
-    @classmethod
-    def of(cls, contract: pb.Contract) -> Contract:
-        return cls(
-            id=contract.id,
-            customer_id=contract.customer_id,
-            filename=contract.filename,
-            content_type=contract.content_type,
-            size=contract.size,
-            sha256=contract.sha256,
-            created_at=from_timestamp(contract, "create_time"),
-            uploaded_by=contract.uploaded_by,
-        )
+    proto_names = {"created_at": "create_time"}
 
 
-class DpaDocument(BaseModel):
+class DpaDocument(ProtoModel):
     id: str
     organization_id: str
     filename: str
@@ -168,21 +114,10 @@ class DpaDocument(BaseModel):
     created_at: datetime | None
     uploaded_by: str
 
-    @classmethod
-    def of(cls, document: pb.DpaDocument) -> DpaDocument:
-        return cls(
-            id=document.id,
-            organization_id=document.organization_id,
-            filename=document.filename,
-            content_type=document.content_type,
-            size=document.size,
-            sha256=document.sha256,
-            created_at=from_timestamp(document, "create_time"),
-            uploaded_by=document.uploaded_by,
-        )
+    proto_names = {"created_at": "create_time"}
 
 
-class Grant(BaseModel):
+class Grant(ProtoModel):
     id: str
     tenant_id: str
     site_id: str
@@ -202,29 +137,10 @@ class Grant(BaseModel):
     revoke_reason: str | None
     active: bool
 
-    @classmethod
-    def of(cls, grant: pb.Grant) -> Grant:
-        return cls(
-            id=grant.id,
-            tenant_id=grant.tenant_id,
-            site_id=grant.site_id,
-            user_id=grant.user_id or None,
-            organization_id=grant.organization_id,
-            subcontractor=grant.subcontractor,
-            fields=list(grant.fields),
-            work_order_id=grant.work_order_id,
-            valid_from=from_timestamp(grant, "valid_from"),
-            valid_until=from_timestamp(grant, "valid_until"),
-            created_at=from_timestamp(grant, "create_time"),
-            granted_by_service=grant.granted_by_service,
-            granted_on_behalf_of=grant.granted_on_behalf_of or None,
-            revoked_at=from_timestamp(grant, "revoke_time"),
-            revoke_reason=grant.revoke_reason or None,
-            active=grant.active,
-        )
+    proto_names = {"created_at": "create_time", "revoked_at": "revoke_time"}
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(ProtoModel):
     id: str
     #: Position in the tenant's hash chain, from 1.
     sequence: int
@@ -250,35 +166,10 @@ class AuditEvent(BaseModel):
     previous_hash: str
     hash: str
 
-    @classmethod
-    def of(cls, event: pb.AuditEvent) -> AuditEvent:
-        return cls(
-            id=event.id,
-            sequence=event.sequence,
-            tenant_id=event.tenant_id,
-            occurred_at=from_timestamp(event, "occur_time"),
-            actor_kind=event.actor_kind,
-            actor_id=event.actor_id,
-            actor_organization_id=event.actor_organization_id or None,
-            on_behalf_of=event.on_behalf_of or None,
-            action=event.action,
-            resource_type=event.resource_type,
-            resource_id=event.resource_id,
-            customer_id=event.customer_id or None,
-            site_id=event.site_id or None,
-            fields=list(event.fields),
-            purpose=event.purpose or None,
-            outcome=event.outcome,
-            reason=event.reason or None,
-            request_id=event.request_id or None,
-            trace_id=event.trace_id or None,
-            break_glass=event.break_glass,
-            previous_hash=event.previous_hash,
-            hash=event.hash,
-        )
+    proto_names = {"occurred_at": "occur_time"}
 
 
-class AuditVerification(BaseModel):
+class AuditVerification(ProtoModel):
     ok: bool
     #: Records checked.
     checked: int
@@ -287,23 +178,12 @@ class AuditVerification(BaseModel):
     #: ``hash_mismatch``, ``chain_broken`` or ``sequence_gap``; null when ok.
     problem: str | None
 
-    @classmethod
-    def of(cls, result: pb.VerifyAuditTrailResponse) -> AuditVerification:
-        return cls(
-            ok=result.ok,
-            checked=result.checked,
-            first_broken_event_id=result.first_broken_event_id or None,
-            problem=result.problem or None,
-        )
 
-
-class ErasedCustomer(BaseModel):
+class ErasedCustomer(ProtoModel):
     customer_id: str
     erased_at: datetime | None
 
-    @classmethod
-    def of(cls, result: pb.EraseCustomerResponse) -> ErasedCustomer:
-        return cls(customer_id=result.customer_id, erased_at=from_timestamp(result, "erase_time"))
+    proto_names = {"erased_at": "erase_time"}
 
 
 # --- GDPR export document (GET /v1/customers/{id}/export) ------------------------------

@@ -1,27 +1,19 @@
-"""REST shapes of identity's resources (docs/openapi.json) and their conversion from protobuf."""
+"""REST shapes of identity's resources (docs/openapi.json), read from protobuf by from_proto."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform import limits
-from fieldvault_platform.timestamps import from_timestamp
+from gateway.from_proto import ProtoModel
 
 Role = Literal["admin", "dispatcher", "technician", "subcontractor_manager", "auditor", "dpo"]
 
-_USER_STATUS = {
-    pb.USER_STATUS_INVITED: "invited",
-    pb.USER_STATUS_ACTIVE: "active",
-    pb.USER_STATUS_DEACTIVATED: "deactivated",
-}
-_KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
 
-
-class User(BaseModel):
+class User(ProtoModel):
     id: str
     tenant_id: str
     email: str
@@ -35,25 +27,11 @@ class User(BaseModel):
     updated_at: datetime
     etag: str
 
-    @classmethod
-    def of(cls, user: pb.User) -> User:
-        return cls(
-            id=user.id,
-            tenant_id=user.tenant_id,
-            email=user.email,
-            name=user.name,
-            roles=list(user.roles),
-            organization_id=user.organization_id,
-            area_ids=list(user.area_ids),
-            status=_USER_STATUS.get(user.status, "invited"),  # type: ignore[arg-type]
-            mfa_enabled=user.mfa_enabled,
-            created_at=from_timestamp(user, "create_time", required=True),
-            updated_at=from_timestamp(user, "update_time", required=True),
-            etag=user.etag,
-        )
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+    fallbacks = {"status": "invited"}
 
 
-class Organization(BaseModel):
+class Organization(ProtoModel):
     id: str
     tenant_id: str
     name: str
@@ -67,38 +45,19 @@ class Organization(BaseModel):
     updated_at: datetime
     etag: str
 
-    @classmethod
-    def of(cls, organization: pb.Organization) -> Organization:
-        return cls(
-            id=organization.id,
-            tenant_id=organization.tenant_id,
-            name=organization.name,
-            kind=_KIND.get(organization.kind, "subcontractor"),  # type: ignore[arg-type]
-            dpa_signed_on=organization.dpa_signed_on or None,
-            dpa_expires_on=organization.dpa_expires_on or None,
-            dpa_active=organization.dpa_active,
-            dpa_document_id=organization.dpa_document_id or None,
-            created_at=from_timestamp(organization, "create_time", required=True),
-            updated_at=from_timestamp(organization, "update_time", required=True),
-            etag=organization.etag,
-        )
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
+    fallbacks = {"kind": "subcontractor"}
 
 
-class Area(BaseModel):
+class Area(ProtoModel):
     id: str
     name: str
     created_at: datetime
 
-    @classmethod
-    def of(cls, area: pb.Area) -> Area:
-        return cls(
-            id=area.id,
-            name=area.name,
-            created_at=from_timestamp(area, "create_time", required=True),
-        )
+    proto_names = {"created_at": "create_time"}
 
 
-class Tenant(BaseModel):
+class Tenant(ProtoModel):
     id: str
     slug: str
     name: str
@@ -107,34 +66,17 @@ class Tenant(BaseModel):
     break_glass_step_up_required: bool
     created_at: datetime
 
-    @classmethod
-    def of(cls, tenant: pb.Tenant) -> Tenant:
-        return cls(
-            id=tenant.id,
-            slug=tenant.slug,
-            name=tenant.name,
-            mfa_required_roles=list(tenant.mfa_required_roles),
-            break_glass_step_up_required=tenant.break_glass_step_up_required,
-            created_at=from_timestamp(tenant, "create_time", required=True),
-        )
+    proto_names = {"created_at": "create_time"}
 
 
-class ApiClient(BaseModel):
+class ApiClient(ProtoModel):
     id: str
     client_id: str
     name: str
     scopes: list[str]
     created_at: datetime
 
-    @classmethod
-    def of(cls, client: pb.ApiClient) -> ApiClient:
-        return cls(
-            id=client.id,
-            client_id=client.client_id,
-            name=client.name,
-            scopes=list(client.scopes),
-            created_at=from_timestamp(client, "create_time", required=True),
-        )
+    proto_names = {"created_at": "create_time"}
 
 
 NAME = Field(min_length=1, max_length=limits.NAME)

@@ -1,4 +1,4 @@
-"""REST shapes of notification's resources (docs/openapi.json) and their conversion from protobuf.
+"""REST shapes of notification's resources (docs/openapi.json), read from protobuf by from_proto.
 
 Statuses are lower-case names; timestamps are RFC 3339 UTC, or ``null`` when unset;
 optional text the service holds as an empty string is ``null``.
@@ -9,35 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from fieldvault.notification.v1 import notification_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
+from gateway.from_proto import ProtoModel
 from gateway.rest import Page, RequestBody
 
 WebhookStatusName = Literal["active", "disabled"]
 DeliveryStatusName = Literal["pending", "delivered", "failed"]
-
-_WEBHOOK_STATUS_NAMES: dict[pb.WebhookStatus, WebhookStatusName] = {
-    pb.WEBHOOK_STATUS_ACTIVE: "active",
-    pb.WEBHOOK_STATUS_DISABLED: "disabled",
-}
-_DELIVERY_STATUS_NAMES: dict[pb.DeliveryStatus, DeliveryStatusName] = {
-    pb.DELIVERY_STATUS_PENDING: "pending",
-    pb.DELIVERY_STATUS_DELIVERED: "delivered",
-    pb.DELIVERY_STATUS_FAILED: "failed",
-}
-
-
-# A status this gateway does not know is a contract mismatch, not a caller's mistake:
-# it fails loudly (500) rather than being shown under a wrong name.
-def webhook_status_name(value: pb.WebhookStatus) -> WebhookStatusName:
-    return _WEBHOOK_STATUS_NAMES[value]
-
-
-def delivery_status_name(value: pb.DeliveryStatus) -> DeliveryStatusName:
-    return _DELIVERY_STATUS_NAMES[value]
-
 
 #: An event type (``work_order.assigned``, ...) or, in a webhook's ``events``, ``*``;
 #: notification decides which names exist.
@@ -46,7 +25,7 @@ EventType = Annotated[str, Field(min_length=1, max_length=100)]
 # --- inbox ---------------------------------------------------------------------------
 
 
-class Notification(BaseModel):
+class Notification(ProtoModel):
     id: str
     #: The event it tells about: ``work_order.assigned``, ``security.break_glass_reveal``, ...
     type: str
@@ -59,18 +38,7 @@ class Notification(BaseModel):
     #: Null while unread.
     read_at: datetime | None
 
-    @classmethod
-    def of(cls, notification: pb.Notification) -> Notification:
-        return cls(
-            id=notification.id,
-            type=notification.type,
-            subject=notification.subject,
-            body=notification.body,
-            link=notification.link or None,
-            work_order_id=notification.work_order_id or None,
-            created_at=from_timestamp(notification, "create_time"),
-            read_at=from_timestamp(notification, "read_time"),
-        )
+    proto_names = {"created_at": "create_time", "read_at": "read_time"}
 
 
 class NotificationList(Page):
@@ -82,7 +50,7 @@ class NotificationList(Page):
 # --- preferences ---------------------------------------------------------------------
 
 
-class Preferences(BaseModel):
+class Preferences(ProtoModel):
     """The caller's channels: the inbox always receives everything, these add to it."""
 
     email: bool
@@ -95,16 +63,7 @@ class Preferences(BaseModel):
     language: str
     etag: str
 
-    @classmethod
-    def of(cls, preferences: pb.Preferences) -> Preferences:
-        return cls(
-            email=preferences.email,
-            sms=preferences.sms,
-            sms_number=preferences.sms_number or None,
-            muted_types=list(preferences.muted_types),
-            language=preferences.language or "en",
-            etag=preferences.etag,
-        )
+    fallbacks = {"language": "en"}
 
 
 #: The members of a preferences change that notification's ``update_mask`` may name.
@@ -156,7 +115,7 @@ class PreferencesPatch(RequestBody):
 # --- webhooks ------------------------------------------------------------------------
 
 
-class Webhook(BaseModel):
+class Webhook(ProtoModel):
     id: str
     url: str
     #: Event types, or ``*`` (every type the owner's scopes allow).
@@ -169,17 +128,7 @@ class Webhook(BaseModel):
     created_at: datetime | None
     disabled_at: datetime | None
 
-    @classmethod
-    def of(cls, webhook: pb.Webhook) -> Webhook:
-        return cls(
-            id=webhook.id,
-            url=webhook.url,
-            events=list(webhook.events),
-            status=webhook_status_name(webhook.status),
-            owner=webhook.owner,
-            created_at=from_timestamp(webhook, "create_time"),
-            disabled_at=from_timestamp(webhook, "disable_time"),
-        )
+    proto_names = {"created_at": "create_time", "disabled_at": "disable_time"}
 
 
 class WebhookCreate(RequestBody):
@@ -204,7 +153,7 @@ class WebhookList(Page):
     items: list[Webhook]
 
 
-class WebhookDelivery(BaseModel):
+class WebhookDelivery(ProtoModel):
     id: str
     webhook_id: str
     #: The ``Fieldvault-Event-Id`` the receiver sees (the same on every attempt).
@@ -220,20 +169,11 @@ class WebhookDelivery(BaseModel):
     next_attempt_at: datetime | None
     created_at: datetime | None
 
-    @classmethod
-    def of(cls, delivery: pb.WebhookDelivery) -> WebhookDelivery:
-        return cls(
-            id=delivery.id,
-            webhook_id=delivery.webhook_id,
-            event_id=delivery.event_id,
-            event_type=delivery.event_type,
-            status=delivery_status_name(delivery.status),
-            attempts=delivery.attempts,
-            last_response_code=delivery.last_response_code or None,
-            last_attempt_at=from_timestamp(delivery, "last_attempt_time"),
-            next_attempt_at=from_timestamp(delivery, "next_attempt_time"),
-            created_at=from_timestamp(delivery, "create_time"),
-        )
+    proto_names = {
+        "last_attempt_at": "last_attempt_time",
+        "next_attempt_at": "next_attempt_time",
+        "created_at": "create_time",
+    }
 
 
 class WebhookDeliveryList(Page):
@@ -245,7 +185,7 @@ class WebhookDeliveryList(Page):
 # --- operators -----------------------------------------------------------------------
 
 
-class ParkedEvent(BaseModel):
+class ParkedEvent(ProtoModel):
     """An event a consumer gave up on after its bounded redeliveries (parked, not dropped)."""
 
     consumer: str
@@ -256,16 +196,7 @@ class ParkedEvent(BaseModel):
     error_type: str
     parked_at: datetime | None
 
-    @classmethod
-    def of(cls, event: pb.ParkedEvent) -> ParkedEvent:
-        return cls(
-            consumer=event.consumer,
-            event_id=event.event_id,
-            subject=event.subject,
-            delivery_count=event.delivery_count,
-            error_type=event.error_type,
-            parked_at=from_timestamp(event, "park_time"),
-        )
+    proto_names = {"parked_at": "park_time"}
 
 
 class ParkedEventList(Page):

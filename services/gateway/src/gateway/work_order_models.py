@@ -1,4 +1,4 @@
-"""REST shapes of work_order's resources (docs/openapi.json) and their conversion from protobuf.
+"""REST shapes of work_order's resources (docs/openapi.json), read from protobuf by from_proto.
 
 Statuses and priorities are lower-case names; timestamps are RFC 3339 UTC, or
 ``null`` when unset; optional text the service holds as an empty string is ``null``.
@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from fieldvault.work_order.v1 import work_order_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.customer_vault_models import SecretKindName
+from gateway.from_proto import ProtoModel
 
 StatusName = Literal["new", "scheduled", "assigned", "in_progress", "completed", "cancelled"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -26,17 +26,11 @@ _STATUS_BY_NAME: dict[StatusName, pb.WorkOrderStatus] = {
     "completed": pb.WORK_ORDER_STATUS_COMPLETED,
     "cancelled": pb.WORK_ORDER_STATUS_CANCELLED,
 }
-_NAME_BY_STATUS: dict[pb.WorkOrderStatus, StatusName] = {
-    status: name for name, status in _STATUS_BY_NAME.items()
-}
 _PRIORITY_BY_NAME: dict[PriorityName, pb.Priority] = {
     "low": pb.PRIORITY_LOW,
     "normal": pb.PRIORITY_NORMAL,
     "high": pb.PRIORITY_HIGH,
     "urgent": pb.PRIORITY_URGENT,
-}
-_NAME_BY_PRIORITY: dict[pb.Priority, PriorityName] = {
-    priority: name for name, priority in _PRIORITY_BY_NAME.items()
 }
 
 
@@ -50,17 +44,7 @@ def priority(name: PriorityName | None) -> pb.Priority:
     return pb.PRIORITY_UNSPECIFIED if name is None else _PRIORITY_BY_NAME[name]
 
 
-# A status or priority this gateway does not know is a contract mismatch, not a
-# caller's mistake: it fails loudly (500) rather than being shown under a wrong name.
-def status_name(value: pb.WorkOrderStatus) -> StatusName:
-    return _NAME_BY_STATUS[value]
-
-
-def priority_name(value: pb.Priority) -> PriorityName:
-    return _NAME_BY_PRIORITY[value]
-
-
-class WorkOrder(BaseModel):
+class WorkOrder(ProtoModel):
     id: str
     tenant_id: str
     #: The tenant's short name for the job, e.g. ``WO-000123`` (stable; what messages print).
@@ -87,33 +71,10 @@ class WorkOrder(BaseModel):
     updated_at: datetime | None
     etag: str
 
-    @classmethod
-    def of(cls, order: pb.WorkOrder) -> WorkOrder:
-        return cls(
-            id=order.id,
-            tenant_id=order.tenant_id,
-            reference=order.reference,
-            site_id=order.site_id,
-            area_id=order.area_id,
-            title=order.title,
-            description=order.description or None,
-            priority=priority_name(order.priority),
-            status=status_name(order.status),
-            scheduled_start=from_timestamp(order, "scheduled_start"),
-            scheduled_end=from_timestamp(order, "scheduled_end"),
-            assignee_user_id=order.assignee_user_id or None,
-            assignee_organization_id=order.assignee_organization_id or None,
-            created_by=order.created_by,
-            completion_notes=order.completion_notes or None,
-            cancel_reason=order.cancel_reason or None,
-            unable_notes=order.unable_notes or None,
-            created_at=from_timestamp(order, "create_time"),
-            updated_at=from_timestamp(order, "update_time"),
-            etag=order.etag,
-        )
+    proto_names = {"created_at": "create_time", "updated_at": "update_time"}
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(ProtoModel):
     id: str
     occurred_at: datetime | None
     actor_id: str
@@ -130,22 +91,7 @@ class HistoryEntry(BaseModel):
     #: person's or a partner's change.
     reason: str | None = None
 
-    @classmethod
-    def of(cls, entry: pb.HistoryEntry) -> HistoryEntry:
-        return cls(
-            id=entry.id,
-            occurred_at=from_timestamp(entry, "occur_time"),
-            actor_id=entry.actor_id,
-            action=entry.action,
-            from_status=(
-                None
-                if entry.from_status == pb.WORK_ORDER_STATUS_UNSPECIFIED
-                else status_name(entry.from_status)
-            ),
-            to_status=status_name(entry.to_status),
-            fields=list(entry.fields),
-            reason=entry.reason or None,
-        )
+    proto_names = {"occurred_at": "occur_time"}
 
 
 class SiteSummary(BaseModel):

@@ -17,16 +17,15 @@ from pydantic import BaseModel, Field
 from fieldvault.identity.v1 import identity_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
 from gateway.for_caller import IdentityForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.rest import RequestBody
 
 router = APIRouter(tags=["instructions"])
 
-_KIND = {pb.ORGANIZATION_KIND_OWN: "own", pb.ORGANIZATION_KIND_SUBCONTRACTOR: "subcontractor"}
 
-
-class HandlingInstructions(BaseModel):
+class HandlingInstructions(ProtoModel):
     version: int
     #: CommonMark. Show it rendered with raw HTML escaped (the web app does).
     markdown: str
@@ -36,16 +35,7 @@ class HandlingInstructions(BaseModel):
     grace_days: int
     published_by: str
 
-    @classmethod
-    def of(cls, message: pb.HandlingInstructions) -> HandlingInstructions:
-        return cls(
-            version=message.version,
-            markdown=message.markdown,
-            published_at=from_timestamp(message, "publish_time", required=True),
-            effective_from=from_timestamp(message, "effective_time", required=True),
-            grace_days=message.grace_days,
-            published_by=message.published_by,
-        )
+    proto_names = {"published_at": "publish_time", "effective_from": "effective_time"}
 
 
 class InstructionsPublish(RequestBody):
@@ -70,30 +60,24 @@ class Acknowledgement(BaseModel):
     acknowledged_at: datetime
 
 
-class Reader(BaseModel):
+class Reader(ProtoModel):
     user_id: str
     name: str
     roles: list[str]
     acknowledged_version: int
     acknowledged_at: datetime | None
 
-    @classmethod
-    def of(cls, message: pb.InstructionsReader) -> Reader:
-        return cls(
-            user_id=message.user_id,
-            name=message.name,
-            roles=list(message.roles),
-            acknowledged_version=message.acknowledged_version,
-            acknowledged_at=from_timestamp(message, "acknowledge_time"),
-        )
+    proto_names = {"acknowledged_at": "acknowledge_time"}
 
 
-class OrganizationReport(BaseModel):
+class OrganizationReport(ProtoModel):
     organization_id: str
     name: str
     kind: Literal["own", "subcontractor"]
     acknowledged: list[Reader]
     pending: list[Reader]
+
+    fallbacks = {"kind": "subcontractor"}
 
 
 class InstructionsReport(BaseModel):
@@ -172,14 +156,5 @@ async def get_instructions_report(
     response.headers["Cache-Control"] = "no-store"
     return InstructionsReport(
         instructions=HandlingInstructions.of(result.instructions),
-        organizations=[
-            OrganizationReport(
-                organization_id=status.organization_id,
-                name=status.name,
-                kind=_KIND.get(status.kind, "subcontractor"),  # type: ignore[arg-type]
-                acknowledged=[Reader.of(reader) for reader in status.acknowledged],
-                pending=[Reader.of(reader) for reader in status.pending],
-            )
-            for status in result.organizations
-        ],
+        organizations=[OrganizationReport.of(status) for status in result.organizations],
     )

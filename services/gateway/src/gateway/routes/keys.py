@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import RequestId
 from gateway.for_caller import CustomerVaultForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.rest import NO_STORE, RequestBody
@@ -30,7 +30,7 @@ KeyStatus = Literal["in_office", "checked_out", "lost"]
 ID = Field(min_length=1, max_length=36)
 
 
-class PhysicalKey(BaseModel):
+class PhysicalKey(ProtoModel):
     id: str
     site_id: str
     kind: KeyKind
@@ -47,22 +47,12 @@ class PhysicalKey(BaseModel):
     overdue: bool
     lost_at: datetime | None
 
-    @classmethod
-    def of(cls, key: pb.PhysicalKey) -> PhysicalKey:
-        return cls(
-            id=key.id,
-            site_id=key.site_id,
-            kind=key.kind,  # type: ignore[arg-type]  # customer_vault's fixed vocabulary
-            label=key.label or None,
-            status=key.status,  # type: ignore[arg-type]
-            created_at=from_timestamp(key, "create_time"),
-            holder_user_id=key.holder_user_id or None,
-            work_order_id=key.work_order_id or None,
-            checked_out_at=from_timestamp(key, "checked_out_time"),
-            due_at=from_timestamp(key, "due_time"),
-            overdue=key.overdue,
-            lost_at=from_timestamp(key, "lost_time"),
-        )
+    proto_names = {
+        "created_at": "create_time",
+        "checked_out_at": "checked_out_time",
+        "due_at": "due_time",
+        "lost_at": "lost_time",
+    }
 
 
 class KeyCreate(RequestBody):

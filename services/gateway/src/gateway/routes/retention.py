@@ -29,6 +29,7 @@ from gateway.for_caller import (
     NotificationForCaller,
     WorkOrderForCaller,
 )
+from gateway.from_proto import ProtoModel
 from gateway.rest import RequestBody
 
 router = APIRouter(tags=["retention"])
@@ -52,7 +53,7 @@ class RetentionDays(BaseModel):
     audit_records: int
 
 
-class RetentionPolicy(BaseModel):
+class RetentionPolicy(ProtoModel):
     days: RetentionDays
     #: The legal minimum of each category: a shorter period is refused.
     minimum_days: RetentionDays
@@ -61,15 +62,7 @@ class RetentionPolicy(BaseModel):
     updated_at: datetime | None
     etag: str
 
-    @classmethod
-    def of(cls, policy: pb.RetentionPolicy) -> RetentionPolicy:
-        return cls(
-            days=RetentionDays(**dict(policy.days)),
-            minimum_days=RetentionDays(**dict(policy.minimum_days)),
-            defaults=policy.defaults,
-            updated_at=from_timestamp(policy, "update_time"),
-            etag=policy.etag,
-        )
+    proto_names = {"updated_at": "update_time"}
 
 
 def _period() -> Any:

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.customer_vault_models import SecretKindName, secret_kind, secret_kind_name
 from gateway.for_caller import CustomerVaultForCaller
+from gateway.from_proto import ProtoModel
 from gateway.rest import Page, PageSize, RequestBody
 
 router = APIRouter(tags=["rotation"])
@@ -21,7 +21,7 @@ router = APIRouter(tags=["rotation"])
 ID_FILTER = Query(default="", max_length=64)
 
 
-class ExposureItem(BaseModel):
+class ExposureItem(ProtoModel):
     site_id: str
     #: A code kind (``door_code`` ...) or ``lock``.
     subject: str
@@ -39,29 +39,16 @@ class ExposureItem(BaseModel):
     reference_id: str | None
     note: str | None
 
-    @classmethod
-    def of(cls, item: pb.ExposureItem) -> ExposureItem:
-        return cls(
-            site_id=item.site_id,
-            subject=item.subject,
-            first_at=from_timestamp(item, "first_time"),
-            last_at=from_timestamp(item, "last_time"),
-            count=item.count,
-            user_ids=list(item.user_ids),
-            task_id=item.task_id or None,
-            rotated_since=item.rotated_since,
-            reference_id=item.reference_id or None,
-            note=item.note or None,
-        )
+    proto_names = {"first_at": "first_time", "last_at": "last_time"}
 
 
-class ExposureSection(BaseModel):
+class ExposureSection(ProtoModel):
     #: ``revealed`` (under a grant), ``break_glass``, ...
     name: str
     items: list[ExposureItem]
 
 
-class Exposure(BaseModel):
+class Exposure(ProtoModel):
     """What a person or an organisation was exposed to, computed when they left."""
 
     id: str
@@ -74,24 +61,11 @@ class Exposure(BaseModel):
     computed_at: datetime | None
     sections: list[ExposureSection]
 
-    @classmethod
-    def of(cls, report: pb.Exposure) -> Exposure:
-        return cls(
-            id=report.id,
-            subject_kind="organization" if report.subject_kind == "organization" else "user",
-            subject_id=report.subject_id,
-            trigger=report.trigger,
-            window_start=from_timestamp(report, "window_start"),
-            window_end=from_timestamp(report, "window_end"),
-            computed_at=from_timestamp(report, "compute_time"),
-            sections=[
-                ExposureSection(name=s.name, items=[ExposureItem.of(i) for i in s.items])
-                for s in report.sections
-            ],
-        )
+    proto_names = {"computed_at": "compute_time"}
+    fallbacks = {"subject_kind": "user"}
 
 
-class RotationTask(BaseModel):
+class RotationTask(ProtoModel):
     id: str
     site_id: str
     #: The site's area now (its dispatchers do the task).
@@ -113,25 +87,8 @@ class RotationTask(BaseModel):
     exposed_organization_id: str | None
     exposure_id: str | None
 
-    @classmethod
-    def of(cls, task: pb.RotationTask) -> RotationTask:
-        return cls(
-            id=task.id,
-            site_id=task.site_id,
-            area_id=task.area_id,
-            subject=task.subject,
-            reason=task.reason,
-            since=from_timestamp(task, "since"),
-            status="closed" if task.status == "closed" else "open",
-            opened_at=from_timestamp(task, "open_time"),
-            closed_at=from_timestamp(task, "close_time"),
-            closed_how=task.closed_how or None,
-            closed_by=task.closed_by or None,
-            close_reason=task.close_reason or None,
-            exposed_user_id=task.exposed_user_id or None,
-            exposed_organization_id=task.exposed_organization_id or None,
-            exposure_id=task.exposure_id or None,
-        )
+    proto_names = {"opened_at": "open_time", "closed_at": "close_time"}
+    fallbacks = {"status": "open"}
 
 
 class RotationTaskList(Page):
@@ -143,7 +100,7 @@ class RotationTaskClose(RequestBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
-class OverdueSecret(BaseModel):
+class OverdueSecret(ProtoModel):
     site_id: str
     area_id: str
     kind: SecretKindName
@@ -152,17 +109,7 @@ class OverdueSecret(BaseModel):
     max_age_days: int
     overdue_since: datetime | None
 
-    @classmethod
-    def of(cls, secret: pb.OverdueSecret) -> OverdueSecret:
-        return cls(
-            site_id=secret.site_id,
-            area_id=secret.area_id,
-            kind=secret_kind_name(secret.kind),
-            version=secret.version,
-            written_at=from_timestamp(secret, "write_time"),
-            max_age_days=secret.max_age_days,
-            overdue_since=from_timestamp(secret, "overdue_since"),
-        )
+    proto_names = {"written_at": "write_time"}
 
 
 class OverdueSecretList(BaseModel):
@@ -174,6 +121,7 @@ class SecretAgePolicy(BaseModel):
 
     max_age_days: dict[SecretKindName, int]
 
+    # Not a ProtoModel: the limits, a repeated message, become a dict keyed by their kind.
     @classmethod
     def of(cls, limits: list[pb.SecretAgeLimit]) -> SecretAgePolicy:
         return cls(

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform import limits
-from fieldvault_platform.timestamps import from_timestamp
 from gateway.dependencies import CustomerVaultPeer, RequestId
 from gateway.for_caller import CUSTOMER_VAULT, CustomerVaultForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import replayed_by_reading
 from gateway.rest import NO_STORE, Page, RequestBody
@@ -33,14 +33,6 @@ _KIND_BY_NAME: dict[str, pb.ShareKind] = {
     "contract": pb.SHARE_KIND_CONTRACT,
     "dpa_document": pb.SHARE_KIND_DPA_DOCUMENT,
     "credential": pb.SHARE_KIND_CREDENTIAL,
-}
-_NAME_BY_KIND = {kind: name for name, kind in _KIND_BY_NAME.items()}
-_STATUS_NAMES: dict[int, str] = {
-    pb.SHARE_STATUS_ACTIVE: "active",
-    pb.SHARE_STATUS_OPENED: "opened",
-    pb.SHARE_STATUS_REVOKED: "revoked",
-    pb.SHARE_STATUS_EXPIRED: "expired",
-    pb.SHARE_STATUS_LOCKED: "locked",
 }
 #: Where the public opening lives (its own rate-limit bucket per client address).
 OPEN_PATH = "/v1/shares/open"
@@ -76,7 +68,7 @@ class ShareCreate(RequestBody):
     label: str | None = Field(default=None, max_length=100)
 
 
-class Share(BaseModel):
+class Share(ProtoModel):
     """A share as its sender sees it: never the link, the PIN or the recipient."""
 
     id: str
@@ -93,23 +85,11 @@ class Share(BaseModel):
     email_sent: bool
     sms_sent: bool
 
-    @classmethod
-    def of(cls, share: pb.Share) -> Share:
-        return cls(
-            id=share.id,
-            kind=_NAME_BY_KIND[share.kind],  # type: ignore[arg-type]
-            document_id=share.document_id or None,
-            status=_STATUS_NAMES[share.status],  # type: ignore[arg-type]
-            label=share.label,
-            created_by=share.created_by,
-            created_at=from_timestamp(share, "create_time"),
-            expires_at=from_timestamp(share, "expire_time"),
-            opened_at=from_timestamp(share, "opened_time"),
-            failed_attempts=share.failed_attempts,
-            max_attempts=share.max_attempts,
-            email_sent=share.email_sent,
-            sms_sent=share.sms_sent,
-        )
+    proto_names = {
+        "created_at": "create_time",
+        "expires_at": "expire_time",
+        "opened_at": "opened_time",
+    }
 
 
 class ShareList(Page):

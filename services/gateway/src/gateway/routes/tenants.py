@@ -13,6 +13,7 @@ from gateway.auth import bearer_from
 from gateway.dependencies import IdentityPeer, IfMatch
 from gateway.etags import with_etag
 from gateway.for_caller import IDENTITY, IdentityForCaller
+from gateway.from_proto import ProtoModel
 from gateway.idempotency import RESPONSES as CREATE_RESPONSES
 from gateway.idempotency import IdempotencyKey
 from gateway.identity_models import NAME, Role, Tenant, User
@@ -67,20 +68,12 @@ async def create_tenant(
     )
 
 
-class TenantPolicy(BaseModel):
+class TenantPolicy(ProtoModel):
     """Who must use a second factor, and whether a break-glass reveal asks for one."""
 
     mfa_required_roles: list[str]
     break_glass_step_up_required: bool
     etag: str
-
-    @classmethod
-    def of(cls, tenant: pb.Tenant) -> TenantPolicy:
-        return cls(
-            mfa_required_roles=list(tenant.mfa_required_roles),
-            break_glass_step_up_required=tenant.break_glass_step_up_required,
-            etag=tenant.etag,
-        )
 
 
 class TenantPolicyChange(RequestBody):
