@@ -705,7 +705,7 @@ def _assert_same(model: type[ProtoModel], old: Callable[[Any], BaseModel], messa
 
 
 @pytest.mark.parametrize(("model", "message_class", "old"), CASES)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_generic_converter_gives_what_the_hand_written_one_gave(
     model: type[ProtoModel],
