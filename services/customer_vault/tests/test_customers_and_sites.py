@@ -167,6 +167,47 @@ async def test_listing_pages_through_every_customer_once(customer_vault: Running
     assert sorted(seen) == sorted(created) and len(seen) == 5
 
 
+async def test_listing_pages_through_every_site_once_and_refuses_a_forged_token(
+    customer_vault: RunningVault,
+) -> None:
+    place = await new_place(customer_vault, new_tenant_id(), door_code=None)
+    created = [place.site.id]
+    for index in range(4):
+        response = await customer_vault.stub.CreateSite(
+            pb.CreateSiteRequest(
+                customer_id=place.customer.id,
+                area_id=place.area_id,
+                name=f"Annex {index}",
+                address=f"{index} Harbour Road, Portsmouth",
+            ),
+            metadata=place.dispatcher,
+            timeout=TIMEOUT,
+        )
+        created.append(response.site.id)
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await customer_vault.stub.ListSites(
+            pb.ListSitesRequest(page_size=2, page_token=token, customer_id=place.customer.id),
+            metadata=place.dispatcher,
+            timeout=TIMEOUT,
+        )
+        assert all(site.customer_id == place.customer.id for site in page.sites)
+        seen.extend(site.id for site in page.sites)
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == sorted(created) and len(seen) == 5
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await customer_vault.stub.ListSites(
+            pb.ListSitesRequest(page_token="WyJzaXRlLTEiXQ"),  # ["site-1"]: not (time, id)
+            metadata=place.dispatcher,
+            timeout=TIMEOUT,
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == "page_token is not one this service issued"
+
+
 async def test_bad_input_is_refused_with_a_message_naming_the_field(
     customer_vault: RunningVault,
 ) -> None:

@@ -9,8 +9,10 @@ from sqlalchemy import select
 from customer_vault.access import Caller
 from customer_vault.components import Components
 from customer_vault.models import AuditRecord
-from fieldvault_platform.errors import InvalidArgument
-from fieldvault_platform.paging import decode_page_token, page_of, page_size
+from fieldvault_platform.paging import Keyset
+
+# The chain's sequence number alone: unique, and the order records were written in.
+NEWEST_FIRST = Keyset(AuditRecord.sequence, descending=True)
 
 
 async def list_audit_events(
@@ -26,8 +28,7 @@ async def list_audit_events(
     requested_size: int,
     page_token: str,
 ) -> tuple[list[AuditRecord], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = NEWEST_FIRST.request(requested_size, page_token)
     query = select(AuditRecord).where(AuditRecord.tenant_id == caller.tenant_id)
     for column, value in (
         (AuditRecord.customer_id, customer_id),
@@ -41,11 +42,5 @@ async def list_audit_events(
         query = query.where(AuditRecord.occurred_at >= since)
     if until is not None:
         query = query.where(AuditRecord.occurred_at < until)
-    if after is not None:
-        if not isinstance(after[0], int) or isinstance(after[0], bool):
-            raise InvalidArgument("page_token is not one this service issued")
-        query = query.where(AuditRecord.sequence < after[0])
-    query = query.order_by(AuditRecord.sequence.desc()).limit(size + 1)
     async with c.database.unit_of_work() as session:
-        rows = list((await session.scalars(query)).all())
-    return page_of(rows, size, lambda row: row.sequence)
+        return await request.fetch(session, query)

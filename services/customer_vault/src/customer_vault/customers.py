@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
@@ -25,16 +25,11 @@ from customer_vault.validation import optional_text, required_text
 from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from fieldvault_platform.etags import check_etag
-from fieldvault_platform.paging import (
-    decode_page_token,
-    page_of,
-    page_size,
-    time_id_cursor,
-    time_id_position,
-)
+from fieldvault_platform.paging import Keyset
 from fieldvault_platform.vault import DataKey
 
 TABLE = "customers"
+OLDEST_FIRST = Keyset(Customer.created_at, Customer.id)
 PERSONAL_FIELDS = ("name", "email", "phone", "address", "notes")
 
 
@@ -169,8 +164,7 @@ async def list_customers(
 ) -> tuple[list[CustomerView], str]:
     if sum(bool(term) for term in (email, phone, name)) > 1:
         raise InvalidArgument("search by email, by phone or by name: one of them")
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = OLDEST_FIRST.request(requested_size, page_token)
     query = select(Customer).where(visible_customers(caller), Customer.wrapped_key.is_not(None))
     if email:
         query = query.where(
@@ -184,12 +178,8 @@ async def list_customers(
         query = query.where(Customer.name_index == await c.blind_index.name(caller.tenant_id, name))
     if area_id:
         query = query.where(Customer.area_id == area_id)
-    if after is not None:
-        query = query.where(tuple_(Customer.created_at, Customer.id) > time_id_cursor(after))
-    query = query.order_by(Customer.created_at, Customer.id).limit(size + 1)
     async with c.database.unit_of_work() as session:
-        rows = list((await session.scalars(query)).all())
-    page, token = page_of(rows, size, lambda row: time_id_position(row.created_at, row.id))
+        page, token = await request.fetch(session, query)
     return list(await asyncio.gather(*(decrypt(c, row) for row in page))), token
 
 

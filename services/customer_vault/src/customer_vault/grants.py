@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, tuple_, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,15 +33,10 @@ from fieldvault_platform.errors import (
     NotFound,
     PermissionDenied,
 )
-from fieldvault_platform.paging import (
-    decode_page_token,
-    page_of,
-    page_size,
-    time_id_cursor,
-    time_id_position,
-)
+from fieldvault_platform.paging import Keyset
 
 GRANTS_WRITE = "grants:write"
+OLDEST_FIRST = Keyset(Grant.created_at, Grant.id)
 #: The one service account that manages grants.
 GRANT_MANAGER = "work_order"
 _ID_LIMIT = 36
@@ -286,8 +281,7 @@ async def list_grants(
     page_token: str,
     now: datetime,
 ) -> tuple[list[Grant], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = OLDEST_FIRST.request(requested_size, page_token)
     query = select(Grant).where(Grant.tenant_id == caller.tenant_id)
     tenant_wide = caller.reach is Reach.TENANT or "auditor" in caller.principal.roles
     if not tenant_wide:
@@ -304,12 +298,8 @@ async def list_grants(
         query = query.where(
             Grant.revoked_at.is_(None), Grant.valid_from <= now, Grant.valid_until > now
         )
-    if after is not None:
-        query = query.where(tuple_(Grant.created_at, Grant.id) > time_id_cursor(after))
-    query = query.order_by(Grant.created_at, Grant.id).limit(size + 1)
     async with c.database.unit_of_work() as session:
-        rows = list((await session.scalars(query)).all())
-    return page_of(rows, size, lambda row: time_id_position(row.created_at, row.id))
+        return await request.fetch(session, query)
 
 
 def is_active(grant: Grant, now: datetime) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from customer_vault import exposure, rotation_tasks, secret_age
 from customer_vault.access import Caller, caller
@@ -27,13 +27,7 @@ from fieldvault_platform.errors import (
     NotFound,
     PermissionDenied,
 )
-from fieldvault_platform.paging import (
-    decode_page_token,
-    page_of,
-    page_size,
-    time_id_cursor,
-    time_id_position,
-)
+from fieldvault_platform.paging import Keyset
 
 EXPOSURE_READ = "exposure:read"
 ROTATION_TASKS_READ = "rotation_tasks:read"
@@ -44,6 +38,7 @@ MIN_CLOSE_REASON_LENGTH = 3
 SUBJECT_KINDS = (exposure.USER, exposure.ORGANIZATION)
 #: Roles that see every area's tasks; a dispatcher sees their own areas'.
 TENANT_WIDE = frozenset({"admin", "auditor"})
+OLDEST_FIRST = Keyset(RotationTask.opened_at, RotationTask.id)
 
 
 def _person(principal: Principal, scope: str) -> Caller:
@@ -90,8 +85,7 @@ async def list_tasks(
     who = _person(principal, ROTATION_TASKS_READ)
     if status and status not in rotation_tasks.STATUSES:
         raise InvalidArgument("status must be open or closed")
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = OLDEST_FIRST.request(requested_size, page_token)
     query = (
         select(RotationTask, Site.area_id)
         .join(Site, Site.id == RotationTask.site_id)
@@ -108,17 +102,13 @@ async def list_tasks(
         query = query.where(RotationTask.status == status)
     if site_id:
         query = query.where(RotationTask.site_id == site_id)
-    if after is not None:
-        query = query.where(tuple_(RotationTask.opened_at, RotationTask.id) > time_id_cursor(after))
-    query = query.order_by(RotationTask.opened_at, RotationTask.id).limit(size + 1)
     async with c.database.unit_of_work() as session:
-        rows = (await session.execute(query)).all()
+        rows, token = await request.fetch_rows(session, query)
     tasks = []
     for task, current_area in rows:
         task.area_id = current_area  # shown in the site's area now (not flushed)
         tasks.append(task)
-    page, token = page_of(tasks, size, lambda row: time_id_position(row.opened_at, row.id))
-    return page, token
+    return tasks, token
 
 
 async def close_task(

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from customer_vault import audit, events
 from customer_vault.access import (
@@ -28,15 +28,10 @@ from fieldvault_platform import limits
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
 from fieldvault_platform.etags import check_etag
-from fieldvault_platform.paging import (
-    decode_page_token,
-    page_of,
-    page_size,
-    time_id_cursor,
-    time_id_position,
-)
+from fieldvault_platform.paging import Keyset
 
 TABLE = "sites"
+OLDEST_FIRST = Keyset(Site.created_at, Site.id)
 ENCRYPTED_FIELDS = ("name", "address", "access_instructions")
 LIMITS = {
     "name": limits.NAME,
@@ -138,8 +133,7 @@ async def list_sites(
     page_token: str,
     now: datetime,
 ) -> tuple[list[SiteView], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = OLDEST_FIRST.request(requested_size, page_token)
     caller = await with_dpa_checked(c.dpa, c.database, caller, now)
     query = (
         select(Site, Customer)
@@ -150,12 +144,8 @@ async def list_sites(
         query = query.where(Site.customer_id == customer_id)
     if area_id:
         query = query.where(Site.area_id == area_id)
-    if after is not None:
-        query = query.where(tuple_(Site.created_at, Site.id) > time_id_cursor(after))
-    query = query.order_by(Site.created_at, Site.id).limit(size + 1)
     async with c.database.unit_of_work() as session:
-        rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
-    page, token = page_of(rows, size, lambda pair: time_id_position(pair[0].created_at, pair[0].id))
+        page, token = await request.fetch_rows(session, query)
     views = await asyncio.gather(*(decrypt(c, site, customer) for site, customer in page))
     return list(views), token
 

@@ -15,11 +15,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import NotFound
+from fieldvault_platform.paging import Keyset
 from fieldvault_platform.telemetry import current_traceparent
 from notification.content import Message, SafeFacts, render
-from notification.listing import page
 from notification.models import InboxEntry, MessageDelivery, Preference
 from notification.wording import DEFAULT_LANGUAGE
+
+NEWEST_FIRST = Keyset(InboxEntry.created_at, InboxEntry.id, descending=True)
 
 
 async def preferences_of(session: AsyncSession, tenant_id: str, user_id: str) -> Preference:
@@ -171,15 +173,7 @@ async def list_inbox(
     )
     if unread_only:
         query = query.where(InboxEntry.read_at.is_(None))
-    return await page(
-        session,
-        query,
-        created=InboxEntry.created_at,
-        row_id=InboxEntry.id,
-        requested_size=requested_size,
-        page_token=page_token,
-        newest_first=True,
-    )
+    return await NEWEST_FIRST.request(requested_size, page_token).fetch(session, query)
 
 
 async def mark_read(

@@ -6,17 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
-from fieldvault_platform.paging import (
-    decode_page_token,
-    page_of,
-    page_size,
-    time_id_cursor,
-    time_id_position,
-)
+from fieldvault_platform.paging import Keyset
 from work_order import changes, references
 from work_order.access import Actor, load, visible
 from work_order.components import Components
@@ -24,6 +18,7 @@ from work_order.lifecycle import ACTIVE, Event, Status, next_status
 from work_order.models import HistoryEntry, WorkOrder
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+OLDEST_FIRST = Keyset(WorkOrder.created_at, WorkOrder.id)
 
 
 @dataclass(frozen=True)
@@ -144,8 +139,7 @@ async def list_work_orders(
     page_token: str,
     mine: bool = False,
 ) -> tuple[list[WorkOrder], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = OLDEST_FIRST.request(requested_size, page_token)
     query = select(WorkOrder).where(visible(actor))
     if mine:
         query = query.where(
@@ -165,12 +159,8 @@ async def list_work_orders(
         query = query.where(WorkOrder.scheduled_start >= filters.scheduled_from)
     if filters.scheduled_until is not None:
         query = query.where(WorkOrder.scheduled_start < filters.scheduled_until)
-    if after is not None:
-        query = query.where(tuple_(WorkOrder.created_at, WorkOrder.id) > time_id_cursor(after))
-    query = query.order_by(WorkOrder.created_at, WorkOrder.id).limit(size + 1)
     async with c.database.unit_of_work() as session:
-        rows = list((await session.scalars(query)).all())
-    return page_of(rows, size, lambda row: time_id_position(row.created_at, row.id))
+        return await request.fetch(session, query)
 
 
 async def update(

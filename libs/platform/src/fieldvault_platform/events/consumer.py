@@ -35,7 +35,6 @@ from sqlalchemy import (
     String,
     insert,
     select,
-    tuple_,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,20 +45,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.db import Database, PlatformBase
-from fieldvault_platform.errors import InvalidArgument, Unavailable
+from fieldvault_platform.errors import Unavailable
 from fieldvault_platform.events._waiting import wait_any
 from fieldvault_platform.events.connection import ensure_pull_consumer
 from fieldvault_platform.events.outbox import EVENT_TYPE_HEADER, MSG_ID_HEADER
 from fieldvault_platform.events.tracing import extract_trace_context, tracer
 from fieldvault_platform.metrics import CONSUMER_PENDING, EVENTS_PARKED, EVENTS_PROCESSED
-from fieldvault_platform.paging import (
-    DEFAULT_PAGE_SIZE,
-    decode_page_token,
-    page_of,
-    page_size,
-    time_id_cursor,
-    time_id_position,
-)
+from fieldvault_platform.paging import DEFAULT_PAGE_SIZE, Keyset
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +87,9 @@ class ParkedEvent(PlatformBase):
     error_type: Mapped[str] = mapped_column(String(255))
     parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+
+#: The listing's order (``ix_parked_events_listing``); (consumer, event_id) is the key.
+PARKED_IN_ORDER = Keyset(ParkedEvent.parked_at, ParkedEvent.consumer, ParkedEvent.event_id)
 
 #: ``error_type`` of an event parked on a delivery past ``max_deliver`` when this
 #: process did not see the last attempt fail (the process stopped or crashed in
@@ -513,25 +508,6 @@ async def list_parked_events(
     Keyset paging on (parked_at, consumer, event_id), so events parked while
     paging are neither skipped nor repeated.
     """
-    size = page_size(limit)
-    order = (ParkedEvent.parked_at, ParkedEvent.consumer, ParkedEvent.event_id)
-    query = select(ParkedEvent)
-    last = decode_page_token(after)
-    if last is not None:
-        query = query.where(tuple_(*order) > _parked_cursor(last))
-    query = query.order_by(*order).limit(size + 1)
+    request = PARKED_IN_ORDER.request(limit, after)
     async with database.unit_of_work() as session:
-        rows = list((await session.scalars(query)).all())
-    return page_of(rows, size, _parked_position)
-
-
-def _parked_position(row: ParkedEvent) -> list[str]:
-    return [*time_id_position(row.parked_at, row.consumer), row.event_id]
-
-
-def _parked_cursor(last: list[Any]) -> tuple[datetime, str, str]:
-    position = last[0]
-    if not isinstance(position, list) or len(position) != 3 or not isinstance(position[2], str):
-        raise InvalidArgument("page_token is not one this service issued")
-    parked_at, consumer = time_id_cursor([position[:2]])
-    return parked_at, consumer, position[2]
+        return await request.fetch(session, select(ParkedEvent))

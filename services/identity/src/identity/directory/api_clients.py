@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import InvalidArgument, NotFound
-from fieldvault_platform.paging import decode_page_token, page_of, page_size
+from fieldvault_platform.paging import Keyset
 from identity import audit, events
 from identity.directory.access import Actor
 from identity.directory.people import validate_name
 from identity.models import ApiClient
 from identity.scopes import PARTNER_SCOPES
+
+BY_ID = Keyset(ApiClient.id)
 
 
 def new_credentials() -> tuple[str, str]:
@@ -70,15 +72,11 @@ async def create_api_client(
 async def list_api_clients(
     session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
 ) -> tuple[list[ApiClient], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = BY_ID.request(requested_size, page_token)
     query = select(ApiClient).where(
         ApiClient.tenant_id == actor.tenant_id, ApiClient.revoked_at.is_(None)
     )
-    if after is not None:
-        query = query.where(ApiClient.id > str(after[0]))
-    rows = list((await session.scalars(query.order_by(ApiClient.id).limit(size + 1))).all())
-    return page_of(rows, size, lambda row: row.id)
+    return await request.fetch(session, query)
 
 
 async def delete_api_client(

@@ -9,11 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists
-from fieldvault_platform.paging import decode_page_token, page_of, page_size
+from fieldvault_platform.paging import Keyset
 from identity import audit
 from identity.directory.access import Actor, flush_unique
 from identity.directory.people import validate_name
 from identity.models import Area
+
+# Names are unique within a tenant, so they are the whole keyset.
+BY_NAME = Keyset(Area.name)
 
 
 async def create_area(session: AsyncSession, actor: Actor, *, name: str, now: datetime) -> Area:
@@ -40,10 +43,5 @@ async def create_area(session: AsyncSession, actor: Actor, *, name: str, now: da
 async def list_areas(
     session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
 ) -> tuple[list[Area], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
-    query = select(Area).where(Area.tenant_id == actor.tenant_id)
-    if after is not None:
-        query = query.where(Area.name > str(after[0]))
-    rows = list((await session.scalars(query.order_by(Area.name).limit(size + 1))).all())
-    return page_of(rows, size, lambda row: row.name)
+    request = BY_NAME.request(requested_size, page_token)
+    return await request.fetch(session, select(Area).where(Area.tenant_id == actor.tenant_id))

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldvault_platform.etags import check_etag
-from fieldvault_platform.paging import decode_page_token, page_of, page_size
+from fieldvault_platform.paging import Keyset
 from identity import audit, events
 from identity.directory.access import Actor, flush_unique
 from identity.directory.people import validate_name
 from identity.messages import dpa_active
 from identity.models import Organization
 
+BY_ID = Keyset(Organization.id)
 ORGANIZATION_FIELDS = frozenset({"name", "dpa_signed_on", "dpa_expires_on", "dpa_document_id"})
 
 
@@ -143,13 +144,9 @@ async def get_organization(
 async def list_organizations(
     session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
 ) -> tuple[list[Organization], str]:
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = BY_ID.request(requested_size, page_token)
     query = select(Organization).where(Organization.tenant_id == actor.tenant_id)
-    if after is not None:
-        query = query.where(Organization.id > str(after[0]))
-    rows = list((await session.scalars(query.order_by(Organization.id).limit(size + 1))).all())
-    return page_of(rows, size, lambda row: row.id)
+    return await request.fetch(session, query)
 
 
 def _document_id(value: str) -> str | None:

@@ -29,7 +29,7 @@ from fieldvault_platform import limits
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from fieldvault_platform.etags import check_etag
-from fieldvault_platform.paging import decode_page_token, page_of, page_size
+from fieldvault_platform.paging import Keyset
 from identity import audit, events
 from identity.auth.tokens import user_area_ids
 from identity.directory.access import Actor, flush_unique
@@ -39,6 +39,7 @@ from identity.scopes import ROLE_SCOPES, ROLES
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 SUBCONTRACTOR_ROLES = frozenset({"technician", "subcontractor_manager"})
+BY_ID = Keyset(User.id)
 USER_FIELDS = frozenset({"name", "roles", "organization_id", "area_ids"})
 
 
@@ -240,8 +241,7 @@ async def list_users(
     """A page of the tenant's users by id, optionally only those with ``role``,
     in ``organization_id`` and/or active; filters are part of the keyset query,
     so paging with the same filters serves every match exactly once."""
-    size = page_size(requested_size)
-    after = decode_page_token(page_token)
+    request = BY_ID.request(requested_size, page_token)
     query = select(User).where(User.tenant_id == actor.tenant_id)
     reach = _organization_reach(actor)
     if reach is not None:
@@ -257,10 +257,7 @@ async def list_users(
         query = query.where(User.organization_id == organization.id)
     if active_only:
         query = query.where(User.status == "active")
-    if after is not None:
-        query = query.where(User.id > str(after[0]))
-    users = list((await session.scalars(query.order_by(User.id).limit(size + 1))).all())
-    return page_of(users, size, lambda row: row.id)
+    return await request.fetch(session, query)
 
 
 async def update_user(

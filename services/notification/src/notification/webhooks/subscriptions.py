@@ -30,8 +30,8 @@ from fieldvault_platform.errors import (
     PermissionDenied,
 )
 from fieldvault_platform.events import publish
+from fieldvault_platform.paging import Keyset
 from fieldvault_platform.timestamps import to_timestamp
-from notification.listing import page
 from notification.models import Webhook, WebhookDelivery
 from notification.webhooks.payloads import EVENT_TYPES
 from notification.webhooks.secret_box import SecretBox
@@ -52,6 +52,9 @@ API_CLIENT_REVOKED = events_pb.WEBHOOK_DISABLED_REASON_API_CLIENT_REVOKED
 #: The status of a subscription whose partner client was revoked: off like
 #: "disabled", but never turned back on, because its owner no longer exists.
 CLIENT_REVOKED = "revoked"
+
+WEBHOOKS_OLDEST_FIRST = Keyset(Webhook.created_at, Webhook.id)
+DELIVERIES_NEWEST_FIRST = Keyset(WebhookDelivery.created_at, WebhookDelivery.id, descending=True)
 
 
 @dataclass(frozen=True)
@@ -141,14 +144,8 @@ async def get(session: AsyncSession, who: Manager, webhook_id: str) -> Webhook:
 async def list_webhooks(
     session: AsyncSession, who: Manager, *, requested_size: int, page_token: str
 ) -> tuple[list[Webhook], str]:
-    return await page(
-        session,
-        _visible(who),
-        created=Webhook.created_at,
-        row_id=Webhook.id,
-        requested_size=requested_size,
-        page_token=page_token,
-    )
+    request = WEBHOOKS_OLDEST_FIRST.request(requested_size, page_token)
+    return await request.fetch(session, _visible(who))
 
 
 async def delete(session: AsyncSession, who: Manager, webhook_id: str) -> None:
@@ -239,15 +236,9 @@ async def list_deliveries(
     session: AsyncSession, who: Manager, webhook_id: str, *, requested_size: int, page_token: str
 ) -> tuple[list[WebhookDelivery], str]:
     await get(session, who, webhook_id)
-    return await page(
-        session,
-        select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id),
-        created=WebhookDelivery.created_at,
-        row_id=WebhookDelivery.id,
-        requested_size=requested_size,
-        page_token=page_token,
-        newest_first=True,
-    )
+    request = DELIVERIES_NEWEST_FIRST.request(requested_size, page_token)
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+    return await request.fetch(session, query)
 
 
 async def queue_deliveries(
