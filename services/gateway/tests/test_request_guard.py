@@ -197,3 +197,44 @@ def test_every_json_write_body_refuses_unknown_members() -> None:
                     body_model.__name__,
                 )
     assert {"LoginRequest", "CustomerPatch", "UserPatch", "WorkOrderPatch"} <= set(checked)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/customers/%00",
+        "/v1/customers/abc%00def",
+        "/v1/customers?email=%00",
+        "/v1/customers?name=a%00b",
+    ],
+)
+async def test_a_nul_character_in_the_path_or_query_is_422_and_reaches_no_service(
+    fake: VaultGateway, path: str
+) -> None:
+    # PostgreSQL cannot store a NUL; no identifier or filter of the API holds one.
+    response = await fake.client.get(path, headers=fake.bearer())
+
+    problem = assert_problem(response, 422, "validation_error")
+    assert "NUL" in problem["detail"]
+    assert fake.vault.requests("GetCustomer") == []
+    assert fake.vault.requests("ListCustomers") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "Ann\u0000e"},
+        {"name": "Anne", "email": "anne@example.org\u0000"},
+    ],
+)
+async def test_a_nul_character_anywhere_in_a_json_body_is_422_and_reaches_no_service(
+    fake: VaultGateway, body: dict[str, Any]
+) -> None:
+    response = await fake.client.post("/v1/customers", json=body, headers=fake.bearer())
+
+    problem = assert_problem(response, 422, "validation_error")
+    assert [e["message"] for e in problem["errors"]] == [
+        "Value error, text must not contain NUL characters"
+    ]
+    assert "Ann" not in response.text
+    assert fake.vault.requests("CreateCustomer") == []

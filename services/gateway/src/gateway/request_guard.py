@@ -10,6 +10,10 @@ A route that takes a JSON body refuses any other media type with 415
 ``unsupported_media_type`` (a form post to a JSON route is a client bug, or a
 cross-site form trying its luck); an empty body is left to the route (some bodies
 are optional).
+
+No text of the API holds a NUL character, and PostgreSQL cannot store one: a path
+or query with one is refused here with 422 ``validation_error``, and a JSON body
+with one by ``RequestBody`` (``gateway.rest``), before anything reaches a service.
 """
 
 from __future__ import annotations
@@ -52,11 +56,27 @@ def is_json(content_type: str) -> bool:
     return main == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
+def holds_nul(scope: Scope) -> bool:
+    """Whether the path (decoded) or the query string (raw or %-encoded) has a NUL."""
+    query = bytes(scope.get("query_string", b"")).lower()
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
 class RequestGuardMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and holds_nul(scope):
+            await answer_problem(
+                scope,
+                receive,
+                send,
+                status=422,
+                code="validation_error",
+                detail="the request path and query must not contain NUL characters",
+            )
+            return
         if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return

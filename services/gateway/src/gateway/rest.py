@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 from fieldvault_platform.timestamps import TimestampOutOfRange, to_timestamp
@@ -49,6 +49,25 @@ class RequestBody(BaseModel):
     misspelt ``break_glass`` or ``emial`` never silently does something else."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        # No text of the API holds one, and PostgreSQL cannot store one: refused as
+        # a 422 here rather than failing in a service's database.
+        if _holds_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
+
+
+def _holds_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_holds_nul(key) or _holds_nul(value) for key, value in data.items())
+    if isinstance(data, list | tuple):
+        return any(_holds_nul(item) for item in data)
+    return False
 
 
 class Page(BaseModel):
