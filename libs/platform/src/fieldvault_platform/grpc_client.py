@@ -64,12 +64,32 @@ async def check_health(
     return await health_status(channel, service=service, timeout=timeout) is HealthStatus.SERVING
 
 
-def peer_error(exc: grpc.aio.AioRpcError, peer: str, not_found: Exception) -> Exception:
+class PeerRefused(RuntimeError):
+    """A peer refused a call for a reason this service cannot fix by retrying as it is
+    (scopes, secrets, a bad request), or for one its caller treats as an answer.
+
+    The message names the peer and the status only. ``details`` is the peer's own
+    message (a domain error's, which never holds a secret), for records and logs
+    that want the reason; it is not part of ``str(exc)``.
+    """
+
+    def __init__(self, peer: str, status: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{peer} refused a call with {status.name}")
+        self.peer = peer
+        self.status = status
+        self.details = details
+
+
+def peer_error(
+    exc: grpc.aio.AioRpcError, peer: str, not_found: Exception | None = None
+) -> Exception:
     """What a failed call to a peer means here: ``not_found``, the peer being
     unavailable (``Unavailable``, retryable), or this deployment's own fault
-    (scopes, secrets: a refusal the caller cannot fix, so a plain error)."""
-    if exc.code() == grpc.StatusCode.NOT_FOUND:
+    (scopes, secrets: a refusal the caller cannot fix, so ``PeerRefused``, a plain
+    error). Without ``not_found``, NOT_FOUND is a ``PeerRefused`` like the rest."""
+    code = exc.code()
+    if code == grpc.StatusCode.NOT_FOUND and not_found is not None:
         return not_found
-    if exc.code() in _UNREACHABLE_CODES:
+    if code in _UNREACHABLE_CODES:
         return Unavailable(f"{peer} is unavailable")
-    return RuntimeError(f"{peer} refused a call with {exc.code().name}")
+    return PeerRefused(peer, code, exc.details() or "")

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import grpc
 
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
-from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
-from fieldvault_platform.errors import Unavailable
+from fieldvault_platform.grpc_client import PeerRefused
+from fieldvault_platform.peer_client import PeerClient
 
 DIRECTORY_READ = "directory:read"
-CALL_TIMEOUT_SECONDS = 5.0
 
 
 class DpaStatus:
@@ -38,7 +36,7 @@ class DpaStatus:
         cache_seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._tokens = tokens
+        self._identity = PeerClient(tokens, audience="identity")
         self._stub = identity_pb2_grpc.IdentityServiceStub(channel)
         self._cache_seconds = cache_seconds
         self._clock = clock
@@ -48,58 +46,47 @@ class DpaStatus:
         cached = self._cache.get((tenant_id, organization_id))
         if cached is not None and self._clock() < cached[1]:
             return cached[0]
-        token = await self._tokens.token(
-            audience="identity", scope=DIRECTORY_READ, tenant_id=tenant_id
-        )
-        try:
-            response = await self._stub.GetOrganization(
-                identity_pb2.GetOrganizationRequest(id=organization_id),
-                metadata=bearer_metadata(token),
-                timeout=CALL_TIMEOUT_SECONDS,
-            )
-            active = bool(response.organization.dpa_active)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                active = False  # a deleted or foreign organisation has no DPA here
-            elif exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise Unavailable(
-                    "identity is unavailable: cannot check the subcontractor's DPA"
-                ) from exc
-            else:
-                raise
+        organization = await self._organization(tenant_id, organization_id)
+        # A deleted or foreign organisation has no DPA here.
+        active = organization is not None and bool(organization.dpa_active)
         self._cache[(tenant_id, organization_id)] = (active, self._clock() + self._cache_seconds)
         return active
 
     async def is_subcontractor(self, tenant_id: str, organization_id: str) -> bool:
         """Whether identity knows this organisation, as a subcontractor, in this tenant."""
-        token = await self._tokens.token(
-            audience="identity", scope=DIRECTORY_READ, tenant_id=tenant_id
+        organization = await self._organization(tenant_id, organization_id)
+        return (
+            organization is not None
+            and organization.kind == identity_pb2.ORGANIZATION_KIND_SUBCONTRACTOR
         )
+
+    async def _organization(
+        self, tenant_id: str, organization_id: str
+    ) -> identity_pb2.Organization | None:
+        """The organisation as identity has it; None when identity does not know it here."""
         try:
-            response = await self._stub.GetOrganization(
+            response: identity_pb2.GetOrganizationResponse = await self._identity.call(
+                self._stub.GetOrganization,
                 identity_pb2.GetOrganizationRequest(id=organization_id),
-                metadata=bearer_metadata(token),
-                timeout=CALL_TIMEOUT_SECONDS,
+                scope=DIRECTORY_READ,
+                tenant_id=tenant_id,
             )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return False
-            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise Unavailable(
-                    "identity is unavailable: cannot look up the organisation"
-                ) from exc
+        except PeerRefused as exc:
+            if exc.status == grpc.StatusCode.NOT_FOUND:
+                return None
             raise
-        return bool(response.organization.kind == identity_pb2.ORGANIZATION_KIND_SUBCONTRACTOR)
+        return response.organization
 
     async def list_organizations(self, tenant_id: str) -> list[identity_pb2.Organization]:
         """Every organisation of the tenant (own and subcontractors), all pages."""
         found: list[identity_pb2.Organization] = []
         token = ""
         while True:
-            response = await self._directory_call(
-                tenant_id,
+            response = await self._identity.call(
                 self._stub.ListOrganizations,
                 identity_pb2.ListOrganizationsRequest(page_size=200, page_token=token),
+                scope=DIRECTORY_READ,
+                tenant_id=tenant_id,
             )
             found.extend(response.organizations)
             token = response.next_page_token
@@ -111,30 +98,18 @@ class DpaStatus:
         found: list[identity_pb2.User] = []
         token = ""
         while True:
-            response = await self._directory_call(
-                tenant_id,
+            response = await self._identity.call(
                 self._stub.ListUsers,
                 identity_pb2.ListUsersRequest(
                     page_size=200, page_token=token, role=role, active_only=True
                 ),
+                scope=DIRECTORY_READ,
+                tenant_id=tenant_id,
             )
             found.extend(response.users)
             token = response.next_page_token
             if not token:
                 return found
-
-    async def _directory_call(self, tenant_id: str, method: Any, request: Any) -> Any:
-        token = await self._tokens.token(
-            audience="identity", scope=DIRECTORY_READ, tenant_id=tenant_id
-        )
-        try:
-            return await method(
-                request, metadata=bearer_metadata(token), timeout=CALL_TIMEOUT_SECONDS
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise Unavailable("identity is unavailable: cannot read the directory") from exc
-            raise
 
     def forget(self, tenant_id: str, organization_id: str) -> None:
         self._cache.pop((tenant_id, organization_id), None)

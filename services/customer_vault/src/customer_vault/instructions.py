@@ -38,16 +38,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from customer_vault.models import InstructionsAcknowledgement, InstructionsVersion
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
-from fieldvault_platform.auth import Principal, PrincipalKind, bearer_metadata
+from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.auth.contract import IDENTITY_SERVICE
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.db import Database
-from fieldvault_platform.errors import PermissionDenied, Unavailable
+from fieldvault_platform.errors import PermissionDenied
 from fieldvault_platform.events import ConsumerRunner, ReceivedEvent, service_subjects, stream_name
+from fieldvault_platform.peer_client import PeerClient
 from fieldvault_platform.timestamps import from_timestamp
 
 DURABLE = "customer_vault-handling-instructions"
-CALL_TIMEOUT_SECONDS = 5.0
 NOT_ACKNOWLEDGED = "instructions_not_acknowledged"
 
 #: Asks identity for the newest version a user acknowledged (0 = none).
@@ -68,25 +68,16 @@ class IdentityAcknowledgements:
     """identity's answer, for the refusal path only (service token, ``directory:read``)."""
 
     def __init__(self, tokens: ServiceTokens, channel: grpc.aio.Channel) -> None:
-        self._tokens = tokens
+        self._identity = PeerClient(tokens, audience=IDENTITY_SERVICE)
         self._stub = identity_pb2_grpc.IdentityServiceStub(channel)
 
     async def __call__(self, tenant_id: str, user_id: str) -> int:
-        token = await self._tokens.token(
-            audience="identity", scope="directory:read", tenant_id=tenant_id
+        response = await self._identity.call(
+            self._stub.GetInstructionsAcknowledgement,
+            identity_pb2.GetInstructionsAcknowledgementRequest(user_id=user_id),
+            scope="directory:read",
+            tenant_id=tenant_id,
         )
-        try:
-            response = await self._stub.GetInstructionsAcknowledgement(
-                identity_pb2.GetInstructionsAcknowledgementRequest(user_id=user_id),
-                metadata=bearer_metadata(token),
-                timeout=CALL_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise Unavailable(
-                    "identity is unavailable: cannot check the data-handling instructions"
-                ) from exc
-            raise
         return int(response.acknowledged_version)
 
 

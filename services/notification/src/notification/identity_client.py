@@ -13,14 +13,16 @@ from datetime import datetime
 import grpc
 
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
-from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.errors import NotFound
-from fieldvault_platform.grpc_client import peer_error
+from fieldvault_platform.grpc_client import PeerRefused
+from fieldvault_platform.peer_client import PeerClient
 from fieldvault_platform.timestamps import from_timestamp
 
-CALL_TIMEOUT_SECONDS = 5.0
+DIRECTORY_READ = "directory:read"
 PAGE_SIZE = 200
+#: identity's answers for an invitation that is used, withdrawn or gone.
+_CLOSED = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION})
 
 
 @dataclass(frozen=True)
@@ -40,49 +42,43 @@ class InvitationLink:
 
 class Directory:
     def __init__(self, tokens: ServiceTokens, identity: grpc.aio.Channel) -> None:
-        self._tokens = tokens
-        self._identity = identity_pb2_grpc.IdentityServiceStub(identity)
-
-    async def _metadata(self, scope: str, tenant_id: str) -> tuple[tuple[str, str]]:
-        token = await self._tokens.token(audience="identity", scope=scope, tenant_id=tenant_id)
-        return bearer_metadata(token)
+        self._identity = PeerClient(tokens, audience="identity")
+        self._stub = identity_pb2_grpc.IdentityServiceStub(identity)
 
     async def person(self, tenant_id: str, user_id: str) -> Person | None:
         """The person, or None when identity does not know them (any more)."""
-        metadata = await self._metadata("directory:read", tenant_id)
         try:
-            response = await self._identity.GetUser(
+            response = await self._identity.call(
+                self._stub.GetUser,
                 identity_pb2.GetUserRequest(id=user_id),
-                metadata=metadata,
-                timeout=CALL_TIMEOUT_SECONDS,
+                scope=DIRECTORY_READ,
+                tenant_id=tenant_id,
             )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
+        except PeerRefused as exc:
+            if exc.status == grpc.StatusCode.NOT_FOUND:
                 return None
-            raise peer_error(exc, "identity", NotFound("person not found")) from exc
+            raise
         return _person(response.user)
 
     async def people(
         self, tenant_id: str, *, role: str, organization_id: str = ""
     ) -> AsyncIterator[Person]:
         """The active people of the tenant with ``role`` (in ``organization_id``, if given)."""
-        metadata = await self._metadata("directory:read", tenant_id)
         page_token = ""
         while True:
-            try:
-                response = await self._identity.ListUsers(
-                    identity_pb2.ListUsersRequest(
-                        page_size=PAGE_SIZE,
-                        page_token=page_token,
-                        role=role,
-                        organization_id=organization_id,
-                        active_only=True,
-                    ),
-                    metadata=metadata,
-                    timeout=CALL_TIMEOUT_SECONDS,
-                )
-            except grpc.aio.AioRpcError as exc:
-                raise peer_error(exc, "identity", NotFound("tenant not found")) from exc
+            response = await self._identity.call(
+                self._stub.ListUsers,
+                identity_pb2.ListUsersRequest(
+                    page_size=PAGE_SIZE,
+                    page_token=page_token,
+                    role=role,
+                    organization_id=organization_id,
+                    active_only=True,
+                ),
+                scope=DIRECTORY_READ,
+                tenant_id=tenant_id,
+                not_found=NotFound("tenant not found"),
+            )
             for user in response.users:
                 yield _person(user)
             page_token = response.next_page_token
@@ -91,19 +87,19 @@ class Directory:
 
     async def invitation_link(self, tenant_id: str, invitation_id: str) -> InvitationLink | None:
         """The link to put into the invitation email; None once it is used or withdrawn."""
-        metadata = await self._metadata("invitations:deliver", tenant_id)
         try:
-            response = await self._identity.GetInvitationLink(
+            response = await self._identity.call(
+                self._stub.GetInvitationLink,
                 identity_pb2.GetInvitationLinkRequest(
                     tenant_id=tenant_id, invitation_id=invitation_id
                 ),
-                metadata=metadata,
-                timeout=CALL_TIMEOUT_SECONDS,
+                scope="invitations:deliver",
+                tenant_id=tenant_id,
             )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
+        except PeerRefused as exc:
+            if exc.status in _CLOSED:
                 return None
-            raise peer_error(exc, "identity", NotFound("invitation not found")) from exc
+            raise
         expires = from_timestamp(response, "expire_time")
         return InvitationLink(url=response.url, user_id=response.user_id, expires=expires)
 

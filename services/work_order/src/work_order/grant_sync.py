@@ -32,12 +32,13 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
-from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.backoff import backoff_seconds
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import Unavailable
+from fieldvault_platform.grpc_client import PeerRefused
 from fieldvault_platform.metrics import GRANT_DELIVERY_DURATION
+from fieldvault_platform.peer_client import PeerClient
 from fieldvault_platform.polling import Poller
 from fieldvault_platform.telemetry import context_of
 from fieldvault_platform.timestamps import to_timestamp
@@ -48,11 +49,11 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("work_order.grant_sync")
 
 BATCH = 50
-CALL_TIMEOUT_SECONDS = 5.0
+GRANTS_WRITE = "grants:write"
+#: Refusals worth another try. UNAVAILABLE and DEADLINE_EXCEEDED arrive as
+#: ``Unavailable`` (the peer client's mapping) and are retried too.
 _RETRYABLE = frozenset(
     {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
         grpc.StatusCode.INTERNAL,
         grpc.StatusCode.UNKNOWN,
         grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -70,7 +71,7 @@ class GrantSync:
         settings: Settings,
     ) -> None:
         self._database = database
-        self._tokens = tokens
+        self._vault = PeerClient(tokens, audience="customer_vault")
         self._stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)
         self._settings = settings
         #: This instance's name on the leases it takes (one per process and job).
@@ -205,12 +206,9 @@ class GrantSync:
         """None when customer-vault took it, "retry", or why it was refused for good."""
         payload = task.payload
         try:
-            token = await self._tokens.token(
-                audience="customer_vault", scope="grants:write", tenant_id=task.tenant_id
-            )
-            metadata = bearer_metadata(token)
             if task.kind == "create":
-                await self._stub.CreateGrant(
+                await self._vault.call(
+                    self._stub.CreateGrant,
                     customer_vault_pb2.CreateGrantRequest(
                         site_id=str(payload["site_id"]),
                         user_id=str(payload["user_id"]),
@@ -224,11 +222,12 @@ class GrantSync:
                         ),
                         acting_user_id=str(payload["acting_user_id"]),
                     ),
-                    metadata=metadata,
-                    timeout=CALL_TIMEOUT_SECONDS,
+                    scope=GRANTS_WRITE,
+                    tenant_id=task.tenant_id,
                 )
             else:
-                await self._stub.RevokeGrants(
+                await self._vault.call(
+                    self._stub.RevokeGrants,
                     customer_vault_pb2.RevokeGrantsRequest(
                         work_order_id=task.work_order_id,
                         user_id=str(payload["user_id"]),
@@ -236,15 +235,17 @@ class GrantSync:
                         reason=str(payload["reason"]),
                         acting_user_id=str(payload["acting_user_id"]),
                     ),
-                    metadata=metadata,
-                    timeout=CALL_TIMEOUT_SECONDS,
+                    scope=GRANTS_WRITE,
+                    tenant_id=task.tenant_id,
                 )
         except Unavailable:
-            return "retry"  # identity could not issue the token
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in _RETRYABLE:
+            return "retry"  # customer-vault or identity (the token) down or too slow
+        except PeerRefused as exc:
+            # Refused by customer-vault, or its token by identity; NOT_FOUND included
+            # (no ``not_found`` given), so an unknown site is a refusal for good.
+            if exc.status in _RETRYABLE:
                 return "retry"
-            return f"{exc.code().name}: {exc.details() or ''}"
+            return f"{exc.status.name}: {exc.details}"
         return None
 
 

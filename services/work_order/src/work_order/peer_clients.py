@@ -10,12 +10,9 @@ import grpc
 
 from fieldvault.customer_vault.v1 import customer_vault_pb2, customer_vault_pb2_grpc
 from fieldvault.identity.v1 import identity_pb2, identity_pb2_grpc
-from fieldvault_platform.auth import bearer_metadata
 from fieldvault_platform.auth.wiring import ServiceTokens
 from fieldvault_platform.errors import FailedPrecondition, NotFound
-from fieldvault_platform.grpc_client import peer_error
-
-CALL_TIMEOUT_SECONDS = 5.0
+from fieldvault_platform.peer_client import PeerClient
 
 
 @dataclass(frozen=True)
@@ -47,24 +44,19 @@ class Directory:
         identity: grpc.aio.Channel,
         customer_vault: grpc.aio.Channel,
     ) -> None:
-        self._tokens = tokens
-        self._identity = identity_pb2_grpc.IdentityServiceStub(identity)
-        self._vault = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)
-
-    async def _metadata(self, audience: str, scope: str, tenant_id: str) -> tuple[tuple[str, str]]:
-        token = await self._tokens.token(audience=audience, scope=scope, tenant_id=tenant_id)
-        return bearer_metadata(token)
+        self._identity = PeerClient(tokens, audience="identity")
+        self._identity_stub = identity_pb2_grpc.IdentityServiceStub(identity)
+        self._vault = PeerClient(tokens, audience="customer_vault")
+        self._vault_stub = customer_vault_pb2_grpc.CustomerVaultServiceStub(customer_vault)
 
     async def person(self, tenant_id: str, user_id: str) -> Person:
-        metadata = await self._metadata("identity", "directory:read", tenant_id)
-        try:
-            response = await self._identity.GetUser(
-                identity_pb2.GetUserRequest(id=user_id),
-                metadata=metadata,
-                timeout=CALL_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise peer_error(exc, "identity", NotFound("assignee not found")) from exc
+        response = await self._identity.call(
+            self._identity_stub.GetUser,
+            identity_pb2.GetUserRequest(id=user_id),
+            scope="directory:read",
+            tenant_id=tenant_id,
+            not_found=NotFound("assignee not found"),
+        )
         user = response.user
         return Person(
             id=user.id,
@@ -75,15 +67,13 @@ class Directory:
         )
 
     async def organization(self, tenant_id: str, organization_id: str) -> Organization:
-        metadata = await self._metadata("identity", "directory:read", tenant_id)
-        try:
-            response = await self._identity.GetOrganization(
-                identity_pb2.GetOrganizationRequest(id=organization_id),
-                metadata=metadata,
-                timeout=CALL_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise peer_error(exc, "identity", NotFound("organisation not found")) from exc
+        response = await self._identity.call(
+            self._identity_stub.GetOrganization,
+            identity_pb2.GetOrganizationRequest(id=organization_id),
+            scope="directory:read",
+            tenant_id=tenant_id,
+            not_found=NotFound("organisation not found"),
+        )
         org = response.organization
         return Organization(
             id=org.id,
@@ -92,15 +82,13 @@ class Directory:
         )
 
     async def locate_site(self, tenant_id: str, site_id: str) -> SiteLocation:
-        metadata = await self._metadata("customer_vault", "sites:locate", tenant_id)
-        try:
-            response = await self._vault.LocateSite(
-                customer_vault_pb2.LocateSiteRequest(id=site_id),
-                metadata=metadata,
-                timeout=CALL_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise peer_error(exc, "customer-vault", NotFound("site not found")) from exc
+        response = await self._vault.call(
+            self._vault_stub.LocateSite,
+            customer_vault_pb2.LocateSiteRequest(id=site_id),
+            scope="sites:locate",
+            tenant_id=tenant_id,
+            not_found=NotFound("site not found"),
+        )
         if response.erased:
             raise FailedPrecondition("the site's customer was erased", code="erased")
         return SiteLocation(response.site_id, response.area_id)
