@@ -53,7 +53,7 @@ async def _demote(session: people.AsyncSession, caller: Caller, user_id: str) ->
     await people.update_user(
         session,
         caller,
-        user_id,
+        user_id=user_id,
         mask=["roles"],
         name="",
         roles=["dispatcher"],

@@ -154,7 +154,9 @@ class DirectoryRpcs:
             caller = await authorize(
                 session, principal, scope="organizations:read", service_may_read=True
             )
-            organization = await organizations.get_organization(session, caller, request.id)
+            organization = await organizations.get_organization(
+                session, caller, organization_id=request.id
+            )
             return pb.GetOrganizationResponse(organization=organization_message(organization))
 
     async def ListOrganizations(
@@ -181,7 +183,7 @@ class DirectoryRpcs:
             organization = await organizations.update_organization(
                 session,
                 caller,
-                request.id,
+                organization_id=request.id,
                 mask=list(request.update_mask),
                 name=request.name,
                 dpa_signed_on=request.dpa_signed_on,
@@ -229,7 +231,7 @@ class DirectoryRpcs:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
             caller = await authorize(session, principal, scope="users:read", service_may_read=True)
-            user = await people.get_user(session, caller, request.id)
+            user = await people.get_user(session, caller, user_id=request.id)
             return pb.GetUserResponse(
                 user=user_message(user, await user_area_ids(session, user.id))
             )
@@ -263,7 +265,7 @@ class DirectoryRpcs:
             user, _ = await people.update_user(
                 session,
                 caller,
-                request.id,
+                user_id=request.id,
                 mask=list(request.update_mask),
                 name=request.name,
                 roles=list(request.roles),
@@ -284,7 +286,7 @@ class DirectoryRpcs:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
             caller = await authorize(session, principal, scope="users:manage")
-            user, _ = await people.deactivate_user(session, caller, request.id, now=_now())
+            user, _ = await people.deactivate_user(session, caller, user_id=request.id, now=_now())
             response = pb.DeactivateUserResponse(
                 user=user_message(user, await user_area_ids(session, user.id))
             )
@@ -365,7 +367,9 @@ class DirectoryRpcs:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
             caller = await authorize(session, principal, scope="api_clients:manage")
-            await api_clients.delete_api_client(session, caller, request.id, now=_now())
+            await api_clients.delete_api_client(
+                session, caller, client_row_id=request.id, now=_now()
+            )
         # The client's tokens must be refused everywhere within a second: publish now.
         self._components.wake_relay()
         return pb.DeleteApiClientResponse()

@@ -79,7 +79,7 @@ class InstructionsRpcs:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
             caller = await authorize(session, principal, scope=EVERYONE)
-            found = await instructions.standing(session, caller, _now())
+            found = await instructions.standing(session, caller, now=_now())
         response = pb.GetCurrentInstructionsResponse(
             acknowledged_version=found.acknowledged_version,
             required_version=found.required_version,
@@ -133,7 +133,7 @@ class InstructionsRpcs:
             caller = await authorize(
                 session, principal, scope="directory:read", service_may_read=True
             )
-            version = await instructions.acknowledged_version(
-                session, caller.tenant_id, request.user_id[:100]
+            version = await instructions.acknowledgement(
+                session, caller, user_id=request.user_id[:100]
             )
         return pb.GetInstructionsAcknowledgementResponse(acknowledged_version=version)

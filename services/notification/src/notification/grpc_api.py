@@ -131,7 +131,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     ) -> pb.DeleteWebhookResponse:
         who = subscriptions.manager(await self._principal(context))
         async with self._c.database.unit_of_work() as session:
-            await subscriptions.delete(session, who, request.id)
+            await subscriptions.delete(session, who, webhook_id=request.id)
         return pb.DeleteWebhookResponse()
 
     async def EnableWebhook(
@@ -142,7 +142,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             webhook = await subscriptions.enable(
                 session,
                 who,
-                request.id,
+                webhook_id=request.id,
                 allow_insecure=self._c.settings.insecure_webhook_urls_allowed,
             )
             return pb.EnableWebhookResponse(webhook=webhook_message(webhook))
@@ -155,7 +155,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             rows, token = await subscriptions.list_deliveries(
                 session,
                 who,
-                request.webhook_id,
+                webhook_id=request.webhook_id,
                 requested_size=request.page_size,
                 page_token=request.page_token,
             )

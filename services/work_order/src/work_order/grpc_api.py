@@ -64,7 +64,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
         self, request: pb.GetWorkOrderRequest, context: Context
     ) -> pb.GetWorkOrderResponse:
         caller = await self._caller(context, "work_orders:read")
-        order = await work_orders.get(self._c, caller, request.id)
+        order = await work_orders.get(self._c, caller, work_order_id=request.id)
         return pb.GetWorkOrderResponse(work_order=work_order_message(order))
 
     async def ListWorkOrders(
@@ -83,7 +83,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
         rows, token = await work_orders.list_work_orders(
             self._c,
             caller,
-            filters,
+            filters=filters,
             requested_size=request.page_size,
             page_token=request.page_token,
         )
@@ -98,7 +98,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
         rows, token = await work_orders.list_work_orders(
             self._c,
             caller,
-            Filters(),
+            filters=Filters(),
             requested_size=request.page_size,
             page_token=request.page_token,
             mine=True,
@@ -196,7 +196,7 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
         self, request: pb.ListWorkOrderHistoryRequest, context: Context
     ) -> pb.ListWorkOrderHistoryResponse:
         caller = await self._caller(context, "work_orders:read")
-        entries = await work_orders.history(self._c, caller, request.id)
+        entries = await work_orders.history(self._c, caller, work_order_id=request.id)
         return pb.ListWorkOrderHistoryResponse(entries=[history_message(e) for e in entries])
 
     # --- retention -----------------------------------------------------------------

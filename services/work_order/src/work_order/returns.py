@@ -96,7 +96,7 @@ def return_to_office(
 
 
 async def return_jobs_of_user(
-    session: AsyncSession, tenant_id: str, user_id: str, *, reason: str, now: datetime
+    session: AsyncSession, *, tenant_id: str, user_id: str, reason: str, now: datetime
 ) -> int:
     orders = await _orders(session, tenant_id, ACTIVE, WorkOrder.assignee_user_id == user_id)
     for order in orders:
@@ -105,7 +105,7 @@ async def return_jobs_of_user(
 
 
 async def return_jobs_of_organization(
-    session: AsyncSession, tenant_id: str, organization_id: str, *, reason: str, now: datetime
+    session: AsyncSession, *, tenant_id: str, organization_id: str, reason: str, now: datetime
 ) -> int:
     """The organisation's jobs: assigned to it as a whole, or to any of its people."""
     orders = await _orders(
@@ -117,7 +117,7 @@ async def return_jobs_of_organization(
 
 
 async def anonymise_site_orders(
-    session: AsyncSession, tenant_id: str, site_ids: Sequence[str], *, now: datetime
+    session: AsyncSession, *, tenant_id: str, site_ids: Sequence[str], now: datetime
 ) -> int:
     """Clear the free text of the sites' work orders; ids, statuses and times stay."""
     if not site_ids:

@@ -113,7 +113,7 @@ async def create(
     return order
 
 
-async def get(c: Components, caller: Caller, work_order_id: str) -> WorkOrder:
+async def get(c: Components, caller: Caller, *, work_order_id: str) -> WorkOrder:
     async with c.database.unit_of_work() as session:
         return await load(session, caller, work_order_id)
 
@@ -133,8 +133,8 @@ class Filters:
 async def list_work_orders(
     c: Components,
     caller: Caller,
-    filters: Filters,
     *,
+    filters: Filters,
     requested_size: int,
     page_token: str,
     mine: bool = False,
@@ -218,7 +218,7 @@ async def update(
     return order
 
 
-async def history(c: Components, caller: Caller, work_order_id: str) -> list[HistoryEntry]:
+async def history(c: Components, caller: Caller, *, work_order_id: str) -> list[HistoryEntry]:
     async with c.database.unit_of_work() as session:
         order = await load(session, caller, work_order_id)
         rows = await session.scalars(

@@ -80,7 +80,7 @@ async def list_api_clients(
 
 
 async def delete_api_client(
-    session: AsyncSession, caller: Caller, client_row_id: str, *, now: datetime
+    session: AsyncSession, caller: Caller, *, client_row_id: str, now: datetime
 ) -> None:
     """Revoke the client (idempotent): it gets no new tokens, and ``api_client_revoked``
     tells every service to refuse the ones it holds and to stop its webhooks."""

@@ -141,7 +141,7 @@ async def publish(
     return published
 
 
-async def standing(session: AsyncSession, caller: Caller, now: datetime) -> Standing:
+async def standing(session: AsyncSession, caller: Caller, *, now: datetime) -> Standing:
     return Standing(
         latest=await latest_version(session, caller.tenant_id),
         acknowledged_version=await acknowledged_version(session, caller.tenant_id, caller.name),
@@ -198,6 +198,11 @@ async def get_version(
     if found is None:
         raise NotFound("no such version of the data-handling instructions")
     return found
+
+
+async def acknowledgement(session: AsyncSession, caller: Caller, *, user_id: str) -> int:
+    """The newest version ``user_id`` of the caller's tenant accepted; 0 for none."""
+    return await acknowledged_version(session, caller.tenant_id, user_id)
 
 
 async def report(

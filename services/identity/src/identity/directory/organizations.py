@@ -133,7 +133,7 @@ async def create_organization(
 
 
 async def get_organization(
-    session: AsyncSession, caller: Caller, organization_id: str
+    session: AsyncSession, caller: Caller, *, organization_id: str
 ) -> Organization:
     organization = await session.get(Organization, organization_id)
     if organization is None or organization.tenant_id != caller.tenant_id:
@@ -160,8 +160,8 @@ def _document_id(value: str) -> str | None:
 async def update_organization(
     session: AsyncSession,
     caller: Caller,
-    organization_id: str,
     *,
+    organization_id: str,
     mask: Sequence[str],
     name: str,
     dpa_signed_on: str,
@@ -175,7 +175,7 @@ async def update_organization(
         raise InvalidArgument(
             f"update_mask may name only: {', '.join(sorted(ORGANIZATION_FIELDS))}"
         )
-    organization = await get_organization(session, caller, organization_id)
+    organization = await get_organization(session, caller, organization_id=organization_id)
     check_etag(etag, organization.version)
     touches_dpa = bool({"dpa_signed_on", "dpa_expires_on", "dpa_document_id"} & set(mask))
     if touches_dpa and organization.kind == "own":

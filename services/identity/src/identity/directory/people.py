@@ -209,7 +209,7 @@ def _organization_reach(caller: Caller) -> str | None:
     return principal.organization_id or ""
 
 
-async def get_user(session: AsyncSession, caller: Caller, user_id: str) -> User:
+async def get_user(session: AsyncSession, caller: Caller, *, user_id: str) -> User:
     # Re-read even if the session holds the row (the caller may be the target):
     # updates decide on it after the tenant lock, so it must be current.
     user = await session.get(User, user_id, populate_existing=True)
@@ -263,8 +263,8 @@ async def list_users(
 async def update_user(
     session: AsyncSession,
     caller: Caller,
-    user_id: str,
     *,
+    user_id: str,
     mask: Sequence[str],
     name: str,
     roles: Sequence[str],
@@ -278,7 +278,7 @@ async def update_user(
     if unknown or not mask:
         raise InvalidArgument(f"update_mask may name only: {', '.join(sorted(USER_FIELDS))}")
     await _serialise_tenant(session, caller.tenant_id)
-    user = await get_user(session, caller, user_id)
+    user = await get_user(session, caller, user_id=user_id)
     check_etag(etag, user.version)
     old_roles, old_areas, old_org = (
         set(user.roles),
@@ -344,11 +344,11 @@ async def update_user(
 
 
 async def deactivate_user(
-    session: AsyncSession, caller: Caller, user_id: str, *, now: datetime
+    session: AsyncSession, caller: Caller, *, user_id: str, now: datetime
 ) -> tuple[User, bool]:
     """Deactivate (idempotent); returns the user and whether anything changed."""
     await _serialise_tenant(session, caller.tenant_id)
-    user = await get_user(session, caller, user_id)
+    user = await get_user(session, caller, user_id=user_id)
     if user.status == "deactivated":
         return user, False
     await _forbid_removing_last_admin(session, user)
