@@ -23,6 +23,9 @@ from work_order.models import WorkOrder
 
 @dataclass(frozen=True, slots=True)
 class Caller:
+    """The checked caller of a work-order use case: a person or partner system of
+    one tenant, or work-order itself (:func:`system_caller`)."""
+
     principal: Principal
     tenant_id: str
 
@@ -78,6 +81,7 @@ def system_caller(tenant_id: str) -> Caller:
 
 
 def caller_of(principal: Principal, *any_of_scopes: str) -> Caller:
+    """The caller of a gRPC call, holding at least one of the scopes."""
     if principal.tenant_id is None or principal.kind is PrincipalKind.SERVICE:
         raise PermissionDenied("this call needs a person's or a partner system's token")
     if not any(principal.has_scope(scope) for scope in any_of_scopes):
