@@ -24,13 +24,13 @@ from fieldvault_platform.db import is_sqlite
 from fieldvault_platform.errors import FailedPrecondition
 from identity import audit
 from identity.directory import people
-from identity.directory.access import Actor
+from identity.directory.access import Caller
 from identity.models import User
 
 pytestmark = pytest.mark.integration
 
 
-def _actor(tenant_id: str, user_id: str) -> Actor:
+def _caller(tenant_id: str, user_id: str) -> Caller:
     now = datetime.now(UTC)
     principal = Principal(
         subject=user_id,
@@ -46,14 +46,14 @@ def _actor(tenant_id: str, user_id: str) -> Actor:
         issued_at=now,
         expires_at=now + timedelta(minutes=5),
     )
-    return Actor(tenant_id, user_id, principal)
+    return Caller(tenant_id, user_id, principal)
 
 
-async def _demote(session: people.AsyncSession, actor: Actor, user_id: str) -> None:
+async def _demote(session: people.AsyncSession, caller: Caller, user_id: str) -> None:
     await people.update_user(
         session,
-        actor,
-        user_id,
+        caller,
+        user_id=user_id,
         mask=["roles"],
         name="",
         roles=["dispatcher"],
@@ -94,8 +94,8 @@ async def test_an_admin_whose_own_demotion_just_committed_cannot_demote_the_last
             caller = await late.get(User, second_id)
             assert caller is not None and caller.roles == ["admin"]
             async with identity.database.unit_of_work() as early:
-                await _demote(early, _actor(first.tenant_id, first.user_id), second_id)
-            await _demote(late, _actor(first.tenant_id, second_id), first.user_id)
+                await _demote(early, _caller(first.tenant_id, first.user_id), second_id)
+            await _demote(late, _caller(first.tenant_id, second_id), first.user_id)
     assert refused.value.code == "last_admin"
 
     async with identity.database.unit_of_work() as session:

@@ -122,7 +122,9 @@ async def test_a_webhook_whose_destination_now_resolves_inside_is_not_re_enabled
 
     with pytest.raises(InvalidArgument) as refused:
         async with n.database.unit_of_work() as session:
-            await subscriptions.enable(session, who, created.webhook.id, allow_insecure=False)
+            await subscriptions.enable(
+                session, who, webhook_id=created.webhook.id, allow_insecure=False
+            )
     assert "url" in str(refused.value)
     async with n.database.unit_of_work() as session:
         row = await session.get(Webhook, created.webhook.id)

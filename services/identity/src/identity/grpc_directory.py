@@ -74,9 +74,9 @@ class DirectoryRpcs:
     ) -> pb.GetTenantResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="tenant:manage")
+            caller = await authorize(session, principal, scope="tenant:manage")
             return pb.GetTenantResponse(
-                tenant=tenant_message(await tenants.get_tenant(session, actor))
+                tenant=tenant_message(await tenants.get_tenant(session, caller))
             )
 
     async def UpdateTenantPolicy(
@@ -84,10 +84,10 @@ class DirectoryRpcs:
     ) -> pb.UpdateTenantPolicyResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="tenant:manage")
+            caller = await authorize(session, principal, scope="tenant:manage")
             tenant = await tenants.update_policy(
                 session,
-                actor,
+                caller,
                 mfa_required_roles=list(request.mfa_required_roles),
                 break_glass_step_up_required=(
                     request.break_glass_step_up_required
@@ -106,8 +106,8 @@ class DirectoryRpcs:
     ) -> pb.CreateAreaResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="areas:manage")
-            area = await areas.create_area(session, actor, name=request.name, now=_now())
+            caller = await authorize(session, principal, scope="areas:manage")
+            area = await areas.create_area(session, caller, name=request.name, now=_now())
             return pb.CreateAreaResponse(area=area_message(area))
 
     async def ListAreas(
@@ -115,9 +115,9 @@ class DirectoryRpcs:
     ) -> pb.ListAreasResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="areas:read", service_may_read=True)
+            caller = await authorize(session, principal, scope="areas:read", service_may_read=True)
             rows, token = await areas.list_areas(
-                session, actor, requested_size=request.page_size, page_token=request.page_token
+                session, caller, requested_size=request.page_size, page_token=request.page_token
             )
             return pb.ListAreasResponse(
                 areas=[area_message(row) for row in rows], next_page_token=token
@@ -130,10 +130,10 @@ class DirectoryRpcs:
     ) -> pb.CreateOrganizationResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="organizations:manage")
+            caller = await authorize(session, principal, scope="organizations:manage")
             organization = await organizations.create_organization(
                 session,
-                actor,
+                caller,
                 name=request.name,
                 subcontractor=request.kind == pb.ORGANIZATION_KIND_SUBCONTRACTOR,
                 dpa_signed_on=request.dpa_signed_on,
@@ -151,10 +151,12 @@ class DirectoryRpcs:
     ) -> pb.GetOrganizationResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(
+            caller = await authorize(
                 session, principal, scope="organizations:read", service_may_read=True
             )
-            organization = await organizations.get_organization(session, actor, request.id)
+            organization = await organizations.get_organization(
+                session, caller, organization_id=request.id
+            )
             return pb.GetOrganizationResponse(organization=organization_message(organization))
 
     async def ListOrganizations(
@@ -162,11 +164,11 @@ class DirectoryRpcs:
     ) -> pb.ListOrganizationsResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(
+            caller = await authorize(
                 session, principal, scope="organizations:read", service_may_read=True
             )
             rows, token = await organizations.list_organizations(
-                session, actor, requested_size=request.page_size, page_token=request.page_token
+                session, caller, requested_size=request.page_size, page_token=request.page_token
             )
             return pb.ListOrganizationsResponse(
                 organizations=[organization_message(row) for row in rows], next_page_token=token
@@ -177,11 +179,11 @@ class DirectoryRpcs:
     ) -> pb.UpdateOrganizationResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="organizations:manage")
+            caller = await authorize(session, principal, scope="organizations:manage")
             organization = await organizations.update_organization(
                 session,
-                actor,
-                request.id,
+                caller,
+                organization_id=request.id,
                 mask=list(request.update_mask),
                 name=request.name,
                 dpa_signed_on=request.dpa_signed_on,
@@ -204,10 +206,10 @@ class DirectoryRpcs:
         principal = await self._components.callers.principal(context)
         now = _now()
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="users:manage")
+            caller = await authorize(session, principal, scope="users:manage")
             user = await people.create_user(
                 session,
-                actor,
+                caller,
                 email=request.email,
                 name=request.name,
                 roles=list(request.roles),
@@ -228,8 +230,8 @@ class DirectoryRpcs:
     async def GetUser(self, request: pb.GetUserRequest, context: Context) -> pb.GetUserResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="users:read", service_may_read=True)
-            user = await people.get_user(session, actor, request.id)
+            caller = await authorize(session, principal, scope="users:read", service_may_read=True)
+            user = await people.get_user(session, caller, user_id=request.id)
             return pb.GetUserResponse(
                 user=user_message(user, await user_area_ids(session, user.id))
             )
@@ -239,10 +241,10 @@ class DirectoryRpcs:
     ) -> pb.ListUsersResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="users:read", service_may_read=True)
+            caller = await authorize(session, principal, scope="users:read", service_may_read=True)
             rows, token = await people.list_users(
                 session,
-                actor,
+                caller,
                 requested_size=request.page_size,
                 page_token=request.page_token,
                 role=request.role,
@@ -259,11 +261,11 @@ class DirectoryRpcs:
     ) -> pb.UpdateUserResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="users:manage")
+            caller = await authorize(session, principal, scope="users:manage")
             user, _ = await people.update_user(
                 session,
-                actor,
-                request.id,
+                caller,
+                user_id=request.id,
                 mask=list(request.update_mask),
                 name=request.name,
                 roles=list(request.roles),
@@ -283,8 +285,8 @@ class DirectoryRpcs:
     ) -> pb.DeactivateUserResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="users:manage")
-            user, _ = await people.deactivate_user(session, actor, request.id, now=_now())
+            caller = await authorize(session, principal, scope="users:manage")
+            user, _ = await people.deactivate_user(session, caller, user_id=request.id, now=_now())
             response = pb.DeactivateUserResponse(
                 user=user_message(user, await user_area_ids(session, user.id))
             )
@@ -332,10 +334,10 @@ class DirectoryRpcs:
         client_id, secret = api_clients.new_credentials()
         secret_hash = await keyed_hash(self._components.vault, "api_client_secret", secret)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="api_clients:manage")
+            caller = await authorize(session, principal, scope="api_clients:manage")
             client = await api_clients.create_api_client(
                 session,
-                actor,
+                caller,
                 name=request.name,
                 scopes=scopes,
                 client_id=client_id,
@@ -351,9 +353,9 @@ class DirectoryRpcs:
     ) -> pb.ListApiClientsResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="api_clients:manage")
+            caller = await authorize(session, principal, scope="api_clients:manage")
             rows, token = await api_clients.list_api_clients(
-                session, actor, requested_size=request.page_size, page_token=request.page_token
+                session, caller, requested_size=request.page_size, page_token=request.page_token
             )
             return pb.ListApiClientsResponse(
                 api_clients=[api_client_message(row) for row in rows], next_page_token=token
@@ -364,8 +366,10 @@ class DirectoryRpcs:
     ) -> pb.DeleteApiClientResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="api_clients:manage")
-            await api_clients.delete_api_client(session, actor, request.id, now=_now())
+            caller = await authorize(session, principal, scope="api_clients:manage")
+            await api_clients.delete_api_client(
+                session, caller, client_row_id=request.id, now=_now()
+            )
         # The client's tokens must be refused everywhere within a second: publish now.
         self._components.wake_relay()
         return pb.DeleteApiClientResponse()
@@ -377,9 +381,9 @@ class DirectoryRpcs:
     ) -> pb.ListAuditRecordsResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="identity_audit:read")
+            caller = await authorize(session, principal, scope="identity_audit:read")
             rows, token = await audit_log.list_audit_records(
-                session, actor, requested_size=request.page_size, page_token=request.page_token
+                session, caller, requested_size=request.page_size, page_token=request.page_token
             )
             return pb.ListAuditRecordsResponse(
                 records=[audit_record_message(row) for row in rows], next_page_token=token
@@ -394,8 +398,8 @@ class DirectoryRpcs:
         # Admins set it; auditors and DPOs read it (both hold audit:read).
         scope = "tenant:manage" if principal.has_scope("tenant:manage") else "audit:read"
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope=scope)
-            policy = await retention.get_policy(session, actor)
+            caller = await authorize(session, principal, scope=scope)
+            policy = await retention.get_policy(session, caller)
             return pb.GetRetentionPolicyResponse(policy=retention_policy_message(policy))
 
     async def UpdateRetentionPolicy(
@@ -403,9 +407,9 @@ class DirectoryRpcs:
     ) -> pb.UpdateRetentionPolicyResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="tenant:manage")
+            caller = await authorize(session, principal, scope="tenant:manage")
             policy = await retention.update_policy(
-                session, actor, days=dict(request.days), etag=request.etag, now=_now()
+                session, caller, days=dict(request.days), etag=request.etag, now=_now()
             )
         self._components.wake_relay()
         return pb.UpdateRetentionPolicyResponse(policy=retention_policy_message(policy))

@@ -61,10 +61,10 @@ class InstructionsRpcs:
     ) -> pb.PublishInstructionsResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope="tenant:manage")
+            caller = await authorize(session, principal, scope="tenant:manage")
             published = await instructions.publish(
                 session,
-                actor,
+                caller,
                 markdown=request.markdown,
                 grace_days=request.grace_days,
                 now=_now(),
@@ -78,8 +78,8 @@ class InstructionsRpcs:
     ) -> pb.GetCurrentInstructionsResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope=EVERYONE)
-            found = await instructions.standing(session, actor, _now())
+            caller = await authorize(session, principal, scope=EVERYONE)
+            found = await instructions.standing(session, caller, now=_now())
         response = pb.GetCurrentInstructionsResponse(
             acknowledged_version=found.acknowledged_version,
             required_version=found.required_version,
@@ -93,9 +93,9 @@ class InstructionsRpcs:
     ) -> pb.AcknowledgeInstructionsResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope=EVERYONE)
+            caller = await authorize(session, principal, scope=EVERYONE)
             given = await instructions.acknowledge(
-                session, actor, version=request.version, now=_now()
+                session, caller, version=request.version, now=_now()
             )
             response = pb.AcknowledgeInstructionsResponse(
                 version=given.version, acknowledge_time=to_timestamp(given.acknowledged_at)
@@ -108,8 +108,8 @@ class InstructionsRpcs:
     ) -> pb.GetInstructionsReportResponse:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
-            actor = await authorize(session, principal, scope=INSTRUCTIONS_REPORT)
-            reported, statuses = await instructions.report(session, actor, version=request.version)
+            caller = await authorize(session, principal, scope=INSTRUCTIONS_REPORT)
+            reported, statuses = await instructions.report(session, caller, version=request.version)
             return pb.GetInstructionsReportResponse(
                 instructions=instructions_message(reported),
                 organizations=[
@@ -130,10 +130,10 @@ class InstructionsRpcs:
         principal = await self._components.callers.principal(context)
         async with self._components.database.unit_of_work() as session:
             # Services only (customer_vault): "users:read" is no scope a service holds.
-            actor = await authorize(
+            caller = await authorize(
                 session, principal, scope="directory:read", service_may_read=True
             )
-            version = await instructions.acknowledged_version(
-                session, actor.tenant_id, request.user_id[:100]
+            version = await instructions.acknowledgement(
+                session, caller, user_id=request.user_id[:100]
             )
         return pb.GetInstructionsAcknowledgementResponse(acknowledged_version=version)

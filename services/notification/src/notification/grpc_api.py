@@ -10,12 +10,12 @@ import grpc
 from fieldvault.notification.v1 import notification_pb2 as pb
 from fieldvault.notification.v1 import notification_pb2_grpc
 from fieldvault_platform.auth.operator import require_operator
-from fieldvault_platform.auth.principal import Principal, PrincipalKind
-from fieldvault_platform.errors import PermissionDenied
+from fieldvault_platform.auth.principal import Principal
 from fieldvault_platform.events import list_parked_events
 from fieldvault_platform.retention import report_tenant, tenant_report
 from fieldvault_platform.timestamps import to_timestamp
 from notification import inbox, preferences, retention
+from notification.access import caller_of
 from notification.components import Components
 from notification.messages import (
     delivery_message,
@@ -35,15 +35,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _person(principal: Principal) -> tuple[str, str]:
-    """The tenant and id of the person calling about their own notifications."""
-    if principal.kind is not PrincipalKind.USER or principal.tenant_id is None:
-        raise PermissionDenied("this call needs a person's token")
-    if not principal.has_scope("notifications:read"):
-        raise PermissionDenied("this call needs the notifications:read scope")
-    return principal.tenant_id, principal.subject
-
-
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     def __init__(self, components: Components) -> None:
         self._c = components
@@ -54,12 +45,11 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     async def ListMyNotifications(
         self, request: pb.ListMyNotificationsRequest, context: Context
     ) -> pb.ListMyNotificationsResponse:
-        tenant_id, user_id = _person(await self._principal(context))
+        caller = caller_of(await self._principal(context))
         async with self._c.database.unit_of_work() as session:
             rows, token = await inbox.list_inbox(
                 session,
-                tenant_id,
-                user_id,
+                caller,
                 requested_size=request.page_size,
                 page_token=request.page_token,
                 unread_only=request.unread_only,
@@ -71,29 +61,28 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     async def MarkNotificationRead(
         self, request: pb.MarkNotificationReadRequest, context: Context
     ) -> pb.MarkNotificationReadResponse:
-        tenant_id, user_id = _person(await self._principal(context))
+        caller = caller_of(await self._principal(context))
         async with self._c.database.unit_of_work() as session:
-            entry = await inbox.mark_read(session, tenant_id, user_id, request.id, _now())
+            entry = await inbox.mark_read(session, caller, notification_id=request.id, now=_now())
             return pb.MarkNotificationReadResponse(notification=notification_message(entry))
 
     async def GetMyPreferences(
         self, request: pb.GetMyPreferencesRequest, context: Context
     ) -> pb.GetMyPreferencesResponse:
-        tenant_id, user_id = _person(await self._principal(context))
+        caller = caller_of(await self._principal(context))
         async with self._c.database.unit_of_work() as session:
-            current = await inbox.preferences_of(session, tenant_id, user_id)
+            current = await preferences.get(session, caller)
             return pb.GetMyPreferencesResponse(preferences=preferences_message(current))
 
     async def UpdateMyPreferences(
         self, request: pb.UpdateMyPreferencesRequest, context: Context
     ) -> pb.UpdateMyPreferencesResponse:
-        tenant_id, user_id = _person(await self._principal(context))
+        caller = caller_of(await self._principal(context))
         wanted = request.preferences
         async with self._c.database.unit_of_work() as session:
             saved = await preferences.update(
                 session,
-                tenant_id,
-                user_id,
+                caller,
                 mask=list(request.update_mask),
                 change=preferences.Change(
                     email=wanted.email,
@@ -142,7 +131,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     ) -> pb.DeleteWebhookResponse:
         who = subscriptions.manager(await self._principal(context))
         async with self._c.database.unit_of_work() as session:
-            await subscriptions.delete(session, who, request.id)
+            await subscriptions.delete(session, who, webhook_id=request.id)
         return pb.DeleteWebhookResponse()
 
     async def EnableWebhook(
@@ -153,7 +142,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             webhook = await subscriptions.enable(
                 session,
                 who,
-                request.id,
+                webhook_id=request.id,
                 allow_insecure=self._c.settings.insecure_webhook_urls_allowed,
             )
             return pb.EnableWebhookResponse(webhook=webhook_message(webhook))
@@ -166,7 +155,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             rows, token = await subscriptions.list_deliveries(
                 session,
                 who,
-                request.webhook_id,
+                webhook_id=request.webhook_id,
                 requested_size=request.page_size,
                 page_token=request.page_token,
             )

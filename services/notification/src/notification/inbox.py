@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.errors import NotFound
 from fieldvault_platform.paging import Keyset
 from fieldvault_platform.telemetry import current_traceparent
+from notification.access import Caller
 from notification.content import Message, SafeFacts, render
 from notification.models import InboxEntry, MessageDelivery, Preference
 from notification.wording import DEFAULT_LANGUAGE
@@ -160,8 +161,7 @@ async def tell(
 
 async def list_inbox(
     session: AsyncSession,
-    tenant_id: str,
-    user_id: str,
+    caller: Caller,
     *,
     requested_size: int,
     page_token: str,
@@ -169,7 +169,7 @@ async def list_inbox(
 ) -> tuple[list[InboxEntry], str]:
     """The person's inbox, newest first."""
     query = select(InboxEntry).where(
-        InboxEntry.tenant_id == tenant_id, InboxEntry.user_id == user_id
+        InboxEntry.tenant_id == caller.tenant_id, InboxEntry.user_id == caller.user_id
     )
     if unread_only:
         query = query.where(InboxEntry.read_at.is_(None))
@@ -177,13 +177,13 @@ async def list_inbox(
 
 
 async def mark_read(
-    session: AsyncSession, tenant_id: str, user_id: str, entry_id: str, now: datetime
+    session: AsyncSession, caller: Caller, *, notification_id: str, now: datetime
 ) -> InboxEntry:
     entry = await session.scalar(
         select(InboxEntry).where(
-            InboxEntry.id == entry_id,
-            InboxEntry.tenant_id == tenant_id,
-            InboxEntry.user_id == user_id,
+            InboxEntry.id == notification_id,
+            InboxEntry.tenant_id == caller.tenant_id,
+            InboxEntry.user_id == caller.user_id,
         )
     )
     if entry is None:

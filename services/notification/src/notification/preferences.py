@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.etags import check_etag
+from notification.access import Caller
 from notification.content import TEMPLATES
 from notification.inbox import preferences_of
 from notification.models import Preference
@@ -29,10 +30,14 @@ class Change:
     language: str = ""
 
 
+async def get(session: AsyncSession, caller: Caller) -> Preference:
+    """The caller's own preferences (the defaults when they never set any)."""
+    return await preferences_of(session, caller.tenant_id, caller.user_id)
+
+
 async def update(
     session: AsyncSession,
-    tenant_id: str,
-    user_id: str,
+    caller: Caller,
     *,
     mask: Sequence[str],
     change: Change,
@@ -43,7 +48,7 @@ async def update(
     unknown = sorted(set(mask) - FIELDS)
     if unknown or not mask:
         raise InvalidArgument(f"update_mask may name only: {', '.join(sorted(FIELDS))}")
-    current = await preferences_of(session, tenant_id, user_id)
+    current = await get(session, caller)
     check_etag(etag, current.version)
     if "email" in mask:
         current.email = change.email

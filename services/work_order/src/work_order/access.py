@@ -22,7 +22,10 @@ from work_order.models import WorkOrder
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
+class Caller:
+    """The checked caller of a work-order use case: a person or partner system of
+    one tenant, or work-order itself (:func:`system_caller`)."""
+
     principal: Principal
     tenant_id: str
 
@@ -56,7 +59,7 @@ class Actor:
         return self.principal.kind is PrincipalKind.USER and order.assignee_user_id == self.id
 
 
-def system_actor(tenant_id: str) -> Actor:
+def system_caller(tenant_id: str) -> Caller:
     """work-order itself, acting on an event (a deactivation, a lapsed DPA, a moved site):
     its history entries name ``service:work_order`` and its grant changes act for nobody."""
     never = datetime.fromtimestamp(0, UTC)
@@ -74,38 +77,39 @@ def system_actor(tenant_id: str) -> Actor:
         issued_at=never,
         expires_at=never,
     )
-    return Actor(principal, tenant_id)
+    return Caller(principal, tenant_id)
 
 
-def actor_of(principal: Principal, *any_of_scopes: str) -> Actor:
+def caller_of(principal: Principal, *any_of_scopes: str) -> Caller:
+    """The caller of a gRPC call, holding at least one of the scopes."""
     if principal.tenant_id is None or principal.kind is PrincipalKind.SERVICE:
         raise PermissionDenied("this call needs a person's or a partner system's token")
     if not any(principal.has_scope(scope) for scope in any_of_scopes):
         principal.require_scope(any_of_scopes[0])
-    return Actor(principal, principal.tenant_id)
+    return Caller(principal, principal.tenant_id)
 
 
-def visible(actor: Actor) -> ColumnElement[bool]:
+def visible(caller: Caller) -> ColumnElement[bool]:
     """The WHERE clause of the work orders this caller may see."""
-    in_tenant = WorkOrder.tenant_id == actor.tenant_id
-    if actor.is_client:
+    in_tenant = WorkOrder.tenant_id == caller.tenant_id
+    if caller.is_client:
         return in_tenant
-    principal = actor.principal
+    principal = caller.principal
     reach: list[ColumnElement[bool]] = []
-    if actor.has_role("dispatcher"):
+    if caller.has_role("dispatcher"):
         reach.append(WorkOrder.area_id.in_(principal.area_ids))
-    if actor.has_role("subcontractor_manager") and principal.organization_id:
+    if caller.has_role("subcontractor_manager") and principal.organization_id:
         reach.append(WorkOrder.assignee_organization_id == principal.organization_id)
-    if actor.has_role("technician"):
-        reach.append(WorkOrder.assignee_user_id == actor.id)
+    if caller.has_role("technician"):
+        reach.append(WorkOrder.assignee_user_id == caller.id)
     if not reach:
         return false()
     return and_(in_tenant, or_(*reach))
 
 
-async def load(session: AsyncSession, actor: Actor, work_order_id: str) -> WorkOrder:
+async def load(session: AsyncSession, caller: Caller, work_order_id: str) -> WorkOrder:
     order = await session.scalar(
-        select(WorkOrder).where(WorkOrder.id == work_order_id, visible(actor))
+        select(WorkOrder).where(WorkOrder.id == work_order_id, visible(caller))
     )
     if order is None:
         raise NotFound("work order not found")

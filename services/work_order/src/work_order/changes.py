@@ -18,7 +18,7 @@ from fieldvault_platform import etags, telemetry
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import FailedPrecondition
 from work_order import events
-from work_order.access import Actor
+from work_order.access import Caller
 from work_order.models import GrantTask, HistoryEntry, WorkOrder
 from work_order.settings import Settings
 
@@ -50,7 +50,7 @@ async def changing(database: Database) -> AsyncIterator[AsyncSession]:
 def record(
     session: AsyncSession,
     order: WorkOrder,
-    actor: Actor,
+    caller: Caller,
     *,
     action: str,
     event: str | None,
@@ -64,7 +64,7 @@ def record(
             id=str(uuid.uuid4()),
             work_order_id=order.id,
             occurred_at=now,
-            actor_id=actor.id,
+            actor_id=caller.id,
             action=action,
             from_status=from_status,
             to_status=order.status,
@@ -73,7 +73,7 @@ def record(
         )
     )
     if event is not None:
-        events.work_order_event(session, event, order, actor_id=actor.id, at=now)
+        events.work_order_event(session, event, order, actor_id=caller.id, at=now)
 
 
 def grant_window(order: WorkOrder, settings: Settings, now: datetime) -> tuple[datetime, datetime]:
@@ -97,7 +97,7 @@ def grant_window(order: WorkOrder, settings: Settings, now: datetime) -> tuple[d
 
 
 def queue_grant(
-    session: AsyncSession, order: WorkOrder, actor: Actor, settings: Settings, now: datetime
+    session: AsyncSession, order: WorkOrder, caller: Caller, settings: Settings, now: datetime
 ) -> None:
     """Grant (or move the grant of) the current assignee, for the job's window."""
     valid_from, valid_until = grant_window(order, settings, now)
@@ -113,7 +113,7 @@ def queue_grant(
             "fields": GRANT_FIELDS,
             "valid_from": valid_from.isoformat(),
             "valid_until": valid_until.isoformat(),
-            "acting_user_id": actor.principal.acting_user_id or "",
+            "acting_user_id": caller.principal.acting_user_id or "",
         },
         now,
     )
@@ -122,7 +122,7 @@ def queue_grant(
 def queue_revocation(
     session: AsyncSession,
     order: WorkOrder,
-    actor: Actor,
+    caller: Caller,
     *,
     user_id: str | None,
     organization_id: str | None,
@@ -138,21 +138,21 @@ def queue_revocation(
             "user_id": "" if whole_organization else user_id or "",
             "organization_id": (organization_id or "") if whole_organization else "",
             "reason": reason,
-            "acting_user_id": actor.principal.acting_user_id or "",
+            "acting_user_id": caller.principal.acting_user_id or "",
         },
         now,
     )
 
 
 def queue_revocation_of_assignee(
-    session: AsyncSession, order: WorkOrder, actor: Actor, *, reason: str, now: datetime
+    session: AsyncSession, order: WorkOrder, caller: Caller, *, reason: str, now: datetime
 ) -> None:
     if order.assignee_user_id is None and order.assignee_organization_id is None:
         return
     queue_revocation(
         session,
         order,
-        actor,
+        caller,
         user_id=order.assignee_user_id,
         organization_id=order.assignee_organization_id,
         whole_organization=order.assigned_to_organization,

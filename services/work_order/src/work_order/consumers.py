@@ -37,8 +37,8 @@ class Handlers:
         deactivated = identity_pb.UserDeactivated.FromString(event.payload)
         await returns.return_jobs_of_user(
             session,
-            deactivated.tenant_id,
-            deactivated.user_id,
+            tenant_id=deactivated.tenant_id,
+            user_id=deactivated.user_id,
             reason="user_deactivated",
             now=datetime.now(UTC),
         )
@@ -48,8 +48,8 @@ class Handlers:
         lapsed = identity_pb.OrganizationDpaLapsed.FromString(event.payload)
         await returns.return_jobs_of_organization(
             session,
-            lapsed.tenant_id,
-            lapsed.organization_id,
+            tenant_id=lapsed.tenant_id,
+            organization_id=lapsed.organization_id,
             reason="dpa_inactive",
             now=datetime.now(UTC),
         )
@@ -57,7 +57,10 @@ class Handlers:
     async def customer_erased(self, session: AsyncSession, event: ReceivedEvent) -> None:
         erased = vault_pb.CustomerErased.FromString(event.payload)
         await returns.anonymise_site_orders(
-            session, erased.tenant_id, list(erased.site_ids), now=datetime.now(UTC)
+            session,
+            tenant_id=erased.tenant_id,
+            site_ids=list(erased.site_ids),
+            now=datetime.now(UTC),
         )
 
     async def site_moved(self, session: AsyncSession, event: ReceivedEvent) -> None:

@@ -12,7 +12,7 @@ from fieldvault.work_order.v1 import work_order_pb2_grpc
 from fieldvault_platform.retention import report_tenant, tenant_report
 from fieldvault_platform.timestamps import from_timestamp, to_timestamp
 from work_order import retention, transitions, work_orders
-from work_order.access import Actor, actor_of
+from work_order.access import Caller, caller_of
 from work_order.components import Components
 from work_order.messages import (
     history_message,
@@ -41,16 +41,16 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     def __init__(self, components: Components) -> None:
         self._c = components
 
-    async def _actor(self, context: Context, *scopes: str) -> Actor:
-        return actor_of(await self._c.callers.principal(context), *scopes)
+    async def _caller(self, context: Context, *scopes: str) -> Caller:
+        return caller_of(await self._c.callers.principal(context), *scopes)
 
     async def CreateWorkOrder(
         self, request: pb.CreateWorkOrderRequest, context: Context
     ) -> pb.CreateWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:write")
+        caller = await self._caller(context, "work_orders:write")
         order = await work_orders.create(
             self._c,
-            actor,
+            caller,
             site_id=request.site_id,
             title=request.title,
             description=request.description,
@@ -63,14 +63,14 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def GetWorkOrder(
         self, request: pb.GetWorkOrderRequest, context: Context
     ) -> pb.GetWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:read")
-        order = await work_orders.get(self._c, actor, request.id)
+        caller = await self._caller(context, "work_orders:read")
+        order = await work_orders.get(self._c, caller, work_order_id=request.id)
         return pb.GetWorkOrderResponse(work_order=work_order_message(order))
 
     async def ListWorkOrders(
         self, request: pb.ListWorkOrdersRequest, context: Context
     ) -> pb.ListWorkOrdersResponse:
-        actor = await self._actor(context, "work_orders:read")
+        caller = await self._caller(context, "work_orders:read")
         filters = Filters(
             status=status_name(request.status),
             area_id=request.area_id,
@@ -81,7 +81,11 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
             reference=request.reference,
         )
         rows, token = await work_orders.list_work_orders(
-            self._c, actor, filters, requested_size=request.page_size, page_token=request.page_token
+            self._c,
+            caller,
+            filters=filters,
+            requested_size=request.page_size,
+            page_token=request.page_token,
         )
         return pb.ListWorkOrdersResponse(
             work_orders=[work_order_message(row) for row in rows], next_page_token=token
@@ -90,11 +94,11 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def ListMyWorkOrders(
         self, request: pb.ListMyWorkOrdersRequest, context: Context
     ) -> pb.ListMyWorkOrdersResponse:
-        actor = await self._actor(context, "work_orders:read")
+        caller = await self._caller(context, "work_orders:read")
         rows, token = await work_orders.list_work_orders(
             self._c,
-            actor,
-            Filters(),
+            caller,
+            filters=Filters(),
             requested_size=request.page_size,
             page_token=request.page_token,
             mine=True,
@@ -106,11 +110,11 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def UpdateWorkOrder(
         self, request: pb.UpdateWorkOrderRequest, context: Context
     ) -> pb.UpdateWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:write")
+        caller = await self._caller(context, "work_orders:write")
         schedule = _schedule(request)
         order = await work_orders.update(
             self._c,
-            actor,
+            caller,
             work_order_id=request.id,
             etag=request.etag,
             title=request.title if request.HasField("title") else None,
@@ -124,10 +128,10 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def AssignWorkOrder(
         self, request: pb.AssignWorkOrderRequest, context: Context
     ) -> pb.AssignWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:assign")
+        caller = await self._caller(context, "work_orders:assign")
         order = await transitions.assign(
             self._c,
-            actor,
+            caller,
             work_order_id=request.id,
             etag=request.etag,
             assignee_user_id=request.assignee_user_id,
@@ -139,19 +143,19 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def StartWorkOrder(
         self, request: pb.StartWorkOrderRequest, context: Context
     ) -> pb.StartWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:progress")
+        caller = await self._caller(context, "work_orders:progress")
         order = await transitions.start(
-            self._c, actor, work_order_id=request.id, etag=request.etag, now=_now()
+            self._c, caller, work_order_id=request.id, etag=request.etag, now=_now()
         )
         return pb.StartWorkOrderResponse(work_order=work_order_message(order))
 
     async def CompleteWorkOrder(
         self, request: pb.CompleteWorkOrderRequest, context: Context
     ) -> pb.CompleteWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:progress")
+        caller = await self._caller(context, "work_orders:progress")
         order = await transitions.complete(
             self._c,
-            actor,
+            caller,
             work_order_id=request.id,
             etag=request.etag,
             notes=request.notes,
@@ -162,10 +166,10 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def CancelWorkOrder(
         self, request: pb.CancelWorkOrderRequest, context: Context
     ) -> pb.CancelWorkOrderResponse:
-        actor = await self._actor(context, "work_orders:write")
+        caller = await self._caller(context, "work_orders:write")
         order = await transitions.cancel(
             self._c,
-            actor,
+            caller,
             work_order_id=request.id,
             etag=request.etag,
             reason=request.reason,
@@ -176,10 +180,10 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def ReportWorkOrderUnable(
         self, request: pb.ReportWorkOrderUnableRequest, context: Context
     ) -> pb.ReportWorkOrderUnableResponse:
-        actor = await self._actor(context, "work_orders:progress")
+        caller = await self._caller(context, "work_orders:progress")
         order = await transitions.report_unable(
             self._c,
-            actor,
+            caller,
             work_order_id=request.id,
             etag=request.etag,
             reason=request.reason,
@@ -191,8 +195,8 @@ class WorkOrderServicer(work_order_pb2_grpc.WorkOrderServiceServicer):
     async def ListWorkOrderHistory(
         self, request: pb.ListWorkOrderHistoryRequest, context: Context
     ) -> pb.ListWorkOrderHistoryResponse:
-        actor = await self._actor(context, "work_orders:read")
-        entries = await work_orders.history(self._c, actor, request.id)
+        caller = await self._caller(context, "work_orders:read")
+        entries = await work_orders.history(self._c, caller, work_order_id=request.id)
         return pb.ListWorkOrderHistoryResponse(entries=[history_message(e) for e in entries])
 
     # --- retention -----------------------------------------------------------------

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.db import Database
 from fieldvault_platform.retention import DEFAULT_POLICY, WORK_ORDER_TEXT, RetentionPolicy
 from work_order import changes
-from work_order.access import system_actor
+from work_order.access import system_caller
 from work_order.lifecycle import FINAL
 from work_order.models import HistoryEntry, WorkOrder
 from work_order.returns import ERASED_TITLE
@@ -69,7 +69,7 @@ async def purge_tenant(
             .order_by(WorkOrder.id)
         )
     ).all()
-    actor = system_actor(tenant_id)
+    caller = system_caller(tenant_id)
     for order in orders:
         if order.title != ERASED_TITLE:
             order.title = PURGED_TITLE
@@ -79,7 +79,7 @@ async def purge_tenant(
         changes.record(
             session,
             order,
-            actor,
+            caller,
             action="retention_purged",
             event=None,
             from_status=order.status,

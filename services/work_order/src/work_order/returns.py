@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from work_order import assignees, changes, events
-from work_order.access import Actor, system_actor
+from work_order.access import Caller, system_caller
 from work_order.lifecycle import ACTIVE, FINAL, Event, Status, next_status
 from work_order.models import WorkOrder
 from work_order.peer_clients import Directory
@@ -56,17 +56,17 @@ def return_to_office(
     *,
     reason: str,
     now: datetime,
-    actor: Actor | None = None,
+    caller: Caller | None = None,
 ) -> None:
     """Take ``order`` from its assignee: unassigned, ``new`` or ``scheduled``, grant revoked.
 
-    ``actor`` is the service itself, unless the assignee gives the job back
+    ``caller`` is the service itself, unless the assignee gives the job back
     (:func:`work_order.transitions.report_unable`).
     """
-    actor = actor or system_actor(order.tenant_id)
+    caller = caller or system_caller(order.tenant_id)
     before = order.status
     previous_user, previous_organization = order.assignee_user_id, order.assignee_organization_id
-    changes.queue_revocation_of_assignee(session, order, actor, reason=reason, now=now)
+    changes.queue_revocation_of_assignee(session, order, caller, reason=reason, now=now)
     status = next_status(Status(order.status), Event.RETURN)
     if order.scheduled_start is not None:
         status = next_status(status, Event.SCHEDULE)  # it keeps its date
@@ -77,7 +77,7 @@ def return_to_office(
     changes.record(
         session,
         order,
-        actor,
+        caller,
         action="returned",
         event=None,
         from_status=before,
@@ -96,7 +96,7 @@ def return_to_office(
 
 
 async def return_jobs_of_user(
-    session: AsyncSession, tenant_id: str, user_id: str, *, reason: str, now: datetime
+    session: AsyncSession, *, tenant_id: str, user_id: str, reason: str, now: datetime
 ) -> int:
     orders = await _orders(session, tenant_id, ACTIVE, WorkOrder.assignee_user_id == user_id)
     for order in orders:
@@ -105,7 +105,7 @@ async def return_jobs_of_user(
 
 
 async def return_jobs_of_organization(
-    session: AsyncSession, tenant_id: str, organization_id: str, *, reason: str, now: datetime
+    session: AsyncSession, *, tenant_id: str, organization_id: str, reason: str, now: datetime
 ) -> int:
     """The organisation's jobs: assigned to it as a whole, or to any of its people."""
     orders = await _orders(
@@ -117,7 +117,7 @@ async def return_jobs_of_organization(
 
 
 async def anonymise_site_orders(
-    session: AsyncSession, tenant_id: str, site_ids: Sequence[str], *, now: datetime
+    session: AsyncSession, *, tenant_id: str, site_ids: Sequence[str], now: datetime
 ) -> int:
     """Clear the free text of the sites' work orders; ids, statuses and times stay."""
     if not site_ids:
@@ -125,7 +125,7 @@ async def anonymise_site_orders(
     orders = await _orders(
         session, tenant_id, frozenset(Status), WorkOrder.site_id.in_(list(site_ids))
     )
-    actor = system_actor(tenant_id)
+    caller = system_caller(tenant_id)
     for order in orders:
         order.title, order.description = ERASED_TITLE, ""
         order.completion_notes = order.cancel_reason = order.unable_notes = ""
@@ -133,7 +133,7 @@ async def anonymise_site_orders(
         changes.record(
             session,
             order,
-            actor,
+            caller,
             action="anonymised",
             event=None,
             from_status=order.status,
@@ -157,14 +157,14 @@ async def move_site_orders(
     """The site's open work orders follow it into ``area_id``; their assignees are re-checked."""
     moving = (WorkOrder.site_id == site_id, WorkOrder.area_id != area_id)
     orders = await _orders(session, tenant_id, frozenset(Status) - FINAL, *moving)
-    actor = system_actor(tenant_id)
+    caller = system_caller(tenant_id)
     for order in orders:
         order.area_id = area_id
         order.updated_at = now
         changes.record(
             session,
             order,
-            actor,
+            caller,
             action="moved",
             event="updated",
             from_status=order.status,
@@ -178,5 +178,5 @@ async def move_site_orders(
         if refused is not None:
             return_to_office(session, order, reason=refused.code, now=now)
         else:
-            changes.queue_grant(session, order, actor, settings, now)  # checked again, kept
+            changes.queue_grant(session, order, caller, settings, now)  # checked again, kept
     return len(orders)

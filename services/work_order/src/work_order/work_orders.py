@@ -12,7 +12,7 @@ from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from fieldvault_platform.paging import Keyset
 from work_order import changes, references
-from work_order.access import Actor, load, visible
+from work_order.access import Caller, load, visible
 from work_order.components import Components
 from work_order.lifecycle import ACTIVE, Event, Status, next_status
 from work_order.models import HistoryEntry, WorkOrder
@@ -55,7 +55,7 @@ def _priority(value: str) -> str:
 
 async def create(
     c: Components,
-    actor: Actor,
+    caller: Caller,
     *,
     site_id: str,
     title: str,
@@ -64,16 +64,16 @@ async def create(
     schedule: Schedule,
     now: datetime,
 ) -> WorkOrder:
-    if not (actor.is_client or actor.has_role("dispatcher")):
+    if not (caller.is_client or caller.has_role("dispatcher")):
         raise PermissionDenied("only dispatchers and partner systems file work orders")
     values = (_title(title), _description(description), _priority(priority or "normal"))
     schedule.check()
     if not site_id or len(site_id) > 36:
         raise InvalidArgument("site_id is required")
-    site = await c.directory.locate_site(actor.tenant_id, site_id)
+    site = await c.directory.locate_site(caller.tenant_id, site_id)
     order = WorkOrder(
         id=str(uuid.uuid4()),
-        tenant_id=actor.tenant_id,
+        tenant_id=caller.tenant_id,
         site_id=site.site_id,
         area_id=site.area_id,
         title=values[0],
@@ -82,27 +82,27 @@ async def create(
         status=Status.NEW.value,
         scheduled_start=schedule.start,
         scheduled_end=schedule.end,
-        created_by=actor.id,
+        created_by=caller.id,
         version=1,
         created_at=now,
         updated_at=now,
     )
-    if not actor.dispatches(order):
+    if not caller.dispatches(order):
         # Not "not found": the dispatcher named the site, and learns only that it is not theirs.
         raise PermissionDenied("the site is not in one of your areas")
     async with c.database.unit_of_work() as session:
-        order.reference = await references.next_reference(session, actor.tenant_id)
+        order.reference = await references.next_reference(session, caller.tenant_id)
         session.add(order)
         await session.flush()  # the history rows refer to it
         changes.record(
-            session, order, actor, action="created", event="created", from_status=None, now=now
+            session, order, caller, action="created", event="created", from_status=None, now=now
         )
         if schedule.start is not None:
             order.status = next_status(Status.NEW, Event.SCHEDULE).value
             changes.record(
                 session,
                 order,
-                actor,
+                caller,
                 action="scheduled",
                 event="scheduled",
                 from_status=Status.NEW.value,
@@ -113,9 +113,9 @@ async def create(
     return order
 
 
-async def get(c: Components, actor: Actor, work_order_id: str) -> WorkOrder:
+async def get(c: Components, caller: Caller, *, work_order_id: str) -> WorkOrder:
     async with c.database.unit_of_work() as session:
-        return await load(session, actor, work_order_id)
+        return await load(session, caller, work_order_id)
 
 
 @dataclass(frozen=True)
@@ -132,18 +132,18 @@ class Filters:
 
 async def list_work_orders(
     c: Components,
-    actor: Actor,
-    filters: Filters,
+    caller: Caller,
     *,
+    filters: Filters,
     requested_size: int,
     page_token: str,
     mine: bool = False,
 ) -> tuple[list[WorkOrder], str]:
     request = OLDEST_FIRST.request(requested_size, page_token)
-    query = select(WorkOrder).where(visible(actor))
+    query = select(WorkOrder).where(visible(caller))
     if mine:
         query = query.where(
-            WorkOrder.assignee_user_id == actor.id,
+            WorkOrder.assignee_user_id == caller.id,
             WorkOrder.status.in_([status.value for status in ACTIVE]),
         )
     for column, value in (
@@ -165,7 +165,7 @@ async def list_work_orders(
 
 async def update(
     c: Components,
-    actor: Actor,
+    caller: Caller,
     *,
     work_order_id: str,
     etag: str,
@@ -178,8 +178,8 @@ async def update(
     if schedule is not None:
         schedule.check()
     async with changes.changing(c.database) as session:
-        order = await load(session, actor, work_order_id)
-        if not actor.dispatches(order):
+        order = await load(session, caller, work_order_id)
+        if not caller.dispatches(order):
             raise PermissionDenied("only the dispatcher of the work order's area edits it")
         changes.check_etag(etag, order)
         touched: list[str] = []
@@ -204,7 +204,7 @@ async def update(
         changes.record(
             session,
             order,
-            actor,
+            caller,
             action=event,
             event=event,
             from_status=before,
@@ -212,15 +212,15 @@ async def update(
             now=now,
         )
         if schedule is not None and Status(order.status) in ACTIVE:
-            changes.queue_grant(session, order, actor, c.settings, now)  # the window moves
+            changes.queue_grant(session, order, caller, c.settings, now)  # the window moves
     c.wake_relay()
     c.grant_sync.wake()
     return order
 
 
-async def history(c: Components, actor: Actor, work_order_id: str) -> list[HistoryEntry]:
+async def history(c: Components, caller: Caller, *, work_order_id: str) -> list[HistoryEntry]:
     async with c.database.unit_of_work() as session:
-        order = await load(session, actor, work_order_id)
+        order = await load(session, caller, work_order_id)
         rows = await session.scalars(
             select(HistoryEntry)
             .where(HistoryEntry.work_order_id == order.id)

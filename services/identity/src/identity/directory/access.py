@@ -23,7 +23,7 @@ DIRECTORY_READ = "directory:read"
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
+class Caller:
     """The caller of a directory use case, checked: tenant and audit name."""
 
     tenant_id: str
@@ -34,16 +34,16 @@ class Actor:
 
 async def authorize(
     session: AsyncSession, principal: Principal, *, scope: str, service_may_read: bool = False
-) -> Actor:
+) -> Caller:
     """The checked caller of a use case needing ``scope``; users must still be live."""
     if principal.kind is PrincipalKind.SERVICE and service_may_read:
         principal.require_scope(DIRECTORY_READ)
         if principal.tenant_id is None:
             raise PermissionDenied("a directory read needs a tenant-bound token")
-        return Actor(principal.tenant_id, principal.subject, principal)
+        return Caller(principal.tenant_id, principal.subject, principal)
     principal.require_scope(scope)
     user = await live_user(session, principal)
-    return Actor(user.tenant_id, user.id, principal)
+    return Caller(user.tenant_id, user.id, principal)
 
 
 async def flush_unique(session: AsyncSession, taken: AlreadyExists) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.errors import InvalidArgument, NotFound
 from fieldvault_platform.paging import Keyset
 from identity import audit, events
-from identity.directory.access import Actor
+from identity.directory.access import Caller
 from identity.directory.people import validate_name
 from identity.models import ApiClient
 from identity.scopes import PARTNER_SCOPES
@@ -37,7 +37,7 @@ def check_scopes(scopes: Sequence[str]) -> list[str]:
 
 async def create_api_client(
     session: AsyncSession,
-    actor: Actor,
+    caller: Caller,
     *,
     name: str,
     scopes: list[str],
@@ -47,20 +47,20 @@ async def create_api_client(
 ) -> ApiClient:
     client = ApiClient(
         id=str(uuid.uuid4()),
-        tenant_id=actor.tenant_id,
+        tenant_id=caller.tenant_id,
         client_id=client_id,
         name=validate_name(name, field="name"),
         scopes=scopes,
         secret_hash=secret_hash,
         created_at=now,
-        created_by=actor.name[:36],
+        created_by=caller.name[:36],
     )
     session.add(client)
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id,
-            actor=actor.name,
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
             action="api_client.create",
             target_id=client.id,
         ),
@@ -70,30 +70,30 @@ async def create_api_client(
 
 
 async def list_api_clients(
-    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+    session: AsyncSession, caller: Caller, *, requested_size: int, page_token: str
 ) -> tuple[list[ApiClient], str]:
     request = BY_ID.request(requested_size, page_token)
     query = select(ApiClient).where(
-        ApiClient.tenant_id == actor.tenant_id, ApiClient.revoked_at.is_(None)
+        ApiClient.tenant_id == caller.tenant_id, ApiClient.revoked_at.is_(None)
     )
     return await request.fetch(session, query)
 
 
 async def delete_api_client(
-    session: AsyncSession, actor: Actor, client_row_id: str, *, now: datetime
+    session: AsyncSession, caller: Caller, *, client_row_id: str, now: datetime
 ) -> None:
     """Revoke the client (idempotent): it gets no new tokens, and ``api_client_revoked``
     tells every service to refuse the ones it holds and to stop its webhooks."""
     client = await session.get(ApiClient, client_row_id)
-    if client is None or client.tenant_id != actor.tenant_id:
+    if client is None or client.tenant_id != caller.tenant_id:
         raise NotFound("API client not found")
     if client.revoked_at is None:
         client.revoked_at = now
         audit.record(
             session,
             audit.AuditEntry(
-                tenant_id=actor.tenant_id,
-                actor=actor.name,
+                tenant_id=caller.tenant_id,
+                actor=caller.name,
                 action="api_client.delete",
                 target_id=client.id,
             ),

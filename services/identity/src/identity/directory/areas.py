@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.errors import AlreadyExists
 from fieldvault_platform.paging import Keyset
 from identity import audit
-from identity.directory.access import Actor, flush_unique
+from identity.directory.access import Caller, flush_unique
 from identity.directory.people import validate_name
 from identity.models import Area
 
@@ -19,21 +19,21 @@ from identity.models import Area
 BY_NAME = Keyset(Area.name)
 
 
-async def create_area(session: AsyncSession, actor: Actor, *, name: str, now: datetime) -> Area:
+async def create_area(session: AsyncSession, caller: Caller, *, name: str, now: datetime) -> Area:
     name = validate_name(name, field="name")
     taken = AlreadyExists("an area with this name exists", code="area_exists")
     clash = await session.scalar(
-        select(Area.id).where(Area.tenant_id == actor.tenant_id, Area.name == name)
+        select(Area.id).where(Area.tenant_id == caller.tenant_id, Area.name == name)
     )
     if clash is not None:
         raise taken
-    area = Area(id=str(uuid.uuid4()), tenant_id=actor.tenant_id, name=name, created_at=now)
+    area = Area(id=str(uuid.uuid4()), tenant_id=caller.tenant_id, name=name, created_at=now)
     session.add(area)
     await flush_unique(session, taken)
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id, actor=actor.name, action="area.create", target_id=area.id
+            tenant_id=caller.tenant_id, actor=caller.name, action="area.create", target_id=area.id
         ),
         at=now,
     )
@@ -41,7 +41,7 @@ async def create_area(session: AsyncSession, actor: Actor, *, name: str, now: da
 
 
 async def list_areas(
-    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+    session: AsyncSession, caller: Caller, *, requested_size: int, page_token: str
 ) -> tuple[list[Area], str]:
     request = BY_NAME.request(requested_size, page_token)
-    return await request.fetch(session, select(Area).where(Area.tenant_id == actor.tenant_id))
+    return await request.fetch(session, select(Area).where(Area.tenant_id == caller.tenant_id))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldvault_platform.paging import Keyset
-from identity.directory.access import Actor
+from identity.directory.access import Caller
 from identity.models import AuditRecord
 
 # (time, id), not the time alone: records written in one transaction share a
@@ -15,9 +15,9 @@ NEWEST_FIRST = Keyset(AuditRecord.occurred_at, AuditRecord.id, descending=True)
 
 
 async def list_audit_records(
-    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+    session: AsyncSession, caller: Caller, *, requested_size: int, page_token: str
 ) -> tuple[list[AuditRecord], str]:
     """The tenant's records, newest first."""
     request = NEWEST_FIRST.request(requested_size, page_token)
-    query = select(AuditRecord).where(AuditRecord.tenant_id == actor.tenant_id)
+    query = select(AuditRecord).where(AuditRecord.tenant_id == caller.tenant_id)
     return await request.fetch(session, query)

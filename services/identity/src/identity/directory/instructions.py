@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from identity import audit, events
-from identity.directory.access import Actor, flush_unique
+from identity.directory.access import Caller, flush_unique
 from identity.models import (
     HandlingInstructionsVersion,
     InstructionsAcknowledgement,
@@ -97,7 +97,7 @@ async def acknowledged_version(session: AsyncSession, tenant_id: str, user_id: s
 
 
 async def publish(
-    session: AsyncSession, actor: Actor, *, markdown: str, grace_days: int, now: datetime
+    session: AsyncSession, caller: Caller, *, markdown: str, grace_days: int, now: datetime
 ) -> HandlingInstructionsVersion:
     if not markdown.strip():
         raise InvalidArgument("markdown must not be empty")
@@ -105,15 +105,15 @@ async def publish(
         raise InvalidArgument(f"markdown must be at most {MAX_MARKDOWN_CHARS} characters")
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
         raise InvalidArgument(f"grace_days must be between 0 and {MAX_GRACE_DAYS}")
-    latest = await latest_version(session, actor.tenant_id)
+    latest = await latest_version(session, caller.tenant_id)
     published = HandlingInstructionsVersion(
-        tenant_id=actor.tenant_id,
+        tenant_id=caller.tenant_id,
         version=(latest.version if latest else 0) + 1,
         markdown=markdown,
         published_at=now,
         effective_from=now + timedelta(days=grace_days),
         grace_days=grace_days,
-        published_by=actor.name,
+        published_by=caller.name,
     )
     session.add(published)
     # Two admins publishing at once: one wins the version number, the other is told.
@@ -122,7 +122,7 @@ async def publish(
     )
     events.instructions_published(
         session,
-        tenant_id=actor.tenant_id,
+        tenant_id=caller.tenant_id,
         version=published.version,
         effective_from=published.effective_from,
         at=now,
@@ -130,8 +130,8 @@ async def publish(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id,
-            actor=actor.name,
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
             action="instructions.publish",
             target_id=str(published.version),
             detail=f"grace_days={grace_days}",
@@ -141,19 +141,19 @@ async def publish(
     return published
 
 
-async def standing(session: AsyncSession, actor: Actor, now: datetime) -> Standing:
+async def standing(session: AsyncSession, caller: Caller, *, now: datetime) -> Standing:
     return Standing(
-        latest=await latest_version(session, actor.tenant_id),
-        acknowledged_version=await acknowledged_version(session, actor.tenant_id, actor.name),
-        required_version=await required_version(session, actor.tenant_id, now),
+        latest=await latest_version(session, caller.tenant_id),
+        acknowledged_version=await acknowledged_version(session, caller.tenant_id, caller.name),
+        required_version=await required_version(session, caller.tenant_id, now),
     )
 
 
 async def acknowledge(
-    session: AsyncSession, actor: Actor, *, version: int, now: datetime
+    session: AsyncSession, caller: Caller, *, version: int, now: datetime
 ) -> InstructionsAcknowledgement:
     """The caller accepts ``version``, which must be the latest; a repeat changes nothing."""
-    latest = await latest_version(session, actor.tenant_id)
+    latest = await latest_version(session, caller.tenant_id)
     if latest is None:
         raise NotFound("this tenant has published no data-handling instructions")
     if version != latest.version:
@@ -161,22 +161,22 @@ async def acknowledge(
             f"version {version} is not the current one; read version {latest.version}",
             code="not_current_version",
         )
-    known = await session.get(InstructionsAcknowledgement, (actor.tenant_id, actor.name, version))
+    known = await session.get(InstructionsAcknowledgement, (caller.tenant_id, caller.name, version))
     if known is not None:
         return known
     given = InstructionsAcknowledgement(
-        tenant_id=actor.tenant_id, user_id=actor.name, version=version, acknowledged_at=now
+        tenant_id=caller.tenant_id, user_id=caller.name, version=version, acknowledged_at=now
     )
     session.add(given)
     await flush_unique(session, AlreadyExists("acknowledged twice at the same moment"))
     events.instructions_acknowledged(
-        session, tenant_id=actor.tenant_id, user_id=actor.name, version=version, at=now
+        session, tenant_id=caller.tenant_id, user_id=caller.name, version=version, at=now
     )
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id,
-            actor=actor.name,
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
             action="instructions.acknowledge",
             target_id=str(version),
         ),
@@ -200,11 +200,16 @@ async def get_version(
     return found
 
 
+async def acknowledgement(session: AsyncSession, caller: Caller, *, user_id: str) -> int:
+    """The newest version ``user_id`` of the caller's tenant accepted; 0 for none."""
+    return await acknowledged_version(session, caller.tenant_id, user_id)
+
+
 async def report(
-    session: AsyncSession, actor: Actor, *, version: int
+    session: AsyncSession, caller: Caller, *, version: int
 ) -> tuple[HandlingInstructionsVersion, list[OrganizationStatus]]:
     """Every person not deactivated, by organisation: who accepted ``version`` (or newer)."""
-    reported = await get_version(session, actor.tenant_id, version)
+    reported = await get_version(session, caller.tenant_id, version)
     newest: dict[str, int] = {}
     accepted_at: dict[str, datetime] = {}
     rows = await session.execute(
@@ -212,7 +217,7 @@ async def report(
             InstructionsAcknowledgement.user_id,
             InstructionsAcknowledgement.version,
             InstructionsAcknowledgement.acknowledged_at,
-        ).where(InstructionsAcknowledgement.tenant_id == actor.tenant_id)
+        ).where(InstructionsAcknowledgement.tenant_id == caller.tenant_id)
     )
     for user_id, acked, at in rows:
         newest[user_id] = max(newest.get(user_id, 0), acked)
@@ -222,14 +227,14 @@ async def report(
     organizations = (
         await session.scalars(
             select(Organization)
-            .where(Organization.tenant_id == actor.tenant_id)
+            .where(Organization.tenant_id == caller.tenant_id)
             .order_by(Organization.kind, Organization.name)
         )
     ).all()
     people = (
         await session.scalars(
             select(User)
-            .where(User.tenant_id == actor.tenant_id, User.status != "deactivated")
+            .where(User.tenant_id == caller.tenant_id, User.status != "deactivated")
             .order_by(User.name, User.id)
         )
     ).all()

@@ -20,7 +20,7 @@ from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import Keyset
 from identity import audit, events
-from identity.directory.access import Actor, flush_unique
+from identity.directory.access import Caller, flush_unique
 from identity.directory.people import validate_name
 from identity.messages import dpa_active
 from identity.models import Organization
@@ -87,7 +87,7 @@ def _announce(
 
 async def create_organization(
     session: AsyncSession,
-    actor: Actor,
+    caller: Caller,
     *,
     name: str,
     subcontractor: bool,
@@ -103,10 +103,10 @@ async def create_organization(
     signed = parse_date(dpa_signed_on, field="dpa_signed_on")
     expires = parse_date(dpa_expires_on, field="dpa_expires_on")
     _check_dates(signed, expires)
-    await _name_free(session, actor.tenant_id, name)
+    await _name_free(session, caller.tenant_id, name)
     organization = Organization(
         id=str(uuid.uuid4()),
-        tenant_id=actor.tenant_id,
+        tenant_id=caller.tenant_id,
         name=name,
         kind="subcontractor",
         dpa_signed_on=signed,
@@ -122,8 +122,8 @@ async def create_organization(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id,
-            actor=actor.name,
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
             action="organization.create",
             target_id=organization.id,
         ),
@@ -133,19 +133,19 @@ async def create_organization(
 
 
 async def get_organization(
-    session: AsyncSession, actor: Actor, organization_id: str
+    session: AsyncSession, caller: Caller, *, organization_id: str
 ) -> Organization:
     organization = await session.get(Organization, organization_id)
-    if organization is None or organization.tenant_id != actor.tenant_id:
+    if organization is None or organization.tenant_id != caller.tenant_id:
         raise NotFound("organisation not found")
     return organization
 
 
 async def list_organizations(
-    session: AsyncSession, actor: Actor, *, requested_size: int, page_token: str
+    session: AsyncSession, caller: Caller, *, requested_size: int, page_token: str
 ) -> tuple[list[Organization], str]:
     request = BY_ID.request(requested_size, page_token)
-    query = select(Organization).where(Organization.tenant_id == actor.tenant_id)
+    query = select(Organization).where(Organization.tenant_id == caller.tenant_id)
     return await request.fetch(session, query)
 
 
@@ -159,9 +159,9 @@ def _document_id(value: str) -> str | None:
 
 async def update_organization(
     session: AsyncSession,
-    actor: Actor,
-    organization_id: str,
+    caller: Caller,
     *,
+    organization_id: str,
     mask: Sequence[str],
     name: str,
     dpa_signed_on: str,
@@ -175,7 +175,7 @@ async def update_organization(
         raise InvalidArgument(
             f"update_mask may name only: {', '.join(sorted(ORGANIZATION_FIELDS))}"
         )
-    organization = await get_organization(session, actor, organization_id)
+    organization = await get_organization(session, caller, organization_id=organization_id)
     check_etag(etag, organization.version)
     touches_dpa = bool({"dpa_signed_on", "dpa_expires_on", "dpa_document_id"} & set(mask))
     if touches_dpa and organization.kind == "own":
@@ -183,7 +183,7 @@ async def update_organization(
     was_active = dpa_active(organization, today=now.date())
     if "name" in mask:
         organization.name = validate_name(name, field="name")
-        await _name_free(session, actor.tenant_id, organization.name, organization.id)
+        await _name_free(session, caller.tenant_id, organization.name, organization.id)
     signed = organization.dpa_signed_on
     expires = organization.dpa_expires_on
     if "dpa_signed_on" in mask:
@@ -203,8 +203,8 @@ async def update_organization(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id,
-            actor=actor.name,
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
             action="organization.update",
             target_id=organization.id,
         ),

@@ -32,7 +32,7 @@ from fieldvault_platform.etags import check_etag
 from fieldvault_platform.paging import Keyset
 from identity import audit, events
 from identity.auth.tokens import user_area_ids
-from identity.directory.access import Actor, flush_unique
+from identity.directory.access import Caller, flush_unique
 from identity.models import Area, Invitation, Organization, Tenant, User, UserArea
 from identity.revocation import revoke_user_sessions
 from identity.scopes import ROLE_SCOPES, ROLES
@@ -145,7 +145,7 @@ async def _forbid_removing_last_admin(session: AsyncSession, user: User) -> None
 
 async def create_user(
     session: AsyncSession,
-    actor: Actor,
+    caller: Caller,
     *,
     email: str,
     name: str,
@@ -157,17 +157,17 @@ async def create_user(
     email = normalise_email(email)
     name = validate_name(name, field="name")
     checked_roles = _validate_roles(roles)
-    organization = await _organization(session, actor.tenant_id, organization_id)
+    organization = await _organization(session, caller.tenant_id, organization_id)
     _check_roles_fit(checked_roles, organization)
-    areas = await _validate_areas(session, actor.tenant_id, area_ids)
+    areas = await _validate_areas(session, caller.tenant_id, area_ids)
     taken = AlreadyExists("a user with this email exists in the tenant", code="user_exists")
     if await session.scalar(
-        select(User.id).where(User.tenant_id == actor.tenant_id, User.email == email)
+        select(User.id).where(User.tenant_id == caller.tenant_id, User.email == email)
     ):
         raise taken
     user = User(
         id=str(uuid.uuid4()),
-        tenant_id=actor.tenant_id,
+        tenant_id=caller.tenant_id,
         email=email,
         name=name,
         roles=checked_roles,
@@ -184,20 +184,20 @@ async def create_user(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id, actor=actor.name, action="user.create", target_id=user.id
+            tenant_id=caller.tenant_id, actor=caller.name, action="user.create", target_id=user.id
         ),
         at=now,
     )
     return user
 
 
-def _organization_reach(actor: Actor) -> str | None:
+def _organization_reach(caller: Caller) -> str | None:
     """The one organisation whose people the caller may see, or None for all of them.
 
     A subcontractor manager reads people to assign their organisation's jobs:
     their own organisation's, not the company's staff or another subcontractor's.
     """
-    principal = actor.principal
+    principal = caller.principal
     if principal.kind is not PrincipalKind.USER:
         return None
     tenant_wide = any(
@@ -209,14 +209,14 @@ def _organization_reach(actor: Actor) -> str | None:
     return principal.organization_id or ""
 
 
-async def get_user(session: AsyncSession, actor: Actor, user_id: str) -> User:
+async def get_user(session: AsyncSession, caller: Caller, *, user_id: str) -> User:
     # Re-read even if the session holds the row (the caller may be the target):
     # updates decide on it after the tenant lock, so it must be current.
     user = await session.get(User, user_id, populate_existing=True)
-    if user is None or user.tenant_id != actor.tenant_id:
+    if user is None or user.tenant_id != caller.tenant_id:
         raise NotFound("user not found")
-    reach = _organization_reach(actor)
-    if reach is not None and user.organization_id != reach and user.id != actor.name:
+    reach = _organization_reach(caller)
+    if reach is not None and user.organization_id != reach and user.id != caller.name:
         raise NotFound("user not found")
     return user
 
@@ -230,7 +230,7 @@ def _role_filter(role: str) -> str:
 
 async def list_users(
     session: AsyncSession,
-    actor: Actor,
+    caller: Caller,
     *,
     requested_size: int,
     page_token: str,
@@ -242,8 +242,8 @@ async def list_users(
     in ``organization_id`` and/or active; filters are part of the keyset query,
     so paging with the same filters serves every match exactly once."""
     request = BY_ID.request(requested_size, page_token)
-    query = select(User).where(User.tenant_id == actor.tenant_id)
-    reach = _organization_reach(actor)
+    query = select(User).where(User.tenant_id == caller.tenant_id)
+    reach = _organization_reach(caller)
     if reach is not None:
         query = query.where(User.organization_id == reach)
     if role:
@@ -253,7 +253,7 @@ async def list_users(
         quoted = f'"{_role_filter(role)}"'
         query = query.where(cast(User.roles, String).contains(quoted, autoescape=True))
     if organization_id:
-        organization = await _organization(session, actor.tenant_id, organization_id)
+        organization = await _organization(session, caller.tenant_id, organization_id)
         query = query.where(User.organization_id == organization.id)
     if active_only:
         query = query.where(User.status == "active")
@@ -262,9 +262,9 @@ async def list_users(
 
 async def update_user(
     session: AsyncSession,
-    actor: Actor,
-    user_id: str,
+    caller: Caller,
     *,
+    user_id: str,
     mask: Sequence[str],
     name: str,
     roles: Sequence[str],
@@ -277,8 +277,8 @@ async def update_user(
     unknown = sorted(set(mask) - USER_FIELDS)
     if unknown or not mask:
         raise InvalidArgument(f"update_mask may name only: {', '.join(sorted(USER_FIELDS))}")
-    await _serialise_tenant(session, actor.tenant_id)
-    user = await get_user(session, actor, user_id)
+    await _serialise_tenant(session, caller.tenant_id)
+    user = await get_user(session, caller, user_id=user_id)
     check_etag(etag, user.version)
     old_roles, old_areas, old_org = (
         set(user.roles),
@@ -287,7 +287,7 @@ async def update_user(
     )
     new_roles = _validate_roles(roles) if "roles" in mask else sorted(old_roles)
     organization = await _organization(
-        session, actor.tenant_id, organization_id if "organization_id" in mask else old_org
+        session, caller.tenant_id, organization_id if "organization_id" in mask else old_org
     )
     _check_roles_fit(new_roles, organization)
     if "admin" in old_roles and "admin" not in new_roles:
@@ -298,7 +298,7 @@ async def update_user(
     user.organization_id = organization.id
     new_areas = old_areas
     if "area_ids" in mask:
-        new_areas = set(await _validate_areas(session, actor.tenant_id, area_ids))
+        new_areas = set(await _validate_areas(session, caller.tenant_id, area_ids))
         await session.execute(delete(UserArea).where(UserArea.user_id == user.id))
         session.add_all(UserArea(user_id=user.id, area_id=area) for area in sorted(new_areas))
     user.updated_at = now
@@ -336,7 +336,7 @@ async def update_user(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id, actor=actor.name, action="user.update", target_id=user.id
+            tenant_id=caller.tenant_id, actor=caller.name, action="user.update", target_id=user.id
         ),
         at=now,
     )
@@ -344,11 +344,11 @@ async def update_user(
 
 
 async def deactivate_user(
-    session: AsyncSession, actor: Actor, user_id: str, *, now: datetime
+    session: AsyncSession, caller: Caller, *, user_id: str, now: datetime
 ) -> tuple[User, bool]:
     """Deactivate (idempotent); returns the user and whether anything changed."""
-    await _serialise_tenant(session, actor.tenant_id)
-    user = await get_user(session, actor, user_id)
+    await _serialise_tenant(session, caller.tenant_id)
+    user = await get_user(session, caller, user_id=user_id)
     if user.status == "deactivated":
         return user, False
     await _forbid_removing_last_admin(session, user)
@@ -376,7 +376,10 @@ async def deactivate_user(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id, actor=actor.name, action="user.deactivate", target_id=user.id
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
+            action="user.deactivate",
+            target_id=user.id,
         ),
         at=now,
     )

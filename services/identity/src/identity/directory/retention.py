@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldvault_platform.etags import check_etag, stale
 from fieldvault_platform.retention import RetentionPolicy, validated
 from identity import audit, events
-from identity.directory.access import Actor
+from identity.directory.access import Caller
 from identity.models import TenantRetentionPolicy
 
 
@@ -31,8 +31,8 @@ class TenantRetention:
     updated_at: datetime | None
 
 
-async def get_policy(session: AsyncSession, actor: Actor) -> TenantRetention:
-    row = await session.get(TenantRetentionPolicy, actor.tenant_id)
+async def get_policy(session: AsyncSession, caller: Caller) -> TenantRetention:
+    row = await session.get(TenantRetentionPolicy, caller.tenant_id)
     if row is None:
         return TenantRetention(validated({}), 0, None)
     return TenantRetention(validated(row.days), row.version, row.updated_at)
@@ -40,21 +40,21 @@ async def get_policy(session: AsyncSession, actor: Actor) -> TenantRetention:
 
 async def update_policy(
     session: AsyncSession,
-    actor: Actor,
+    caller: Caller,
     *,
     days: Mapping[str, int],
     etag: str,
     now: datetime,
 ) -> TenantRetention:
     """Change some periods; each is checked against its minimum (a clear error names it)."""
-    row = await session.get(TenantRetentionPolicy, actor.tenant_id, with_for_update=True)
+    row = await session.get(TenantRetentionPolicy, caller.tenant_id, with_for_update=True)
     check_etag(etag, row.version if row is not None else 0)
     stored = dict(row.days) if row is not None else {}
     stored.update(days)
     policy = validated(stored)
     if row is None:
         row = TenantRetentionPolicy(
-            tenant_id=actor.tenant_id, days=stored, version=1, updated_at=now
+            tenant_id=caller.tenant_id, days=stored, version=1, updated_at=now
         )
         session.add(row)
     else:
@@ -67,14 +67,14 @@ async def update_policy(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=actor.tenant_id,
-            actor=actor.name,
+            tenant_id=caller.tenant_id,
+            actor=caller.name,
             action="tenant.retention",
-            target_id=actor.tenant_id,
+            target_id=caller.tenant_id,
         ),
         at=now,
     )
     events.tenant_retention_policy_changed(
-        session, tenant_id=actor.tenant_id, days=policy.days, version=row.version, at=now
+        session, tenant_id=caller.tenant_id, days=policy.days, version=row.version, at=now
     )
     return TenantRetention(policy, row.version, now)

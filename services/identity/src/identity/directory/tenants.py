@@ -14,7 +14,7 @@ from fieldvault_platform.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldvault_platform.etags import check_etag, stale
 from identity import audit, events
 from identity.components import Components
-from identity.directory.access import Actor, flush_unique
+from identity.directory.access import Caller, flush_unique
 from identity.directory.invitations import create_invitation, invitation_token, invitation_url
 from identity.directory.people import normalise_email, validate_name
 from identity.models import Invitation, Organization, Tenant, User
@@ -104,8 +104,8 @@ async def create_tenant(
     return NewTenant(tenant, admin, invitation_url(components, token))
 
 
-async def get_tenant(session: AsyncSession, actor: Actor) -> Tenant:
-    tenant = await session.get(Tenant, actor.tenant_id)
+async def get_tenant(session: AsyncSession, caller: Caller) -> Tenant:
+    tenant = await session.get(Tenant, caller.tenant_id)
     if tenant is None:
         raise NotFound("tenant not found")
     return tenant
@@ -113,7 +113,7 @@ async def get_tenant(session: AsyncSession, actor: Actor) -> Tenant:
 
 async def update_policy(
     session: AsyncSession,
-    actor: Actor,
+    caller: Caller,
     *,
     mfa_required_roles: list[str],
     break_glass_step_up_required: bool | None = None,
@@ -124,7 +124,7 @@ async def update_policy(
     unknown = sorted(set(mfa_required_roles) - set(ROLES))
     if unknown:
         raise InvalidArgument(f"unknown roles: {', '.join(unknown)}; roles are {', '.join(ROLES)}")
-    tenant = await get_tenant(session, actor)
+    tenant = await get_tenant(session, caller)
     check_etag(etag, tenant.version)
     result = await session.execute(
         update(Tenant)
@@ -144,7 +144,7 @@ async def update_policy(
     audit.record(
         session,
         audit.AuditEntry(
-            tenant_id=tenant.id, actor=actor.name, action="tenant.policy", target_id=tenant.id
+            tenant_id=tenant.id, actor=caller.name, action="tenant.policy", target_id=tenant.id
         ),
         at=now,
     )

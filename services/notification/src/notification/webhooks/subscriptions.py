@@ -134,7 +134,7 @@ def _visible(who: Manager) -> Select[tuple[Webhook]]:
     return query if who.sees_all else query.where(Webhook.owner == who.owner)
 
 
-async def get(session: AsyncSession, who: Manager, webhook_id: str) -> Webhook:
+async def get(session: AsyncSession, who: Manager, *, webhook_id: str) -> Webhook:
     webhook = await session.scalar(_visible(who).where(Webhook.id == webhook_id))
     if webhook is None:
         raise NotFound("webhook not found")
@@ -148,14 +148,14 @@ async def list_webhooks(
     return await request.fetch(session, _visible(who))
 
 
-async def delete(session: AsyncSession, who: Manager, webhook_id: str) -> None:
+async def delete(session: AsyncSession, who: Manager, *, webhook_id: str) -> None:
     """Deleted subscriptions get nothing more; their delivery log stays for the record."""
-    webhook = await get(session, who, webhook_id)
+    webhook = await get(session, who, webhook_id=webhook_id)
     webhook.status = "deleted"
 
 
 async def enable(
-    session: AsyncSession, who: Manager, webhook_id: str, *, allow_insecure: bool
+    session: AsyncSession, who: Manager, *, webhook_id: str, allow_insecure: bool
 ) -> Webhook:
     """Turn a disabled subscription back on, its failure count from zero.
 
@@ -163,7 +163,7 @@ async def enable(
     resolves inside the platform's network is refused. Enabling an active one
     changes nothing (a retried call answers the same).
     """
-    webhook = await get(session, who, webhook_id)
+    webhook = await get(session, who, webhook_id=webhook_id)
     if webhook.status == CLIENT_REVOKED:
         raise FailedPrecondition(
             "this webhook's API client was revoked; create a new webhook instead",
@@ -233,9 +233,9 @@ async def disable_for_revoked_client(
 
 
 async def list_deliveries(
-    session: AsyncSession, who: Manager, webhook_id: str, *, requested_size: int, page_token: str
+    session: AsyncSession, who: Manager, *, webhook_id: str, requested_size: int, page_token: str
 ) -> tuple[list[WebhookDelivery], str]:
-    await get(session, who, webhook_id)
+    await get(session, who, webhook_id=webhook_id)
     request = DELIVERIES_NEWEST_FIRST.request(requested_size, page_token)
     query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     return await request.fetch(session, query)
