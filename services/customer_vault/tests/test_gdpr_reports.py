@@ -27,7 +27,7 @@ from vault_testkit import (
     timestamp,
 )
 
-from customer_vault.access_reports import in_force_during
+from customer_vault.access.access_reports import in_force_during
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_devstack.identity_driver import IdentityDriver
 from fieldvault_platform.logging import JsonFormatter

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import delete, select
 from vault_testkit import TIMEOUT, Metadata, RunningVault, error_code, grant, new_place, reveal
 
-from customer_vault.instructions import InstructionsCopy
 from customer_vault.models import InstructionsAcknowledgement, InstructionsVersion
+from customer_vault.records.instructions import InstructionsCopy
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault.identity.v1 import identity_events_pb2 as events_pb
 from fieldvault.identity.v1 import identity_pb2

@@ -30,7 +30,7 @@ from vault_testkit import (
 
 from customer_vault import operator
 from customer_vault.audit import AuditTrail, ChainAnchor
-from customer_vault.key_overdue import alert_overdue_keys
+from customer_vault.records.key_overdue import alert_overdue_keys
 from fieldvault.customer_vault.v1 import customer_vault_events_pb2 as events_pb
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault.identity.v1 import identity_pb2

@@ -23,7 +23,7 @@ from vault_testkit import (
     new_tenant_id,
 )
 
-from customer_vault import retention
+from customer_vault.access import retention
 from customer_vault.audit import SYSTEM, AuditTrail, ChainAnchor, Entry
 from customer_vault.models import AuditCheckpoint, AuditRecord, Grant, OutboxEvent
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, update
 from vault_testkit import TIMEOUT, RunningVault, new_place, new_tenant_id
 
+from customer_vault.access.secret_age import OverdueRotationJob, run_overdue_rotation
 from customer_vault.models import RotationTask, SiteSecret
-from customer_vault.secret_age import OverdueRotationJob, run_overdue_rotation
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
 pytestmark = pytest.mark.integration

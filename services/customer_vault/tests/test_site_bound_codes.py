@@ -26,7 +26,7 @@ from vault_testkit import (
 from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import tenant_key_name
 from customer_vault.models import Customer, SiteSecret
-from customer_vault.site_secrets import TABLE
+from customer_vault.records.site_secrets import TABLE
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from customer_vault.tag_codes import ALPHABET, new_tag_code, normalise_tag_code
+from customer_vault.records.tag_codes import ALPHABET, new_tag_code, normalise_tag_code
 from fieldvault_platform.errors import InvalidArgument
 
 

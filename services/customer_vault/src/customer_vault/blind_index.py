@@ -75,7 +75,10 @@ class BlindIndex:
         return await self._compute(tenant_id, "phone", normalise_phone(value))
 
     async def key_tag(self, tenant_id: str, normalised: str) -> str:
-        """A physical key's tag code (see :mod:`customer_vault.tag_codes`), already normalised."""
+        """A physical key's tag code, already normalised.
+
+        See :mod:`customer_vault.records.tag_codes`.
+        """
         return await self._compute(tenant_id, "key_tag", normalised)
 
     async def name(self, tenant_id: str, value: str) -> str | None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from customer_vault.audit import AuditTrail
 from customer_vault.blind_index import BlindIndex
 from customer_vault.dpa import DpaStatus
-from customer_vault.instructions import InstructionsGate
 from customer_vault.keys import TenantKeys
+from customer_vault.records.instructions import InstructionsGate
 from customer_vault.settings import Settings
 from fieldvault_platform.auth.callers import Callers
 from fieldvault_platform.db import Database

@@ -7,16 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import (
-    audit_queries,
-    gdpr,
-    gdpr_export,
-    grants,
-    retention,
-    reveal,
-    tenant_key_lifecycle,
-)
-from customer_vault.access import caller
+from customer_vault import tenant_key_lifecycle
+from customer_vault.access import audit_queries, gdpr, gdpr_export, grants, retention, reveal
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
 from customer_vault.messages import (
@@ -26,6 +18,7 @@ from customer_vault.messages import (
     kind_name,
     verification_message,
 )
+from customer_vault.visibility import caller
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.retention import report_tenant, tenant_report
 from fieldvault_platform.timestamps import from_timestamp, to_timestamp

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import key_lookup, physical_keys
-from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.grpc_records import SITES_READ, SITES_WRITE, Context, request_id
-from customer_vault.key_views import KeyView
+from customer_vault.records import key_lookup, physical_keys
+from customer_vault.records.key_views import KeyView
+from customer_vault.visibility import caller
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.timestamps import to_timestamp
 

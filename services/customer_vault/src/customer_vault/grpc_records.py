@@ -11,8 +11,6 @@ from typing import TypeAlias
 
 import grpc
 
-from customer_vault import contracts, customers, dpa_documents, site_secrets, sites
-from customer_vault.access import Caller, caller
 from customer_vault.components import Components
 from customer_vault.messages import (
     contract_message,
@@ -22,6 +20,8 @@ from customer_vault.messages import (
     secret_message,
     site_message,
 )
+from customer_vault.records import contracts, customers, dpa_documents, site_secrets, sites
+from customer_vault.visibility import Caller, caller
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 
 Context: TypeAlias = grpc.aio.ServicerContext
@@ -70,7 +70,7 @@ class RecordRpcs:
         self, context: Context, scopes: tuple[str, ...], *, customer_data: bool = True
     ) -> Caller:
         """The checked caller; for customer data, a person must have acknowledged the
-        data-handling instructions in force (customer_vault.instructions)."""
+        data-handling instructions in force (customer_vault.records.instructions)."""
         who = caller(await self._components.callers.principal(context), *scopes)
         if customer_data:
             await self._components.instructions.require_acknowledged(who.principal)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import access_reports, processing_record
-from customer_vault.access import caller
+from customer_vault.access import access_reports, processing_record
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context, request_id
+from customer_vault.visibility import caller
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.timestamps import from_timestamp
 

@@ -1,19 +1,19 @@
 """CustomerVaultService RPCs for exposure reports, rotation tasks and secret age.
 
 Proto ⇄ domain only, like :mod:`customer_vault.grpc_records`; the rules are in
-:mod:`customer_vault.office_work`.
+:mod:`customer_vault.access.office_work`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from customer_vault import office_work
+from customer_vault.access import office_work
+from customer_vault.access.secret_age import OverdueSecret
 from customer_vault.components import Components
 from customer_vault.grpc_records import Context
 from customer_vault.messages import SECRET_KINDS, kind_name
 from customer_vault.models import Exposure, RotationTask
-from customer_vault.secret_age import OverdueSecret
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.timestamps import to_timestamp

@@ -1,4 +1,4 @@
-"""CustomerVaultService RPCs for two-channel secure shares (see :mod:`customer_vault.shares`).
+"""CustomerVaultService RPCs for two-channel secure shares (:mod:`customer_vault.access.shares`).
 
 Senders need ``shares:write`` (and ``shares:credential`` for a one-off
 credential); only notification's service token (``shares:deliver``) fetches
@@ -13,10 +13,10 @@ from typing import TypeAlias
 
 import grpc
 
-from customer_vault import shares
-from customer_vault.access import Caller, caller
+from customer_vault.access import shares
 from customer_vault.components import Components
 from customer_vault.grpc_records import request_id
+from customer_vault.visibility import Caller, caller
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied

@@ -18,8 +18,8 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
+from customer_vault.access.grants import revoke_where
 from customer_vault.dpa import DpaStatus
-from customer_vault.grants import revoke_where
 from customer_vault.models import DirectoryUser, Grant
 from fieldvault.identity.v1 import identity_events_pb2 as pb
 from fieldvault_platform.auth.contract import IDENTITY_SERVICE

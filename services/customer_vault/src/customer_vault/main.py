@@ -5,22 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from customer_vault.access.exposure import exposure_consumer
+from customer_vault.access.secret_age import OverdueRotationJob
 from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.blind_index import BlindIndex
 from customer_vault.components import Components
 from customer_vault.crypto import DataKeyCache
 from customer_vault.dpa import DpaStatus
-from customer_vault.exposure import exposure_consumer
 from customer_vault.grpc_api import SERVICE_NAME, CustomerVaultServicer
 from customer_vault.identity_events import grant_revocation_consumer
-from customer_vault.instructions import (
+from customer_vault.keys import TenantKeys
+from customer_vault.records.instructions import (
     IdentityAcknowledgements,
     InstructionsGate,
     instructions_consumer,
 )
-from customer_vault.key_overdue import alert_overdue_keys
-from customer_vault.keys import TenantKeys
-from customer_vault.secret_age import OverdueRotationJob
+from customer_vault.records.key_overdue import alert_overdue_keys
 from customer_vault.settings import Settings
 from fieldvault.customer_vault.v1 import customer_vault_pb2_grpc
 from fieldvault_platform.auth.callers import Callers

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from customer_vault.access.grants import is_active
 from customer_vault.audit import Verification
-from customer_vault.contracts import ContractView
-from customer_vault.customers import CustomerView
-from customer_vault.dpa_documents import DpaDocumentView
-from customer_vault.grants import is_active
 from customer_vault.models import AuditRecord, Grant
-from customer_vault.site_secrets import SecretInfo
-from customer_vault.sites import SiteView
+from customer_vault.records.contracts import ContractView
+from customer_vault.records.customers import CustomerView
+from customer_vault.records.dpa_documents import DpaDocumentView
+from customer_vault.records.site_secrets import SecretInfo
+from customer_vault.records.sites import SiteView
 from fieldvault.customer_vault.v1 import customer_vault_pb2 as pb
 from fieldvault_platform.errors import InvalidArgument
 from fieldvault_platform.etags import etag_of

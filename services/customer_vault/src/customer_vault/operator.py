@@ -11,7 +11,7 @@ overdue-code job now, for every tenant with a secret-age policy; it opens one
 task per overdue code version, so running it again opens nothing twice.
 
 ``python -m customer_vault purge-retention [--now]`` purges ended grants and
-audit records past the tenants' retention (see :mod:`customer_vault.retention`);
+audit records past the tenants' retention (see :mod:`customer_vault.access.retention`);
 run it with the database owner's URL.
 """
 
@@ -21,13 +21,14 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from customer_vault import key_overdue, retention
+from customer_vault.access import retention
+from customer_vault.access.secret_age import run_overdue_rotation
 from customer_vault.audit import AuditTrail, ChainAnchor
 from customer_vault.crypto import DataKeyCache
 from customer_vault.keys import TenantKeys
-from customer_vault.secret_age import run_overdue_rotation
+from customer_vault.records import key_overdue
+from customer_vault.records.site_secrets import reseal_site_unbound
 from customer_vault.settings import Settings
-from customer_vault.site_secrets import reseal_site_unbound
 from fieldvault_platform.db import Database
 from fieldvault_platform.retention import Purge, RetentionPolicy, purge_command
 from fieldvault_platform.vault import VaultClient

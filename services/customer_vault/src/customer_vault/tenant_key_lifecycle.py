@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from customer_vault.access import caller
 from customer_vault.components import Components
 from customer_vault.keys import RotationResult, TenantKeys, tenant_key_name
-from customer_vault.site_secrets import reseal_site_unbound
+from customer_vault.records.site_secrets import reseal_site_unbound
+from customer_vault.visibility import caller
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import PermissionDenied
 from fieldvault_platform.vault import TransitKey
@@ -50,7 +50,7 @@ async def rotate_tenant_key(c: Components, principal: Principal, tenant_id: str)
     """An admin rotates their own tenant's key; every data key is re-wrapped online.
 
     Codes still sealed without their site in the associated data are re-sealed
-    with it on the way (:func:`customer_vault.site_secrets.reseal_site_unbound`).
+    with it on the way (:func:`customer_vault.records.site_secrets.reseal_site_unbound`).
     """
     who = caller(principal, TENANT_MANAGE)
     if principal.kind is not PrincipalKind.USER or (tenant_id and tenant_id != who.tenant_id):

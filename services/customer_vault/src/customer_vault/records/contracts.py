@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from customer_vault import audit
-from customer_vault.access import Caller, Reach, active_grant_clause, load_customer
 from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import Erased
 from customer_vault.models import Contract, Customer, Grant, Site
-from customer_vault.site_secrets import CONTRACTS
+from customer_vault.records.site_secrets import CONTRACTS
 from customer_vault.validation import required_text
+from customer_vault.visibility import Caller, Reach, active_grant_clause, load_customer
 from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied
 

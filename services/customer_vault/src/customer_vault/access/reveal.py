@@ -2,7 +2,7 @@
 
 A user's token + an active grant naming this site and kind (or a
 dispatcher's break-glass with a reason, in their own area, with identity's
-step-up token for it — :mod:`customer_vault.step_up`) + not over the
+step-up token for it — :mod:`customer_vault.access.step_up`) + not over the
 reveal rate + (subcontractor) an active DPA. The value is decrypted first,
 then the audit record is committed, and only then is the value returned: if
 the audit write fails nothing is revealed, and if Vault fails nothing is
@@ -27,17 +27,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, events
-from customer_vault.access import Caller, active_grant_clause, caller, grantee_clause
-from customer_vault.components import Components
-from customer_vault.instructions import NOT_ACKNOWLEDGED, InstructionsNotAcknowledged
-from customer_vault.keys import Erased
-from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
-from customer_vault.site_secrets import check_kind, latest_secret, open_secret
-from customer_vault.step_up import (
+from customer_vault.access.step_up import (
     STEP_UP_REQUIRED,
     STEP_UP_REQUIRED_MESSAGE,
     break_glass_stepped_up,
 )
+from customer_vault.components import Components
+from customer_vault.keys import Erased
+from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
+from customer_vault.records.instructions import NOT_ACKNOWLEDGED, InstructionsNotAcknowledged
+from customer_vault.records.site_secrets import check_kind, latest_secret, open_secret
+from customer_vault.visibility import Caller, active_grant_clause, caller, grantee_clause
 from fieldvault_platform import limits
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc

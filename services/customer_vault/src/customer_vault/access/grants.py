@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
-from customer_vault.access import Caller, Reach
 from customer_vault.components import Components
 from customer_vault.models import DirectoryUser, Grant, Site
-from customer_vault.site_secrets import GRANT_FIELDS
+from customer_vault.records.site_secrets import GRANT_FIELDS
+from customer_vault.visibility import Caller, Reach
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import (

@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from customer_vault import audit, events
-from customer_vault.access import Caller, load_customer
 from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
-from customer_vault.customers import decrypt as decrypt_customer
 from customer_vault.keys import Erased
 from customer_vault.models import AuditRecord, Contract, Customer, Grant, Site, SiteSecret
-from customer_vault.site_secrets import open_secret
-from customer_vault.sites import TABLE as SITES_TABLE
+from customer_vault.records.customers import decrypt as decrypt_customer
+from customer_vault.records.site_secrets import open_secret
+from customer_vault.records.sites import TABLE as SITES_TABLE
+from customer_vault.visibility import Caller, load_customer
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import InvalidArgument, ResourceExhausted
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from customer_vault import audit
-from customer_vault.access import Caller
 from customer_vault.components import Components
-from customer_vault.key_views import (
+from customer_vault.models import Customer, KeyCheckout, PhysicalKey, Site
+from customer_vault.records.key_views import (
     LIST_LIMIT,
     KeyView,
     key_entry,
@@ -23,8 +23,8 @@ from customer_vault.key_views import (
     load_views,
     record_movement,
 )
-from customer_vault.models import Customer, KeyCheckout, PhysicalKey, Site
-from customer_vault.tag_codes import normalise_tag_code
+from customer_vault.records.tag_codes import normalise_tag_code
+from customer_vault.visibility import Caller
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import (
     NotFound,

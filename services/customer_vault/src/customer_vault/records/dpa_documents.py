@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
-from customer_vault.access import Caller
 from customer_vault.components import Components
-from customer_vault.contracts import check_document, sealed_document
 from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import wrapped_version
 from customer_vault.models import DpaDocument, OrganizationKey
+from customer_vault.records.contracts import check_document, sealed_document
+from customer_vault.visibility import Caller
 from fieldvault_platform.errors import NotFound
 from fieldvault_platform.vault import DataKey
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import rotation_tasks
 from customer_vault.models import Customer, JobRun, SecretAgePolicy, Site, SiteSecret
-from customer_vault.site_secrets import SECRET_KINDS
+from customer_vault.records.site_secrets import SECRET_KINDS
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import InvalidArgument
 

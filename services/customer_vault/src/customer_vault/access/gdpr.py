@@ -1,4 +1,4 @@
-"""GDPR erasure (Art. 17); the export (Art. 15/20) is :mod:`customer_vault.gdpr_export`.
+"""GDPR erasure (Art. 17); the export (Art. 15/20) is :mod:`customer_vault.access.gdpr_export`.
 
 Erasure is crypto-shredding. The customer's wrapped data key, its blind-index
 entries, its ciphertexts and its contracts' sizes and hashes are deleted,
@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, events
-from customer_vault.access import Caller, load_customer
+from customer_vault.access.grants import revoke_where
 from customer_vault.components import Components
-from customer_vault.grants import revoke_where
 from customer_vault.models import Contract, Customer, Grant, Site, SiteSecret
 from customer_vault.validation import required_text
+from customer_vault.visibility import Caller, load_customer
 from fieldvault_platform import limits
 from fieldvault_platform.db import as_utc
 

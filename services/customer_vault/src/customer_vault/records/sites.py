@@ -10,7 +10,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from customer_vault import audit, events
-from customer_vault.access import (
+from customer_vault.components import Components
+from customer_vault.crypto import CustomerCipher
+from customer_vault.keys import Erased
+from customer_vault.models import Customer, Site
+from customer_vault.records.customers import area_for_new_record
+from customer_vault.validation import optional_text, required_text
+from customer_vault.visibility import (
     Caller,
     load_customer,
     load_site,
@@ -18,12 +24,6 @@ from customer_vault.access import (
     visible_sites,
     with_dpa_checked,
 )
-from customer_vault.components import Components
-from customer_vault.crypto import CustomerCipher
-from customer_vault.customers import area_for_new_record
-from customer_vault.keys import Erased
-from customer_vault.models import Customer, Site
-from customer_vault.validation import optional_text, required_text
 from fieldvault_platform import limits
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import InvalidArgument, NotFound, PermissionDenied

@@ -25,11 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, rotation_tasks
-from customer_vault.access import Caller, load_site, with_dpa_checked
 from customer_vault.components import Components
 from customer_vault.crypto import CannotDecrypt, CustomerCipher
 from customer_vault.keys import Erased, TenantKeys
 from customer_vault.models import Customer, Site, SiteSecret
+from customer_vault.visibility import Caller, load_site, with_dpa_checked
 from fieldvault_platform.db import Database
 from fieldvault_platform.errors import AlreadyExists, InvalidArgument
 

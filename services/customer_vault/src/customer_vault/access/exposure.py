@@ -31,9 +31,9 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit, rotation_tasks
-from customer_vault.key_tasks import KEY_NOT_RETURNED
+from customer_vault.access.reveal import REVEAL_ACTION
 from customer_vault.models import AuditRecord, Customer, Exposure, KeyCheckout, Site, SiteSecret
-from customer_vault.reveal import REVEAL_ACTION
+from customer_vault.records.key_tasks import KEY_NOT_RETURNED
 from fieldvault.identity.v1 import identity_events_pb2 as pb
 from fieldvault_platform.auth.contract import IDENTITY_SERVICE
 from fieldvault_platform.db import Database, as_utc

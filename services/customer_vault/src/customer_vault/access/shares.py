@@ -35,13 +35,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_vault import audit, contracts, dpa_documents, events
-from customer_vault.access import Caller, load_customer
+from customer_vault import audit, events
 from customer_vault.blind_index import normalise_email, normalise_phone
 from customer_vault.components import Components
 from customer_vault.keys import Erased, wrapped_version
 from customer_vault.models import Contract, Customer, DpaDocument, OrganizationKey, Share
+from customer_vault.records import contracts, dpa_documents
 from customer_vault.validation import optional_text, required_text
+from customer_vault.visibility import Caller, load_customer
 from fieldvault_platform import limits
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import (

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
-from customer_vault.access import Caller, Reach, load_customer, require_area, visible_customers
 from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
 from customer_vault.keys import Erased, wrapped_version
 from customer_vault.models import Customer
 from customer_vault.validation import optional_text, required_text
+from customer_vault.visibility import Caller, Reach, load_customer, require_area, visible_customers
 from fieldvault_platform import limits
 from fieldvault_platform.errors import InvalidArgument, PermissionDenied
 from fieldvault_platform.etags import check_etag

@@ -6,12 +6,12 @@
 - A key is checked out to a technician only while they hold an active grant
   (a job) at the key's site; it is checked in by the office or its holder.
 - A key not back by the end of the job's grant plus a grace period is overdue
-  (:mod:`customer_vault.key_overdue` tells the dispatchers of the area).
+  (:mod:`customer_vault.records.key_overdue` tells the dispatchers of the area).
 - A lost key opens a "change the lock" rotation task.
 - A scanned tag tells dispatchers of the site's area and admins which site the
   key opens; anyone else is told "not found", like for another tenant's key
-  (:mod:`customer_vault.key_lookup`, with "my keys"; shared pieces in
-  :mod:`customer_vault.key_views`).
+  (:mod:`customer_vault.records.key_lookup`, with "my keys"; shared pieces in
+  :mod:`customer_vault.records.key_views`).
 
 Every movement — and every refused check-out or scan — is in the audit chain.
 All of a tenant's key movements serialise on its audit chain head.
@@ -26,10 +26,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
-from customer_vault.access import Caller, Reach, load_site, require_area
 from customer_vault.components import Components
-from customer_vault.key_tasks import open_change_the_lock_task
-from customer_vault.key_views import (
+from customer_vault.models import DirectoryUser, Grant, KeyCheckout, PhysicalKey, Site
+from customer_vault.records.key_tasks import open_change_the_lock_task
+from customer_vault.records.key_views import (
     CHECKED_OUT,
     IN_OFFICE,
     KINDS,
@@ -48,9 +48,9 @@ from customer_vault.key_views import (
     owner_of,
     record_movement,
 )
-from customer_vault.models import DirectoryUser, Grant, KeyCheckout, PhysicalKey, Site
-from customer_vault.tag_codes import new_tag_code, normalise_tag_code
+from customer_vault.records.tag_codes import new_tag_code, normalise_tag_code
 from customer_vault.validation import optional_text
+from customer_vault.visibility import Caller, Reach, load_site, require_area
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import (
     FailedPrecondition,

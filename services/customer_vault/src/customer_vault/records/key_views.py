@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_vault import audit
-from customer_vault.access import Caller, Reach
 from customer_vault.components import Components
 from customer_vault.crypto import CustomerCipher
-from customer_vault.key_overdue import grant_end
 from customer_vault.models import Customer, Grant, KeyCheckout, PhysicalKey
+from customer_vault.records.key_overdue import grant_end
+from customer_vault.visibility import Caller, Reach
 from fieldvault_platform.auth import PrincipalKind
 from fieldvault_platform.errors import (
     PermissionDenied,

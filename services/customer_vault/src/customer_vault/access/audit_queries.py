@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from customer_vault.access import Caller
 from customer_vault.components import Components
 from customer_vault.models import AuditRecord
+from customer_vault.visibility import Caller
 from fieldvault_platform.paging import Keyset
 
 # The chain's sequence number alone: unique, and the order records were written in.

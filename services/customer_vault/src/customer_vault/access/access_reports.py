@@ -29,12 +29,12 @@ from typing import Any, Final
 from sqlalchemy import and_, or_, select
 
 from customer_vault import audit
-from customer_vault.access import Caller, load_customer
+from customer_vault.access.gdpr_export import EXPORT_ACTION, SECRET_VALUES_PURPOSE
+from customer_vault.access.reveal import BREAK_GLASS_PURPOSE, REVEAL_ACTION
 from customer_vault.components import Components
-from customer_vault.contracts import DOWNLOAD_ACTION
-from customer_vault.gdpr_export import EXPORT_ACTION, SECRET_VALUES_PURPOSE
 from customer_vault.models import AuditRecord, Customer, Grant, Site, SiteSecret
-from customer_vault.reveal import BREAK_GLASS_PURPOSE, REVEAL_ACTION
+from customer_vault.records.contracts import DOWNLOAD_ACTION
+from customer_vault.visibility import Caller, load_customer
 from fieldvault_platform.db import as_utc
 from fieldvault_platform.errors import InvalidArgument, NotFound
 

@@ -16,10 +16,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from customer_vault import exposure, rotation_tasks, secret_age
-from customer_vault.access import Caller, caller
+from customer_vault import rotation_tasks
+from customer_vault.access import exposure, secret_age
 from customer_vault.components import Components
 from customer_vault.models import Exposure, RotationTask, Site
+from customer_vault.visibility import Caller, caller
 from fieldvault_platform.auth import Principal, PrincipalKind
 from fieldvault_platform.errors import (
     FailedPrecondition,

@@ -20,8 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import func, select
 
-from customer_vault import retention_record
-from customer_vault.access import Caller
+from customer_vault.access import retention_record
 from customer_vault.components import Components
 from customer_vault.models import (
     AuditRecord,
@@ -32,6 +31,7 @@ from customer_vault.models import (
     Site,
     SiteSecret,
 )
+from customer_vault.visibility import Caller
 from fieldvault.identity.v1 import identity_pb2
 from fieldvault_platform.db import as_utc
 

@@ -1,0 +1,1 @@
+"""Customer records: customers, sites, their secrets, contracts, DPA documents; keys on the wall."""
