@@ -25,7 +25,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from google.protobuf.message import Message
 from nats.js import JetStreamContext
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -315,65 +317,45 @@ async def compute_exposure(
     return report
 
 
+#: The identity events that make a report: event type -> (its message, whom the
+#: report is about, the message field naming them, why it was made).
+_TRIGGERS: dict[str, tuple[type[Message], str, str, str]] = {
+    message.DESCRIPTOR.full_name: (message, kind, subject_field, trigger)
+    for message, kind, subject_field, trigger in (
+        (pb.UserDeactivated, USER, "user_id", USER_DEACTIVATED),
+        (pb.UserOrganizationChanged, USER, "user_id", ORGANIZATION_CHANGED),
+        (pb.UserAreasRemoved, USER, "user_id", AREAS_REMOVED),
+        (pb.OrganizationDpaLapsed, ORGANIZATION, "organization_id", DPA_LAPSED),
+    )
+}
+
+
 class ExposureReports:
     """The handler: which identity events make a report, about whom."""
 
     def __init__(self, lookback_days: int) -> None:
         self._lookback = timedelta(days=lookback_days)
 
-    def _scope(
-        self,
-        tenant_id: str,
-        kind: str,
-        subject_id: str,
-        trigger: str,
-        at: datetime,
-        area_ids: frozenset[str] | None = None,
-    ) -> Scope:
-        return Scope(tenant_id, kind, subject_id, trigger, at - self._lookback, at, area_ids)
-
     async def __call__(self, session: AsyncSession, event: ReceivedEvent) -> None:
+        trigger = _TRIGGERS.get(event.event_type or "")
+        if trigger is None:
+            return
+        message_class, kind, subject_field, reason = trigger
+        message: Any = message_class.FromString(event.payload)
         now = datetime.now(UTC)
-        scope: Scope | None = None
-        if event.event_type == pb.UserDeactivated.DESCRIPTOR.full_name:
-            deactivated = pb.UserDeactivated.FromString(event.payload)
-            scope = self._scope(
-                deactivated.tenant_id,
-                USER,
-                deactivated.user_id,
-                USER_DEACTIVATED,
-                from_timestamp(deactivated, "occurred_at") or now,
-            )
-        elif event.event_type == pb.UserOrganizationChanged.DESCRIPTOR.full_name:
-            moved = pb.UserOrganizationChanged.FromString(event.payload)
-            scope = self._scope(
-                moved.tenant_id,
-                USER,
-                moved.user_id,
-                ORGANIZATION_CHANGED,
-                from_timestamp(moved, "occurred_at") or now,
-            )
-        elif event.event_type == pb.UserAreasRemoved.DESCRIPTOR.full_name:
-            removed = pb.UserAreasRemoved.FromString(event.payload)
-            scope = self._scope(
-                removed.tenant_id,
-                USER,
-                removed.user_id,
-                AREAS_REMOVED,
-                from_timestamp(removed, "occurred_at") or now,
-                frozenset(removed.area_ids),
-            )
-        elif event.event_type == pb.OrganizationDpaLapsed.DESCRIPTOR.full_name:
-            lapsed = pb.OrganizationDpaLapsed.FromString(event.payload)
-            scope = self._scope(
-                lapsed.tenant_id,
-                ORGANIZATION,
-                lapsed.organization_id,
-                DPA_LAPSED,
-                from_timestamp(lapsed, "occurred_at") or now,
-            )
-        if scope is not None:
-            await compute_exposure(session, scope, source_event_id=event.event_id, now=now)
+        at = from_timestamp(message, "occurred_at") or now
+        # Only a removal from areas narrows the report to the areas removed.
+        areas = frozenset(message.area_ids) if reason == AREAS_REMOVED else None
+        scope = Scope(
+            message.tenant_id,
+            kind,
+            getattr(message, subject_field),
+            reason,
+            at - self._lookback,
+            at,
+            areas,
+        )
+        await compute_exposure(session, scope, source_event_id=event.event_id, now=now)
 
 
 async def latest_exposure(
