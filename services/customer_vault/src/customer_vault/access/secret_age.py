@@ -15,7 +15,6 @@ open-overdue-rotation-tasks`` — opens nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from customer_vault.models import Customer, JobRun, SecretAgePolicy, Site, SiteS
 from customer_vault.records.site_secrets import SECRET_KINDS
 from fieldvault_platform.db import Database, as_utc
 from fieldvault_platform.errors import InvalidArgument
+from fieldvault_platform.polling import Poller
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +205,14 @@ class OverdueRotationJob:
         self._clock = clock
 
     async def run(self, stop_event: asyncio.Event) -> None:
-        while not stop_event.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # a database outage must not end the job: retry next tick
-                log.exception("overdue code check failed; retrying at the next interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
+        """Background job: a pass now, then every ``interval`` until stopped (a failed
+        pass, the database down, is logged and retried at the next one)."""
+        await Poller("overdue_rotation", self._idle_pass, self._interval).run(stop_event)
+
+    async def _idle_pass(self) -> int:
+        # Never "busy": one pass per interval is the whole job.
+        await self.run_once()
+        return 0
 
     async def run_once(self) -> int | None:
         """Today's run, if no replica made it yet: tasks opened, or None when it was done."""

@@ -10,7 +10,6 @@ the watcher, each lapse is announced exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select, update
 
 from fieldvault_platform.db import Database
+from fieldvault_platform.polling import Poller
 from identity import events
 from identity.models import Organization
 
@@ -43,14 +43,14 @@ class DpaLapseWatcher:
         self._clock = clock
 
     async def run(self, stop_event: asyncio.Event) -> None:
-        """Background job: check now, then every ``interval`` until stopped."""
-        while not stop_event.is_set():
-            try:
-                await self.check_once()
-            except Exception:  # a database outage must not end the job: retry next tick
-                log.exception("DPA lapse check failed; retrying at the next interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
+        """Background job: a pass now, then every ``interval`` until stopped (a failed
+        pass, the database down, is logged and retried at the next one)."""
+        await Poller("dpa_lapse_watch", self._idle_pass, self._interval).run(stop_event)
+
+    async def _idle_pass(self) -> int:
+        # Never "busy": one pass per interval is the whole job.
+        await self.check_once()
+        return 0
 
     async def check_once(self) -> int:
         """Announce every lapse not announced yet; returns how many this call announced."""
