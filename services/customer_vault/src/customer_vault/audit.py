@@ -46,6 +46,8 @@ from fieldvault_platform.vault import VaultClient, VaultRefused
 
 GENESIS_HASH = "0" * 64
 VERIFY_BATCH = 1000
+#: Further reads of a chain that looked truncated (appends racing the first read).
+VERIFY_REREADS = 2
 
 SUCCESS = "success"
 DENIED = "denied"
@@ -303,6 +305,23 @@ class Verification:
 
 
 async def verify(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> Verification:
+    """The tenant's chain checked (:func:`_verify_once`), read again when it looks truncated.
+
+    The records and the head are read by separate statements, so an append that
+    commits between them (a reveal, a consumer's grant revocation) leaves the head
+    ahead of the records read: a false ``truncated``. Records really removed from
+    the end stay ``truncated`` on every read.
+    """
+    result = await _verify_once(session, tenant_id, anchor)
+    for _ in range(VERIFY_REREADS):
+        if result.problem != "truncated":
+            break
+        session.expire_all()  # the head and records as they are now, not as cached
+        result = await _verify_once(session, tenant_id, anchor)
+    return result
+
+
+async def _verify_once(session: AsyncSession, tenant_id: str, anchor: ChainAnchor) -> Verification:
     """Recompute the tenant's chain from the start; name the first record that breaks it.
 
     The start is the genesis, or the tenant's retention checkpoint when records
